@@ -1,0 +1,37 @@
+# Quick start: `make run` (train the default setting) and `make test` (the test suite).
+# Both build everything from nothing: the virtualenv, the Python packages and, where apt is
+# available, the Debian data package that later image settings read.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install system-deps bench clean
+
+run: $(STAMP)
+	$(PY) -m gandi.playground
+
+test: $(STAMP) system-deps
+	$(PY) -m pytest -q
+
+install: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# Fashion-MNIST comes from Debian; skipped (with a note) where apt is not usable.
+system-deps:
+	@if [ -d /usr/share/datasets/fashion-mnist ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist >/dev/null) \
+		|| echo "note: could not install dataset-fashion-mnist; tests that need it will skip"; \
+	else echo "note: apt-get not usable here; tests that need Fashion-MNIST will skip"; fi
+
+bench: $(STAMP)
+	$(PY) benchmarks/compiled_vs_eager.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

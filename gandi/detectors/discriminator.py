@@ -1,0 +1,123 @@
+"""The gandi idea: train a GAN and use its discriminator D as the anomaly detector.
+
+anomaly_score(x) = -D(x): D's raw output says "real" (high) vs "generated" (low), so its
+negation is higher for samples unlike the training data.
+"""
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from gandi.device import compute_device
+from gandi.losses import LOSSES
+from gandi.nets import DISCRIMINATORS, GENERATORS, build
+from gandi.optimizers import make_optimizer
+
+SCORE_BATCH = 4096
+
+
+class DiscriminatorDetector:
+    """Generator G, discriminator D, one optimiser each, and a compiled GAN train step."""
+
+    name = "discriminator"
+
+    def __init__(self, setting: dict, sample_shape: tuple):
+        self.setting = setting
+        self.sample_shape = tuple(sample_shape)
+        self.latent_dim = setting["latent_dim"]
+        self.d_steps = setting["d_steps"]
+        self.loss = LOSSES[setting["loss"]]
+        self.gp_weight = float(setting["gp_weight"])
+        self.generator = build(GENERATORS, setting["g_arch"], (self.latent_dim,),
+                               output_shape=self.sample_shape, **setting["g_params"])
+        self.discriminator = build(DISCRIMINATORS, setting["d_arch"], self.sample_shape,
+                                   **setting["d_params"])
+        opt = setting["optimizer"], setting["beta_1"], setting["beta_2"]
+        self.g_optimizer = make_optimizer(opt[0], setting["lr_g"], *opt[1:])
+        self.d_optimizer = make_optimizer(opt[0], setting["lr_d"], *opt[1:])
+        # Keras 3 optimisers create their slots lazily; build them now so that a checkpoint
+        # restores into existing variables.
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        # All training noise comes from this seeded, checkpointable generator.
+        self.noise = tf.random.Generator.from_seed(setting["tf_seed"])
+        self.train_step = tf.function(self.train_step_eager, jit_compile=setting["jit_compile"],
+                                      reduce_retracing=True)
+        self._score = tf.function(lambda x: -self.discriminator(x, training=False),
+                                  reduce_retracing=True)
+        self._generate = tf.function(lambda z: self.generator(z, training=False),
+                                     reduce_retracing=True)
+
+    # -- what the trainer, Tracker and checkpoints use ---------------------------------
+    @property
+    def networks(self) -> dict:
+        return {"generator": self.generator, "discriminator": self.discriminator}
+
+    @property
+    def optimizers(self) -> dict:
+        return {"g_optimizer": self.g_optimizer, "d_optimizer": self.d_optimizer}
+
+    def checkpoint_objects(self) -> dict:
+        return {**self.networks, **self.optimizers, "noise": self.noise}
+
+    def train_step_eager(self, real):
+        """One generator update after `d_steps` discriminator updates.
+
+        `real` holds d_steps * batch_size real samples: one batch per discriminator update.
+        """
+        batches = tf.split(real, self.d_steps)
+        for real_batch in batches:  # unrolled: d_steps is a Python constant
+            d_loss = self._d_update(real_batch)
+        g_loss = self._g_update(tf.shape(batches[0])[0])
+        return {"d_loss": d_loss, "g_loss": g_loss}
+
+    def _d_update(self, real):
+        n = tf.shape(real)[0]
+        z = self.noise.normal((n, self.latent_dim))
+        with tf.GradientTape() as tape:
+            fake = self.generator(z, training=True)
+            real_out = self.discriminator(real, training=True)
+            fake_out = self.discriminator(fake, training=True)
+            loss = self.loss.d_loss(real_out, fake_out)
+            if self.loss.gradient_penalty:
+                loss += self.gp_weight * self._gradient_penalty(real, fake)
+        grads = tape.gradient(loss, self.discriminator.trainable_variables)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+        return loss
+
+    def _gradient_penalty(self, real, fake):
+        """WGAN-GP: (||grad D(x_hat)|| - 1)^2 on random interpolates x_hat."""
+        shape = tf.concat([[tf.shape(real)[0]], tf.ones(tf.rank(real) - 1, tf.int32)], 0)
+        eps = self.noise.uniform(shape)
+        x_hat = eps * real + (1.0 - eps) * fake
+        with tf.GradientTape() as tape:
+            tape.watch(x_hat)
+            out = self.discriminator(x_hat, training=True)
+        grads = tf.reshape(tape.gradient(out, x_hat), (tf.shape(real)[0], -1))
+        return tf.reduce_mean(tf.square(tf.norm(grads + 1e-12, axis=1) - 1.0))
+
+    def _g_update(self, n):
+        z = self.noise.normal((n, self.latent_dim))
+        with tf.GradientTape() as tape:
+            fake_out = self.discriminator(self.generator(z, training=True), training=True)
+            loss = self.loss.g_loss(fake_out)
+        grads = tape.gradient(loss, self.generator.trainable_variables)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
+        return loss
+
+    # -- detector surface ---------------------------------------------------------------
+    def score(self, x) -> np.ndarray:
+        """Anomaly score per sample, higher = more anomalous; batched, inference mode."""
+        return _batched(self._score, np.asarray(x, np.float32))
+
+    def generate(self, n: int, seed: int = 0) -> np.ndarray:
+        """n samples from G, from a fixed latent seed so snapshots over training compare."""
+        z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
+        return _batched(self._generate, z)
+
+
+def _batched(fn, x: np.ndarray) -> np.ndarray:
+    with compute_device():
+        parts = [fn(tf.constant(x[i:i + SCORE_BATCH])).numpy()
+                 for i in range(0, len(x), SCORE_BATCH)]
+    return np.concatenate(parts) if parts else np.empty((0,), np.float32)

@@ -1,0 +1,60 @@
+"""One run, end to end: setting -> data -> detector -> training with the Tracker -> run folders."""
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+from gandi.data.splits import distribution_splits
+from gandi.detectors import DETECTORS
+from gandi.device import compute_device
+from gandi.outputs.run_folder import RunFolders
+from gandi.tracker import Tracker
+from gandi.training import set_seeds, train
+
+
+def _run_logger(run: RunFolders) -> logging.Logger:
+    log = logging.getLogger(f"gandi.run.{run.signature}")
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    handler = logging.FileHandler(run.log_file)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    return log
+
+
+def run_setting(setting_id, setting: dict, log_dir, progress: bool = True) -> dict:
+    """Train one validated setting; return its results dict (also pickled in the run folder)."""
+    set_seeds(setting["numpy_seed"], setting["tf_seed"])
+    data = distribution_splits(setting, np.random.default_rng(setting["numpy_seed"]))
+    run = RunFolders.create(log_dir, setting_id, setting["numpy_seed"], setting["tf_seed"])
+    log = _run_logger(run)
+    run.write_status("running")
+    log.info("run %s, setting %s: %s", run.signature, setting_id, setting)
+    log.info("data: %d train, %d validation, %d test (%d anomalies from %s)", len(data.train),
+             len(data.validation), len(data.test_y), int(data.test_y.sum()), data.anomaly.name)
+    started = time.time()
+    step, status, error = 0, "failed", None
+    tracker = None
+    try:
+        with compute_device():
+            detector = DETECTORS[setting["detector"]](setting, data.sample_shape)
+        tracker = Tracker(setting, setting_id, detector, data, run, log)
+        tracker.evaluate(0)  # the untrained discriminator: where the curve starts
+        step, status = train(detector, data, setting, tracker, progress=progress,
+                             description=f"setting {setting_id}")
+    except Exception as err:  # the run folder must still say how the run ended
+        error = f"{type(err).__name__}: {err}"
+        log.exception("run failed at step %d", step)
+        raise
+    finally:
+        results = tracker.finish(step, status, error) if tracker is not None else {}
+        elapsed = time.time() - started
+        run.write_status(status, step=step, error=error, seconds=round(elapsed, 1))
+        log.info("run %s %s at step %d after %.1f s", run.signature, status, step, elapsed)
+        for handler in list(log.handlers):
+            handler.close()
+            log.removeHandler(handler)
+    results["run"] = run
+    return results

@@ -1,0 +1,12 @@
+"""Architecture factory dictionaries: name -> build(input_shape, **params) -> keras.Model."""
+from gandi.nets.discriminators import DISCRIMINATORS
+from gandi.nets.generators import GENERATORS
+
+__all__ = ["DISCRIMINATORS", "GENERATORS", "build"]
+
+
+def build(factory: dict, name: str, input_shape, **params):
+    """Build `factory[name]` on the compute device (GPU if any, else CPU)."""
+    from gandi.device import compute_device
+    with compute_device():
+        return factory[name](tuple(input_shape), **params)

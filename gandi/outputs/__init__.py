@@ -1,0 +1,1 @@
+"""Everything a run writes: its folders and signature, checkpoints, TensorBoard, results, plots."""

@@ -1,0 +1,116 @@
+"""A run's signature and its folders under the log dir, atomic writes, and the status file.
+
+Layout (one signature per run, one folder per kind of output, so that
+`tensorboard --logdir log_dir/tensorboard` shows every run):
+
+    log_dir/plots/<signature>/        PNG figures
+    log_dir/checkpoints/<signature>/  TF checkpoints + the sweet-spot discriminator (.keras)
+    log_dir/logs/<signature>/         run.log (text log)
+    log_dir/tensorboard/<signature>/  event files
+    log_dir/results/<signature>/      results.pkl and status.json
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from pathlib import Path
+
+KINDS = ("plots", "checkpoints", "logs", "tensorboard", "results")
+STATUSES = ("running", "finished", "interrupted", "diverged", "failed")
+
+
+class LogDirError(OSError):
+    """The log dir cannot hold run outputs; the message is the one line the user sees."""
+
+
+def signature(setting_id, numpy_seed: int, tf_seed: int, now: dt.datetime | None = None) -> str:
+    """GAN_<YYYY-MM-DD_HH-MM-SS_micro>_<numpy seed>-<tf seed>_<setting>."""
+    now = now or dt.datetime.now()
+    return f"GAN_{now:%Y-%m-%d_%H-%M-%S}_{now:%f}_{numpy_seed}-{tf_seed}_{setting_id}"
+
+
+def check_writable(log_dir) -> Path:
+    """Create the log dir if needed and prove a file can be written there, or raise LogDirError."""
+    log_dir = Path(log_dir)
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=log_dir, prefix=".write-test-"):
+            pass
+    except OSError as err:
+        raise LogDirError(f"log dir {str(log_dir)!r} is not writable: {err.strerror or err}") from None
+    return log_dir
+
+
+def atomic_write_bytes(path, data: bytes):
+    """Write to a temporary file beside `path`, then rename: readers see old or new, never torn."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_save(path, save):
+    """Call `save(tmp_path)` (tmp_path keeps `path`'s suffix, which Keras needs), then rename."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        save(str(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+class RunFolders:
+    """The folders of one run; created together, exclusively (two runs never share one)."""
+
+    def __init__(self, log_dir, sig: str):
+        self.log_dir, self.signature = Path(log_dir), sig
+        for kind in KINDS:
+            setattr(self, kind, self.log_dir / kind / sig)
+
+    @classmethod
+    def create(cls, log_dir, setting_id, numpy_seed, tf_seed) -> "RunFolders":
+        for _ in range(1000):
+            run = cls(log_dir, signature(setting_id, numpy_seed, tf_seed))
+            try:
+                run.results.mkdir(parents=True)  # exclusive: fails if the signature is taken
+            except FileExistsError:
+                continue
+            for kind in KINDS:
+                getattr(run, kind).mkdir(parents=True, exist_ok=True)
+            return run
+        raise LogDirError(f"could not find a free run signature under {log_dir}")
+
+    @property
+    def results_file(self) -> Path:
+        return self.results / "results.pkl"
+
+    @property
+    def status_file(self) -> Path:
+        return self.results / "status.json"
+
+    @property
+    def log_file(self) -> Path:
+        return self.logs / "run.log"
+
+    @property
+    def sweet_spot_model(self) -> Path:
+        return self.checkpoints / "sweet_spot_discriminator.keras"
+
+    def write_status(self, status: str, **info):
+        assert status in STATUSES, status
+        atomic_write_bytes(self.status_file,
+                           json.dumps({"status": status, **info}, indent=2, default=str).encode())
+
+    def read_status(self) -> dict:
+        return json.loads(self.status_file.read_text())

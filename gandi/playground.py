@@ -1,0 +1,121 @@
+"""The driver: `python -m gandi.playground [--list] [--settings N ...] [--log-dir DIR] ...`
+
+Validates every chosen setting and the log dir before anything runs: bad input gets one line
+naming what was wrong and what is allowed, exit status 2, and no run folder.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+class BadInput(Exception):
+    """One line for the user; exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not argparse's usage block
+        raise BadInput(f"{message} (see --help)")
+
+
+def _parser():
+    p = _Parser(prog="python -m gandi.playground",
+                description="Train GANs on numbered settings from run_params and track the "
+                            "discriminator as an anomaly detector.")
+    p.add_argument("--list", action="store_true", help="print the numbered settings and exit")
+    p.add_argument("--settings", nargs="+", metavar="N",
+                   help="setting numbers to run, one after another (default: the default setting)")
+    p.add_argument("--log-dir", default="log_dir", help="where run folders go (default: log_dir)")
+    p.add_argument("--seed", type=int, help="numpy and TensorFlow seed for every run")
+    p.add_argument("--steps", type=int, help="override the training length (e.g. smoke runs)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def settings_table(settings: dict) -> str:
+    from gandi.settings import DEFAULTS
+    rows = [("#", "name", "distribution", "anomaly", "loss", "G/D", "steps")]
+    for number, raw in sorted(settings.items()):
+        s = {**DEFAULTS, **raw}
+        rows.append((str(number), s["name"], s["distribution"], s["anomaly"], s["loss"],
+                     f"{s['g_arch']}/{s['d_arch']}", str(s["steps"])))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+
+
+def chosen_settings(args, available: dict, default) -> list[tuple[int, dict]]:
+    """Validate every chosen setting (with command-line overrides) before any run starts."""
+    from gandi.settings import validate
+    numbers = []
+    for text in args.settings or [str(default)]:
+        try:
+            number = int(text)
+        except ValueError:
+            number = None
+        if number not in available:
+            raise BadInput(f"unknown setting {text!r}; available: "
+                           + ", ".join(str(n) for n in sorted(available)))
+        numbers.append(number)
+    chosen = []
+    for number in numbers:
+        raw = dict(available[number])
+        if args.seed is not None:
+            raw["numpy_seed"] = raw["tf_seed"] = args.seed
+        if args.steps is not None:
+            raw["steps"] = args.steps
+        chosen.append((number, validate(raw, label=str(number))))
+    return chosen
+
+
+def main(argv=None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        import run_params
+        if args.list:
+            print(settings_table(run_params.SETTINGS))
+            return 0
+        from gandi.outputs.run_folder import LogDirError, check_writable
+        from gandi.settings import SettingError
+        try:
+            chosen = chosen_settings(args, run_params.SETTINGS, run_params.DEFAULT_SETTING)
+            log_dir = check_writable(args.log_dir)
+        except (SettingError, LogDirError) as err:
+            raise BadInput(str(err)) from None
+    except BadInput as err:
+        print(f"gandi.playground: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+    from gandi.experiment import run_setting
+    summary = []
+    for number, setting in chosen:
+        results = run_setting(number, setting, log_dir, progress=not args.no_progress)
+        summary.append(_summary_line(number, results))
+        print(summary[-1], flush=True)
+        if results["status"] == "interrupted":
+            print("interrupted: the last checkpoint and the results so far are saved in "
+                  f"{results['run'].results}", file=sys.stderr)
+            return EXIT_INTERRUPTED
+    if len(summary) > 1:
+        print("\nsummary:\n" + "\n".join(summary))
+    return 0
+
+
+def _summary_line(number, results) -> str:
+    sweet, best = results["sweet_spot"], results["best_test_auc"]
+    text = f"setting {number} {results['status']} ({results['signature']}): "
+    if sweet:
+        text += (f"sweet spot at step {sweet['step']} ({sweet['criterion']}="
+                 f"{sweet['criterion_value']:.3f}), test AUC there {sweet['test_auc']:.3f}")
+    if best:
+        text += f"; best test AUC {best['test_auc']:.3f} at step {best['step']} (oracle, uses labels)"
+    return text + f"; results: {results['run'].results_file}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""Settings: plain dicts from `run_params`, completed with defaults and validated once, up front.
+
+A bad setting raises `SettingError` with one line naming the setting, the key, the value and
+what is allowed. Unknown keys are errors, never silently ignored.
+"""
+from __future__ import annotations
+
+import copy
+import inspect
+import numbers
+
+from gandi.data.distributions import ANOMALIES, DISTRIBUTIONS
+from gandi.detectors import DETECTORS
+from gandi.losses import LOSSES
+from gandi.nets import DISCRIMINATORS, GENERATORS
+from gandi.optimizers import OPTIMIZERS
+
+SWEET_SPOT_CRITERIA = ("val_vs_uniform", "val_vs_generated")
+
+DEFAULTS = {
+    "name": "unnamed",
+    "detector": "discriminator",
+    # data
+    "distribution": "normal",
+    "distribution_params": {},
+    "anomaly": "shifted",
+    "anomaly_params": {},
+    "n_train": 10000,
+    "n_validation": 2000,
+    "n_test_normal": 2000,
+    "n_test_anomaly": 2000,
+    # networks
+    "g_arch": "mlp_small",
+    "d_arch": "mlp_small",
+    "g_params": {},
+    "d_params": {},
+    "latent_dim": 8,
+    # training
+    "loss": "nonsaturating",
+    "gp_weight": 10.0,
+    "optimizer": "adam",
+    "lr_d": 2e-4,
+    "lr_g": 2e-4,
+    "beta_1": 0.5,
+    "beta_2": 0.999,
+    "batch_size": 64,
+    "steps": 3000,
+    "d_steps": 1,
+    "jit_compile": False,
+    # tracking
+    "track_every": 100,
+    "checkpoint_every": 500,
+    "max_checkpoints": 3,
+    "n_generated": 2000,
+    "threshold_percentile": 95.0,
+    "sweet_spot_criterion": "val_vs_uniform",
+    "snapshots": 6,
+    # seeds
+    "numpy_seed": 0,
+    "tf_seed": 0,
+}
+
+
+class SettingError(ValueError):
+    """A bad setting; the message is the one line the user sees."""
+
+
+def _is_int(v):
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _is_number(v):
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
+def _positive_int(v):
+    return _is_int(v) and v > 0
+
+
+def _positive_number(v):
+    return _is_number(v) and v > 0
+
+
+def _one_of(choices):
+    return (lambda v: isinstance(v, str) and v in choices), "one of " + ", ".join(sorted(choices))
+
+
+# key -> (check, what is allowed)
+RULES = {
+    "name": (lambda v: isinstance(v, str) and v != "", "a non-empty string"),
+    "detector": _one_of(DETECTORS),
+    "distribution": _one_of(DISTRIBUTIONS),
+    "distribution_params": (lambda v: isinstance(v, dict), "a dict of the distribution's parameters"),
+    "anomaly": _one_of(ANOMALIES),
+    "anomaly_params": (lambda v: isinstance(v, dict), "a dict of the anomaly's parameters"),
+    "n_train": (_positive_int, "an integer > 0"),
+    "n_validation": (_positive_int, "an integer > 0"),
+    "n_test_normal": (_positive_int, "an integer > 0"),
+    "n_test_anomaly": (_positive_int, "an integer > 0"),
+    "g_arch": _one_of(GENERATORS),
+    "d_arch": _one_of(DISCRIMINATORS),
+    "g_params": (lambda v: isinstance(v, dict), "a dict of builder keyword arguments"),
+    "d_params": (lambda v: isinstance(v, dict), "a dict of builder keyword arguments"),
+    "latent_dim": (_positive_int, "an integer > 0"),
+    "loss": _one_of(LOSSES),
+    "gp_weight": (lambda v: _is_number(v) and v >= 0, "a number >= 0"),
+    "optimizer": _one_of(OPTIMIZERS),
+    "lr_d": (_positive_number, "a number > 0"),
+    "lr_g": (_positive_number, "a number > 0"),
+    "beta_1": (lambda v: _is_number(v) and 0 <= v < 1, "a number in [0, 1)"),
+    "beta_2": (lambda v: _is_number(v) and 0 <= v < 1, "a number in [0, 1)"),
+    "batch_size": (_positive_int, "an integer > 0"),
+    "steps": (_positive_int, "an integer > 0"),
+    "d_steps": (_positive_int, "an integer > 0"),
+    "jit_compile": (lambda v: isinstance(v, bool), "true or false"),
+    "track_every": (_positive_int, "an integer > 0"),
+    "checkpoint_every": (_positive_int, "an integer > 0"),
+    "max_checkpoints": (_positive_int, "an integer > 0"),
+    "n_generated": (lambda v: _is_int(v) and v >= 10, "an integer >= 10"),
+    "threshold_percentile": (lambda v: _is_number(v) and 0 < v < 100, "a number in (0, 100)"),
+    "sweet_spot_criterion": _one_of(SWEET_SPOT_CRITERIA),
+    "snapshots": (lambda v: _is_int(v) and v >= 2, "an integer >= 2"),
+    "numpy_seed": (lambda v: _is_int(v) and 0 <= v < 2 ** 32, "an integer in [0, 2**32)"),
+    "tf_seed": (lambda v: _is_int(v) and 0 <= v < 2 ** 32, "an integer in [0, 2**32)"),
+}
+assert set(RULES) == set(DEFAULTS)
+
+
+def _fail(label, key, value, allowed):
+    raise SettingError(f"setting {label}: {key} = {value!r} is not allowed; expected {allowed}")
+
+
+def validate(raw: dict, label="?") -> dict:
+    """Return the complete, checked setting (defaults filled in); raise SettingError."""
+    if not isinstance(raw, dict):
+        raise SettingError(f"setting {label}: must be a dict of keys to values, got {type(raw).__name__}")
+    unknown = sorted(set(raw) - set(DEFAULTS))
+    if unknown:
+        raise SettingError(f"setting {label}: unknown key {unknown[0]!r}; allowed keys: "
+                           + ", ".join(sorted(DEFAULTS)))
+    setting = copy.deepcopy(DEFAULTS)
+    setting.update(copy.deepcopy(raw))
+    for key, (check, allowed) in RULES.items():
+        if not check(setting[key]):
+            _fail(label, key, setting[key], allowed)
+    # cross-key rules
+    if setting["batch_size"] > setting["n_train"]:
+        _fail(label, "batch_size", setting["batch_size"],
+              f"at most n_train = {setting['n_train']} (the batch cannot be larger than the data)")
+    _check_builds(setting, label)
+    return setting
+
+
+def _check_params(label, key, builder, params, fixed=()):
+    """`params` must be keyword arguments that `builder` accepts (besides the `fixed` ones)."""
+    accepted = [p for p in inspect.signature(builder).parameters if p not in fixed]
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        _fail(label, key, params, f"keyword arguments of {builder.__name__}: " + ", ".join(accepted))
+
+
+def _check_builds(setting, label):
+    """Builder parameters must be accepted by their builders."""
+    from gandi.data.distributions import ANOMALIES, make_anomaly, make_distribution
+    _check_params(label, "g_params", GENERATORS[setting["g_arch"]], setting["g_params"],
+                  ("latent_shape", "output_shape"))
+    _check_params(label, "d_params", DISCRIMINATORS[setting["d_arch"]], setting["d_params"],
+                  ("input_shape",))
+    _check_params(label, "distribution_params", DISTRIBUTIONS[setting["distribution"]],
+                  setting["distribution_params"])
+    _check_params(label, "anomaly_params", ANOMALIES[setting["anomaly"]],
+                  setting["anomaly_params"], ("base",))
+    try:
+        normal = make_distribution(setting["distribution"], setting["distribution_params"])
+    except (TypeError, ValueError) as err:
+        _fail(label, "distribution_params", setting["distribution_params"],
+              f"parameters of {setting['distribution']!r} ({err})")
+    try:
+        make_anomaly(setting["anomaly"], normal, setting["anomaly_params"])
+    except (TypeError, ValueError) as err:
+        _fail(label, "anomaly_params", setting["anomaly_params"],
+              f"parameters of anomaly {setting['anomaly']!r} ({err})")

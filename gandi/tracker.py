@@ -1,0 +1,199 @@
+"""The Tracker: called every training step, it decides when to test and when to save.
+
+Every `track_every` steps it scores the discriminator as an anomaly detector (test AUC, AP, and
+F1/precision/recall at a threshold chosen from normal validation data only), measures the
+generator's goodness of fit, and updates the sweet spot: the step whose discriminator is best on
+a LABEL-FREE criterion. The best test AUC (which needs test labels) is only reported beside it.
+
+Sweet-spot criteria (setting `sweet_spot_criterion`):
+- `val_vs_uniform` (default): AUC of telling validation normals from points drawn uniformly over
+  the training data's bounding box widened by 50% each side (Tax & Duin's "artificial
+  outliers"). It asks "does D score everything unlike the data as anomalous?" without any real
+  anomaly.
+- `val_vs_generated`: AUC of telling validation normals from generated samples; high while the
+  generator is poor, so it tends to pick early steps.
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from gandi.data.distributions import UniformBox, data_box
+from gandi.metrics import MetricError, detection_metrics, goodness_of_fit, separation_auc
+from gandi.outputs import plots
+from gandi.outputs.checkpoints import Checkpoints
+from gandi.outputs.results import library_versions, write_results
+from gandi.outputs.run_folder import atomic_save
+from gandi.thresholds import mc_threshold, validation_threshold
+
+GENERATED_SEED = 12345  # fixed latent draws: snapshots at different steps are comparable
+
+
+class Tracker:
+    def __init__(self, setting: dict, setting_id, detector, data, run, log: logging.Logger):
+        self.setting, self.setting_id = setting, setting_id
+        self.detector, self.data, self.run, self.log = detector, data, run, log
+        self.track_every = setting["track_every"]
+        self.checkpoint_every = setting["checkpoint_every"]
+        self.percentile = setting["threshold_percentile"]
+        self.criterion = setting["sweet_spot_criterion"]
+        rng = np.random.default_rng(setting["numpy_seed"] + 1)
+        self.uniform_reference = UniformBox(*data_box(data.train)).sample(
+            len(data.validation), rng)
+        self.rows: list[dict] = []
+        self.snapshots: dict[int, np.ndarray] = {}
+        self.snapshot_steps = set(np.linspace(0, setting["steps"], setting["snapshots"])
+                                  .round().astype(int).tolist())
+        self.sweet_spot: dict | None = None
+        self._sweet_weights = None
+        self.sweet_scores = None
+        self._pending_losses: list[dict] = []
+        self.checkpoints = Checkpoints(run.checkpoints, detector.checkpoint_objects(),
+                                       setting["max_checkpoints"])
+        self.writer = tf.summary.create_file_writer(str(run.tensorboard))
+
+    # -- called by the training loop ------------------------------------------------------
+    def on_step(self, step: int, losses: dict) -> dict | None:
+        """Record a step's losses; test on tracking steps (returns the new row) and save."""
+        self._pending_losses.append(losses)
+        row = None
+        if step % self.track_every == 0 or step == self.setting["steps"]:
+            row = self.evaluate(step)
+        if step % self.checkpoint_every == 0:
+            self.checkpoints.save(step)
+        return row
+
+    def evaluate(self, step: int) -> dict:
+        row = {"step": step, **self._mean_losses()}
+        d = self.detector
+        val_scores = d.score(self.data.validation)
+        test_scores = d.score(self.data.test_x)
+        generated = d.generate(self.setting["n_generated"], seed=GENERATED_SEED)
+        gen_scores = d.score(generated)
+        uniform_scores = d.score(self.uniform_reference)
+        try:
+            threshold = validation_threshold(val_scores, self.percentile)
+            m = detection_metrics(self.data.test_y, test_scores, threshold)
+            row.update({f"d_{k}": v for k, v in m.items()})
+            mc = mc_threshold(gen_scores, self.percentile)
+            row.update({"mc_threshold": mc,
+                        "mc_f1": detection_metrics(self.data.test_y, test_scores, mc)["f1"]})
+            row["val_vs_uniform_auc"] = separation_auc(val_scores, uniform_scores)
+            row["val_vs_generated_auc"] = separation_auc(val_scores, gen_scores)
+        except MetricError as err:
+            self.log.warning("step %d: detector metrics skipped: %s", step, err)
+        if np.all(np.isfinite(generated)):
+            row.update(goodness_of_fit(generated, self.data.validation, self.data.normal))
+        else:
+            self.log.warning("step %d: generated samples are not finite; fit metrics skipped", step)
+        row["criterion"] = row.get(f"{self.criterion}_auc", np.nan)
+        self.rows.append(row)
+        if step in self.snapshot_steps:
+            self.snapshots[step] = generated
+        self._update_sweet_spot(step, row, val_scores, test_scores, gen_scores)
+        self._write_tensorboard(step, row, val_scores, test_scores, gen_scores)
+        self.log.info("step %d: %s", step, ", ".join(
+            f"{k}={v:.4g}" for k, v in row.items() if k != "step" and np.isfinite(v)))
+        return row
+
+    # -- internals --------------------------------------------------------------------------
+    def _mean_losses(self) -> dict:
+        pending, self._pending_losses = self._pending_losses, []
+        if not pending:
+            return {"d_loss": np.nan, "g_loss": np.nan}
+        return {k: float(np.mean([float(p[k]) for p in pending])) for k in pending[0]}
+
+    def _update_sweet_spot(self, step, row, val_scores, test_scores, gen_scores):
+        value = row["criterion"]
+        if not np.isfinite(value):
+            return
+        if self.sweet_spot is None or value > self.sweet_spot["criterion_value"]:
+            self.sweet_spot = {"step": step, "criterion": self.criterion,
+                               "criterion_value": float(value),
+                               "test_auc": float(row.get("d_auc", np.nan))}
+            self._sweet_weights = [w.copy() for w in self.detector.discriminator.get_weights()]
+            self.sweet_scores = {"validation": val_scores, "test": test_scores,
+                                  "generated": gen_scores}
+
+    def _write_tensorboard(self, step, row, val_scores, test_scores, gen_scores):
+        labels = self.data.test_y
+        with self.writer.as_default(step=step):
+            for key, value in row.items():
+                if key != "step" and np.isfinite(value):
+                    tf.summary.scalar(key, value)
+            for name, scores in (("scores/validation_normal", val_scores),
+                                 ("scores/test_normal", test_scores[labels == 0]),
+                                 ("scores/test_anomaly", test_scores[labels == 1]),
+                                 ("scores/generated", gen_scores)):
+                if np.all(np.isfinite(scores)):
+                    tf.summary.histogram(name, scores)
+        self.writer.flush()
+
+    @property
+    def measurements(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows)
+
+    def best_test_auc(self) -> dict | None:
+        """The oracle: chosen WITH test labels, so only ever reported, never used."""
+        m = self.measurements
+        if "d_auc" not in m or m["d_auc"].isna().all():
+            return None
+        best = m.loc[m["d_auc"].idxmax()]
+        return {"step": int(best["step"]), "test_auc": float(best["d_auc"]),
+                "uses_test_labels": True}
+
+    def final_table(self) -> pd.DataFrame:
+        """One row per detector at the sweet spot, each with its label-free threshold."""
+        if self.sweet_spot is None:
+            return pd.DataFrame()
+        s = self.sweet_scores
+        rows = []
+        for detector, source, threshold in (
+                ("discriminator", f"validation_normals_p{self.percentile:g}",
+                 validation_threshold(s["validation"], self.percentile)),
+                ("mc_threshold", f"generated_samples_p{self.percentile:g}",
+                 mc_threshold(s["generated"], self.percentile))):
+            m = detection_metrics(self.data.test_y, s["test"], threshold)
+            rows.append({"detector": detector, "step": self.sweet_spot["step"], **m,
+                         "threshold_source": source})
+        return pd.DataFrame(rows)
+
+    # -- the end of a run ----------------------------------------------------------------
+    def finish(self, step: int, status: str, error: str | None = None) -> dict:
+        """Save the last checkpoint, the sweet-spot model, the plots and the results pickle."""
+        if status != "failed" or step > 0:
+            self.checkpoints.save(step)
+        if self._sweet_weights is not None:
+            self._export_sweet_spot()
+        figures = plots.run_figures(self)
+        for name, fig in figures.items():
+            plots.save_png(fig, self.run.plots / f"{name}.png")
+        results = {
+            "signature": self.run.signature,
+            "setting_id": self.setting_id,
+            "setting": self.setting,
+            "status": status,
+            "error": error,
+            "last_step": step,
+            "measurements": self.measurements,
+            "final": self.final_table(),
+            "sweet_spot": self.sweet_spot,
+            "best_test_auc": self.best_test_auc(),
+            "snapshots": self.snapshots,
+            "figures": figures,
+            "seeds": {"numpy": self.setting["numpy_seed"], "tf": self.setting["tf_seed"]},
+            "versions": library_versions(),
+        }
+        write_results(self.run.results_file, results)
+        plots.close(figures)
+        self.writer.close()
+        return results
+
+    def _export_sweet_spot(self):
+        import keras
+        model = keras.models.clone_model(self.detector.discriminator)
+        model.set_weights(self._sweet_weights)
+        atomic_save(self.run.sweet_spot_model, model.save)

@@ -1,0 +1,61 @@
+"""The experiment list: numbered settings, each a plain dict that `gandi.settings` validates.
+
+Keys left out take the defaults in `gandi.settings.DEFAULTS` (see the README for all keys).
+To add an experiment, add a numbered entry here; `python -m gandi.playground --list` shows them.
+"""
+
+SETTINGS = {
+    1: {
+        "name": "normal vs shifted normal (default)",
+        "distribution": "normal", "distribution_params": {"loc": 0.0, "scale": 1.0},
+        "anomaly": "shifted", "anomaly_params": {"shift": 5.0},
+    },
+    2: {
+        "name": "normal vs wider normal",
+        "distribution": "normal", "distribution_params": {"loc": 0.0, "scale": 1.0},
+        "anomaly": "wider", "anomaly_params": {"factor": 3.0},
+    },
+    3: {
+        "name": "mixture of normals vs uniform box",
+        "distribution": "mixture",
+        "distribution_params": {"locs": [-3.0, 3.0], "scales": [0.6, 0.6]},
+        "anomaly": "uniform_box", "anomaly_params": {"margin": 0.5},
+        "g_arch": "mlp_medium", "d_arch": "mlp_medium", "steps": 5000,
+    },
+    4: {
+        "name": "uniform vs shifted uniform",
+        "distribution": "uniform", "distribution_params": {"low": 0.0, "high": 1.0},
+        "anomaly": "shifted", "anomaly_params": {"shift": 3.0},
+    },
+    5: {
+        "name": "exponential vs wider exponential",
+        "distribution": "exponential", "distribution_params": {"scale": 1.0},
+        "anomaly": "wider", "anomaly_params": {"factor": 4.0},
+    },
+    6: {
+        "name": "log-normal vs shifted log-normal",
+        "distribution": "lognormal", "distribution_params": {"mu": 0.0, "sigma": 0.5},
+        "anomaly": "shifted", "anomaly_params": {"shift": 4.0},
+    },
+    7: {
+        "name": "2-D mixture vs uniform box",
+        "distribution": "mixture2d",
+        "distribution_params": {"means": [[-2.0, 0.0], [2.0, 0.0], [0.0, 2.5]]},
+        "anomaly": "uniform_box", "anomaly_params": {"margin": 0.5},
+        "g_arch": "mlp_medium", "d_arch": "mlp_medium", "steps": 5000,
+    },
+    8: {
+        "name": "normal vs shifted normal, WGAN-GP, 5 critic steps",
+        "distribution": "normal", "distribution_params": {"loc": 0.0, "scale": 1.0},
+        "anomaly": "shifted", "anomaly_params": {"shift": 5.0},
+        "loss": "wgan_gp", "d_steps": 5, "lr_d": 1e-4, "lr_g": 1e-4, "beta_1": 0.0, "beta_2": 0.9,
+    },
+    9: {
+        "name": "normal vs shifted normal, least squares",
+        "distribution": "normal", "distribution_params": {"loc": 0.0, "scale": 1.0},
+        "anomaly": "shifted", "anomaly_params": {"shift": 5.0},
+        "loss": "least_squares",
+    },
+}
+
+DEFAULT_SETTING = 1
