@@ -44,6 +44,8 @@ def run_setting(setting_id, setting: dict, log_dir, progress: bool = True) -> di
         tracker.evaluate(0)  # the untrained discriminator: where the curve starts
         step, status = train(detector, data, setting, tracker, progress=progress,
                              description=f"setting {setting_id}")
+    except KeyboardInterrupt:  # Ctrl-C outside the step loop (building, first evaluation)
+        status = "interrupted"
     except Exception as err:  # the run folder must still say how the run ended
         error = f"{type(err).__name__}: {err}"
         log.exception("run failed at step %d", step)

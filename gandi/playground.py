@@ -8,11 +8,31 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+
+
+def _import_tensorflow_quietly():
+    """TensorFlow's C++ start-up lines (oneDNN, CPU features) ignore TF_CPP_MIN_LOG_LEVEL; hold
+    them back so that users see gandi's own messages. They are shown if the import fails."""
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+            import keras  # noqa: F401
+        except BaseException:
+            os.dup2(saved, 2)
+            held.seek(0)
+            sys.stderr.write(held.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 class BadInput(Exception):
@@ -76,6 +96,7 @@ def chosen_settings(args, available: dict, default) -> list[tuple[int, dict]]:
 def main(argv=None) -> int:
     try:
         args = _parser().parse_args(argv)
+        _import_tensorflow_quietly()
         import run_params
         if args.list:
             print(settings_table(run_params.SETTINGS))

@@ -2,8 +2,6 @@
 bar, and a clean stop on Ctrl-C. The Tracker is called after every step."""
 from __future__ import annotations
 
-import random
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -13,9 +11,12 @@ from gandi.device import compute_device
 
 
 def set_seeds(numpy_seed: int, tf_seed: int):
-    """Seed Python, NumPy and TensorFlow/Keras (layer initialisers use Keras' seed)."""
-    keras.utils.set_random_seed(tf_seed)  # also seeds python and numpy: reset those next
-    random.seed(numpy_seed)
+    """Seed TensorFlow/Keras with tf_seed and NumPy with numpy_seed.
+
+    Keras 3 draws unseeded initialiser seeds from Python's `random`, so Python's generator
+    belongs to the TensorFlow side; `set_random_seed` seeds all three, then NumPy is reset.
+    """
+    keras.utils.set_random_seed(tf_seed)
     np.random.seed(numpy_seed)
 
 

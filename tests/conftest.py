@@ -1,0 +1,29 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SMOKE_SETTINGS = ("1", "7", "8")  # 1-D non-saturating, 2-D mixture, 1-D WGAN-GP
+SMOKE_STEPS = 60
+
+
+@pytest.fixture(scope="session")
+def smoke_runs(tmp_path_factory):
+    """Run several settings briefly through the real driver; return {setting: results dict}."""
+    from gandi.outputs.results import load_results
+    from gandi.playground import main
+
+    log_dir = tmp_path_factory.mktemp("log_dir")
+    code = main(["--settings", *SMOKE_SETTINGS, "--steps", str(SMOKE_STEPS),
+                 "--log-dir", str(log_dir), "--seed", "3", "--no-progress"])
+    assert code == 0
+    runs = {}
+    for results_file in sorted((log_dir / "results").glob("*/results.pkl")):
+        results = load_results(results_file)
+        runs[str(results["setting_id"])] = (results, results_file.parent.name)
+    return log_dir, runs

@@ -1,0 +1,76 @@
+"""The discriminator as an anomaly detector, trained for real on 1-D data."""
+import numpy as np
+import pytest
+
+import run_params
+from gandi.data.splits import distribution_splits
+from gandi.detectors import DETECTORS
+from gandi.experiment import run_setting
+from gandi.settings import validate
+from gandi.training import real_batches, set_seeds
+
+
+def test_easy_setting_reaches_auc_above_0_9_at_the_label_free_sweet_spot(tmp_path):
+    """Normal vs a normal shifted by 5 std: after a short run the discriminator, at the sweet
+    spot chosen WITHOUT test labels, separates them."""
+    setting = validate({**run_params.SETTINGS[1], "steps": 600, "track_every": 50,
+                        "n_train": 4000, "n_validation": 1000, "n_test_normal": 1000,
+                        "n_test_anomaly": 1000, "n_generated": 1000}, label="1")
+    results = run_setting(1, setting, tmp_path, progress=False)
+    sweet = results["sweet_spot"]
+    assert sweet["criterion"] == "val_vs_uniform"
+    assert sweet["test_auc"] > 0.9, results["measurements"][["step", "d_auc", "criterion"]]
+    # the sweet spot is where the label-free criterion peaks, whatever the test AUC does
+    m = results["measurements"]
+    assert sweet["criterion_value"] == pytest.approx(m["criterion"].max())
+    assert results["final"].set_index("detector").loc["discriminator", "auc"] == pytest.approx(
+        sweet["test_auc"])
+
+
+def _detector(overrides=None):
+    setting = validate({"n_train": 512, "batch_size": 32, **(overrides or {})})
+    set_seeds(setting["numpy_seed"], setting["tf_seed"])
+    data = distribution_splits(setting, np.random.default_rng(0))
+    return setting, data, DETECTORS["discriminator"](setting, data.sample_shape)
+
+
+@pytest.mark.parametrize("loss,d_steps", [("nonsaturating", 1), ("wgan_gp", 3),
+                                          ("least_squares", 2)])
+def test_compiled_step_equals_eager_step(loss, d_steps):
+    """tf.function changes speed, not results: same start, same batches, same losses."""
+    runs = []
+    for compiled in (True, False):
+        setting, data, detector = _detector({"loss": loss, "d_steps": d_steps})
+        step = detector.train_step if compiled else detector.train_step_eager
+        batches = iter(real_batches(data.train, 32, d_steps, seed=0))
+        losses = [step(next(batches)) for _ in range(5)]
+        runs.append(([float(l["d_loss"]) for l in losses], detector.score(data.test_x[:50])))
+    np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(runs[0][1], runs[1][1], rtol=1e-4, atol=1e-5)
+
+
+def test_k_discriminator_steps_per_generator_step():
+    setting, data, detector = _detector({"d_steps": 3})
+    batch = next(iter(real_batches(data.train, 32, 3, seed=0)))
+    assert batch.shape[0] == 96
+    detector.train_step(batch)
+    assert int(detector.d_optimizer.iterations.numpy()) == 3
+    assert int(detector.g_optimizer.iterations.numpy()) == 1
+
+
+def test_scores_do_not_depend_on_the_batch():
+    setting, data, detector = _detector({"d_arch": "mlp_dropout"})
+    x = data.test_x[:300]
+    whole = detector.score(x)
+    alone = np.concatenate([detector.score(x[i:i + 7]) for i in range(0, 300, 7)])
+    assert whole.shape == (300,)
+    np.testing.assert_allclose(whole, alone, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(whole, detector.score(x), rtol=0, atol=0)  # dropout is off
+
+
+def test_seeds_make_runs_repeatable():
+    a = _detector()[2].score(np.linspace(-3, 3, 20).reshape(-1, 1))
+    b = _detector()[2].score(np.linspace(-3, 3, 20).reshape(-1, 1))
+    c = _detector({"tf_seed": 1})[2].score(np.linspace(-3, 3, 20).reshape(-1, 1))
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)

@@ -1,0 +1,100 @@
+"""Smoke runs of several settings through the driver; every output is read back."""
+import json
+
+import keras
+import matplotlib.figure
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow as tf
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from conftest import SMOKE_SETTINGS, SMOKE_STEPS
+from gandi.data.splits import distribution_splits
+from gandi.detectors import DETECTORS
+from gandi.metrics import roc_auc
+from gandi.outputs.checkpoints import Checkpoints
+
+COLUMNS = {"step", "d_loss", "g_loss", "d_auc", "d_ap", "d_f1", "d_precision", "d_recall",
+           "d_threshold", "ks_stat", "ks_pvalue", "ks2_stat", "ad_stat", "wasserstein",
+           "mean_err", "std_err", "skew_err", "kurtosis_err", "criterion"}
+
+
+def test_every_setting_wrote_a_complete_results_pickle(smoke_runs):
+    log_dir, runs = smoke_runs
+    assert sorted(runs) == sorted(SMOKE_SETTINGS)
+    for setting_id, (results, sig) in runs.items():
+        assert sig.startswith("GAN_") and sig.endswith(f"_3-3_{setting_id}")
+        m = results["measurements"]
+        assert isinstance(m, pd.DataFrame) and COLUMNS <= set(m.columns)
+        assert m["step"].tolist() == [0, SMOKE_STEPS]
+        assert m["d_auc"].between(0, 1).all() and np.isfinite(m["ks_stat"]).all()
+        assert np.isnan(m["d_loss"].iloc[0]) and np.isfinite(m["d_loss"].iloc[1])
+        assert results["setting"]["steps"] == SMOKE_STEPS and results["setting"]["numpy_seed"] == 3
+        assert results["status"] == "finished" and results["last_step"] == SMOKE_STEPS
+        assert results["sweet_spot"]["step"] in (0, SMOKE_STEPS)
+        assert results["best_test_auc"]["uses_test_labels"] is True
+        assert results["best_test_auc"]["test_auc"] == pytest.approx(m["d_auc"].max())
+        assert all(isinstance(f, matplotlib.figure.Figure) for f in results["figures"].values())
+        assert {"detector_auc", "losses", "generator_fit", "score_histograms"} <= set(
+            results["figures"])
+        final = results["final"]
+        assert final["detector"].tolist() == ["discriminator", "mc_threshold"]
+        assert {"auc", "ap", "f1", "precision", "recall", "threshold",
+                "threshold_source"} <= set(final.columns)
+        assert "tensorflow-cpu" in results["versions"] or "tensorflow" in results["versions"]
+
+
+def test_plots_logs_and_status(smoke_runs):
+    log_dir, runs = smoke_runs
+    for setting_id, (results, sig) in runs.items():
+        for name in results["figures"]:
+            png = log_dir / "plots" / sig / f"{name}.png"
+            assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        log = (log_dir / "logs" / sig / "run.log").read_text()
+        assert f"step {SMOKE_STEPS}: d_loss=" in log and "finished" in log
+        status = json.loads((log_dir / "results" / sig / "status.json").read_text())
+        assert status["status"] == "finished" and status["step"] == SMOKE_STEPS
+        leftovers = [p for p in log_dir.rglob("*") if ".tmp" in p.name]
+        assert leftovers == []
+
+
+def test_event_file_holds_the_scalars_and_histograms(smoke_runs):
+    log_dir, runs = smoke_runs
+    results, sig = runs["1"]
+    events = EventAccumulator(str(log_dir / "tensorboard" / sig), size_guidance={"tensors": 0})
+    events.Reload()
+    tags = set(events.Tags()["tensors"])
+    assert {"d_auc", "ks_stat", "wasserstein", "d_loss", "scores/test_anomaly"} <= tags
+    auc = events.Tensors("d_auc")
+    assert [e.step for e in auc] == [0, SMOKE_STEPS]
+    logged = [float(tf.make_ndarray(e.tensor_proto)) for e in auc]
+    assert logged == pytest.approx(results["measurements"]["d_auc"].tolist(), abs=1e-6)
+
+
+def test_checkpoint_restores_the_final_networks(smoke_runs):
+    """A fresh detector restored from the last checkpoint scores the test set exactly as the
+    tracked final step did."""
+    log_dir, runs = smoke_runs
+    results, sig = runs["1"]
+    setting = results["setting"]
+    data = distribution_splits(setting, np.random.default_rng(setting["numpy_seed"]))
+    detector = DETECTORS["discriminator"](setting, data.sample_shape)
+    checkpoints = Checkpoints(log_dir / "checkpoints" / sig, detector.checkpoint_objects(), 3)
+    assert checkpoints.restore_latest() == SMOKE_STEPS
+    final_auc = results["measurements"]["d_auc"].iloc[-1]
+    assert roc_auc(data.test_y, detector.score(data.test_x)) == pytest.approx(final_auc, abs=1e-9)
+    assert int(detector.g_optimizer.iterations.numpy()) == SMOKE_STEPS
+
+
+def test_exported_sweet_spot_model_gives_the_sweet_spot_auc(smoke_runs):
+    log_dir, runs = smoke_runs
+    for setting_id in ("1", "7"):
+        results, sig = runs[setting_id]
+        setting = results["setting"]
+        data = distribution_splits(setting, np.random.default_rng(setting["numpy_seed"]))
+        model = keras.models.load_model(log_dir / "checkpoints" / sig /
+                                        "sweet_spot_discriminator.keras")
+        scores = -model.predict(data.test_x, verbose=0)
+        assert roc_auc(data.test_y, scores) == pytest.approx(results["sweet_spot"]["test_auc"],
+                                                             abs=1e-6)
