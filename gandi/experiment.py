@@ -6,10 +6,11 @@ import time
 
 import numpy as np
 
-from gandi.data.splits import distribution_splits
+from gandi.data import load_splits
 from gandi.detectors import DETECTORS
 from gandi.device import compute_device
 from gandi.outputs.run_folder import RunFolders
+from gandi.settings import SettingError
 from gandi.tracker import Tracker
 from gandi.training import set_seeds, train
 
@@ -24,16 +25,29 @@ def _run_logger(run: RunFolders) -> logging.Logger:
     return log
 
 
+def resolve_steps(setting: dict, n_train: int, label="?") -> dict:
+    """Turn `epochs` into steps now that the training set's size is known; check the batch fits."""
+    per_step = setting["batch_size"] * setting["d_steps"]
+    if per_step > n_train:
+        raise SettingError(f"setting {label}: batch_size * d_steps = {per_step} is larger than the "
+                           f"{n_train} training samples; lower batch_size or d_steps")
+    if setting["epochs"] is None:
+        return setting
+    steps = max(1, int(np.ceil(setting["epochs"] * n_train / per_step)))
+    return {**setting, "steps": steps}
+
+
 def run_setting(setting_id, setting: dict, log_dir, progress: bool = True) -> dict:
     """Train one validated setting; return its results dict (also pickled in the run folder)."""
     set_seeds(setting["numpy_seed"], setting["tf_seed"])
-    data = distribution_splits(setting, np.random.default_rng(setting["numpy_seed"]))
+    data = load_splits(setting, np.random.default_rng(setting["numpy_seed"]))
+    setting = resolve_steps(setting, len(data.train), setting_id)
     run = RunFolders.create(log_dir, setting_id, setting["numpy_seed"], setting["tf_seed"])
     log = _run_logger(run)
     run.write_status("running")
     log.info("run %s, setting %s: %s", run.signature, setting_id, setting)
-    log.info("data: %d train, %d validation, %d test (%d anomalies from %s)", len(data.train),
-             len(data.validation), len(data.test_y), int(data.test_y.sum()), data.anomaly.name)
+    log.info("data: %d train, %d validation, %d test (%d anomalies); %s", len(data.train),
+             len(data.validation), len(data.test_y), int(data.test_y.sum()), data.description)
     started = time.time()
     step, status, error = 0, "failed", None
     tracker = None
@@ -51,7 +65,8 @@ def run_setting(setting_id, setting: dict, log_dir, progress: bool = True) -> di
         log.exception("run failed at step %d", step)
         raise
     finally:
-        results = tracker.finish(step, status, error) if tracker is not None else {}
+        results = (tracker.finish(step, status, error, progress=progress)
+                   if tracker is not None else {})
         elapsed = time.time() - started
         run.write_status(status, step=step, error=error, seconds=round(elapsed, 1))
         log.info("run %s %s at step %d after %.1f s", run.signature, status, step, elapsed)

@@ -52,7 +52,12 @@ def detection_metrics(labels, scores, threshold: float) -> dict:
     return {"auc": float(roc_auc_score(labels, scores)),
             "ap": float(average_precision_score(labels, scores)),
             "precision": float(precision), "recall": float(recall), "f1": float(f1),
-            "threshold": float(threshold)}
+            "threshold": float(threshold),
+            # the confusion matrix, anomaly = positive
+            "tp": int(np.sum((predicted == 1) & (labels == 1))),
+            "fp": int(np.sum((predicted == 1) & (labels == 0))),
+            "tn": int(np.sum((predicted == 0) & (labels == 0))),
+            "fn": int(np.sum((predicted == 0) & (labels == 1)))}
 
 
 def anderson_darling(samples, cdf) -> float:

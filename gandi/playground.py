@@ -88,7 +88,7 @@ def chosen_settings(args, available: dict, default) -> list[tuple[int, dict]]:
         if args.seed is not None:
             raw["numpy_seed"] = raw["tf_seed"] = args.seed
         if args.steps is not None:
-            raw["steps"] = args.steps
+            raw["steps"], raw["epochs"] = args.steps, None
         chosen.append((number, validate(raw, label=str(number))))
     return chosen
 
@@ -112,10 +112,15 @@ def main(argv=None) -> int:
         print(f"gandi.playground: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
+    from gandi.data.images import DataError
     from gandi.experiment import run_setting
     summary = []
     for number, setting in chosen:
-        results = run_setting(number, setting, log_dir, progress=not args.no_progress)
+        try:  # data problems show when a run loads its data, before its folders exist
+            results = run_setting(number, setting, log_dir, progress=not args.no_progress)
+        except (SettingError, DataError) as err:
+            print(f"gandi.playground: error: {err}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         summary.append(_summary_line(number, results))
         print(summary[-1], flush=True)
         if results["status"] == "interrupted":

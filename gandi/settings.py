@@ -10,6 +10,7 @@ import inspect
 import numbers
 
 from gandi.data.distributions import ANOMALIES, DISTRIBUTIONS
+from gandi.data.images import DATASETS, dataset_classes
 from gandi.detectors import DETECTORS
 from gandi.losses import LOSSES
 from gandi.nets import DISCRIMINATORS, GENERATORS
@@ -20,7 +21,8 @@ SWEET_SPOT_CRITERIA = ("val_vs_uniform", "val_vs_generated")
 DEFAULTS = {
     "name": "unnamed",
     "detector": "discriminator",
-    # data
+    # data: "distribution" (SciPy, below) or an image dataset
+    "dataset": "distribution",
     "distribution": "normal",
     "distribution_params": {},
     "anomaly": "shifted",
@@ -29,6 +31,13 @@ DEFAULTS = {
     "n_validation": 2000,
     "n_test_normal": 2000,
     "n_test_anomaly": 2000,
+    # image datasets: one-class protocol (exactly one of normal_class / anomaly_class)
+    "data_dir": None,
+    "normal_class": None,
+    "anomaly_class": None,
+    "validation_fraction": 0.1,
+    "train_limit": None,
+    "test_limit": None,
     # networks
     "g_arch": "mlp_small",
     "d_arch": "mlp_small",
@@ -45,6 +54,7 @@ DEFAULTS = {
     "beta_2": 0.999,
     "batch_size": 64,
     "steps": 3000,
+    "epochs": None,
     "d_steps": 1,
     "jit_compile": False,
     # tracking
@@ -55,6 +65,11 @@ DEFAULTS = {
     "threshold_percentile": 95.0,
     "sweet_spot_criterion": "val_vs_uniform",
     "snapshots": 6,
+    # AnoGAN (Schlegl et al. 2017): latent search per test image, batched
+    "anogan_iterations": 500,
+    "anogan_lambda": 0.1,
+    "anogan_lr": 0.01,
+    "anogan_batch": 1000,
     # seeds
     "numpy_seed": 0,
     "tf_seed": 0,
@@ -81,6 +96,10 @@ def _positive_number(v):
     return _is_number(v) and v > 0
 
 
+def _optional(check, allowed):
+    return (lambda v: v is None or check(v)), f"None or {allowed}"
+
+
 def _one_of(choices):
     return (lambda v: isinstance(v, str) and v in choices), "one of " + ", ".join(sorted(choices))
 
@@ -89,6 +108,7 @@ def _one_of(choices):
 RULES = {
     "name": (lambda v: isinstance(v, str) and v != "", "a non-empty string"),
     "detector": _one_of(DETECTORS),
+    "dataset": _one_of(("distribution",) + tuple(DATASETS)),
     "distribution": _one_of(DISTRIBUTIONS),
     "distribution_params": (lambda v: isinstance(v, dict), "a dict of the distribution's parameters"),
     "anomaly": _one_of(ANOMALIES),
@@ -97,6 +117,12 @@ RULES = {
     "n_validation": (_positive_int, "an integer > 0"),
     "n_test_normal": (_positive_int, "an integer > 0"),
     "n_test_anomaly": (_positive_int, "an integer > 0"),
+    "data_dir": _optional(lambda v: isinstance(v, str) and v != "", "a folder path"),
+    "normal_class": _optional(lambda v: _is_int(v) and v >= 0, "a class number"),
+    "anomaly_class": _optional(lambda v: _is_int(v) and v >= 0, "a class number"),
+    "validation_fraction": (lambda v: _is_number(v) and 0 < v < 1, "a number in (0, 1)"),
+    "train_limit": _optional(_positive_int, "an integer > 0"),
+    "test_limit": _optional(lambda v: _is_int(v) and v >= 2, "an integer >= 2"),
     "g_arch": _one_of(GENERATORS),
     "d_arch": _one_of(DISCRIMINATORS),
     "g_params": (lambda v: isinstance(v, dict), "a dict of builder keyword arguments"),
@@ -111,6 +137,7 @@ RULES = {
     "beta_2": (lambda v: _is_number(v) and 0 <= v < 1, "a number in [0, 1)"),
     "batch_size": (_positive_int, "an integer > 0"),
     "steps": (_positive_int, "an integer > 0"),
+    "epochs": _optional(_positive_int, "an integer > 0 (overrides steps)"),
     "d_steps": (_positive_int, "an integer > 0"),
     "jit_compile": (lambda v: isinstance(v, bool), "true or false"),
     "track_every": (_positive_int, "an integer > 0"),
@@ -120,6 +147,10 @@ RULES = {
     "threshold_percentile": (lambda v: _is_number(v) and 0 < v < 100, "a number in (0, 100)"),
     "sweet_spot_criterion": _one_of(SWEET_SPOT_CRITERIA),
     "snapshots": (lambda v: _is_int(v) and v >= 2, "an integer >= 2"),
+    "anogan_iterations": (_positive_int, "an integer > 0"),
+    "anogan_lambda": (lambda v: _is_number(v) and 0 <= v <= 1, "a number in [0, 1]"),
+    "anogan_lr": (_positive_number, "a number > 0"),
+    "anogan_batch": (_positive_int, "an integer > 0"),
     "numpy_seed": (lambda v: _is_int(v) and 0 <= v < 2 ** 32, "an integer in [0, 2**32)"),
     "tf_seed": (lambda v: _is_int(v) and 0 <= v < 2 ** 32, "an integer in [0, 2**32)"),
 }
@@ -144,11 +175,27 @@ def validate(raw: dict, label="?") -> dict:
         if not check(setting[key]):
             _fail(label, key, setting[key], allowed)
     # cross-key rules
-    if setting["batch_size"] > setting["n_train"]:
+    if setting["dataset"] != "distribution":
+        _check_classes(setting, label)
+    elif setting["batch_size"] > setting["n_train"]:
         _fail(label, "batch_size", setting["batch_size"],
               f"at most n_train = {setting['n_train']} (the batch cannot be larger than the data)")
     _check_builds(setting, label)
     return setting
+
+
+def _check_classes(setting, label):
+    """Image data: exactly one of normal_class / anomaly_class, and a class of the dataset."""
+    chosen = [k for k in ("normal_class", "anomaly_class") if setting[k] is not None]
+    if len(chosen) != 1:
+        raise SettingError(f"setting {label}: an image dataset needs exactly one of normal_class "
+                           f"(train on that class) or anomaly_class (train on all others); "
+                           f"got {', '.join(chosen) or 'neither'}")
+    classes = dataset_classes(setting["dataset"])
+    value = setting[chosen[0]]
+    if value >= len(classes):
+        _fail(label, chosen[0], value, f"a class of {setting['dataset']}: " + ", ".join(
+            f"{i} ({name})" for i, name in enumerate(classes)))
 
 
 def _check_params(label, key, builder, params, fixed=()):
@@ -166,6 +213,8 @@ def _check_builds(setting, label):
                   ("latent_shape", "output_shape"))
     _check_params(label, "d_params", DISCRIMINATORS[setting["d_arch"]], setting["d_params"],
                   ("input_shape",))
+    if setting["dataset"] != "distribution":
+        return
     _check_params(label, "distribution_params", DISTRIBUTIONS[setting["distribution"]],
                   setting["distribution_params"])
     _check_params(label, "anomaly_params", ANOMALIES[setting["anomaly"]],

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from gandi.data.distributions import UniformBox, data_box
+from gandi.data.distributions import data_box
 from gandi.metrics import MetricError, detection_metrics, goodness_of_fit, separation_auc
 from gandi.outputs import plots
 from gandi.outputs.checkpoints import Checkpoints
@@ -29,7 +29,8 @@ from gandi.outputs.results import library_versions, write_results
 from gandi.outputs.run_folder import atomic_save
 from gandi.thresholds import mc_threshold, validation_threshold
 
-GENERATED_SEED = 12345  # fixed latent draws: snapshots at different steps are comparable
+GENERATED_SEED = 12345
+GRID_IMAGES = 64  # fixed latent draws: snapshots at different steps are comparable
 
 
 class Tracker:
@@ -41,13 +42,15 @@ class Tracker:
         self.percentile = setting["threshold_percentile"]
         self.criterion = setting["sweet_spot_criterion"]
         rng = np.random.default_rng(setting["numpy_seed"] + 1)
-        self.uniform_reference = UniformBox(*data_box(data.train)).sample(
-            len(data.validation), rng)
+        low, high = data_box(data.train)  # per feature (per pixel for images)
+        self.uniform_reference = rng.uniform(low, high, size=data.validation.shape).astype(
+            np.float32)
         self.rows: list[dict] = []
         self.snapshots: dict[int, np.ndarray] = {}
         self.snapshot_steps = set(np.linspace(0, setting["steps"], setting["snapshots"])
                                   .round().astype(int).tolist())
         self.sweet_spot: dict | None = None
+        self.last_step = 0
         self._sweet_weights = None
         self.sweet_scores = None
         self._pending_losses: list[dict] = []
@@ -85,14 +88,14 @@ class Tracker:
             row["val_vs_generated_auc"] = separation_auc(val_scores, gen_scores)
         except MetricError as err:
             self.log.warning("step %d: detector metrics skipped: %s", step, err)
-        if np.all(np.isfinite(generated)):
-            row.update(goodness_of_fit(generated, self.data.validation, self.data.normal))
-        else:
+        if not np.all(np.isfinite(generated)):
             self.log.warning("step %d: generated samples are not finite; fit metrics skipped", step)
+        elif self.data.normal is not None:  # a known true distribution to test the fit against
+            row.update(goodness_of_fit(generated, self.data.validation, self.data.normal))
         row["criterion"] = row.get(f"{self.criterion}_auc", np.nan)
         self.rows.append(row)
-        if step in self.snapshot_steps:
-            self.snapshots[step] = generated
+        if step in self.snapshot_steps:  # all samples for 1-D/2-D plots, a grid's worth of images
+            self.snapshots[step] = generated if generated.ndim == 2 else generated[:GRID_IMAGES]
         self._update_sweet_spot(step, row, val_scores, test_scores, gen_scores)
         self._write_tensorboard(step, row, val_scores, test_scores, gen_scores)
         self.log.info("step %d: %s", step, ", ".join(
@@ -110,7 +113,9 @@ class Tracker:
         value = row["criterion"]
         if not np.isfinite(value):
             return
-        if self.sweet_spot is None or value > self.sweet_spot["criterion_value"]:
+        # ties go to the later step: the criterion can saturate (at 1.0 on images, where D
+        # rejects uniform noise from the first steps on) and the later generator has trained longer
+        if self.sweet_spot is None or value >= self.sweet_spot["criterion_value"]:
             self.sweet_spot = {"step": step, "criterion": self.criterion,
                                "criterion_value": float(value),
                                "test_auc": float(row.get("d_auc", np.nan))}
@@ -145,30 +150,48 @@ class Tracker:
         return {"step": int(best["step"]), "test_auc": float(best["d_auc"]),
                 "uses_test_labels": True}
 
-    def final_table(self) -> pd.DataFrame:
-        """One row per detector at the sweet spot, each with its label-free threshold."""
-        if self.sweet_spot is None:
-            return pd.DataFrame()
-        s = self.sweet_scores
-        rows = []
-        for detector, source, threshold in (
-                ("discriminator", f"validation_normals_p{self.percentile:g}",
-                 validation_threshold(s["validation"], self.percentile)),
-                ("mc_threshold", f"generated_samples_p{self.percentile:g}",
-                 mc_threshold(s["generated"], self.percentile))):
-            m = detection_metrics(self.data.test_y, s["test"], threshold)
-            rows.append({"detector": detector, "step": self.sweet_spot["step"], **m,
-                         "threshold_source": source})
-        return pd.DataFrame(rows)
+    def final_results(self, costly: bool = True, progress: bool = False):
+        """One row per detector, each with its label-free threshold: the discriminator and the
+        Monte-Carlo threshold at the sweet spot, then any costly scorer of the detector (on the
+        final networks). Returns (table, {detector: {"validation": ..., "test": ...} scores})."""
+        rows, scores = [], {}
+        if self.sweet_spot is not None:
+            s = self.sweet_scores
+            for detector, source, threshold in (
+                    ("discriminator", "validation_normals",
+                     validation_threshold(s["validation"], self.percentile)),
+                    ("mc_threshold", "generated_samples",
+                     mc_threshold(s["generated"], self.percentile))):
+                rows.append({"detector": detector, "step": self.sweet_spot["step"],
+                             **detection_metrics(self.data.test_y, s["test"], threshold),
+                             "threshold_source": f"{source}_p{self.percentile:g}"})
+                scores[detector] = s
+        for detector, score in (self.detector.final_scorers() if costly else {}).items():
+            s = {"validation": score(self.data.validation, progress=progress),
+                 "test": score(self.data.test_x, progress=progress)}
+            threshold = validation_threshold(s["validation"], self.percentile)
+            rows.append({"detector": detector, "step": self.last_step,
+                         **detection_metrics(self.data.test_y, s["test"], threshold),
+                         "threshold_source": f"validation_normals_p{self.percentile:g}"})
+            scores[detector] = s
+        return pd.DataFrame(rows), scores
 
     # -- the end of a run ----------------------------------------------------------------
-    def finish(self, step: int, status: str, error: str | None = None) -> dict:
+    def finish(self, step: int, status: str, error: str | None = None,
+               progress: bool = False) -> dict:
         """Save the last checkpoint, the sweet-spot model, the plots and the results pickle."""
+        self.last_step = step
         if status != "failed" or step > 0:
             self.checkpoints.save(step)
         if self._sweet_weights is not None:
             self._export_sweet_spot()
-        figures = plots.run_figures(self)
+        final, final_scores = pd.DataFrame(), {}
+        if status in ("finished", "interrupted"):
+            try:  # after Ctrl-C the user wants out: no costly scorer then
+                final, final_scores = self.final_results(status == "finished", progress)
+            except MetricError as err:
+                self.log.warning("final metrics skipped: %s", err)
+        figures = plots.run_figures(self, final, final_scores)
         for name, fig in figures.items():
             plots.save_png(fig, self.run.plots / f"{name}.png")
         results = {
@@ -179,7 +202,7 @@ class Tracker:
             "error": error,
             "last_step": step,
             "measurements": self.measurements,
-            "final": self.final_table(),
+            "final": final,
             "sweet_spot": self.sweet_spot,
             "best_test_auc": self.best_test_auc(),
             "snapshots": self.snapshots,

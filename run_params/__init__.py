@@ -59,3 +59,22 @@ SETTINGS = {
 }
 
 DEFAULT_SETTING = 1
+
+# Images: DCGAN on MNIST / Fashion-MNIST, one-class protocols. Data come from `data_dir`,
+# GANDI_DATA_DIR, Debian's dataset-fashion-mnist, or the Keras download (see the README).
+_DCGAN = {"g_arch": "dcgan", "d_arch": "dcgan", "latent_dim": 64, "batch_size": 64,
+          "lr_d": 2e-4, "lr_g": 2e-4, "beta_1": 0.5, "track_every": 20, "checkpoint_every": 200,
+          "n_generated": 2000}
+
+SETTINGS.update({
+    10: {"name": "MNIST, normal digit 1, discriminator", "dataset": "mnist", "normal_class": 1,
+         "epochs": 2, **_DCGAN},
+    11: {"name": "MNIST, normal digit 1, AnoGAN", "detector": "anogan", "dataset": "mnist",
+         "normal_class": 1, "epochs": 2, **_DCGAN},
+    12: {"name": "MNIST, anomaly digit 0 (GANomaly protocol), discriminator", "dataset": "mnist",
+         "anomaly_class": 0, "epochs": 1, **_DCGAN, "track_every": 100},
+    13: {"name": "Fashion-MNIST, normal class 1 (trouser), discriminator",
+         "dataset": "fashion_mnist", "normal_class": 1, "epochs": 2, **_DCGAN},
+    14: {"name": "Fashion-MNIST, normal class 1 (trouser), AnoGAN", "detector": "anogan",
+         "dataset": "fashion_mnist", "normal_class": 1, "epochs": 2, **_DCGAN},
+})

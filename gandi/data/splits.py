@@ -19,6 +19,7 @@ class DataSplits:
     test_y: np.ndarray           # 0 normal, 1 anomaly (reporting only)
     normal: Distribution | None = None     # the truth, for the generator's goodness of fit
     anomaly: Distribution | None = None
+    description: str = ""        # what is normal and what is anomalous, for logs
 
     @property
     def sample_shape(self):
@@ -34,4 +35,5 @@ def distribution_splits(setting: dict, rng: np.random.Generator) -> DataSplits:
     return DataSplits(
         train=normal.sample(setting["n_train"], rng),
         validation=normal.sample(setting["n_validation"], rng),
-        test_x=test_x, test_y=test_y, normal=normal, anomaly=anomaly)
+        test_x=test_x, test_y=test_y, normal=normal, anomaly=anomaly,
+        description=f"normal: {normal.name}; anomaly: {anomaly.name}")

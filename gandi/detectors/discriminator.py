@@ -110,6 +110,11 @@ class DiscriminatorDetector:
         """Anomaly score per sample, higher = more anomalous; batched, inference mode."""
         return _batched(self._score, np.asarray(x, np.float32))
 
+    def final_scorers(self) -> dict:
+        """Costly scores computed once after training: {detector name: score(x, progress)}.
+        The discriminator's own score is tracked over training instead."""
+        return {}
+
     def generate(self, n: int, seed: int = 0) -> np.ndarray:
         """n samples from G, from a fixed latent seed so snapshots over training compare."""
         z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)

@@ -10,8 +10,10 @@ from keras import layers
 def _mlp(input_shape, units, activation="leaky_relu", dropout=0.0, name="discriminator"):
     x = keras.Input(shape=input_shape, name="x")
     h = layers.Flatten()(x)
-    for u in units:
-        h = layers.Dense(u, activation=activation)(h)
+    for i, u in enumerate(units):
+        # the last hidden layer is "features": what AnoGAN's feature matching compares
+        h = layers.Dense(u, activation=activation,
+                         name="features" if i == len(units) - 1 else None)(h)
         if dropout:
             h = layers.Dropout(dropout)(h)
     out = layers.Dense(1, name="logit")(h)
@@ -31,4 +33,22 @@ def mlp_dropout(input_shape, units=(64, 64), activation="leaky_relu", dropout=0.
     return _mlp(input_shape, units, activation, dropout)
 
 
-DISCRIMINATORS = {"mlp_small": mlp_small, "mlp_medium": mlp_medium, "mlp_dropout": mlp_dropout}
+def dcgan(input_shape=(28, 28, 1), filters=64, dropout=0.3):
+    """DCGAN discriminator: two stride-2 convolutions with LeakyReLU (no BatchNorm, so a score
+    never depends on which images share a batch). Its last hidden layer, named "features", is
+    what AnoGAN's feature matching compares."""
+    x = keras.Input(shape=input_shape, name="x")
+    h = layers.Conv2D(filters, 4, strides=2, padding="same")(x)
+    h = layers.LeakyReLU(0.2)(h)
+    h = layers.Dropout(dropout)(h)
+    h = layers.Conv2D(filters * 2, 4, strides=2, padding="same")(h)
+    h = layers.LeakyReLU(0.2)(h)
+    h = layers.Dropout(dropout)(h)
+    h = layers.Flatten(name="features")(h)
+    out = layers.Dense(1, name="logit")(h)
+    out = layers.Reshape(())(out)
+    return keras.Model(x, out, name="discriminator")
+
+
+DISCRIMINATORS = {"mlp_small": mlp_small, "mlp_medium": mlp_medium, "mlp_dropout": mlp_dropout,
+                  "dcgan": dcgan}

@@ -29,4 +29,23 @@ def mlp_large(latent_shape, output_shape=(1,), units=(128, 128, 128), activation
     return _mlp(latent_shape, output_shape, units, activation)
 
 
-GENERATORS = {"mlp_small": mlp_small, "mlp_medium": mlp_medium, "mlp_large": mlp_large}
+def dcgan(latent_shape, output_shape=(28, 28, 1), filters=64):
+    """DCGAN generator (Radford et al. 2016): dense to a 1/4-size map, two stride-2 transposed
+    convolutions, tanh output for images scaled to [-1, 1]."""
+    height, width, channels = output_shape
+    if height % 4 or width % 4:
+        raise ValueError(f"dcgan needs image sides divisible by 4, got {output_shape}")
+    z = keras.Input(shape=latent_shape, name="z")
+    h = layers.Dense((height // 4) * (width // 4) * filters * 2, use_bias=False)(z)
+    h = layers.BatchNormalization()(h)
+    h = layers.LeakyReLU(0.2)(h)
+    h = layers.Reshape((height // 4, width // 4, filters * 2))(h)
+    h = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False)(h)
+    h = layers.BatchNormalization()(h)
+    h = layers.LeakyReLU(0.2)(h)
+    x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", activation="tanh")(h)
+    return keras.Model(z, x, name="generator")
+
+
+GENERATORS = {"mlp_small": mlp_small, "mlp_medium": mlp_medium, "mlp_large": mlp_large,
+              "dcgan": dcgan}

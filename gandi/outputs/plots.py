@@ -117,19 +117,86 @@ def score_histograms(scores: dict, labels, threshold, mc, step) -> plt.Figure:
     return fig
 
 
-def run_figures(tracker) -> dict:
+def image_grid(snapshots: dict, columns: int = 8) -> plt.Figure:
+    """Generated images over training: one panel of up to `columns`^2 images per snapshot."""
+    steps = sorted(snapshots)
+    fig, axes = plt.subplots(1, len(steps), figsize=(3.2 * len(steps), 3.5), squeeze=False)
+    for ax, step in zip(axes[0], steps):
+        ax.imshow(_tile(snapshots[step], columns), cmap="gray", vmin=-1, vmax=1)
+        ax.set(title=f"G, step {step}", xticks=[], yticks=[])
+    fig.suptitle("Generated images over training")
+    return fig
+
+
+def _tile(images: np.ndarray, columns: int) -> np.ndarray:
+    images = images[: columns * columns, ..., 0] if images.shape[-1] == 1 else images[: columns ** 2]
+    n, h, w = images.shape[:3]
+    rows = int(np.ceil(n / columns))
+    canvas = np.full((rows * h, columns * w) + images.shape[3:], -1.0)
+    for i, image in enumerate(images):
+        r, c = divmod(i, columns)
+        canvas[r * h:(r + 1) * h, c * w:(c + 1) * w] = image
+    return canvas
+
+
+def roc_and_pr_curves(labels, test_scores: dict) -> plt.Figure:
+    """ROC and precision-recall curves of every detector (these use test labels: reporting)."""
+    from sklearn.metrics import auc, precision_recall_curve, roc_curve
+    fig, (ax_roc, ax_pr) = plt.subplots(1, 2, figsize=(12, 5))
+    for name, scores in test_scores.items():
+        fpr, tpr, _ = roc_curve(labels, scores)
+        precision, recall, _ = precision_recall_curve(labels, scores)
+        ax_roc.plot(fpr, tpr, label=f"{name} (AUC {auc(fpr, tpr):.3f})")
+        ax_pr.plot(recall, precision, label=name)
+    ax_roc.plot([0, 1], [0, 1], color="grey", lw=0.8)
+    ax_roc.set(title="ROC on the test set", xlabel="false positive rate", ylabel="true positive rate")
+    ax_pr.axhline(np.mean(labels), color="grey", lw=0.8, label="anomaly fraction")
+    ax_pr.set(title="Precision-recall on the test set", xlabel="recall", ylabel="precision")
+    ax_roc.legend(fontsize=8)
+    ax_pr.legend(fontsize=8)
+    return fig
+
+
+def example_images(test_x, labels, scores, threshold, detector: str) -> plt.Figure:
+    """The most typical normal and anomalous test image (median score of each) with scores."""
+    fig, axes = plt.subplots(1, 2, figsize=(6, 3.4))
+    for ax, label, title in ((axes[0], 0, "normal"), (axes[1], 1, "anomaly")):
+        idx = np.flatnonzero(labels == label)
+        pick = idx[np.argsort(scores[idx])[len(idx) // 2]]
+        image = test_x[pick]
+        ax.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray", vmin=-1, vmax=1)
+        flagged = "flagged" if scores[pick] > threshold else "not flagged"
+        ax.set(title=f"test {title}: score {scores[pick]:.3g}\n({flagged})", xticks=[], yticks=[])
+    fig.suptitle(f"{detector}: a typical normal and anomalous test image (threshold {threshold:.3g})",
+                 fontsize=9)
+    return fig
+
+
+def run_figures(tracker, final, final_scores: dict) -> dict:
     """All figures of a run, by file name."""
-    m = tracker.measurements
-    figures = {"detector_auc": detector_over_training(m, tracker.sweet_spot),
-               "losses": losses(m), "generator_goodness_of_fit": goodness_of_fit(m)}
-    if tracker.snapshots and tracker.data.normal is not None:
-        figures["generator_fit"] = generator_fit(tracker.snapshots, tracker.data.normal,
-                                                 tracker.data.validation)
-    final = tracker.final_table()
-    if not final.empty:
-        figures["score_histograms"] = score_histograms(
-            tracker.sweet_scores, tracker.data.test_y, final["threshold"].iloc[0],
-            final["threshold"].iloc[1], tracker.sweet_spot["step"])
+    m, data = tracker.measurements, tracker.data
+    figures = {"detector_auc": detector_over_training(m, tracker.sweet_spot), "losses": losses(m)}
+    if data.normal is not None:
+        figures["generator_goodness_of_fit"] = goodness_of_fit(m)
+    if tracker.snapshots:
+        if data.test_x.ndim == 2 and data.normal is not None:
+            figures["generator_fit"] = generator_fit(tracker.snapshots, data.normal,
+                                                     data.validation)
+        elif data.test_x.ndim == 4:
+            figures["generated_images"] = image_grid(tracker.snapshots)
+    if len(final):
+        thresholds = final.set_index("detector")["threshold"]
+        if "discriminator" in final_scores:
+            figures["score_histograms"] = score_histograms(
+                final_scores["discriminator"], data.test_y, thresholds["discriminator"],
+                thresholds["mc_threshold"], tracker.sweet_spot["step"])
+        figures["roc_pr_curves"] = roc_and_pr_curves(
+            data.test_y, {name: s["test"] for name, s in final_scores.items()
+                          if name != "mc_threshold"})  # same scores as the discriminator
+        if data.test_x.ndim == 4:
+            for name, s in final_scores.items():
+                figures[f"examples_{name}"] = example_images(data.test_x, data.test_y, s["test"],
+                                                             thresholds[name], name)
     for fig in figures.values():
         fig.tight_layout()
     return figures

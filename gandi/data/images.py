@@ -1,0 +1,384 @@
+"""Image data for one-class anomaly detection: MNIST and Fashion-MNIST (28x28 grey, 10 classes).
+
+Where the data come from, in order: a folder the user names (`data_dir` in the setting, else the
+environment variable GANDI_DATA_DIR), Debian's package folder (Fashion-MNIST only), and last the
+Keras download. The folder holds the four gzipped IDX files with their standard names; we read
+them ourselves so that the same code reads a user's download, the shared CI copy and Debian's.
+
+Two one-class protocols (label 1 = anomaly, 0 = normal):
+- `normal_class: k`  train on class k only; every other class is an anomaly (Deep SVDD, EGBAD).
+- `anomaly_class: k` train on every class but k; class k is the anomaly (GANomaly).
+"""
+from __future__ import annotations
+
+import functools
+import gzip
+import importlib
+import math
+import os
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gandi.data.splits import DataSplits
+
+IMAGE_SHAPE = (28, 28)
+ENV_DATA_DIR = "GANDI_DATA_DIR"
+
+# magic number -> what the file holds. Bytes: 0, 0, 0x08 (unsigned byte), number of dims.
+IDX_MAGIC = {0x00000801: "labels (1 dim)", 0x00000803: "images (3 dims)"}
+IDX_UBYTE = 0x08
+# No MNIST-like file comes close; a bigger declared size is a corrupt or hostile header.
+MAX_IDX_BYTES = 2 ** 31
+READ_CHUNK = 4 * 2 ** 20  # read in chunks: memory grows with the bytes the file really holds
+
+# role -> standard file name (the names yann.lecun.com, Keras and Debian use)
+IDX_FILES = {
+    "train_images": "train-images-idx3-ubyte.gz",
+    "train_labels": "train-labels-idx1-ubyte.gz",
+    "test_images": "t10k-images-idx3-ubyte.gz",
+    "test_labels": "t10k-labels-idx1-ubyte.gz",
+}
+
+
+class DataError(ValueError):
+    """Bad or missing data; the message is one line naming the file or what was searched."""
+
+
+@dataclass(frozen=True)
+class ImageDataset:
+    name: str
+    class_names: tuple[str, ...]
+    keras_loader: str                    # module whose load_data() downloads it
+    subfolders: tuple[str, ...]          # names of a subfolder of data_dir that may hold it
+    system_dirs: tuple[str, ...] = ()    # folders a system package installs it to
+    system_package: str | None = None
+    files: tuple[tuple[str, str], ...] = tuple(IDX_FILES.items())
+
+    @property
+    def file_names(self) -> list[str]:
+        return [file_name for _, file_name in self.files]
+
+
+DATASETS = {
+    "mnist": ImageDataset(
+        name="mnist",
+        class_names=tuple(str(digit) for digit in range(10)),
+        keras_loader="keras.datasets.mnist",
+        subfolders=("mnist",)),
+    "fashion_mnist": ImageDataset(
+        name="fashion_mnist",
+        class_names=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+        keras_loader="keras.datasets.fashion_mnist",
+        subfolders=("fashion_mnist", "fashion-mnist"),
+        system_dirs=("/usr/share/datasets/fashion-mnist/",),
+        system_package="dataset-fashion-mnist"),
+}
+
+
+def _one_line(text) -> str:
+    return " ".join(str(text).split())
+
+
+def _dataset(name: str) -> ImageDataset:
+    if name not in DATASETS:
+        raise DataError(f"unknown image dataset {name!r}; valid: {', '.join(DATASETS)}")
+    return DATASETS[name]
+
+
+def dataset_classes(name: str) -> list[str]:
+    """Class names of a dataset, indexed by label."""
+    return list(_dataset(name).class_names)
+
+
+# ---------------------------------------------------------------------------------------------
+# IDX files
+# ---------------------------------------------------------------------------------------------
+
+def _read_at_most(stream, limit: int) -> bytearray:
+    """Up to `limit` bytes of a stream; a chunked read never reserves memory the data lack."""
+    data = bytearray()
+    while len(data) < limit:
+        chunk = stream.read(min(READ_CHUNK, limit - len(data)))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def read_idx(path) -> np.ndarray:
+    """A gzipped IDX file of unsigned bytes as an array of the shape its header declares."""
+    path = Path(path).expanduser().absolute()
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    try:
+        with gzip.open(path, "rb") as stream:
+            magic_bytes = stream.read(4)
+            if len(magic_bytes) < 4:
+                raise DataError(f"{path}: no IDX header (file holds {len(magic_bytes)} bytes)")
+            magic = int.from_bytes(magic_bytes, "big")
+            if magic not in IDX_MAGIC:
+                expected = ", ".join(f"0x{m:08x} = {what}" for m, what in IDX_MAGIC.items())
+                raise DataError(f"{path}: magic number 0x{magic:08x} is not an IDX file of "
+                                f"unsigned bytes we read (expected {expected})")
+            n_dims = magic_bytes[3]
+            header = stream.read(4 * n_dims)
+            if len(header) < 4 * n_dims:
+                raise DataError(f"{path}: header declares {n_dims} dims but ends after "
+                                f"{4 + len(header)} of {4 + 4 * n_dims} bytes")
+            dims = tuple(int.from_bytes(header[4 * i:4 * i + 4], "big") for i in range(n_dims))
+            declared = math.prod(dims)
+            if declared > MAX_IDX_BYTES:
+                raise DataError(f"{path}: header declares dims {dims} = {declared} bytes, "
+                                f"more than the {MAX_IDX_BYTES} any MNIST-like file holds "
+                                f"(corrupt header)")
+            # one byte more than declared tells "exact" from "trailing bytes" without reading on
+            payload = _read_at_most(stream, declared + 1)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise DataError(f"{path}: not a readable gzip file (truncated or corrupt: "
+                        f"{_one_line(exc) or type(exc).__name__})") from exc
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({_one_line(exc)})") from exc
+    if len(payload) < declared:
+        raise DataError(f"{path}: payload has {len(payload)} bytes but the header's dims "
+                        f"{dims} need {declared} (file truncated)")
+    if len(payload) > declared:
+        raise DataError(f"{path}: trailing bytes after the {declared} bytes the header's dims "
+                        f"{dims} declare")
+    return np.frombuffer(payload, dtype=np.uint8).reshape(dims)
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding and loading a dataset
+# ---------------------------------------------------------------------------------------------
+
+def _missing_files(folder: Path, dataset: ImageDataset) -> list[str]:
+    return [f for f in dataset.file_names if not (folder / f).is_file()]
+
+
+def _candidates(folder: Path, dataset: ImageDataset) -> list[Path]:
+    """The folder itself, then its subfolders named after the dataset."""
+    return [folder] + [folder / sub for sub in dataset.subfolders]
+
+
+def _search_folder(folder: Path, dataset: ImageDataset) -> Path | None:
+    for candidate in _candidates(folder, dataset):
+        if not _missing_files(candidate, dataset):
+            return candidate.resolve()
+    return None
+
+
+def find_dataset_dir(name: str, data_dir=None) -> Path | None:
+    """The folder holding the dataset's four IDX files, or None: fall back to Keras."""
+    dataset = _dataset(name)
+    if data_dir is not None:
+        folder = Path(data_dir).expanduser().absolute()
+        found = _search_folder(folder, dataset)
+        if found is None:
+            # a user who names a folder must hear that it is wrong, not get a silent download
+            raise DataError(f"data_dir = {folder}: {_why_not_there(folder, dataset)}")
+        return found
+    # GANDI_DATA_DIR may be a shared root that holds only some datasets: not finding one in it
+    # is no error, the next source is tried
+    env_dir = os.environ.get(ENV_DATA_DIR)
+    if env_dir:
+        found = _search_folder(Path(env_dir).expanduser().absolute(), dataset)
+        if found is not None:
+            return found
+    for system_dir in dataset.system_dirs:
+        if not _missing_files(Path(system_dir), dataset):
+            return Path(system_dir).resolve()
+    return None
+
+
+def _why_not_there(folder: Path, dataset: ImageDataset) -> str:
+    """Which of the searched folders came closest, and what it lacks."""
+    searched = ", ".join(str(c) for c in _candidates(folder, dataset))
+    existing = [c for c in _candidates(folder, dataset) if c.is_dir()]
+    if not existing:
+        return f"folder not found (searched {searched})"
+    closest = min(existing, key=lambda c: len(_missing_files(c, dataset)))
+    missing = ", ".join(_missing_files(closest, dataset))
+    return (f"no {dataset.name} files: {closest} lacks {missing} "
+            f"(searched {searched})")
+
+
+def _freeze(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Cached arrays are shared by every caller: make accidental writes fail loudly."""
+    for array in arrays:
+        array.flags.writeable = False
+    return arrays
+
+
+def _check_pair(dataset: ImageDataset, images: np.ndarray, labels: np.ndarray,
+                images_file, labels_file) -> None:
+    if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
+        raise DataError(f"{images_file}: images of shape {images.shape[1:]}, expected "
+                        f"{IMAGE_SHAPE} for {dataset.name}")
+    if labels.ndim != 1:
+        raise DataError(f"{labels_file}: labels with {labels.ndim} dims, expected 1")
+    if len(images) != len(labels):
+        raise DataError(f"{images_file} holds {len(images)} images but {labels_file} holds "
+                        f"{len(labels)} labels")
+    bad = np.unique(labels[labels >= len(dataset.class_names)])
+    if bad.size:
+        raise DataError(f"{labels_file}: labels {bad.tolist()} are not classes of "
+                        f"{dataset.name} (0..{len(dataset.class_names) - 1})")
+
+
+@functools.lru_cache(maxsize=4)
+def _load_folder(name: str, folder: str, stamps: tuple) -> tuple[np.ndarray, ...]:
+    """Read one folder once; `stamps` (size, mtime of each file) makes a rewritten file reload."""
+    dataset, folder = DATASETS[name], Path(folder)
+    arrays = []
+    for part in ("train", "test"):
+        images_file = folder / IDX_FILES[f"{part}_images"]
+        labels_file = folder / IDX_FILES[f"{part}_labels"]
+        images, labels = read_idx(images_file), read_idx(labels_file)
+        _check_pair(dataset, images, labels, images_file, labels_file)
+        arrays += [images, labels]
+    return _freeze(*arrays)
+
+
+def _load_from_keras(dataset: ImageDataset) -> tuple[np.ndarray, ...]:
+    try:
+        loader = importlib.import_module(dataset.keras_loader).load_data
+        (x_train, y_train), (x_test, y_test) = loader()
+    except Exception as exc:  # no internet shows up as many exception types
+        raise DataError(_no_source_message(dataset, exc)) from exc
+    arrays = []
+    for part, images, labels in (("train", x_train, y_train), ("test", x_test, y_test)):
+        images = np.asarray(images, dtype=np.uint8)
+        labels = np.asarray(labels, dtype=np.uint8).reshape(-1)
+        where = f"{dataset.keras_loader}.load_data() {part}"
+        _check_pair(dataset, images, labels, f"{where} images", f"{where} labels")
+        arrays += [images, labels]
+    return _freeze(*arrays)
+
+
+def _no_source_message(dataset: ImageDataset, exc: Exception) -> str:
+    env_dir = os.environ.get(ENV_DATA_DIR)
+    searched = f"{ENV_DATA_DIR}={env_dir}" if env_dir else f"{ENV_DATA_DIR} unset"
+    searched += "".join(f", {d}" for d in dataset.system_dirs)
+    ways = [f"set `data_dir` in the setting or {ENV_DATA_DIR} to a folder with the four IDX "
+            f"files ({', '.join(dataset.file_names)})"]
+    if dataset.system_package:
+        ways.append(f"install Debian's {dataset.system_package} "
+                    f"(apt-get install -y {dataset.system_package})")
+    ways.append(f"or allow the Keras download ({dataset.keras_loader}.load_data() failed: "
+                f"{type(exc).__name__}: {_one_line(exc)})")
+    return (f"no {dataset.name} data found (searched {searched}); "
+            f"{', '.join(ways[:-1])}, {ways[-1]}")
+
+
+@functools.lru_cache(maxsize=2)
+def _load_from_keras_cached(name: str) -> tuple[np.ndarray, ...]:
+    return _load_from_keras(DATASETS[name])
+
+
+def load_dataset(name: str, data_dir=None):
+    """(x_train, y_train, x_test, y_test): uint8, images (N, 28, 28), labels (N,); read-only."""
+    dataset = _dataset(name)
+    folder = find_dataset_dir(name, data_dir)
+    if folder is None:
+        return _load_from_keras_cached(dataset.name)
+    stamps = tuple((s.st_size, s.st_mtime_ns)
+                   for s in (os.stat(folder / f) for f in dataset.file_names))
+    return _load_folder(dataset.name, str(folder), stamps)
+
+
+# ---------------------------------------------------------------------------------------------
+# One-class splits
+# ---------------------------------------------------------------------------------------------
+
+def _check_class(setting: dict, dataset: ImageDataset) -> tuple[str, int]:
+    """Which protocol the setting asks for, and its class."""
+    chosen = [key for key in ("normal_class", "anomaly_class")
+              if setting.get(key) is not None]
+    if len(chosen) != 1:
+        raise DataError(f"{dataset.name}: set exactly one of normal_class (train on that class) "
+                        f"or anomaly_class (train on all others); got {chosen or 'neither'}")
+    key = chosen[0]
+    value = setting[key]
+    n_classes = len(dataset.class_names)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+            or not 0 <= value < n_classes:
+        valid = ", ".join(f"{i} ({c})" for i, c in enumerate(dataset.class_names))
+        raise DataError(f"{key} = {value!r} is not a class of {dataset.name}; valid: {valid}")
+    return key, int(value)
+
+
+def _scaled(images: np.ndarray) -> np.ndarray:
+    """uint8 [0, 255] -> float32 [-1, 1] with a channel axis: the range of a tanh generator."""
+    return (images.astype(np.float32) / 127.5 - 1.0)[..., None]
+
+
+def _proportional_counts(sizes: np.ndarray, n: int) -> np.ndarray:
+    """n split over groups in proportion to their sizes (largest remainder), never above a size."""
+    exact = sizes * n / sizes.sum()
+    counts = np.floor(exact).astype(int)
+    for i in np.argsort(-(exact - counts), kind="stable")[:n - counts.sum()]:
+        counts[i] += 1
+    return np.minimum(counts, sizes)
+
+
+def _stratified_choice(indices: np.ndarray, classes: np.ndarray, n: int,
+                       rng: np.random.Generator) -> np.ndarray:
+    """n of `indices`, each class keeping its share, chosen at random within a class."""
+    labels, sizes = np.unique(classes, return_counts=True)
+    counts = _proportional_counts(sizes, n)
+    picked = [rng.choice(indices[classes == c], size=k, replace=False)
+              for c, k in zip(labels, counts)]
+    return np.sort(np.concatenate(picked))
+
+
+def _test_subsample(y_test: np.ndarray, is_anomaly: np.ndarray, limit: int,
+                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of test normals and anomalies; at most `limit` together, both kinds kept."""
+    normals, anomalies = np.flatnonzero(~is_anomaly), np.flatnonzero(is_anomaly)
+    if limit is None or limit >= len(y_test):
+        return normals, anomalies
+    if limit < 2:
+        raise DataError(f"test_limit = {limit}: need at least 2 test images "
+                        f"(one normal and one anomaly)")
+    n_normal = int(np.clip(round(limit * len(normals) / len(y_test)), 1, limit - 1))
+    return (_stratified_choice(normals, y_test[normals], n_normal, rng),
+            _stratified_choice(anomalies, y_test[anomalies], limit - n_normal, rng))
+
+
+def one_class_splits(setting: dict, rng: np.random.Generator) -> DataSplits:
+    """Train and validation normals, and a test set with normals first, then anomalies.
+
+    `validation_fraction` of the normal training images is held out and never trained on.
+    With `train_limit`, at most that many normals are trained on and the validation keeps
+    its fraction of the normals used (so a fast test also scores a small validation set).
+    """
+    dataset = _dataset(setting["dataset"])
+    protocol, k = _check_class(setting, dataset)
+    fraction = setting.get("validation_fraction", 0.1)
+    if not 0 < fraction < 1:
+        raise DataError(f"validation_fraction = {fraction!r}: must be in (0, 1)")
+    x_train, y_train, x_test, y_test = load_dataset(dataset.name, setting.get("data_dir"))
+
+    normal_train = (y_train == k) if protocol == "normal_class" else (y_train != k)
+    shuffled = rng.permutation(np.flatnonzero(normal_train))
+    n_validation = int(round(fraction * len(shuffled)))
+    n_train = len(shuffled) - n_validation
+    train_limit = setting.get("train_limit")
+    if train_limit is not None and train_limit < n_train:
+        n_train = int(train_limit)
+        n_validation = max(1, int(round(fraction / (1 - fraction) * n_train)))
+    validation_idx = shuffled[:n_validation]
+    train_idx = shuffled[n_validation:n_validation + n_train]
+
+    is_anomaly = (y_test != k) if protocol == "normal_class" else (y_test == k)
+    normal_idx, anomaly_idx = _test_subsample(y_test, is_anomaly, setting.get("test_limit"), rng)
+    test_idx = np.concatenate([normal_idx, anomaly_idx])
+    test_y = np.concatenate([np.zeros(len(normal_idx), np.int64),
+                             np.ones(len(anomaly_idx), np.int64)])
+    return DataSplits(train=_scaled(x_train[train_idx]),
+                      validation=_scaled(x_train[validation_idx]),
+                      test_x=_scaled(x_test[test_idx]), test_y=test_y)

@@ -1,0 +1,92 @@
+"""AnoGAN (Schlegl et al. 2017): find the latent z whose G(z) best matches an image; the image is
+anomalous when no z does.
+
+    loss(z) = (1 - lambda) * ||x - G(z)||_1 + lambda * ||f_D(x) - f_D(G(z))||_1
+
+f_D is the discriminator's "features" layer (feature matching). The search runs for all images
+of a batch at once, in one compiled loop with a fixed input signature (no retracing per batch);
+each image's loss depends only on its own z, so batching changes speed, not scores. The score is
+the loss at the last iteration (higher = more anomalous).
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tqdm.auto import tqdm
+
+from gandi.detectors.discriminator import DiscriminatorDetector
+from gandi.device import compute_device
+
+
+class LatentSearch:
+    """The batched AnoGAN latent search on a trained generator and discriminator."""
+
+    def __init__(self, generator, discriminator, latent_dim: int, iterations: int,
+                 lam: float, lr: float):
+        self.generator, self.latent_dim = generator, latent_dim
+        self.features = keras.Model(discriminator.inputs,
+                                    discriminator.get_layer("features").output)
+        self.iterations, self.lam, self.lr = iterations, lam, lr
+        sample_shape = tuple(generator.output_shape[1:])
+        self.search = tf.function(self._search, input_signature=[
+            tf.TensorSpec((None, *sample_shape), tf.float32),
+            tf.TensorSpec((None, latent_dim), tf.float32),
+            tf.TensorSpec((), tf.int32)])
+
+    def _losses(self, x, z, x_features):
+        fake = self.generator(z, training=False)
+        axes = list(range(1, len(x.shape)))
+        residual = tf.reduce_sum(tf.abs(x - fake), axis=axes)
+        f = self.features(fake, training=False)
+        discrimination = tf.reduce_sum(tf.abs(tf.reshape(x_features - f, (tf.shape(x)[0], -1))), 1)
+        return (1.0 - self.lam) * residual + self.lam * discrimination
+
+    def _search(self, x, z, iterations):
+        """Adam on z, written out so that the loop holds no Keras optimiser state."""
+        x_features = self.features(x, training=False)
+        m, v = tf.zeros_like(z), tf.zeros_like(z)
+        beta_1, beta_2, eps = 0.9, 0.999, 1e-7
+        for t in tf.range(1, iterations + 1):
+            with tf.GradientTape() as tape:
+                tape.watch(z)
+                loss = tf.reduce_sum(self._losses(x, z, x_features))
+            g = tape.gradient(loss, z)
+            m = beta_1 * m + (1 - beta_1) * g
+            v = beta_2 * v + (1 - beta_2) * tf.square(g)
+            tf_t = tf.cast(t, tf.float32)
+            m_hat = m / (1 - tf.pow(beta_1, tf_t))
+            v_hat = v / (1 - tf.pow(beta_2, tf_t))
+            z = z - self.lr * m_hat / (tf.sqrt(v_hat) + eps)
+        return self._losses(x, z, x_features), z
+
+    def initial_latents(self, n: int, seed: int = 0) -> np.ndarray:
+        return np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
+
+    def score(self, x, batch_size: int, progress: bool = False, seed: int = 0) -> np.ndarray:
+        """AnoGAN score of every image, `batch_size` images optimised together."""
+        x = np.asarray(x, np.float32)
+        z0 = self.initial_latents(len(x), seed)
+        out = []
+        starts = range(0, len(x), batch_size)
+        with compute_device():
+            for i in tqdm(starts, desc="AnoGAN latent search", unit="batch", disable=not progress,
+                          leave=False):
+                scores, _ = self.search(x[i:i + batch_size], z0[i:i + batch_size],
+                                        tf.constant(self.iterations, tf.int32))
+                out.append(scores.numpy())
+        return np.concatenate(out) if out else np.empty((0,), np.float32)
+
+
+class AnoGANDetector(DiscriminatorDetector):
+    """Trains the GAN like the discriminator detector (so the discriminator is tracked too);
+    after training, scores with the AnoGAN latent search on the final G and D."""
+
+    name = "anogan"
+
+    def final_scorers(self) -> dict:
+        s = self.setting
+        search = LatentSearch(self.generator, self.discriminator, self.latent_dim,
+                              s["anogan_iterations"], s["anogan_lambda"], s["anogan_lr"])
+        return {"anogan": lambda x, progress=False: search.score(
+            x, s["anogan_batch"], progress=progress)}
