@@ -47,8 +47,9 @@ class Tracker:
             np.float32)
         self.rows: list[dict] = []
         self.snapshots: dict[int, np.ndarray] = {}
-        self.snapshot_steps = set(np.linspace(0, setting["steps"], setting["snapshots"])
-                                  .round().astype(int).tolist())
+        tracked = sorted(set(range(0, setting["steps"] + 1, self.track_every)) | {setting["steps"]})
+        picks = np.linspace(0, len(tracked) - 1, min(setting["snapshots"], len(tracked)))
+        self.snapshot_steps = {tracked[i] for i in picks.round().astype(int)}
         self.sweet_spot: dict | None = None
         self.last_step = 0
         self._sweet_weights = None

@@ -8,6 +8,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+MNIST_DIR = ROOT.parent / "shared" / "data" / "mnist"
+FASHION_DIR = Path("/usr/share/datasets/fashion-mnist/")
+needs_mnist = pytest.mark.skipif(not (MNIST_DIR / "train-images-idx3-ubyte.gz").is_file(),
+                                 reason=f"shared MNIST copy not found at {MNIST_DIR}")
+needs_fashion = pytest.mark.skipif(
+    not (FASHION_DIR / "train-images-idx3-ubyte.gz").is_file(),
+    reason=f"Fashion-MNIST not installed at {FASHION_DIR} (apt-get install dataset-fashion-mnist)")
+
 SMOKE_SETTINGS = ("1", "7", "8")  # 1-D non-saturating, 2-D mixture, 1-D WGAN-GP
 SMOKE_STEPS = 60
 

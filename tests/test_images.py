@@ -19,14 +19,7 @@ from gandi.data import images
 from gandi.data.images import (DATASETS, IDX_FILES, DataError, dataset_classes, find_dataset_dir,
                                load_dataset, one_class_splits, read_idx)
 
-MNIST_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
-FASHION_DIR = Path("/usr/share/datasets/fashion-mnist/")
-
-needs_mnist = pytest.mark.skipif(not (MNIST_DIR / IDX_FILES["train_images"]).is_file(),
-                                 reason=f"shared MNIST copy not found at {MNIST_DIR}")
-needs_fashion = pytest.mark.skipif(
-    not (FASHION_DIR / IDX_FILES["train_images"]).is_file(),
-    reason=f"Fashion-MNIST not installed at {FASHION_DIR} (apt-get install dataset-fashion-mnist)")
+from conftest import FASHION_DIR, MNIST_DIR, needs_fashion, needs_mnist
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,103 @@
+"""Image runs on slices of the real MNIST / Fashion-MNIST: the discriminator, the Monte-Carlo
+threshold and AnoGAN through the suite's trainer, Tracker and outputs."""
+import numpy as np
+import pytest
+
+import run_params
+from conftest import FASHION_DIR, MNIST_DIR, needs_fashion, needs_mnist
+from gandi.data import load_splits
+from gandi.detectors import DETECTORS
+from gandi.detectors.anogan import LatentSearch
+from gandi.experiment import run_setting
+from gandi.playground import EXIT_BAD_INPUT, main
+from gandi.settings import SettingError, validate
+
+
+@needs_mnist
+def test_mnist_digit_1_two_epochs_auc_above_0_9_at_the_sweet_spot(tmp_path):
+    """Setting 10 as shipped (normal digit 1, two epochs of its ~6,000 training images), scored
+    on a stratified 2,000-image slice of the test set to stay fast."""
+    setting = validate({**run_params.SETTINGS[10], "data_dir": str(MNIST_DIR),
+                        "test_limit": 2000, "track_every": 40, "n_generated": 500}, label="10")
+    results = run_setting(10, setting, tmp_path, progress=False)
+    assert results["setting"]["steps"] == int(np.ceil(2 * 6068 / 64))  # 2 epochs
+    sweet = results["sweet_spot"]
+    assert sweet["test_auc"] > 0.9, results["measurements"][["step", "d_auc", "criterion"]]
+    final = results["final"].set_index("detector")
+    assert final.loc["mc_threshold", "threshold_source"] == "generated_samples_p95"
+    assert final.loc["discriminator", "tp"] + final.loc["discriminator", "fn"] == int(
+        0.8865 * 2000 + 0.5)  # every test anomaly is counted once
+    run = results["run"]
+    for name in ("generated_images", "roc_pr_curves", "score_histograms",
+                 "examples_mc_threshold", "detector_auc"):
+        assert (run.plots / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+    assert results["snapshots"][max(results["snapshots"])].shape == (64, 28, 28, 1)
+
+
+@needs_mnist
+def test_anogan_scores_batched_finite_and_higher_for_anomalies(tmp_path):
+    """Setting 11 as shipped (two epochs on digit 1), a short latent search, a test slice."""
+    setting = validate({**run_params.SETTINGS[11], "data_dir": str(MNIST_DIR), "test_limit": 200,
+                        "anogan_iterations": 20, "anogan_batch": 256, "n_generated": 200,
+                        "track_every": 100}, label="11")
+    results = run_setting(11, setting, tmp_path, progress=False)
+    final = results["final"].set_index("detector")
+    assert list(final.index) == ["discriminator", "mc_threshold", "anogan"]
+    assert final.loc["anogan", "step"] == results["setting"]["steps"]  # the final G and D
+    assert final.loc["anogan", "threshold_source"] == "validation_normals_p95"
+    # (an immature generator, e.g. after 60 steps, gives AnoGAN an AUC far below 0.5)
+    assert final.loc["anogan", "auc"] > 0.9
+    assert (results["run"].plots / "examples_anogan.png").is_file()
+
+
+@needs_mnist
+def test_anogan_latent_search_does_not_depend_on_the_batch():
+    setting = validate({**run_params.SETTINGS[11], "data_dir": str(MNIST_DIR),
+                        "train_limit": 100, "test_limit": 40})
+    data = load_splits(setting, np.random.default_rng(0))
+    detector = DETECTORS["anogan"](setting, data.sample_shape)
+    search = LatentSearch(detector.generator, detector.discriminator, setting["latent_dim"],
+                          iterations=10, lam=0.1, lr=0.01)
+    together = search.score(data.test_x, batch_size=40)
+    one_by_one = search.score(data.test_x, batch_size=1)
+    in_sevens = search.score(data.test_x, batch_size=7)
+    assert together.shape == (40,) and np.all(np.isfinite(together))
+    np.testing.assert_allclose(together, one_by_one, rtol=1e-4)
+    np.testing.assert_allclose(together, in_sevens, rtol=1e-4)
+    # the search lowers the loss: more iterations, lower scores
+    longer = LatentSearch(detector.generator, detector.discriminator, setting["latent_dim"],
+                          iterations=40, lam=0.1, lr=0.01).score(data.test_x, 40)
+    assert np.mean(longer) < np.mean(together)
+
+
+@needs_fashion
+def test_fashion_mnist_run_from_the_debian_package(tmp_path):
+    setting = validate({**run_params.SETTINGS[13], "epochs": None, "steps": 20,
+                        "train_limit": 300, "test_limit": 300, "n_generated": 100})
+    results = run_setting(13, setting, tmp_path, progress=False)
+    assert results["status"] == "finished"
+    assert results["measurements"]["step"].tolist() == [0, 20]
+    assert np.isfinite(results["measurements"]["d_auc"]).all()
+
+
+def test_image_settings_are_checked_up_front():
+    with pytest.raises(SettingError, match="exactly one of normal_class .* got neither"):
+        validate({"dataset": "mnist"})
+    with pytest.raises(SettingError, match="got normal_class, anomaly_class"):
+        validate({"dataset": "mnist", "normal_class": 1, "anomaly_class": 2})
+    with pytest.raises(SettingError) as err:
+        validate({"dataset": "fashion_mnist", "normal_class": 12}, label="13")
+    assert str(err.value).startswith("setting 13: normal_class = 12 is not allowed; expected a "
+                                     "class of fashion_mnist: 0 (T-shirt/top), 1 (Trouser)")
+    assert "9 (Ankle boot)" in str(err.value)
+
+
+def test_a_wrong_data_folder_is_bad_input_with_no_run_folder(tmp_path, capsys, monkeypatch):
+    settings = {**run_params.SETTINGS, 60: {**run_params.SETTINGS[10],
+                                            "data_dir": str(tmp_path / "nowhere")}}
+    monkeypatch.setattr(run_params, "SETTINGS", settings)
+    log_dir = tmp_path / "log"
+    assert main(["--settings", "60", "--log-dir", str(log_dir), "--no-progress"]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nowhere" in err[0], err
+    assert not (log_dir / "results").exists()
