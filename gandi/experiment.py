@@ -5,6 +5,7 @@ import logging
 import time
 
 import numpy as np
+import tensorflow as tf
 
 from gandi.data import load_splits
 from gandi.detectors import DETECTORS
@@ -43,11 +44,37 @@ def run_setting(setting_id, setting: dict, log_dir, progress: bool = True) -> di
     data = load_splits(setting, np.random.default_rng(setting["numpy_seed"]))
     setting = resolve_steps(setting, len(data.train), setting_id)
     run = RunFolders.create(log_dir, setting_id, setting["numpy_seed"], setting["tf_seed"])
+    run.write_setting(setting_id, setting)
+    return _train_and_finish(run, setting_id, setting, data, progress, resume=False)
+
+
+def resume_run(run: RunFolders, progress: bool = True) -> dict:
+    """Continue a run from its latest checkpoint: networks, optimisers, noise and dropout state,
+    step, and the Tracker's history and sweet spot. The data are drawn again from the seed."""
+    if tf.train.latest_checkpoint(str(run.checkpoints)) is None:
+        raise ResumeError(f"run {run.signature} has no checkpoint to resume from (a run "
+                          f"checkpoints every checkpoint_every steps)")
+    status = run.read_status().get("status") if run.status_file.exists() else None
+    if status == "finished":
+        raise ResumeError(f"run {run.signature} has already finished; nothing to resume")
+    setting_id, setting = run.read_setting()
+    set_seeds(setting["numpy_seed"], setting["tf_seed"])
+    data = load_splits(setting, np.random.default_rng(setting["numpy_seed"]))
+    return _train_and_finish(run, setting_id, setting, data, progress, resume=True)
+
+
+def _train_and_finish(run, setting_id, setting, data, progress, resume) -> dict:
     log = _run_logger(run)
     run.write_status("running")
-    log.info("run %s, setting %s: %s", run.signature, setting_id, setting)
-    log.info("data: %d train, %d validation, %d test (%d anomalies); %s", len(data.train),
-             len(data.validation), len(data.test_y), int(data.test_y.sum()), data.description)
+    if resume:
+        log.info("resuming run %s", run.signature)
+    else:
+        log.info("run %s, setting %s: %s", run.signature, setting_id, setting)
+        log.info("data: %d train, %d validation, %d test (%d anomalies); %s", len(data.train),
+                 len(data.validation), len(data.test_y), int(data.test_y.sum()),
+                 data.description)
+    if setting["deterministic"]:
+        tf.config.experimental.enable_op_determinism()
     started = time.time()
     step, status, error = 0, "failed", None
     tracker = None
@@ -55,9 +82,15 @@ def run_setting(setting_id, setting: dict, log_dir, progress: bool = True) -> di
         with compute_device():
             detector = DETECTORS[setting["detector"]](setting, data.sample_shape)
         tracker = Tracker(setting, setting_id, detector, data, run, log)
-        tracker.evaluate(0)  # the untrained discriminator: where the curve starts
-        step, status = train(detector, data, setting, tracker, progress=progress,
-                             description=f"setting {setting_id}")
+        if resume:
+            step = tracker.restore()
+            log.info("resumed at step %d", step)
+        else:
+            tracker.evaluate(0)  # the untrained discriminator: where the curve starts
+        step, status, error = train(detector, data, setting, tracker, progress=progress,
+                                    start_step=step, description=f"setting {setting_id}")
+        if error:
+            log.error(error)
     except KeyboardInterrupt:  # Ctrl-C outside the step loop (building, first evaluation)
         status = "interrupted"
     except Exception as err:  # the run folder must still say how the run ended
@@ -67,11 +100,17 @@ def run_setting(setting_id, setting: dict, log_dir, progress: bool = True) -> di
     finally:
         results = (tracker.finish(step, status, error, progress=progress)
                    if tracker is not None else {})
+        status = results.get("status", status)
         elapsed = time.time() - started
-        run.write_status(status, step=step, error=error, seconds=round(elapsed, 1))
+        run.write_status(status, step=step, error=results.get("error", error),
+                         seconds=round(elapsed, 1))
         log.info("run %s %s at step %d after %.1f s", run.signature, status, step, elapsed)
         for handler in list(log.handlers):
             handler.close()
             log.removeHandler(handler)
     results["run"] = run
     return results
+
+
+class ResumeError(ValueError):
+    """A run that cannot be resumed; the message is the one line the user sees."""

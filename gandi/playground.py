@@ -14,6 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+EXIT_DIVERGED = 3
 
 
 def _import_tensorflow_quietly():
@@ -54,6 +55,9 @@ def _parser():
     p.add_argument("--log-dir", default="log_dir", help="where run folders go (default: log_dir)")
     p.add_argument("--seed", type=int, help="numpy and TensorFlow seed for every run")
     p.add_argument("--steps", type=int, help="override the training length (e.g. smoke runs)")
+    p.add_argument("--resume", metavar="RUN",
+                   help="continue a run from its latest checkpoint: a signature (under --log-dir) "
+                        "or the path of one of its folders, e.g. log_dir/results/<signature>")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -101,32 +105,48 @@ def main(argv=None) -> int:
         if args.list:
             print(settings_table(run_params.SETTINGS))
             return 0
-        from gandi.outputs.run_folder import LogDirError, check_writable
+        from gandi.outputs.run_folder import LogDirError, RunFolders, check_writable
         from gandi.settings import SettingError
         try:
-            chosen = chosen_settings(args, run_params.SETTINGS, run_params.DEFAULT_SETTING)
-            log_dir = check_writable(args.log_dir)
-        except (SettingError, LogDirError) as err:
+            if args.resume:
+                if args.settings or args.steps is not None or args.seed is not None:
+                    raise BadInput("--resume continues a run with its own setting; it takes no "
+                                   "--settings, --steps or --seed")
+                chosen = [(None, RunFolders.find(args.resume, args.log_dir))]
+                check_writable(chosen[0][1].log_dir)
+            else:
+                chosen = chosen_settings(args, run_params.SETTINGS, run_params.DEFAULT_SETTING)
+                log_dir = check_writable(args.log_dir)
+        except (SettingError, LogDirError, LookupError) as err:
             raise BadInput(str(err)) from None
     except BadInput as err:
         print(f"gandi.playground: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
     from gandi.data.images import DataError
-    from gandi.experiment import run_setting
+    from gandi.experiment import ResumeError, resume_run, run_setting
     summary = []
     for number, setting in chosen:
         try:  # data problems show when a run loads its data, before its folders exist
-            results = run_setting(number, setting, log_dir, progress=not args.no_progress)
-        except (SettingError, DataError) as err:
+            if number is None:
+                results = resume_run(setting, progress=not args.no_progress)
+                number = results["setting_id"]
+            else:
+                results = run_setting(number, setting, log_dir, progress=not args.no_progress)
+        except (SettingError, DataError, ResumeError) as err:
             print(f"gandi.playground: error: {err}", file=sys.stderr)
             return EXIT_BAD_INPUT
         summary.append(_summary_line(number, results))
         print(summary[-1], flush=True)
         if results["status"] == "interrupted":
             print("interrupted: the last checkpoint and the results so far are saved in "
-                  f"{results['run'].results}", file=sys.stderr)
+                  f"{results['run'].results}; continue with --resume {results['signature']}",
+                  file=sys.stderr)
             return EXIT_INTERRUPTED
+        if results["status"] == "diverged":
+            print(f"{results['error']}; the last good checkpoint and the results up to it are "
+                  f"in {results['run'].results}", file=sys.stderr)
+            return EXIT_DIVERGED
     if len(summary) > 1:
         print("\nsummary:\n" + "\n".join(summary))
     return 0

@@ -57,6 +57,7 @@ DEFAULTS = {
     "epochs": None,
     "d_steps": 1,
     "jit_compile": False,
+    "deterministic": False,
     # tracking
     "track_every": 100,
     "checkpoint_every": 500,
@@ -140,6 +141,7 @@ RULES = {
     "epochs": _optional(_positive_int, "an integer > 0 (overrides steps)"),
     "d_steps": (_positive_int, "an integer > 0"),
     "jit_compile": (lambda v: isinstance(v, bool), "true or false"),
+    "deterministic": (lambda v: isinstance(v, bool), "true or false (TF deterministic ops)"),
     "track_every": (_positive_int, "an integer > 0"),
     "checkpoint_every": (_positive_int, "an integer > 0"),
     "max_checkpoints": (_positive_int, "an integer > 0"),

@@ -25,9 +25,10 @@ from gandi.data.distributions import data_box
 from gandi.metrics import MetricError, detection_metrics, goodness_of_fit, separation_auc
 from gandi.outputs import plots
 from gandi.outputs.checkpoints import Checkpoints
-from gandi.outputs.results import library_versions, write_results
+from gandi.outputs.results import library_versions, load_results, write_results
 from gandi.outputs.run_folder import atomic_save
 from gandi.thresholds import mc_threshold, validation_threshold
+from gandi.training import Diverged
 
 GENERATED_SEED = 12345
 GRID_IMAGES = 64  # fixed latent draws: snapshots at different steps are comparable
@@ -67,8 +68,45 @@ class Tracker:
         if step % self.track_every == 0 or step == self.setting["steps"]:
             row = self.evaluate(step)
         if step % self.checkpoint_every == 0:
-            self.checkpoints.save(step)
+            self.save(step)
         return row
+
+    # -- checkpoints: networks, optimisers and noise (TF), and the Tracker's own history --------
+    def save(self, step: int):
+        """A resumable point: the Tracker's state first, then the TF checkpoint naming it, then
+        the results so far (a kill at any moment leaves the previous complete set)."""
+        if not self.detector.weights_are_finite():
+            raise Diverged(f"diverged before step {step}: a weight is NaN or infinite")
+        self.last_step = step
+        state = {"rows": self.rows, "pending_losses": self._pending_float_losses(),
+                 "sweet_spot": self.sweet_spot, "sweet_weights": self._sweet_weights,
+                 "sweet_scores": self.sweet_scores, "snapshots": self.snapshots}
+        write_results(self._state_file(step), state)
+        self.checkpoints.save(step)
+        kept = {int(p.rsplit("-", 1)[1]) for p in self.checkpoints.manager.checkpoints}
+        for old in self.run.checkpoints.glob("tracker-*.pkl"):
+            if int(old.stem.split("-")[1]) not in kept:
+                old.unlink(missing_ok=True)
+        write_results(self.run.results_file, self.results("running", step))
+
+    def restore(self) -> int | None:
+        """Restore the latest checkpoint and the Tracker's history at it; return its step."""
+        step = self.checkpoints.restore_latest()
+        if step is None:
+            return None
+        state = load_results(self._state_file(step))
+        self.rows = state["rows"]
+        self._pending_losses = state["pending_losses"]
+        self.sweet_spot, self._sweet_weights = state["sweet_spot"], state["sweet_weights"]
+        self.sweet_scores, self.snapshots = state["sweet_scores"], state["snapshots"]
+        self.last_step = step
+        return step
+
+    def _state_file(self, step: int):
+        return self.run.checkpoints / f"tracker-{step}.pkl"
+
+    def _pending_float_losses(self) -> list[dict]:
+        return [{k: float(v) for k, v in p.items()} for p in self._pending_losses]
 
     def evaluate(self, step: int) -> dict:
         row = {"step": step, **self._mean_losses()}
@@ -180,22 +218,35 @@ class Tracker:
     # -- the end of a run ----------------------------------------------------------------
     def finish(self, step: int, status: str, error: str | None = None,
                progress: bool = False) -> dict:
-        """Save the last checkpoint, the sweet-spot model, the plots and the results pickle."""
+        """Save the last checkpoint, the sweet-spot model, the plots and the results pickle.
+
+        A diverged or failed run keeps its last good checkpoint: its networks are not saved."""
         self.last_step = step
-        if status != "failed" or step > 0:
-            self.checkpoints.save(step)
+        if status in ("finished", "interrupted") and step > 0:
+            try:
+                self.save(step)
+            except Diverged as err:
+                status, error = "diverged", str(err)
         if self._sweet_weights is not None:
             self._export_sweet_spot()
         final, final_scores = pd.DataFrame(), {}
-        if status in ("finished", "interrupted"):
-            try:  # after Ctrl-C the user wants out: no costly scorer then
+        if status in ("finished", "interrupted", "diverged"):
+            try:  # costly scorers only for a run that finished: after Ctrl-C the user wants out
                 final, final_scores = self.final_results(status == "finished", progress)
             except MetricError as err:
                 self.log.warning("final metrics skipped: %s", err)
         figures = plots.run_figures(self, final, final_scores)
         for name, fig in figures.items():
             plots.save_png(fig, self.run.plots / f"{name}.png")
-        results = {
+        results = self.results(status, step, error, final, figures)
+        write_results(self.run.results_file, results)
+        plots.close(figures)
+        self.writer.close()
+        return results
+
+    def results(self, status, step, error=None, final=None, figures=None) -> dict:
+        """The results pickle's content: plain data only."""
+        return {
             "signature": self.run.signature,
             "setting_id": self.setting_id,
             "setting": self.setting,
@@ -203,18 +254,14 @@ class Tracker:
             "error": error,
             "last_step": step,
             "measurements": self.measurements,
-            "final": final,
+            "final": pd.DataFrame() if final is None else final,
             "sweet_spot": self.sweet_spot,
             "best_test_auc": self.best_test_auc(),
             "snapshots": self.snapshots,
-            "figures": figures,
+            "figures": figures or {},
             "seeds": {"numpy": self.setting["numpy_seed"], "tf": self.setting["tf_seed"]},
             "versions": library_versions(),
         }
-        write_results(self.run.results_file, results)
-        plots.close(figures)
-        self.writer.close()
-        return results
 
     def _export_sweet_spot(self):
         import keras

@@ -20,24 +20,46 @@ def set_seeds(numpy_seed: int, tf_seed: int):
     np.random.seed(numpy_seed)
 
 
-def real_batches(train: np.ndarray, batch_size: int, d_steps: int, seed: int) -> tf.data.Dataset:
-    """Endless shuffled batches; each holds one real batch per discriminator update."""
-    return (tf.data.Dataset.from_tensor_slices(train.astype(np.float32))
-            .shuffle(len(train), seed=seed, reshuffle_each_iteration=True)
-            .repeat()
-            .batch(batch_size * d_steps, drop_remainder=True)
+def real_batches(train: np.ndarray, batch_size: int, d_steps: int, seed: int,
+                 first_step: int = 1) -> tf.data.Dataset:
+    """Endless shuffled batches from `first_step` on; each holds one real batch per
+    discriminator update.
+
+    The batch of a step is a pure function of (seed, step): epoch e uses the stateless
+    permutation seeded by (seed, e). So a resumed run draws exactly the batches an
+    uninterrupted run would, with no iterator state to checkpoint.
+    """
+    per_step = batch_size * d_steps
+    n = len(train)
+    steps_per_epoch = n // per_step  # the remainder of each epoch is dropped
+    images = tf.constant(train.astype(np.float32))
+
+    def batch_of(step):
+        index = step - 1
+        epoch, position = index // steps_per_epoch, index % steps_per_epoch
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(n, dtype=tf.int64), seed=tf.stack([tf.cast(seed, tf.int64), epoch]))
+        return tf.gather(images, order[position * per_step:(position + 1) * per_step])
+
+    return (tf.data.Dataset.range(first_step, 2 ** 62)
+            .map(batch_of, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
             .prefetch(tf.data.AUTOTUNE))
 
 
-def train(detector, data, setting: dict, tracker, progress: bool = True, start_step: int = 0,
-          description: str = "") -> tuple[int, str]:
-    """Run steps start_step+1 .. setting['steps']; return (last finished step, status).
+class Diverged(Exception):
+    """A loss or weight became NaN or infinite."""
 
-    status is 'finished', or 'interrupted' after Ctrl-C (the step in flight is dropped).
+
+def train(detector, data, setting: dict, tracker, progress: bool = True, start_step: int = 0,
+          description: str = "") -> tuple[int, str, str | None]:
+    """Run steps start_step+1 .. setting['steps']; return (last good step, status, message).
+
+    status is 'finished'; 'interrupted' after Ctrl-C (the step in flight is dropped); or
+    'diverged' when a loss became NaN/Inf (that step is dropped: the networks are not saved).
     """
     steps = setting["steps"]
     batches = iter(real_batches(data.train, setting["batch_size"], setting["d_steps"],
-                                setting["numpy_seed"]))
+                                setting["numpy_seed"], first_step=start_step + 1))
     step = start_step
     bar = tqdm(total=steps, initial=start_step, desc=description, disable=not progress,
                unit="step", dynamic_ncols=True, leave=True)
@@ -45,6 +67,10 @@ def train(detector, data, setting: dict, tracker, progress: bool = True, start_s
         with compute_device():
             for step_to_run in range(start_step + 1, steps + 1):
                 losses = detector.train_step(next(batches))
+                bad = [k for k, v in losses.items() if not np.isfinite(float(v))]
+                if bad:
+                    raise Diverged(f"diverged at step {step_to_run}: {bad[0]} = "
+                                   f"{float(losses[bad[0]])}")
                 step = step_to_run
                 row = tracker.on_step(step, losses)
                 bar.update(1)
@@ -52,7 +78,9 @@ def train(detector, data, setting: dict, tracker, progress: bool = True, start_s
                     bar.set_postfix(d_loss=f"{row['d_loss']:.3f}", g_loss=f"{row['g_loss']:.3f}",
                                     auc=f"{row.get('d_auc', float('nan')):.3f}", refresh=False)
     except KeyboardInterrupt:
+        return step, "interrupted", None
+    except Diverged as err:
+        return step, "diverged", str(err)
+    finally:
         bar.close()
-        return step, "interrupted"
-    bar.close()
-    return step, "finished"
+    return step, "finished", None

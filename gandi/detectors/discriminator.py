@@ -58,7 +58,16 @@ class DiscriminatorDetector:
         return {"g_optimizer": self.g_optimizer, "d_optimizer": self.d_optimizer}
 
     def checkpoint_objects(self) -> dict:
-        return {**self.networks, **self.optimizers, "noise": self.noise}
+        # Keras keeps dropout's random state in seed-generator variables that a TF checkpoint
+        # of the model skips; saved too, so that a resumed run draws the same dropout masks.
+        seed_states = [v for net in self.networks.values() for v in net.non_trainable_variables
+                       if "seed_generator" in v.path]
+        return {**self.networks, **self.optimizers, "noise": self.noise,
+                "seed_states": seed_states}
+
+    def weights_are_finite(self) -> bool:
+        return all(bool(np.all(np.isfinite(w))) for net in self.networks.values()
+                   for w in net.get_weights())
 
     def train_step_eager(self, real):
         """One generator update after `d_steps` discriminator updates.

@@ -14,10 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
+import shutil
 import tempfile
 from pathlib import Path
 
 KINDS = ("plots", "checkpoints", "logs", "tensorboard", "results")
+SIGNATURE = re.compile(r"GAN_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_\d{6}_\d+-\d+_\w+")
 STATUSES = ("running", "finished", "interrupted", "diverged", "failed")
 
 
@@ -31,15 +34,25 @@ def signature(setting_id, numpy_seed: int, tf_seed: int, now: dt.datetime | None
     return f"GAN_{now:%Y-%m-%d_%H-%M-%S}_{now:%f}_{numpy_seed}-{tf_seed}_{setting_id}"
 
 
-def check_writable(log_dir) -> Path:
-    """Create the log dir if needed and prove a file can be written there, or raise LogDirError."""
+MIN_FREE_BYTES = 100 * 2 ** 20  # a run's checkpoints, plots and results need a few MB each
+
+
+def check_writable(log_dir, min_free: int = MIN_FREE_BYTES) -> Path:
+    """Before any training: the log dir exists (created if needed), takes a file, and has room.
+    Raises LogDirError: a read-only mount or a full disk is found now, not after an hour."""
     log_dir = Path(log_dir)
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=log_dir, prefix=".write-test-"):
-            pass
+        with tempfile.NamedTemporaryFile(dir=log_dir, prefix=".write-test-") as probe:
+            probe.write(b"x" * 4096)
+            probe.flush()
+            os.fsync(probe.fileno())
+        free = shutil.disk_usage(log_dir).free
     except OSError as err:
         raise LogDirError(f"log dir {str(log_dir)!r} is not writable: {err.strerror or err}") from None
+    if free < min_free:
+        raise LogDirError(f"log dir {str(log_dir)!r} has {free / 2 ** 20:.0f} MB free; a run "
+                          f"needs at least {min_free / 2 ** 20:.0f} MB")
     return log_dir
 
 
@@ -114,3 +127,34 @@ class RunFolders:
 
     def read_status(self) -> dict:
         return json.loads(self.status_file.read_text())
+
+    @property
+    def setting_file(self) -> Path:
+        return self.results / "setting.json"
+
+    def write_setting(self, setting_id, setting: dict):
+        """The complete, validated setting (steps resolved): what --resume rebuilds the run from."""
+        atomic_write_bytes(self.setting_file, json.dumps(
+            {"setting_id": setting_id, "setting": setting}, indent=2).encode())
+
+    def read_setting(self) -> tuple:
+        saved = json.loads(self.setting_file.read_text())
+        return saved["setting_id"], saved["setting"]
+
+    @classmethod
+    def find(cls, spec: str, log_dir) -> "RunFolders":
+        """A run from a path to any of its folders (log_dir/<kind>/<signature>) or a signature
+        under log_dir; raises LookupError with the one line to show."""
+        path = Path(spec)
+        if path.is_dir() and path.parent.name in KINDS and SIGNATURE.fullmatch(path.name):
+            run = cls(path.parent.parent, path.name)
+        elif SIGNATURE.fullmatch(spec):
+            run = cls(log_dir, spec)
+        else:
+            raise LookupError(f"--resume {spec!r}: expected a run signature (GAN_<date>_<time>_"
+                              f"<micro>_<numpy seed>-<tf seed>_<setting>) or the path of one "
+                              f"of its folders, e.g. log_dir/results/<signature>")
+        if not run.setting_file.is_file():
+            raise LookupError(f"--resume {spec!r}: no run {run.signature} under "
+                              f"{str(run.log_dir)!r} (missing {run.setting_file})")
+        return run
