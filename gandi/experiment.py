@@ -87,10 +87,17 @@ def _train_and_finish(run, setting_id, setting, data, progress, resume) -> dict:
             log.info("resumed at step %d", step)
         else:
             tracker.evaluate(0)  # the untrained discriminator: where the curve starts
-        step, status, error = train(detector, data, setting, tracker, progress=progress,
-                                    start_step=step, description=f"setting {setting_id}")
-        if error:
-            log.error(error)
+        restarts_left = setting["divergence_restarts"]
+        while True:
+            step, status, error = train(detector, data, setting, tracker, progress=progress,
+                                        start_step=step, description=f"setting {setting_id}")
+            if error:
+                log.error(error)
+            no_checkpoint = tracker.checkpoints.manager.latest_checkpoint is None
+            if status != "diverged" or restarts_left == 0 or no_checkpoint:
+                break
+            restarts_left -= 1
+            step = _restart_slower(detector, tracker, setting["divergence_lr_factor"], error, log)
     except KeyboardInterrupt:  # Ctrl-C outside the step loop (building, first evaluation)
         status = "interrupted"
     except Exception as err:  # the run folder must still say how the run ended
@@ -110,6 +117,19 @@ def _train_and_finish(run, setting_id, setting, data, progress, resume) -> dict:
             log.removeHandler(handler)
     results["run"] = run
     return results
+
+
+def _restart_slower(detector, tracker, factor: float, error: str, log) -> int:
+    """After a divergence: back to the last good checkpoint, learning rates times `factor`."""
+    step = tracker.restore()
+    rates = {}
+    for name, optimizer in detector.optimizers.items():
+        optimizer.learning_rate.assign(float(optimizer.learning_rate.numpy()) * factor)
+        rates[name] = float(optimizer.learning_rate.numpy())
+    tracker.restarts.append({"diverged": error, "restarted_at": step, "learning_rates": rates})
+    log.warning("%s; restarting from the checkpoint at step %d with learning rates %s",
+                error, step, rates)
+    return step
 
 
 class ResumeError(ValueError):

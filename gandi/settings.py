@@ -58,6 +58,8 @@ DEFAULTS = {
     "d_steps": 1,
     "jit_compile": False,
     "deterministic": False,
+    "divergence_restarts": 0,
+    "divergence_lr_factor": 0.5,
     # tracking
     "track_every": 100,
     "checkpoint_every": 500,
@@ -142,6 +144,8 @@ RULES = {
     "d_steps": (_positive_int, "an integer > 0"),
     "jit_compile": (lambda v: isinstance(v, bool), "true or false"),
     "deterministic": (lambda v: isinstance(v, bool), "true or false (TF deterministic ops)"),
+    "divergence_restarts": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+    "divergence_lr_factor": (lambda v: _is_number(v) and 0 < v < 1, "a number in (0, 1)"),
     "track_every": (_positive_int, "an integer > 0"),
     "checkpoint_every": (_positive_int, "an integer > 0"),
     "max_checkpoints": (_positive_int, "an integer > 0"),

@@ -53,6 +53,7 @@ class Tracker:
         self.snapshot_steps = {tracked[i] for i in picks.round().astype(int)}
         self.sweet_spot: dict | None = None
         self.last_step = 0
+        self.restarts: list[dict] = []  # automatic restarts after a divergence
         self._sweet_weights = None
         self.sweet_scores = None
         self._pending_losses: list[dict] = []
@@ -258,6 +259,7 @@ class Tracker:
             "sweet_spot": self.sweet_spot,
             "best_test_auc": self.best_test_auc(),
             "snapshots": self.snapshots,
+            "restarts": self.restarts,
             "figures": figures or {},
             "seeds": {"numpy": self.setting["numpy_seed"], "tf": self.setting["tf_seed"]},
             "versions": library_versions(),

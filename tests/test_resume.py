@@ -143,3 +143,17 @@ def test_two_processes_in_the_same_second_get_distinct_runs(tmp_path):
     assert len(runs) == 2 and runs[0] != runs[1]
     for sig in runs:
         assert load_results(tmp_path / "results" / sig / "results.pkl")["status"] == "finished"
+
+
+def test_divergence_restart_with_a_lower_learning_rate(tmp_path, monkeypatch):
+    monkeypatch.setitem(DETECTORS, "discriminator", _PoisonedAt37)
+    setting = validate({**run_params.SETTINGS[1], "steps": 100, "track_every": 10,
+                        "checkpoint_every": 15, "divergence_restarts": 1,
+                        "divergence_lr_factor": 0.25})
+    results = run_setting(1, setting, tmp_path, progress=False)
+    assert results["status"] == "finished" and results["last_step"] == 100
+    [restart] = results["restarts"]
+    assert restart["restarted_at"] == 30 and restart["diverged"].startswith("diverged at step 37")
+    assert restart["learning_rates"]["d_optimizer"] == pytest.approx(2e-4 * 0.25)
+    assert results["measurements"]["step"].tolist() == list(range(0, 101, 10))
+    assert np.isfinite(results["measurements"]["d_loss"].iloc[1:]).all()

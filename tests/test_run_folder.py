@@ -43,3 +43,19 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path):
     atomic_write_bytes(target, b"new")
     assert target.read_bytes() == b"new"
     assert [p.name for p in tmp_path.iterdir()] == ["x.bin"]
+
+
+def test_pickles_load_only_from_run_folders(tmp_path):
+    from gandi.outputs.results import load_results, write_results
+    stray = tmp_path / "results.pkl"
+    write_results(stray, {"a": 1})
+    with pytest.raises(ValueError, match="a pickle can run code"):
+        load_results(stray)
+    assert load_results(stray, trusted=True) == {"a": 1}
+    run = RunFolders.create(tmp_path, 5, 0, 0)
+    write_results(run.results_file, {"b": 2})
+    assert load_results(run.results_file) == {"b": 2}
+    renamed = run.results / "other.pkl"
+    run.results_file.rename(renamed)
+    with pytest.raises(ValueError):
+        load_results(renamed)

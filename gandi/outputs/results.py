@@ -1,14 +1,18 @@
 """The results pickle: plain data only (DataFrames, dicts, matplotlib figures), never Keras objects.
 
-A pickle can run code when loaded: load only pickles from your own run folders.
+A pickle can run code when it is loaded: a pickle from elsewhere is code. `load_results` opens
+only files that sit where gandi writes them (log_dir/results/<signature>/results.pkl, or a
+Tracker state in log_dir/checkpoints/<signature>/); anything else needs trusted=True.
 """
 from __future__ import annotations
 
 import pickle
 import platform
+import re
+from pathlib import Path
 from importlib import metadata
 
-from gandi.outputs.run_folder import atomic_write_bytes
+from gandi.outputs.run_folder import SIGNATURE, atomic_write_bytes
 
 PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "pandas", "scipy", "statsmodels",
             "scikit-learn", "matplotlib")
@@ -28,6 +32,19 @@ def write_results(path, results: dict):
     atomic_write_bytes(path, pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def load_results(path) -> dict:
+def load_results(path, trusted: bool = False) -> dict:
+    path = Path(path)
+    if not (trusted or _in_run_folder(path)):
+        raise ValueError(f"refusing to unpickle {str(path)!r}: it is not in a gandi run folder "
+                         f"(log_dir/results/<signature>/results.pkl) and a pickle can run code; "
+                         f"pass trusted=True only for a file you made")
     with open(path, "rb") as f:
         return pickle.load(f)
+
+
+def _in_run_folder(path: Path) -> bool:
+    kind, folder = path.parent.parent.name, path.parent.name
+    if not SIGNATURE.fullmatch(folder):
+        return False
+    return ((kind == "results" and path.name == "results.pkl")
+            or (kind == "checkpoints" and re.fullmatch(r"tracker-\d+\.pkl", path.name) is not None))
