@@ -41,7 +41,7 @@ ANOGAN_SETTING = 11
 
 
 def training_images_per_second(detector, data, setting, steps):
-    batches = iter(real_batches(data.train, setting["batch_size"], setting["d_steps"], 0))
+    batches = iter(real_batches(data.train, detector.batch_per_step, 0))
     for _ in range(3):
         out = detector.train_step(next(batches))
     float(out["d_loss"])

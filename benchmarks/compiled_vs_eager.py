@@ -44,7 +44,7 @@ def main():
     data = distribution_splits(setting, np.random.default_rng(setting["numpy_seed"]))
     with compute_device():
         detector = DETECTORS[setting["detector"]](setting, data.sample_shape)
-        batches = iter(real_batches(data.train, setting["batch_size"], setting["d_steps"], 0))
+        batches = iter(real_batches(data.train, detector.batch_per_step, 0))
         compiled = steps_per_second(detector.train_step, batches, args.steps, warmup=5)
         eager = steps_per_second(detector.train_step_eager, batches, args.steps, warmup=5)
     print(f"setting {args.setting} ({setting['name']}), batch {setting['batch_size']}, "

@@ -171,7 +171,7 @@ def validate(raw: dict, label="?") -> dict:
     """Return the complete, checked setting (defaults filled in); raise SettingError."""
     if not isinstance(raw, dict):
         raise SettingError(f"setting {label}: must be a dict of keys to values, got {type(raw).__name__}")
-    unknown = sorted(set(raw) - set(DEFAULTS))
+    unknown = sorted(set(raw) - set(DEFAULTS), key=repr)  # keys may be of any type
     if unknown:
         raise SettingError(f"setting {label}: unknown key {unknown[0]!r}; allowed keys: "
                            + ", ".join(sorted(DEFAULTS)))
@@ -207,7 +207,7 @@ def _check_classes(setting, label):
 def _check_params(label, key, builder, params, fixed=()):
     """`params` must be keyword arguments that `builder` accepts (besides the `fixed` ones)."""
     accepted = [p for p in inspect.signature(builder).parameters if p not in fixed]
-    unknown = sorted(set(params) - set(accepted))
+    unknown = sorted(set(params) - set(accepted), key=repr)
     if unknown:
         _fail(label, key, params, f"keyword arguments of {builder.__name__}: " + ", ".join(accepted))
 
@@ -225,13 +225,33 @@ def _check_builds(setting, label):
                   setting["distribution_params"])
     _check_params(label, "anomaly_params", ANOMALIES[setting["anomaly"]],
                   setting["anomaly_params"], ("base",))
+    # Build both distributions and draw from them now: SciPy accepts parameters it cannot
+    # sample from (a negative scale, mismatched lengths), which would otherwise fail mid-run.
     try:
         normal = make_distribution(setting["distribution"], setting["distribution_params"])
-    except (TypeError, ValueError) as err:
+        _check_samples(normal)
+    except BUILD_ERRORS as err:
         _fail(label, "distribution_params", setting["distribution_params"],
-              f"parameters of {setting['distribution']!r} ({err})")
+              f"parameters of {setting['distribution']!r} that give finite samples "
+              f"({_one_line(err)})")
     try:
-        make_anomaly(setting["anomaly"], normal, setting["anomaly_params"])
-    except (TypeError, ValueError) as err:
+        _check_samples(make_anomaly(setting["anomaly"], normal, setting["anomaly_params"]))
+    except BUILD_ERRORS as err:
         _fail(label, "anomaly_params", setting["anomaly_params"],
-              f"parameters of anomaly {setting['anomaly']!r} ({err})")
+              f"parameters of anomaly {setting['anomaly']!r} that give finite samples "
+              f"({_one_line(err)})")
+
+
+# what SciPy and NumPy raise on parameters they cannot use
+BUILD_ERRORS = (TypeError, ValueError, ArithmeticError, IndexError, AttributeError, KeyError)
+
+
+def _check_samples(distribution):
+    import numpy as np
+    sample = distribution.sample(64, np.random.default_rng(0))
+    if not np.all(np.isfinite(sample)):
+        raise ValueError("samples are not finite")
+
+
+def _one_line(err) -> str:
+    return " ".join(str(err).split()) or type(err).__name__

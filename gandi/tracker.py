@@ -30,8 +30,8 @@ from gandi.outputs.run_folder import atomic_save
 from gandi.thresholds import mc_threshold, validation_threshold
 from gandi.training import Diverged
 
-GENERATED_SEED = 12345
-GRID_IMAGES = 64  # fixed latent draws: snapshots at different steps are comparable
+GENERATED_SEED = 12345  # fixed latent draws: snapshots at different steps are comparable
+GRID_IMAGES = 64
 
 
 class Tracker:
@@ -115,27 +115,31 @@ class Tracker:
         val_scores = d.score(self.data.validation)
         test_scores = d.score(self.data.test_x)
         generated = d.generate(self.setting["n_generated"], seed=GENERATED_SEED)
-        gen_scores = d.score(generated)
+        gen_scores = None if generated is None else d.score(generated)
         uniform_scores = d.score(self.uniform_reference)
-        try:
+        try:  # the tracked score's columns are d_*: "d" for detector (the discriminator in a GAN)
             threshold = validation_threshold(val_scores, self.percentile)
             m = detection_metrics(self.data.test_y, test_scores, threshold)
             row.update({f"d_{k}": v for k, v in m.items()})
-            mc = mc_threshold(gen_scores, self.percentile)
-            row.update({"mc_threshold": mc,
-                        "mc_f1": detection_metrics(self.data.test_y, test_scores, mc)["f1"]})
             row["val_vs_uniform_auc"] = separation_auc(val_scores, uniform_scores)
-            row["val_vs_generated_auc"] = separation_auc(val_scores, gen_scores)
+            if gen_scores is not None:
+                mc = mc_threshold(gen_scores, self.percentile)
+                row.update({"mc_threshold": mc,
+                            "mc_f1": detection_metrics(self.data.test_y, test_scores, mc)["f1"]})
+                row["val_vs_generated_auc"] = separation_auc(val_scores, gen_scores)
         except MetricError as err:
             self.log.warning("step %d: detector metrics skipped: %s", step, err)
-        if not np.all(np.isfinite(generated)):
-            self.log.warning("step %d: generated samples are not finite; fit metrics skipped", step)
-        elif self.data.normal is not None:  # a known true distribution to test the fit against
-            row.update(goodness_of_fit(generated, self.data.validation, self.data.normal))
+        if generated is not None:
+            if not np.all(np.isfinite(generated)):
+                self.log.warning("step %d: generated samples are not finite; fit metrics skipped",
+                                 step)
+            elif self.data.normal is not None:  # a known true distribution to test the fit
+                row.update(goodness_of_fit(generated, self.data.validation, self.data.normal))
+            if step in self.snapshot_steps:  # all samples for 1-D/2-D plots, a grid of images
+                self.snapshots[step] = (generated if generated.ndim == 2
+                                        else generated[:GRID_IMAGES])
         row["criterion"] = row.get(f"{self.criterion}_auc", np.nan)
         self.rows.append(row)
-        if step in self.snapshot_steps:  # all samples for 1-D/2-D plots, a grid's worth of images
-            self.snapshots[step] = generated if generated.ndim == 2 else generated[:GRID_IMAGES]
         self._update_sweet_spot(step, row, val_scores, test_scores, gen_scores)
         self._write_tensorboard(step, row, val_scores, test_scores, gen_scores)
         self.log.info("step %d: %s", step, ", ".join(
@@ -146,7 +150,7 @@ class Tracker:
     def _mean_losses(self) -> dict:
         pending, self._pending_losses = self._pending_losses, []
         if not pending:
-            return {"d_loss": np.nan, "g_loss": np.nan}
+            return {name: np.nan for name in self.detector.loss_names}
         return {k: float(np.mean([float(p[k]) for p in pending])) for k in pending[0]}
 
     def _update_sweet_spot(self, step, row, val_scores, test_scores, gen_scores):
@@ -159,7 +163,7 @@ class Tracker:
             self.sweet_spot = {"step": step, "criterion": self.criterion,
                                "criterion_value": float(value),
                                "test_auc": float(row.get("d_auc", np.nan))}
-            self._sweet_weights = [w.copy() for w in self.detector.discriminator.get_weights()]
+            self._sweet_weights = self.detector.scoring_weights()
             self.sweet_scores = {"validation": val_scores, "test": test_scores,
                                   "generated": gen_scores}
 
@@ -173,7 +177,7 @@ class Tracker:
                                  ("scores/test_normal", test_scores[labels == 0]),
                                  ("scores/test_anomaly", test_scores[labels == 1]),
                                  ("scores/generated", gen_scores)):
-                if np.all(np.isfinite(scores)):
+                if scores is not None and np.all(np.isfinite(scores)):
                     tf.summary.histogram(name, scores)
         self.writer.flush()
 
@@ -197,11 +201,12 @@ class Tracker:
         rows, scores = [], {}
         if self.sweet_spot is not None:
             s = self.sweet_scores
-            for detector, source, threshold in (
-                    ("discriminator", "validation_normals",
-                     validation_threshold(s["validation"], self.percentile)),
-                    ("mc_threshold", "generated_samples",
-                     mc_threshold(s["generated"], self.percentile))):
+            thresholds = [(self.detector.tracked_name, "validation_normals",
+                           validation_threshold(s["validation"], self.percentile))]
+            if s["generated"] is not None:
+                thresholds.append(("mc_threshold", "generated_samples",
+                                   mc_threshold(s["generated"], self.percentile)))
+            for detector, source, threshold in thresholds:
                 rows.append({"detector": detector, "step": self.sweet_spot["step"],
                              **detection_metrics(self.data.test_y, s["test"], threshold),
                              "threshold_source": f"{source}_p{self.percentile:g}"})
@@ -266,7 +271,9 @@ class Tracker:
         }
 
     def _export_sweet_spot(self):
+        """Each scoring network at the sweet spot as a Keras model file."""
         import keras
-        model = keras.models.clone_model(self.detector.discriminator)
-        model.set_weights(self._sweet_weights)
-        atomic_save(self.run.sweet_spot_model, model.save)
+        for name, weights in self._sweet_weights.items():
+            model = keras.models.clone_model(self.detector.networks[name])
+            model.set_weights(weights)
+            atomic_save(self.run.sweet_spot_model(name), model.save)

@@ -20,16 +20,15 @@ def set_seeds(numpy_seed: int, tf_seed: int):
     np.random.seed(numpy_seed)
 
 
-def real_batches(train: np.ndarray, batch_size: int, d_steps: int, seed: int,
+def real_batches(train: np.ndarray, per_step: int, seed: int,
                  first_step: int = 1) -> tf.data.Dataset:
-    """Endless shuffled batches from `first_step` on; each holds one real batch per
-    discriminator update.
+    """Endless shuffled batches of `per_step` samples from `first_step` on (a GAN step takes
+    one real batch per discriminator update: batch_size * d_steps).
 
     The batch of a step is a pure function of (seed, step): epoch e uses the stateless
     permutation seeded by (seed, e). So a resumed run draws exactly the batches an
     uninterrupted run would, with no iterator state to checkpoint.
     """
-    per_step = batch_size * d_steps
     n = len(train)
     steps_per_epoch = n // per_step  # the remainder of each epoch is dropped
     images = tf.constant(train.astype(np.float32))
@@ -58,8 +57,8 @@ def train(detector, data, setting: dict, tracker, progress: bool = True, start_s
     'diverged' when a loss became NaN/Inf (that step is dropped: the networks are not saved).
     """
     steps = setting["steps"]
-    batches = iter(real_batches(data.train, setting["batch_size"], setting["d_steps"],
-                                setting["numpy_seed"], first_step=start_step + 1))
+    batches = iter(real_batches(data.train, detector.batch_per_step, setting["numpy_seed"],
+                                first_step=start_step + 1))
     step = start_step
     bar = tqdm(total=steps, initial=start_step, desc=description, disable=not progress,
                unit="step", dynamic_ncols=True, leave=True)
@@ -75,8 +74,9 @@ def train(detector, data, setting: dict, tracker, progress: bool = True, start_s
                 row = tracker.on_step(step, losses)
                 bar.update(1)
                 if row is not None:
-                    bar.set_postfix(d_loss=f"{row['d_loss']:.3f}", g_loss=f"{row['g_loss']:.3f}",
-                                    auc=f"{row.get('d_auc', float('nan')):.3f}", refresh=False)
+                    shown = {k: f"{row[k]:.3f}" for k in detector.loss_names}
+                    bar.set_postfix(**shown, auc=f"{row.get('d_auc', float('nan')):.3f}",
+                                    refresh=False)
     except KeyboardInterrupt:
         return step, "interrupted", None
     except Diverged as err:

@@ -42,7 +42,7 @@ def test_compiled_step_equals_eager_step(loss, d_steps):
     for compiled in (True, False):
         setting, data, detector = _detector({"loss": loss, "d_steps": d_steps})
         step = detector.train_step if compiled else detector.train_step_eager
-        batches = iter(real_batches(data.train, 32, d_steps, seed=0))
+        batches = iter(real_batches(data.train, 32 * d_steps, seed=0))
         losses = [step(next(batches)) for _ in range(5)]
         runs.append(([float(l["d_loss"]) for l in losses], detector.score(data.test_x[:50])))
     np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-4, atol=1e-5)
@@ -51,7 +51,7 @@ def test_compiled_step_equals_eager_step(loss, d_steps):
 
 def test_k_discriminator_steps_per_generator_step():
     setting, data, detector = _detector({"d_steps": 3})
-    batch = next(iter(real_batches(data.train, 32, 3, seed=0)))
+    batch = next(iter(real_batches(data.train, 32 * 3, seed=0)))
     assert batch.shape[0] == 96
     detector.train_step(batch)
     assert int(detector.d_optimizer.iterations.numpy()) == 3

@@ -131,7 +131,8 @@ def read_idx(path) -> np.ndarray:
                                 f"{4 + len(header)} of {4 + 4 * n_dims} bytes")
             dims = tuple(int.from_bytes(header[4 * i:4 * i + 4], "big") for i in range(n_dims))
             declared = math.prod(dims)
-            if declared > MAX_IDX_BYTES:
+            # a zero dim makes the product small whatever the others claim: bound each dim too
+            if declared > MAX_IDX_BYTES or max(dims, default=0) > MAX_IDX_BYTES:
                 raise DataError(f"{path}: header declares dims {dims} = {declared} bytes, "
                                 f"more than the {MAX_IDX_BYTES} any MNIST-like file holds "
                                 f"(corrupt header)")

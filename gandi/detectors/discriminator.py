@@ -8,22 +8,21 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from gandi.device import compute_device
+from gandi.detectors.base import Detector, batched
 from gandi.losses import LOSSES
 from gandi.nets import DISCRIMINATORS, GENERATORS, build
-from gandi.optimizers import make_optimizer
-
-SCORE_BATCH = 4096
 
 
-class DiscriminatorDetector:
+class DiscriminatorDetector(Detector):
     """Generator G, discriminator D, one optimiser each, and a compiled GAN train step."""
 
     name = "discriminator"
+    tracked_name = "discriminator"
+    loss_names = ("d_loss", "g_loss")
+    scoring_networks = ("discriminator",)
 
     def __init__(self, setting: dict, sample_shape: tuple):
-        self.setting = setting
-        self.sample_shape = tuple(sample_shape)
+        super().__init__(setting, sample_shape)
         self.latent_dim = setting["latent_dim"]
         self.d_steps = setting["d_steps"]
         self.loss = LOSSES[setting["loss"]]
@@ -32,23 +31,14 @@ class DiscriminatorDetector:
                                output_shape=self.sample_shape, **setting["g_params"])
         self.discriminator = build(DISCRIMINATORS, setting["d_arch"], self.sample_shape,
                                    **setting["d_params"])
-        opt = setting["optimizer"], setting["beta_1"], setting["beta_2"]
-        self.g_optimizer = make_optimizer(opt[0], setting["lr_g"], *opt[1:])
-        self.d_optimizer = make_optimizer(opt[0], setting["lr_d"], *opt[1:])
-        # Keras 3 optimisers create their slots lazily; build them now so that a checkpoint
-        # restores into existing variables.
-        self.g_optimizer.build(self.generator.trainable_variables)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        # All training noise comes from this seeded, checkpointable generator.
-        self.noise = tf.random.Generator.from_seed(setting["tf_seed"])
-        self.train_step = tf.function(self.train_step_eager, jit_compile=setting["jit_compile"],
-                                      reduce_retracing=True)
+        self.g_optimizer = self._optimizer(setting["lr_g"], self.generator)
+        self.d_optimizer = self._optimizer(setting["lr_d"], self.discriminator)
+        self._compile()
         self._score = tf.function(lambda x: -self.discriminator(x, training=False),
                                   reduce_retracing=True)
         self._generate = tf.function(lambda z: self.generator(z, training=False),
                                      reduce_retracing=True)
 
-    # -- what the trainer, Tracker and checkpoints use ---------------------------------
     @property
     def networks(self) -> dict:
         return {"generator": self.generator, "discriminator": self.discriminator}
@@ -57,17 +47,9 @@ class DiscriminatorDetector:
     def optimizers(self) -> dict:
         return {"g_optimizer": self.g_optimizer, "d_optimizer": self.d_optimizer}
 
-    def checkpoint_objects(self) -> dict:
-        # Keras keeps dropout's random state in seed-generator variables that a TF checkpoint
-        # of the model skips; saved too, so that a resumed run draws the same dropout masks.
-        seed_states = [v for net in self.networks.values() for v in net.non_trainable_variables
-                       if "seed_generator" in v.path]
-        return {**self.networks, **self.optimizers, "noise": self.noise,
-                "seed_states": seed_states}
-
-    def weights_are_finite(self) -> bool:
-        return all(bool(np.all(np.isfinite(w))) for net in self.networks.values()
-                   for w in net.get_weights())
+    @property
+    def batch_per_step(self) -> int:
+        return self.setting["batch_size"] * self.d_steps
 
     def train_step_eager(self, real):
         """One generator update after `d_steps` discriminator updates.
@@ -117,21 +99,9 @@ class DiscriminatorDetector:
     # -- detector surface ---------------------------------------------------------------
     def score(self, x) -> np.ndarray:
         """Anomaly score per sample, higher = more anomalous; batched, inference mode."""
-        return _batched(self._score, np.asarray(x, np.float32))
-
-    def final_scorers(self) -> dict:
-        """Costly scores computed once after training: {detector name: score(x, progress)}.
-        The discriminator's own score is tracked over training instead."""
-        return {}
+        return batched(self._score, np.asarray(x, np.float32))
 
     def generate(self, n: int, seed: int = 0) -> np.ndarray:
         """n samples from G, from a fixed latent seed so snapshots over training compare."""
         z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
-        return _batched(self._generate, z)
-
-
-def _batched(fn, x: np.ndarray) -> np.ndarray:
-    with compute_device():
-        parts = [fn(tf.constant(x[i:i + SCORE_BATCH])).numpy()
-                 for i in range(0, len(x), SCORE_BATCH)]
-    return np.concatenate(parts) if parts else np.empty((0,), np.float32)
+        return batched(self._generate, z)

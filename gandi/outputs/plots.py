@@ -70,15 +70,15 @@ def detector_over_training(measurements, sweet_spot) -> plt.Figure:
         ax.axvline(sweet_spot["step"], color="red", ls=":",
                    label=f"sweet spot, step {sweet_spot['step']}")
     ax.axhline(0.5, color="grey", lw=0.8)
-    ax.set(title="Discriminator as anomaly detector over training", xlabel="step",
+    ax.set(title="The detector over training", xlabel="step",
            ylabel="AUC", ylim=(-0.02, 1.02))
     ax.legend(fontsize=8)
     return fig
 
 
-def losses(measurements) -> plt.Figure:
+def losses(measurements, names) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(8, 4))
-    for key in ("d_loss", "g_loss"):
+    for key in names:
         if key in measurements:
             ax.plot(measurements["step"], measurements[key], label=key)
     ax.set(title="Losses (mean over each tracking interval)", xlabel="step", ylabel="loss")
@@ -104,15 +104,17 @@ def score_histograms(scores: dict, labels, threshold, mc, step) -> plt.Figure:
     test = scores["test"]
     parts = {"validation normals": scores["validation"], "generated": scores["generated"],
              "test normals": test[labels == 0], "test anomalies": test[labels == 1]}
+    parts = {name: values for name, values in parts.items() if values is not None}
     allv = np.concatenate(list(parts.values()))
     bins = np.linspace(np.percentile(allv, 0.5), np.percentile(allv, 99.5), 70)
     for name, values in parts.items():
         ax.hist(np.clip(values, bins[0], bins[-1]), bins=bins, density=True, histtype="step",
                 lw=1.5, label=name)
     ax.axvline(threshold, color="red", ls="--", label="threshold (validation percentile)")
-    ax.axvline(mc, color="purple", ls=":", label="Monte-Carlo threshold (generated)")
+    if mc is not None:
+        ax.axvline(mc, color="purple", ls=":", label="Monte-Carlo threshold (generated)")
     ax.set(title=f"Anomaly scores at the sweet spot (step {step})",
-           xlabel="anomaly score = -D(x)  (higher = more anomalous)", ylabel="density")
+           xlabel="anomaly score (higher = more anomalous)", ylabel="density")
     ax.legend(fontsize=8)
     return fig
 
@@ -175,7 +177,9 @@ def example_images(test_x, labels, scores, threshold, detector: str) -> plt.Figu
 def run_figures(tracker, final, final_scores: dict) -> dict:
     """All figures of a run, by file name."""
     m, data = tracker.measurements, tracker.data
-    figures = {"detector_auc": detector_over_training(m, tracker.sweet_spot), "losses": losses(m)}
+    detector = tracker.detector
+    figures = {"detector_auc": detector_over_training(m, tracker.sweet_spot),
+               "losses": losses(m, detector.loss_names)}
     if data.normal is not None:
         figures["generator_goodness_of_fit"] = goodness_of_fit(m)
     if tracker.snapshots:
@@ -186,10 +190,11 @@ def run_figures(tracker, final, final_scores: dict) -> dict:
             figures["generated_images"] = image_grid(tracker.snapshots)
     if len(final):
         thresholds = final.set_index("detector")["threshold"]
-        if "discriminator" in final_scores:
+        tracked = detector.tracked_name
+        if tracked in final_scores:
             figures["score_histograms"] = score_histograms(
-                final_scores["discriminator"], data.test_y, thresholds["discriminator"],
-                thresholds["mc_threshold"], tracker.sweet_spot["step"])
+                final_scores[tracked], data.test_y, thresholds[tracked],
+                thresholds.get("mc_threshold"), tracker.sweet_spot["step"])
         figures["roc_pr_curves"] = roc_and_pr_curves(
             data.test_y, {name: s["test"] for name, s in final_scores.items()
                           if name != "mc_threshold"})  # same scores as the discriminator
@@ -197,6 +202,8 @@ def run_figures(tracker, final, final_scores: dict) -> dict:
             for name, s in final_scores.items():
                 figures[f"examples_{name}"] = example_images(data.test_x, data.test_y, s["test"],
                                                              thresholds[name], name)
+    if tracker.sweet_scores is not None:
+        figures.update(detector.extra_figures(data, tracker.sweet_scores["test"]))
     for fig in figures.values():
         fig.tight_layout()
     return figures

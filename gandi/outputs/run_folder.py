@@ -116,9 +116,8 @@ class RunFolders:
     def log_file(self) -> Path:
         return self.logs / "run.log"
 
-    @property
-    def sweet_spot_model(self) -> Path:
-        return self.checkpoints / "sweet_spot_discriminator.keras"
+    def sweet_spot_model(self, network: str = "discriminator") -> Path:
+        return self.checkpoints / f"sweet_spot_{network}.keras"
 
     def write_status(self, status: str, **info):
         assert status in STATUSES, status
