@@ -13,7 +13,7 @@ from gandi.data.distributions import ANOMALIES, DISTRIBUTIONS
 from gandi.data.images import DATASETS, dataset_classes
 from gandi.detectors import DETECTORS
 from gandi.losses import LOSSES
-from gandi.nets import DISCRIMINATORS, GENERATORS
+from gandi.nets import DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_DISCRIMINATORS
 from gandi.optimizers import OPTIMIZERS
 
 SWEET_SPOT_CRITERIA = ("val_vs_uniform", "val_vs_generated")
@@ -44,6 +44,10 @@ DEFAULTS = {
     "g_params": {},
     "d_params": {},
     "latent_dim": 8,
+    "e_arch": "mlp_small",        # encoder (EGBAD, GANomaly, autoencoders)
+    "e_params": {},
+    "jd_arch": "mlp_joint",       # EGBAD's discriminator on (x, z) pairs
+    "jd_params": {},
     # training
     "loss": "nonsaturating",
     "gp_weight": 10.0,
@@ -73,6 +77,19 @@ DEFAULTS = {
     "anogan_lambda": 0.1,
     "anogan_lr": 0.01,
     "anogan_batch": 1000,
+    # EGBAD (Zenati et al. 2018): A(x) = alpha * ||x - G(E(x))||_1 + (1 - alpha) * L_D(x)
+    "egbad_alpha": 0.9,
+    "egbad_discrimination": "feature_matching",
+    # GANomaly (Akcay et al. 2018): loss weights of adversarial, contextual, encoder losses
+    "ganomaly_w_adv": 1.0,
+    "ganomaly_w_con": 50.0,
+    "ganomaly_w_enc": 1.0,
+    # VAE: score = negative ELBO, or reconstruction probability from vae_samples draws
+    "vae_score": "elbo",
+    "vae_samples": 10,
+    "vae_beta": 1.0,
+    # AAE: score = reconstruction error + aae_latent_weight * latent discriminator's score
+    "aae_latent_weight": 0.0,
     # seeds
     "numpy_seed": 0,
     "tf_seed": 0,
@@ -131,6 +148,11 @@ RULES = {
     "g_params": (lambda v: isinstance(v, dict), "a dict of builder keyword arguments"),
     "d_params": (lambda v: isinstance(v, dict), "a dict of builder keyword arguments"),
     "latent_dim": (_positive_int, "an integer > 0"),
+    "e_arch": _one_of(ENCODERS),
+    "e_params": (lambda v: isinstance(v, dict), "a dict of builder keyword arguments"),
+    "jd_arch": (lambda v: isinstance(v, str) and v in JOINT_DISCRIMINATORS,
+                "a key of JOINT_DISCRIMINATORS"),
+    "jd_params": (lambda v: isinstance(v, dict), "a dict of builder keyword arguments"),
     "loss": _one_of(LOSSES),
     "gp_weight": (lambda v: _is_number(v) and v >= 0, "a number >= 0"),
     "optimizer": _one_of(OPTIMIZERS),
@@ -157,6 +179,15 @@ RULES = {
     "anogan_lambda": (lambda v: _is_number(v) and 0 <= v <= 1, "a number in [0, 1]"),
     "anogan_lr": (_positive_number, "a number > 0"),
     "anogan_batch": (_positive_int, "an integer > 0"),
+    "egbad_alpha": (lambda v: _is_number(v) and 0 <= v <= 1, "a number in [0, 1]"),
+    "egbad_discrimination": _one_of(("cross_entropy", "feature_matching")),
+    "ganomaly_w_adv": (lambda v: _is_number(v) and v >= 0, "a number >= 0"),
+    "ganomaly_w_con": (lambda v: _is_number(v) and v >= 0, "a number >= 0"),
+    "ganomaly_w_enc": (lambda v: _is_number(v) and v >= 0, "a number >= 0"),
+    "vae_score": _one_of(("elbo", "reconstruction_probability")),
+    "vae_samples": (_positive_int, "an integer > 0"),
+    "vae_beta": (lambda v: _is_number(v) and v >= 0, "a number >= 0"),
+    "aae_latent_weight": (lambda v: _is_number(v) and v >= 0, "a number >= 0"),
     "numpy_seed": (lambda v: _is_int(v) and 0 <= v < 2 ** 32, "an integer in [0, 2**32)"),
     "tf_seed": (lambda v: _is_int(v) and 0 <= v < 2 ** 32, "an integer in [0, 2**32)"),
 }
@@ -219,6 +250,8 @@ def _check_builds(setting, label):
                   ("latent_shape", "output_shape"))
     _check_params(label, "d_params", DISCRIMINATORS[setting["d_arch"]], setting["d_params"],
                   ("input_shape",))
+    _check_params(label, "e_params", ENCODERS[setting["e_arch"]], setting["e_params"],
+                  ("input_shape", "latent_dim"))
     if setting["dataset"] != "distribution":
         return
     _check_params(label, "distribution_params", DISTRIBUTIONS[setting["distribution"]],

@@ -1,8 +1,9 @@
 """Architecture factory dictionaries: name -> build(input_shape, **params) -> keras.Model."""
-from gandi.nets.discriminators import DISCRIMINATORS
+from gandi.nets.discriminators import DISCRIMINATORS, JOINT_DISCRIMINATORS
+from gandi.nets.encoders import ENCODERS
 from gandi.nets.generators import GENERATORS
 
-__all__ = ["DISCRIMINATORS", "GENERATORS", "build"]
+__all__ = ["DISCRIMINATORS", "ENCODERS", "GENERATORS", "JOINT_DISCRIMINATORS", "build"]
 
 
 def build(factory: dict, name: str, input_shape, **params):

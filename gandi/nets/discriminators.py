@@ -52,3 +52,26 @@ def dcgan(input_shape=(28, 28, 1), filters=64, dropout=0.3):
 
 DISCRIMINATORS = {"mlp_small": mlp_small, "mlp_medium": mlp_medium, "mlp_dropout": mlp_dropout,
                   "dcgan": dcgan}
+
+
+# Discriminators on joint pairs (x, z), for BiGAN/EGBAD:
+# build(input_shape, latent_dim=..., **params) -> keras.Model([x, z]) -> one logit per pair,
+# with a "features" layer for feature matching.
+
+def mlp_joint(input_shape, latent_dim=8, units=(64, 64), activation="leaky_relu", dropout=0.0):
+    """x and z each through a dense layer, concatenated, then a joint MLP."""
+    x = keras.Input(shape=input_shape, name="x")
+    z = keras.Input(shape=(latent_dim,), name="z")
+    hx = layers.Dense(units[0], activation=activation)(layers.Flatten()(x))
+    hz = layers.Dense(units[0], activation=activation)(z)
+    h = layers.Concatenate()([hx, hz])
+    for i, u in enumerate(units[1:] or units[:1]):
+        h = layers.Dense(u, activation=activation,
+                         name="features" if i == len(units[1:] or units[:1]) - 1 else None)(h)
+        if dropout:
+            h = layers.Dropout(dropout)(h)
+    out = layers.Reshape(())(layers.Dense(1, name="logit")(h))
+    return keras.Model([x, z], out, name="joint_discriminator")
+
+
+JOINT_DISCRIMINATORS = {"mlp_joint": mlp_joint}

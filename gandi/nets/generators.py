@@ -47,5 +47,19 @@ def dcgan(latent_shape, output_shape=(28, 28, 1), filters=64):
     return keras.Model(z, x, name="generator")
 
 
+def cae(latent_shape, output_shape=(28, 28, 1)):
+    """The reconstruction-error autoencoder's decoder: the mirror of the `cae` encoder
+    (code -> 1/4-size map of 64 channels -> ConvTranspose 32 -> ConvTranspose to the image)."""
+    height, width, channels = output_shape
+    if height % 4 or width % 4:
+        raise ValueError(f"cae needs image sides divisible by 4, got {output_shape}")
+    z = keras.Input(shape=latent_shape, name="z")
+    h = layers.Dense((height // 4) * (width // 4) * 64, activation="relu")(z)
+    h = layers.Reshape((height // 4, width // 4, 64))(h)
+    h = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu")(h)
+    x = layers.Conv2DTranspose(channels, 3, strides=2, padding="same", activation="tanh")(h)
+    return keras.Model(z, x, name="decoder")
+
+
 GENERATORS = {"mlp_small": mlp_small, "mlp_medium": mlp_medium, "mlp_large": mlp_large,
-              "dcgan": dcgan}
+              "dcgan": dcgan, "cae": cae}
