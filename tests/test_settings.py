@@ -26,7 +26,7 @@ def test_defaults_fill_in_and_input_is_not_modified():
     ({"lr_d": 0}, "lr_d = 0", "a number > 0"),
     ({"lr_g": "fast"}, "lr_g = 'fast'", "a number > 0"),
     ({"d_arch": "resnet"}, "d_arch = 'resnet'", "one of dcgan, mlp_dropout, mlp_medium, mlp_small"),
-    ({"g_arch": "nope"}, "g_arch = 'nope'", "one of dcgan, mlp_large"),
+    ({"g_arch": "nope"}, "g_arch = 'nope'", "one of cae, dcgan, mlp_large"),
     ({"loss": "hinge"}, "loss = 'hinge'", "least_squares, nonsaturating, wgan_gp"),
     ({"distribution": "cauchy"}, "distribution = 'cauchy'", "one of exponential"),
     ({"batch_size": 500, "n_train": 100}, "batch_size = 500", "at most n_train = 100"),
