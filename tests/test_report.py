@@ -7,20 +7,23 @@ from gandi.report import collect, main, summarise
 def test_report_reads_every_run_back(smoke_runs, capsys):
     log_dir, runs = smoke_runs
     table = collect(log_dir)
-    assert sorted(table["setting"].astype(str)) == sorted(SMOKE_SETTINGS)
+    # every smoke run is a GAN: the discriminator and the Monte-Carlo threshold rows
+    assert sorted(table["setting"].astype(str)) == sorted(SMOKE_SETTINGS * 2)
     for _, row in table.iterrows():
         results, sig = runs[str(row["setting"])]
+        final = results["final"].set_index("detector")
         assert row["signature"] == sig
-        assert row["sweet_spot_auc"] == pytest.approx(results["sweet_spot"]["test_auc"])
+        assert row["auc"] == pytest.approx(final.loc[row["detector"], "auc"])
         assert row["last_step_auc"] == pytest.approx(results["measurements"]["d_auc"].iloc[-1])
     summary = summarise(table)
-    assert summary["runs"].tolist() == [1, 1, 1]
-    assert summary["sweet_spot_auc"].str.endswith("± 0.000").all()  # one seed: no spread
+    assert summary["runs"].tolist() == [1] * (2 * len(SMOKE_SETTINGS))
+    assert summary["auc"].str.endswith("± 0.000").all()  # one seed: no spread
     assert main([str(log_dir), "--markdown"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("| setting | name | runs |") and len(out) == 2 + len(SMOKE_SETTINGS)
+    assert out[0].startswith("| setting | name | detector | runs | auc |")
+    assert len(out) == 2 + 2 * len(SMOKE_SETTINGS)
 
 
 def test_report_on_empty_dir(tmp_path, capsys):
     assert main([str(tmp_path)]) == 2
-    assert "no results" in capsys.readouterr().err
+    assert "no finished runs" in capsys.readouterr().err

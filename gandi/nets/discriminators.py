@@ -74,4 +74,23 @@ def mlp_joint(input_shape, latent_dim=8, units=(64, 64), activation="leaky_relu"
     return keras.Model([x, z], out, name="joint_discriminator")
 
 
-JOINT_DISCRIMINATORS = {"mlp_joint": mlp_joint}
+def dcgan_joint(input_shape=(28, 28, 1), latent_dim=64, filters=64, z_units=512, units=1024,
+                dropout=0.3):
+    """EGBAD's joint discriminator (after Zenati et al.'s MNIST one): x through the DCGAN
+    discriminator's two stride-2 convolutions, z through a dense layer, then a joint dense layer
+    ("features", what EGBAD's feature matching compares) and the logit. No BatchNorm, so a score
+    never depends on which images share a batch."""
+    x = keras.Input(shape=input_shape, name="x")
+    z = keras.Input(shape=(latent_dim,), name="z")
+    hx = layers.Conv2D(filters, 4, strides=2, padding="same")(x)
+    hx = layers.Dropout(dropout)(layers.LeakyReLU(0.2)(hx))
+    hx = layers.Conv2D(filters * 2, 4, strides=2, padding="same")(hx)
+    hx = layers.Flatten()(layers.Dropout(dropout)(layers.LeakyReLU(0.2)(hx)))
+    hz = layers.Dropout(dropout)(layers.Dense(z_units, activation="leaky_relu")(z))
+    h = layers.Dense(units, activation="leaky_relu", name="features")(
+        layers.Concatenate()([hx, hz]))
+    out = layers.Dense(1, name="logit")(layers.Dropout(dropout)(h))
+    return keras.Model([x, z], layers.Reshape(())(out), name="joint_discriminator")
+
+
+JOINT_DISCRIMINATORS = {"mlp_joint": mlp_joint, "dcgan_joint": dcgan_joint}
