@@ -14,16 +14,9 @@ says so (the per-image time is then the mean over those N). Data: GANDI_DATA_DIR
 ../shared/data next to the checkout.
 """
 import argparse
-import os
-import sys
 import time
-from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-if "GANDI_DATA_DIR" not in os.environ and (ROOT.parent / "shared" / "data").is_dir():
-    os.environ["GANDI_DATA_DIR"] = str(ROOT.parent / "shared" / "data")
+import bench_env  # noqa: F401  (sys.path, data folder)
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

@@ -6,12 +6,9 @@ Prints steps/s both ways, measured in one run on the same networks and data, and
 (target: compiled at least 3x faster). Tracking is left out: this times the train step alone.
 """
 import argparse
-import os
-import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import bench_env  # noqa: F401  (sys.path)
 
 import numpy as np  # noqa: E402
 
