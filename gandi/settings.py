@@ -252,6 +252,8 @@ def _check_builds(setting, label):
                   ("input_shape",))
     _check_params(label, "e_params", ENCODERS[setting["e_arch"]], setting["e_params"],
                   ("input_shape", "latent_dim"))
+    _check_params(label, "jd_params", JOINT_DISCRIMINATORS[setting["jd_arch"]],
+                  setting["jd_params"], ("input_shape", "latent_dim"))
     if setting["dataset"] != "distribution":
         return
     _check_params(label, "distribution_params", DISTRIBUTIONS[setting["distribution"]],

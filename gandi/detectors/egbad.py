@@ -1,0 +1,128 @@
+"""EGBAD (Zenati et al. 2018): a BiGAN whose encoder E learns to invert the generator G while
+the GAN trains, so that scoring is one forward pass instead of AnoGAN's latent search.
+
+Training (BiGAN, Donahue et al. 2017): a discriminator D on joint pairs tells (x, E(x)) (real)
+from (G(z), z) (generated); G and E together try to fool it. Score:
+
+    A(x) = alpha * ||x - G(E(x))||_1 + (1 - alpha) * L_D(x)
+
+with L_D "cross_entropy": the sigmoid cross-entropy of D(x, E(x)) against "real", or
+"feature_matching": ||f_D(x, E(x)) - f_D(G(E(x)), E(x))||_1, f_D being D's "features" layer.
+Sums per sample, every network in inference mode: a score never depends on the batch. The game
+is the cross-entropy one of the paper, whatever the setting's `loss`.
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from gandi.detectors.base import Detector, batched
+from gandi.losses import LOSSES
+from gandi.nets import ENCODERS, GENERATORS, JOINT_DISCRIMINATORS, build
+
+
+def per_sample_sum(t):
+    return tf.reduce_sum(tf.reshape(t, (tf.shape(t)[0], -1)), axis=1)
+
+
+class EGBADDetector(Detector):
+    """Generator G, encoder E, joint discriminator D; one optimiser each."""
+
+    name = "egbad"
+    tracked_name = "egbad"
+    loss_names = ("d_loss", "g_loss")
+    scoring_networks = ("generator", "encoder", "joint_discriminator")
+
+    def __init__(self, setting: dict, sample_shape: tuple):
+        super().__init__(setting, sample_shape)
+        self.latent_dim = setting["latent_dim"]
+        self.d_steps = setting["d_steps"]
+        self.alpha = float(setting["egbad_alpha"])
+        self.discrimination = setting["egbad_discrimination"]
+        self.loss = LOSSES["nonsaturating"]
+        self.generator = build(GENERATORS, setting["g_arch"], (self.latent_dim,),
+                               output_shape=self.sample_shape, **setting["g_params"])
+        self.encoder = build(ENCODERS, setting["e_arch"], self.sample_shape,
+                             latent_dim=self.latent_dim, **setting["e_params"])
+        self.discriminator = build(JOINT_DISCRIMINATORS, setting["jd_arch"], self.sample_shape,
+                                   latent_dim=self.latent_dim, **setting["jd_params"])
+        self.features = keras.Model(self.discriminator.inputs,
+                                    self.discriminator.get_layer("features").output)
+        # G and E play the same side of the game: same loss, same learning rate
+        self.g_optimizer = self._optimizer(setting["lr_g"], self.generator)
+        self.e_optimizer = self._optimizer(setting["lr_g"], self.encoder)
+        self.d_optimizer = self._optimizer(setting["lr_d"], self.discriminator)
+        self._compile()
+        self._score = tf.function(self._anomaly_score, reduce_retracing=True)
+        self._generate = tf.function(lambda z: self.generator(z, training=False),
+                                     reduce_retracing=True)
+
+    @property
+    def networks(self) -> dict:
+        return {"generator": self.generator, "encoder": self.encoder,
+                "joint_discriminator": self.discriminator}
+
+    @property
+    def optimizers(self) -> dict:
+        return {"g_optimizer": self.g_optimizer, "e_optimizer": self.e_optimizer,
+                "d_optimizer": self.d_optimizer}
+
+    @property
+    def batch_per_step(self) -> int:
+        return self.setting["batch_size"] * self.d_steps
+
+    def train_step_eager(self, real):
+        """`d_steps` discriminator updates, one batch each, then one G and E update on the last."""
+        for x in tf.split(real, self.d_steps):  # unrolled: d_steps is a Python constant
+            d_loss = self._d_update(x)
+        return {"d_loss": d_loss, "g_loss": self._ge_update(x)}
+
+    def _pairs_out(self, x):
+        """D's logits on the real pairs (x, E(x)) and the generated pairs (G(z), z)."""
+        z = self.noise.normal((tf.shape(x)[0], self.latent_dim))
+        real_out = self.discriminator([x, self.encoder(x, training=True)], training=True)
+        fake_out = self.discriminator([self.generator(z, training=True), z], training=True)
+        return real_out, fake_out
+
+    def _d_update(self, x):
+        with tf.GradientTape() as tape:
+            loss = self.loss.d_loss(*self._pairs_out(x))
+        grads = tape.gradient(loss, self.discriminator.trainable_variables)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+        return loss
+
+    def _ge_update(self, x):
+        """G and E minimise D's loss with the labels swapped (non-saturating): the generated
+        pairs called real, the real pairs called generated."""
+        with tf.GradientTape() as tape:
+            real_out, fake_out = self._pairs_out(x)
+            loss = self.loss.d_loss(fake_out, real_out)
+        variables = [self.generator.trainable_variables, self.encoder.trainable_variables]
+        g_grads, e_grads = tape.gradient(loss, variables)
+        self.g_optimizer.apply_gradients(zip(g_grads, variables[0]))
+        self.e_optimizer.apply_gradients(zip(e_grads, variables[1]))
+        return loss
+
+    def _anomaly_score(self, x):
+        z = self.encoder(x, training=False)
+        x_rec = self.generator(z, training=False)
+        residual = per_sample_sum(tf.abs(x - x_rec))
+        if self.discrimination == "cross_entropy":
+            logits = self.discriminator([x, z], training=False)
+            discrimination = tf.nn.sigmoid_cross_entropy_with_logits(
+                labels=tf.ones_like(logits), logits=logits)
+        else:  # feature matching
+            discrimination = per_sample_sum(tf.abs(
+                self.features([x, z], training=False) - self.features([x_rec, z], training=False)))
+        return self.alpha * residual + (1.0 - self.alpha) * discrimination
+
+    # -- detector surface ---------------------------------------------------------------
+    def score(self, x) -> np.ndarray:
+        """A(x) per sample, higher = more anomalous; batched, inference mode."""
+        return batched(self._score, np.asarray(x, np.float32))
+
+    def generate(self, n: int, seed: int = 0) -> np.ndarray:
+        """n samples from G, from a fixed latent seed so snapshots over training compare."""
+        z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
+        return batched(self._generate, z)

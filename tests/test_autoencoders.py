@@ -1,0 +1,82 @@
+"""The autoencoder detectors (reconstruction error, VAE, AAE) as shipped in settings 30, 32 and
+34, briefly, on slices of the real MNIST (normal digit 1), through the shared trainer, Tracker,
+checkpoints and plots."""
+import numpy as np
+import pytest
+
+import run_params
+from conftest import MNIST_DIR, needs_mnist
+from gandi.data import load_splits
+from gandi.detectors import DETECTORS
+from gandi.experiment import run_setting
+from gandi.metrics import roc_auc
+from gandi.outputs.checkpoints import Checkpoints
+from gandi.settings import validate
+
+pytestmark = needs_mnist
+
+STEPS = 120
+SLICE = {"data_dir": str(MNIST_DIR), "train_limit": 1500, "test_limit": 400, "epochs": None,
+         "steps": STEPS, "track_every": 40, "checkpoint_every": 60, "n_generated": 200}
+SETTING_OF = {"autoencoder": 30, "vae": 32, "aae": 34}
+
+
+@pytest.fixture(scope="module", params=sorted(SETTING_OF))
+def trained(request, tmp_path_factory):
+    """(detector name, results, data, restored detector) after a short run of its setting."""
+    name, number = request.param, SETTING_OF[request.param]
+    setting = validate({**run_params.SETTINGS[number], **SLICE}, label=str(number))
+    results = run_setting(number, setting, tmp_path_factory.mktemp(name), progress=False)
+    setting = results["setting"]
+    data = load_splits(setting, np.random.default_rng(setting["numpy_seed"]))
+    return name, results, data, restored(setting, data, results["run"])
+
+
+def restored(setting, data, run):
+    """A fresh detector with the latest TF checkpoint of the run."""
+    detector = DETECTORS[setting["detector"]](setting, data.sample_shape)
+    assert Checkpoints(run.checkpoints, detector.checkpoint_objects(), 3).restore_latest() == STEPS
+    return detector
+
+
+def test_the_run_finishes_with_its_row_models_and_figures(trained):
+    name, results, _, detector = trained
+    assert results["status"] == "finished"
+    row = results["final"].set_index("detector").loc[name]
+    assert np.isfinite(row["auc"]) and row["threshold_source"] == "validation_normals_p95"
+    run = results["run"]
+    for network in detector.scoring_networks:
+        assert run.sweet_spot_model(network).is_file()
+    for figure in ("latent_codes", "reconstructions", "losses"):
+        assert (run.plots / f"{figure}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_restored_scores_repeat_the_tracked_auc_and_rank_anomalies_higher(trained):
+    _, results, data, detector = trained
+    scores = detector.score(data.test_x)
+    assert scores.shape == (len(data.test_x),) and np.all(np.isfinite(scores))
+    again = restored(results["setting"], data, results["run"]).score(data.test_x)
+    np.testing.assert_allclose(scores, again, rtol=1e-6)
+    assert roc_auc(data.test_y, scores) == pytest.approx(
+        results["measurements"]["d_auc"].iloc[-1], abs=1e-9)
+    assert scores[data.test_y == 1].mean() > scores[data.test_y == 0].mean()
+
+
+def test_scores_do_not_depend_on_the_batch(trained):
+    _, _, data, detector = trained
+    in_sevens = np.concatenate([detector.score(data.test_x[i:i + 7])
+                                for i in range(0, len(data.test_x), 7)])
+    np.testing.assert_allclose(detector.score(data.test_x), in_sevens, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("trained", ["vae"], indirect=True)
+def test_both_vae_scores_are_finite_and_reproducible(trained):
+    _, results, data, _ = trained
+    scores = {}
+    for kind in ("elbo", "reconstruction_probability"):
+        detector = restored({**results["setting"], "vae_score": kind}, data, results["run"])
+        scores[kind] = detector.score(data.test_x)
+        assert np.all(np.isfinite(scores[kind]))
+        np.testing.assert_array_equal(scores[kind], detector.score(data.test_x))
+    # with a fixed decoder variance the two differ by vae_beta * KL >= 0
+    assert np.all(scores["elbo"] >= scores["reconstruction_probability"])
