@@ -63,12 +63,21 @@ def _parser():
 
 
 def settings_table(settings: dict) -> str:
+    from gandi.detectors import DETECTORS
     from gandi.settings import DEFAULTS
-    rows = [("#", "name", "distribution", "anomaly", "loss", "G/D", "steps")]
+    rows = [("#", "name", "detector", "data", "anomaly", "networks", "length")]
     for number, raw in sorted(settings.items()):
         s = {**DEFAULTS, **raw}
-        rows.append((str(number), s["name"], s["distribution"], s["anomaly"], s["loss"],
-                     f"{s['g_arch']}/{s['d_arch']}", str(s["steps"])))
+        if s["dataset"] == "distribution":
+            data, anomaly = s["distribution"], s["anomaly"]
+        elif s["normal_class"] is not None:
+            data, anomaly = f"{s['dataset']}, normal class {s['normal_class']}", "other classes"
+        else:
+            data, anomaly = f"{s['dataset']}, all but {s['anomaly_class']}", \
+                f"class {s['anomaly_class']}"
+        length = f"{s['epochs']} epochs" if s["epochs"] else str(s["steps"])
+        rows.append((str(number), s["name"], s["detector"], data, anomaly,
+                     "/".join(s[k] for k in DETECTORS[s["detector"]].arch_keys), length))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
 

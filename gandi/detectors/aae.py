@@ -32,6 +32,7 @@ class AAEDetector(AutoencoderDetector):
     tracked_name = "aae"
     loss_names = ("reconstruction_loss", "d_loss", "g_loss")
     scoring_networks = ("encoder", "decoder", "latent_discriminator")
+    arch_keys = ("e_arch", "g_arch", "d_arch")
 
     def __init__(self, setting: dict, sample_shape: tuple):
         super().__init__(setting, sample_shape)

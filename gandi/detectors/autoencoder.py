@@ -41,6 +41,7 @@ class AutoencoderDetector(Detector):
     tracked_name = "autoencoder"
     loss_names = ("reconstruction_loss",)
     scoring_networks = ("encoder", "decoder")
+    arch_keys = ("e_arch", "g_arch")
 
     def __init__(self, setting: dict, sample_shape: tuple):
         super().__init__(setting, sample_shape)

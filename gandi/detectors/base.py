@@ -23,6 +23,7 @@ class Detector:
     loss_names: tuple = ()       # keys of the dict train_step returns
     networks: dict = {}          # every network: checkpoints, divergence checks
     scoring_networks: tuple = ()  # names of the networks score(x) uses: kept at the sweet spot
+    arch_keys: tuple = ()        # the setting keys naming its architectures (for --list)
     optimizers: dict = {}
 
     def __init__(self, setting: dict, sample_shape: tuple):

@@ -20,6 +20,7 @@ class DiscriminatorDetector(Detector):
     tracked_name = "discriminator"
     loss_names = ("d_loss", "g_loss")
     scoring_networks = ("discriminator",)
+    arch_keys = ("g_arch", "d_arch")
 
     def __init__(self, setting: dict, sample_shape: tuple):
         super().__init__(setting, sample_shape)

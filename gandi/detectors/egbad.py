@@ -33,6 +33,7 @@ class EGBADDetector(Detector):
     tracked_name = "egbad"
     loss_names = ("d_loss", "g_loss")
     scoring_networks = ("generator", "encoder", "joint_discriminator")
+    arch_keys = ("g_arch", "e_arch", "jd_arch")
 
     def __init__(self, setting: dict, sample_shape: tuple):
         super().__init__(setting, sample_shape)

@@ -33,6 +33,7 @@ class GANomalyDetector(Detector):
     tracked_name = "ganomaly"
     loss_names = ("d_loss", "g_loss")
     scoring_networks = ("generator_encoder", "generator_decoder", "encoder")
+    arch_keys = ("e_arch", "g_arch", "d_arch")
 
     def __init__(self, setting: dict, sample_shape: tuple):
         super().__init__(setting, sample_shape)
