@@ -29,7 +29,7 @@ def collect(log_dir) -> pd.DataFrame:
                "name": r["setting"]["name"], "seed": r["seeds"]["numpy"], "status": r["status"],
                "sweet_spot_step": (r["sweet_spot"] or {}).get("step")}
         for final in r["final"].to_dict("records"):
-            tracked = final["step"] == run["sweet_spot_step"]
+            tracked = bool(final.get("tracked", False))  # the score followed over training
             rows.append({**run, "detector": final["detector"], "auc": final["auc"],
                          "f1": final["f1"], "threshold_source": final["threshold_source"],
                          "last_step_auc": m["d_auc"].iloc[-1] if tracked else np.nan,

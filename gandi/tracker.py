@@ -209,7 +209,8 @@ class Tracker:
             for detector, source, threshold in thresholds:
                 rows.append({"detector": detector, "step": self.sweet_spot["step"],
                              **detection_metrics(self.data.test_y, s["test"], threshold),
-                             "threshold_source": f"{source}_p{self.percentile:g}"})
+                             "threshold_source": f"{source}_p{self.percentile:g}",
+                             "tracked": True})
                 scores[detector] = s
         for detector, score in (self.detector.final_scorers() if costly else {}).items():
             s = {"validation": score(self.data.validation, progress=progress),
@@ -217,7 +218,8 @@ class Tracker:
             threshold = validation_threshold(s["validation"], self.percentile)
             rows.append({"detector": detector, "step": self.last_step,
                          **detection_metrics(self.data.test_y, s["test"], threshold),
-                         "threshold_source": f"validation_normals_p{self.percentile:g}"})
+                         "threshold_source": f"validation_normals_p{self.percentile:g}",
+                         "tracked": False})  # scored once, on the final networks
             scores[detector] = s
         return pd.DataFrame(rows), scores
 

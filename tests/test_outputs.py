@@ -98,3 +98,11 @@ def test_exported_sweet_spot_model_gives_the_sweet_spot_auc(smoke_runs):
         scores = -model.predict(data.test_x, verbose=0)
         assert roc_auc(data.test_y, scores) == pytest.approx(results["sweet_spot"]["test_auc"],
                                                              abs=1e-6)
+
+
+def test_final_rows_say_which_score_was_tracked(smoke_runs):
+    log_dir, runs = smoke_runs
+    results, sig = runs["1"]
+    final = results["final"].set_index("detector")
+    assert final["tracked"].tolist() == [True, True]
+    assert (final["step"] == results["sweet_spot"]["step"]).all()
