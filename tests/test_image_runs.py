@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import run_params
-from conftest import FASHION_DIR, MNIST_DIR, needs_fashion, needs_mnist
+from conftest import MNIST_DIR, needs_fashion, needs_mnist
 from gandi.data import load_splits
 from gandi.detectors import DETECTORS
 from gandi.detectors.anogan import LatentSearch

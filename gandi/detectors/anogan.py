@@ -10,13 +10,13 @@ the loss at the last iteration (higher = more anomalous).
 """
 from __future__ import annotations
 
-import keras
 import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
 from gandi.detectors.discriminator import DiscriminatorDetector
 from gandi.device import compute_device
+from gandi.nets import features_of
 
 
 class LatentSearch:
@@ -25,8 +25,7 @@ class LatentSearch:
     def __init__(self, generator, discriminator, latent_dim: int, iterations: int,
                  lam: float, lr: float):
         self.generator, self.latent_dim = generator, latent_dim
-        self.features = keras.Model(discriminator.inputs,
-                                    discriminator.get_layer("features").output)
+        self.features = features_of(discriminator)
         self.iterations, self.lam, self.lr = iterations, lam, lr
         sample_shape = tuple(generator.output_shape[1:])
         self.search = tf.function(self._search, input_signature=[

@@ -13,13 +13,12 @@ is the cross-entropy one of the paper, whatever the setting's `loss`.
 """
 from __future__ import annotations
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 from gandi.detectors.base import Detector, batched
 from gandi.losses import LOSSES
-from gandi.nets import ENCODERS, GENERATORS, JOINT_DISCRIMINATORS, build
+from gandi.nets import ENCODERS, GENERATORS, JOINT_DISCRIMINATORS, build, features_of
 
 
 def per_sample_sum(t):
@@ -48,8 +47,7 @@ class EGBADDetector(Detector):
                              latent_dim=self.latent_dim, **setting["e_params"])
         self.discriminator = build(JOINT_DISCRIMINATORS, setting["jd_arch"], self.sample_shape,
                                    latent_dim=self.latent_dim, **setting["jd_params"])
-        self.features = keras.Model(self.discriminator.inputs,
-                                    self.discriminator.get_layer("features").output)
+        self.features = features_of(self.discriminator)
         # G and E play the same side of the game: same loss, same learning rate
         self.g_optimizer = self._optimizer(setting["lr_g"], self.generator)
         self.e_optimizer = self._optimizer(setting["lr_g"], self.encoder)

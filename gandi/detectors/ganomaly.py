@@ -15,13 +15,12 @@ needs the whole test set at once and is for display only.
 """
 from __future__ import annotations
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 from gandi.detectors.base import Detector, batched
 from gandi.losses import LOSSES
-from gandi.nets import DISCRIMINATORS, ENCODERS, GENERATORS, build
+from gandi.nets import DISCRIMINATORS, ENCODERS, GENERATORS, build, features_of
 
 D_COLLAPSED = 1e-5  # D's loss below which the paper re-initialises D
 
@@ -50,8 +49,7 @@ class GANomalyDetector(Detector):
                              latent_dim=self.latent_dim, **s["e_params"])
         self.discriminator = build(DISCRIMINATORS, s["d_arch"], self.sample_shape,
                                    **s["d_params"])
-        self.features = keras.Model(self.discriminator.inputs,
-                                    self.discriminator.get_layer("features").output)
+        self.features = features_of(self.discriminator)
         self.d_initial = [tf.Variable(tf.convert_to_tensor(v), trainable=False)
                           for v in self.discriminator.trainable_variables]
         self.g_networks = (self.generator_encoder, self.generator_decoder, self.encoder)

@@ -3,7 +3,8 @@ from gandi.nets.discriminators import DISCRIMINATORS, JOINT_DISCRIMINATORS
 from gandi.nets.encoders import ENCODERS
 from gandi.nets.generators import GENERATORS
 
-__all__ = ["DISCRIMINATORS", "ENCODERS", "GENERATORS", "JOINT_DISCRIMINATORS", "build"]
+__all__ = ["DISCRIMINATORS", "ENCODERS", "GENERATORS", "JOINT_DISCRIMINATORS", "build",
+           "features_of"]
 
 
 def build(factory: dict, name: str, input_shape, **params):
@@ -11,3 +12,10 @@ def build(factory: dict, name: str, input_shape, **params):
     from gandi.device import compute_device
     with compute_device():
         return factory[name](tuple(input_shape), **params)
+
+
+def features_of(discriminator):
+    """A model giving the discriminator's "features" layer (feature matching: AnoGAN, EGBAD,
+    GANomaly); it shares the discriminator's weights."""
+    import keras
+    return keras.Model(discriminator.inputs, discriminator.get_layer("features").output)
