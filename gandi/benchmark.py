@@ -1,0 +1,202 @@
+"""One command for the comparison users pick a detector by:
+
+    python -m gandi.benchmark --dataset mnist --protocol normal_class --detectors all \
+        --classes 0-9 --seeds 3 [--quick]
+
+runs every (detector, class, seed) cell with the detector's setting from `run_params` (its first
+setting on that dataset), and writes `<out>/<dataset>_<protocol>.csv` (one row per finished cell)
+and `<out>/<dataset>_<protocol>.md`: per class and mean, our test AUC (mean ± std over seeds, the
+model chosen without test labels) beside the published numbers of `benchmarks/published.csv`,
+and, in a separate table labelled as such, the oracle-best AUC over training. Cells already in the
+CSV are skipped, so an interrupted benchmark resumes where it stopped. `--quick` is a smoke run:
+2 classes, 1 seed, small slices, few steps.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+PUBLISHED = ROOT / "benchmarks" / "published.csv"
+COLUMNS = ["detector", "class", "seed", "auc", "f1", "oracle_best_auc", "signature", "seconds"]
+# gandi detector -> the method name published tables use
+PUBLISHED_NAMES = {"anogan": "AnoGAN", "egbad": "EGBAD", "ganomaly": "GANomaly",
+                   "autoencoder": "DCAE", "vae": "VAE", "aae": "AAE"}
+QUICK = {"epochs": None, "steps": 30, "track_every": 10, "checkpoint_every": 30,
+         "train_limit": 400, "test_limit": 300, "n_generated": 200, "anogan_iterations": 10,
+         "anogan_batch": 300}
+
+
+class BenchmarkError(ValueError):
+    """Bad arguments; the message is the one line the user sees."""
+
+
+def parse_classes(text: str) -> list[int]:
+    """'0-9', '1,3,5' or '2' -> class numbers."""
+    try:
+        if "-" in text:
+            low, high = (int(v) for v in text.split("-", 1))
+            return list(range(low, high + 1))
+        return [int(v) for v in text.split(",")]
+    except ValueError:
+        raise BenchmarkError(f"--classes {text!r}: expected e.g. 0-9 or 1,3,5") from None
+
+
+def detector_settings(dataset: str, wanted) -> dict:
+    """{detector: (setting number, raw setting)}: each detector's first setting on `dataset`."""
+    import run_params
+    found = {}
+    for number, raw in sorted(run_params.SETTINGS.items()):
+        if raw.get("dataset") == dataset:
+            found.setdefault(raw.get("detector", "discriminator"), (number, raw))
+    if wanted != ["all"]:
+        unknown = [d for d in wanted if d not in found]
+        if unknown:
+            raise BenchmarkError(f"--detectors: no {dataset} setting for {', '.join(unknown)}; "
+                                 f"available: {', '.join(found)}")
+        found = {d: found[d] for d in wanted}
+    return found
+
+
+def cell_setting(raw: dict, protocol: str, cls: int, seed: int, quick: bool, data_dir=None):
+    other = "anomaly_class" if protocol == "normal_class" else "normal_class"
+    setting = {**raw, protocol: cls, other: None, "numpy_seed": seed, "tf_seed": seed}
+    if data_dir:
+        setting["data_dir"] = data_dir
+    return {**setting, **QUICK} if quick else setting
+
+
+def run_cell(detector, cls, number, setting, log_dir) -> dict:
+    from gandi.experiment import run_setting
+    from gandi.settings import validate
+    started = time.time()
+    results = run_setting(number, validate(setting, label=str(number)), log_dir, progress=False)
+    final = results["final"].set_index("detector")
+    row = final.loc[detector if detector in final.index else final.index[0]]
+    best = results["best_test_auc"] or {}
+    return {"detector": detector, "class": cls, "seed": setting["numpy_seed"], "auc": float(row["auc"]), "f1": float(row["f1"]),
+            "oracle_best_auc": float(best.get("test_auc", np.nan)) if row["tracked"] else np.nan,
+            "signature": results["signature"], "seconds": round(time.time() - started, 1)}
+
+
+def read_cells(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path) if path.is_file() else pd.DataFrame(columns=COLUMNS)
+
+
+def write_atomic(path: Path, text: str):
+    from gandi.outputs.run_folder import atomic_write_bytes
+    atomic_write_bytes(path, text.encode())
+
+
+def published_auc(dataset: str, protocol: str, path: Path = PUBLISHED) -> pd.DataFrame:
+    """Published AUCs as {(method, class): 'value (paper)'}-ready rows."""
+    if not path.is_file():
+        return pd.DataFrame(columns=["method", "class", "value", "paper", "approximate"])
+    table = pd.read_csv(path)
+    table = table[(table["dataset"] == dataset) & (table["protocol"] == protocol)
+                  & (table["metric"] == "auc")]
+    return table[["method", "class", "value", "paper", "approximate"]]
+
+
+def _mean_std(values) -> str:
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    return f"{v.mean():.3f} ± {v.std():.3f}" if len(v) else ""
+
+
+def markdown(cells: pd.DataFrame, published: pd.DataFrame, dataset: str, protocol: str) -> str:
+    classes = sorted(cells["class"].unique())
+    detectors = list(dict.fromkeys(cells["detector"]))
+    out = io.StringIO()
+    out.write(f"# {dataset}, {protocol}: test AUC per class\n\n"
+              "Ours: mean ± std over seeds, the model chosen without test labels. Published: "
+              "from `benchmarks/published.csv` (~ = read off a figure).\n\n")
+    header = ["class"]
+    for d in detectors:
+        header.append(f"{d} (ours)")
+        if d in PUBLISHED_NAMES and PUBLISHED_NAMES[d] in set(published["method"]):
+            header.append(f"{PUBLISHED_NAMES[d]} (published)")
+    out.write("| " + " | ".join(header) + " |\n|" + " --- |" * len(header) + "\n")
+    for cls in classes + ["mean"]:
+        row = [str(cls)]
+        for d in detectors:
+            mine = cells[cells["detector"] == d]
+            if cls == "mean":  # mean over classes of the per-class means
+                per_class = mine.groupby("class")["auc"].mean()
+                row.append(f"{per_class.mean():.3f}")
+            else:
+                row.append(_mean_std(mine[mine["class"] == cls]["auc"]))
+            name = PUBLISHED_NAMES.get(d)
+            if name and name in set(published["method"]):
+                pub = published[published["method"] == name]
+                if cls == "mean":
+                    pub = pub[pub["class"].isin(classes)]
+                    row.append(f"{pub['value'].mean():.3f}" if len(pub) else "")
+                else:
+                    hit = pub[pub["class"] == cls]
+                    row.append("" if hit.empty else
+                               ("~" if bool(hit["approximate"].iloc[0]) else "")
+                               + f"{hit['value'].iloc[0]:.3f}")
+        out.write("| " + " | ".join(row) + " |\n")
+    out.write("\n## Oracle: best test AUC over training (chosen WITH test labels: an upper "
+              "bound, not a result)\n\n| class | " + " | ".join(detectors) + " |\n|"
+              + " --- |" * (len(detectors) + 1) + "\n")
+    for cls in classes:
+        row = [str(cls)] + [_mean_std(cells[(cells["detector"] == d) & (cells["class"] == cls)]
+                                      ["oracle_best_auc"]) for d in detectors]
+        out.write("| " + " | ".join(row) + " |\n")
+    return out.getvalue()
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m gandi.benchmark", description=__doc__.splitlines()[0])
+    p.add_argument("--dataset", default="mnist", choices=("mnist", "fashion_mnist"))
+    p.add_argument("--protocol", default="normal_class", choices=("normal_class", "anomaly_class"))
+    p.add_argument("--detectors", nargs="+", default=["all"])
+    p.add_argument("--classes", default=None, help="e.g. 0-9 or 1,3 (default 0-9; quick: 0,1)")
+    p.add_argument("--seeds", type=int, default=None, help="seeds 0..N-1 (default 3; quick: 1)")
+    p.add_argument("--quick", action="store_true", help="smoke run: small slices, few steps")
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    p.add_argument("--log-dir", default="log_dir/benchmark")
+    p.add_argument("--data-dir", default=None, help="folder of the IDX files (else as for runs)")
+    p.add_argument("--published", default=str(PUBLISHED))
+    args = p.parse_args(argv)
+    try:
+        classes = parse_classes(args.classes or ("0,1" if args.quick else "0-9"))
+        seeds = range(args.seeds if args.seeds is not None else (1 if args.quick else 3))
+        chosen = detector_settings(args.dataset, args.detectors)
+    except BenchmarkError as err:
+        print(f"gandi.benchmark: error: {err}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path = out / f"{args.dataset}_{args.protocol}.csv"
+    md_path = out / f"{args.dataset}_{args.protocol}.md"
+    cells = read_cells(csv_path)
+    done = {(d, int(c), int(s)) for d, c, s in zip(cells["detector"], cells["class"], cells["seed"])}
+    todo = [(d, c, s) for d in chosen for c in classes for s in seeds if (d, c, s) not in done]
+    print(f"{len(todo)} cell(s) to run, {len(done)} already finished in {csv_path}", flush=True)
+    for i, (detector, cls, seed) in enumerate(todo, 1):
+        number, raw = chosen[detector]
+        setting = cell_setting(raw, args.protocol, cls, seed, args.quick, args.data_dir)
+        row = run_cell(detector, cls, number, setting, args.log_dir)
+        cells = pd.concat([cells, pd.DataFrame([row])], ignore_index=True)
+        write_atomic(csv_path, cells[COLUMNS].to_csv(index=False))  # after every cell: resumable
+        print(f"[{i}/{len(todo)}] {detector} class {cls} seed {seed}: AUC {row['auc']:.3f} "
+              f"({row['seconds']} s)", flush=True)
+    wanted = cells[cells["detector"].isin(chosen) & cells["class"].isin(classes)]
+    write_atomic(md_path, markdown(wanted, published_auc(args.dataset, args.protocol,
+                                                         Path(args.published)),
+                                   args.dataset, args.protocol))
+    print(f"wrote {csv_path} and {md_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
