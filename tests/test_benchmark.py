@@ -14,7 +14,8 @@ def test_quick_benchmark_writes_resumes_and_compares(tmp_path, capsys):
     published = tmp_path / "published.csv"
     published.write_text(PUBLISHED_HEADER
                          + "Test 2024,DCAE,mnist,normal_class,0,auc,0.976,0.007,false,Table 1,\n"
-                         + "Test 2024,DCAE,mnist,normal_class,1,auc,0.983,,true,Figure 2,\n")
+                         + "Test 2024,DCAE,mnist,normal_class,1,auc,0.983,,true,Figure 2,\n"
+                         + "Test 2024,OC-SVM,mnist,normal_class,1,auc,0.995,,false,Table 1,\n")
     args = ["--quick", "--detectors", "discriminator", "autoencoder", "--out", str(tmp_path / "out"),
             "--log-dir", str(tmp_path / "log"), "--data-dir", str(MNIST_DIR),
             "--published", str(published)]
@@ -26,8 +27,11 @@ def test_quick_benchmark_writes_resumes_and_compares(tmp_path, capsys):
     runs = sorted(p.name for p in (tmp_path / "log" / "results").iterdir())
     assert sorted(cells["signature"]) == runs
     md = (tmp_path / "out" / "mnist_normal_class.md").read_text()
-    assert "| class | discriminator (ours) | autoencoder (ours) | DCAE (published) |" in md
+    assert ("| class | discriminator (ours) | autoencoder (ours) | DCAE (published) | "
+            "OC-SVM (published) |") in md
     assert "0.976" in md and "~0.983" in md  # the figure value is marked approximate
+    assert md.splitlines()[[l.startswith("| 1 |") for l in md.splitlines()].index(True)].endswith(
+        "| ~0.983 | 0.995 |")
     assert "Oracle: best test AUC over training (chosen WITH test labels" in md
     ours = cells.set_index(["detector", "class"])["auc"]
     assert f"| 0 | {ours[('discriminator', 0)]:.3f} ± 0.000 |" in md
