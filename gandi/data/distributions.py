@@ -31,9 +31,6 @@ class Distribution:
     def std(self) -> np.ndarray:
         return self.sample(20000, np.random.default_rng(0)).std(axis=0)
 
-    def describe(self) -> str:
-        return self.name
-
 
 class ScipyDistribution1D(Distribution):
     """A frozen 1-D SciPy distribution."""
