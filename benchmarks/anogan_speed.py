@@ -42,7 +42,7 @@ def training_images_per_second(detector, data, setting, steps):
     for _ in range(steps):
         out = detector.train_step(next(batches))
     float(out["d_loss"])
-    return steps * setting["batch_size"] * setting["d_steps"] / (time.perf_counter() - start)
+    return steps * detector.batch_per_step / (time.perf_counter() - start)
 
 
 def reference_style(search: LatentSearch, x, z0, iterations, lr):

@@ -28,10 +28,12 @@ def _run_logger(run: RunFolders) -> logging.Logger:
 
 def resolve_steps(setting: dict, n_train: int, label="?") -> dict:
     """Turn `epochs` into steps now that the training set's size is known; check the batch fits."""
-    per_step = setting["batch_size"] * setting["d_steps"]
+    detector = DETECTORS[setting["detector"]]
+    per_step = detector.samples_per_step(setting)
     if per_step > n_train:
-        raise SettingError(f"setting {label}: batch_size * d_steps = {per_step} is larger than the "
-                           f"{n_train} training samples; lower batch_size or d_steps")
+        what = "batch_size * d_steps" if detector.uses_d_steps else "batch_size"
+        raise SettingError(f"setting {label}: {what} = {per_step} is larger than the "
+                           f"{n_train} training samples; lower {what.replace(' * ', ' or ')}")
     if setting["epochs"] is None:
         return setting
     steps = max(1, int(np.ceil(setting["epochs"] * n_train / per_step)))

@@ -6,7 +6,7 @@ import run_params
 from gandi.data.splits import distribution_splits
 from gandi.detectors import DETECTORS
 from gandi.experiment import run_setting
-from gandi.settings import validate
+from gandi.settings import SettingError, validate
 from gandi.training import real_batches, set_seeds
 
 
@@ -74,3 +74,14 @@ def test_seeds_make_runs_repeatable():
     c = _detector({"tf_seed": 1})[2].score(np.linspace(-3, 3, 20).reshape(-1, 1))
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(a, c)
+
+
+def test_epochs_count_the_samples_each_detector_really_consumes():
+    from gandi.experiment import resolve_steps
+    gan = validate({"epochs": 2, "batch_size": 50, "d_steps": 3, "n_train": 1000})
+    ae = validate({**gan, "detector": "autoencoder"})  # one batch per step, d_steps unused
+    assert resolve_steps(gan, 1000)["steps"] == 14  # ceil(2 * 1000 / 150)
+    assert resolve_steps(ae, 1000)["steps"] == 40   # 2 * 1000 / 50
+    with pytest.raises(SettingError, match="batch_size \\* d_steps = 150 is larger than the 100 "
+                                           "training samples; lower batch_size or d_steps"):
+        resolve_steps(gan, 100, label="1")

@@ -28,9 +28,15 @@ def trained(request, tmp_path_factory):
     name = request.param
     setting_id, overrides = RUNS[name]
     setting = validate({**run_params.SETTINGS[setting_id], **SLICE, **overrides}, setting_id)
-    made, detector_class = [], DETECTORS[name]
-    with pytest.MonkeyPatch.context() as patch:  # keep hold of the detector the run trains
-        patch.setitem(DETECTORS, name, lambda *args: made.append(detector_class(*args)) or made[0])
+    made = []
+
+    class Kept(DETECTORS[name]):  # keep hold of the detector the run trains
+        def __init__(self, *args):
+            super().__init__(*args)
+            made.append(self)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(DETECTORS, name, Kept)
         results = run_setting(setting_id, setting, tmp_path_factory.mktemp(name), progress=False)
     setting = results["setting"]
     data = load_splits(setting, np.random.default_rng(setting["numpy_seed"]))

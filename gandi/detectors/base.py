@@ -46,10 +46,17 @@ class Detector:
                                       jit_compile=self.setting["jit_compile"],
                                       reduce_retracing=True)
 
+    uses_d_steps = False  # GANs: d_steps discriminator updates, one real batch each
+
+    @classmethod
+    def samples_per_step(cls, setting: dict) -> int:
+        """Real samples one train step consumes; known before the detector is built, so that
+        epochs can be turned into steps."""
+        return setting["batch_size"] * (setting["d_steps"] if cls.uses_d_steps else 1)
+
     @property
     def batch_per_step(self) -> int:
-        """Real samples one train step consumes."""
-        return self.setting["batch_size"]
+        return self.samples_per_step(self.setting)
 
     def train_step_eager(self, batch) -> dict:
         raise NotImplementedError

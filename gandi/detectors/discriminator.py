@@ -21,6 +21,7 @@ class DiscriminatorDetector(Detector):
     loss_names = ("d_loss", "g_loss")
     scoring_networks = ("discriminator",)
     arch_keys = ("g_arch", "d_arch")
+    uses_d_steps = True
 
     def __init__(self, setting: dict, sample_shape: tuple):
         super().__init__(setting, sample_shape)
@@ -47,10 +48,6 @@ class DiscriminatorDetector(Detector):
     @property
     def optimizers(self) -> dict:
         return {"g_optimizer": self.g_optimizer, "d_optimizer": self.d_optimizer}
-
-    @property
-    def batch_per_step(self) -> int:
-        return self.setting["batch_size"] * self.d_steps
 
     def train_step_eager(self, real):
         """One generator update after `d_steps` discriminator updates.

@@ -33,6 +33,7 @@ class EGBADDetector(Detector):
     loss_names = ("d_loss", "g_loss")
     scoring_networks = ("generator", "encoder", "joint_discriminator")
     arch_keys = ("g_arch", "e_arch", "jd_arch")
+    uses_d_steps = True
 
     def __init__(self, setting: dict, sample_shape: tuple):
         super().__init__(setting, sample_shape)
@@ -66,10 +67,6 @@ class EGBADDetector(Detector):
     def optimizers(self) -> dict:
         return {"g_optimizer": self.g_optimizer, "e_optimizer": self.e_optimizer,
                 "d_optimizer": self.d_optimizer}
-
-    @property
-    def batch_per_step(self) -> int:
-        return self.setting["batch_size"] * self.d_steps
 
     def train_step_eager(self, real):
         """`d_steps` discriminator updates, one batch each, then one G and E update on the last."""

@@ -33,6 +33,7 @@ class GANomalyDetector(Detector):
     loss_names = ("d_loss", "g_loss")
     scoring_networks = ("generator_encoder", "generator_decoder", "encoder")
     arch_keys = ("e_arch", "g_arch", "d_arch")
+    uses_d_steps = True
 
     def __init__(self, setting: dict, sample_shape: tuple):
         super().__init__(setting, sample_shape)
@@ -72,10 +73,6 @@ class GANomalyDetector(Detector):
 
     def checkpoint_objects(self) -> dict:
         return {**super().checkpoint_objects(), "d_initial": self.d_initial}
-
-    @property
-    def batch_per_step(self) -> int:
-        return self.setting["batch_size"] * self.d_steps
 
     def train_step_eager(self, real):
         """One generator update (on the first batch), then `d_steps` discriminator updates, one
