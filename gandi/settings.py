@@ -16,7 +16,7 @@ from gandi.losses import LOSSES
 from gandi.nets import DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_DISCRIMINATORS
 from gandi.optimizers import OPTIMIZERS
 
-SWEET_SPOT_CRITERIA = ("val_vs_uniform", "val_vs_generated")
+SWEET_SPOT_CRITERIA = ("auto", "val_vs_uniform", "val_vs_corrupted", "val_vs_generated")
 
 DEFAULTS = {
     "name": "unnamed",
@@ -70,7 +70,7 @@ DEFAULTS = {
     "max_checkpoints": 3,
     "n_generated": 2000,
     "threshold_percentile": 95.0,
-    "sweet_spot_criterion": "val_vs_uniform",
+    "sweet_spot_criterion": "auto",  # images: val_vs_corrupted; vectors: val_vs_uniform
     "snapshots": 6,
     # AnoGAN (Schlegl et al. 2017): latent search per test image, batched
     "anogan_iterations": 500,
@@ -212,7 +212,13 @@ def validate(raw: dict, label="?") -> dict:
         if not check(setting[key]):
             _fail(label, key, setting[key], allowed)
     # cross-key rules
-    if setting["dataset"] != "distribution":
+    images = setting["dataset"] != "distribution"
+    if setting["sweet_spot_criterion"] == "auto":
+        setting["sweet_spot_criterion"] = "val_vs_corrupted" if images else "val_vs_uniform"
+    elif setting["sweet_spot_criterion"] == "val_vs_corrupted" and not images:
+        _fail(label, "sweet_spot_criterion", "val_vs_corrupted",
+              "val_vs_uniform or val_vs_generated on vectors (corruptions are made for images)")
+    if images:
         _check_classes(setting, label)
     elif setting["batch_size"] > setting["n_train"]:
         _fail(label, "batch_size", setting["batch_size"],

@@ -10,8 +10,18 @@ Sweet-spot criteria (setting `sweet_spot_criterion`):
   the training data's bounding box widened by 50% each side (Tax & Duin's "artificial
   outliers"). It asks "does D score everything unlike the data as anomalous?" without any real
   anomaly.
+- `val_vs_corrupted` (default on images): AUC of telling validation normals from corrupted copies
+  of them (patches moved or erased, images overlaid or rotated; `gandi.data.corruptions`). On
+  images uniform noise is rejected from the first steps on, so `val_vs_uniform` sits at 1.0;
+  corrupted normals are near-normal, and a detector that starts to accept everything (an
+  autoencoder that reconstructs any image, a discriminator the generator has beaten) accepts
+  them too.
 - `val_vs_generated`: AUC of telling validation normals from generated samples; high while the
   generator is poor, so it tends to pick early steps.
+
+Values within one validation sample's worth (1 / number of validation normals) of the best so far
+are ties, and ties go to the later step: an AUC cannot resolve finer, and the later networks have
+trained longer.
 """
 from __future__ import annotations
 
@@ -21,6 +31,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from gandi.data.corruptions import corrupt
 from gandi.data.distributions import data_box
 from gandi.metrics import MetricError, detection_metrics, goodness_of_fit, separation_auc
 from gandi.outputs import plots
@@ -46,6 +57,10 @@ class Tracker:
         low, high = data_box(data.train)  # per feature (per pixel for images)
         self.uniform_reference = rng.uniform(low, high, size=data.validation.shape).astype(
             np.float32)
+        self.corrupted_reference = (corrupt(data.validation, rng)
+                                    if self.criterion == "val_vs_corrupted" else None)
+        self.tie_tolerance = 1.0 / len(data.validation)
+        self.best_criterion = -np.inf
         self.rows: list[dict] = []
         self.snapshots: dict[int, np.ndarray] = {}
         tracked = sorted(set(range(0, setting["steps"] + 1, self.track_every)) | {setting["steps"]})
@@ -100,6 +115,8 @@ class Tracker:
         self._pending_losses = state["pending_losses"]
         self.sweet_spot, self._sweet_weights = state["sweet_spot"], state["sweet_weights"]
         self.sweet_scores, self.snapshots = state["sweet_scores"], state["snapshots"]
+        values = [r["criterion"] for r in self.rows if np.isfinite(r["criterion"])]
+        self.best_criterion = max(values, default=-np.inf)
         self.last_step = step
         return step
 
@@ -122,6 +139,9 @@ class Tracker:
             m = detection_metrics(self.data.test_y, test_scores, threshold)
             row.update({f"d_{k}": v for k, v in m.items()})
             row["val_vs_uniform_auc"] = separation_auc(val_scores, uniform_scores)
+            if self.corrupted_reference is not None:
+                row["val_vs_corrupted_auc"] = separation_auc(
+                    val_scores, d.score(self.corrupted_reference))
             if gen_scores is not None:
                 mc = mc_threshold(gen_scores, self.percentile)
                 row.update({"mc_threshold": mc,
@@ -157,9 +177,10 @@ class Tracker:
         value = row["criterion"]
         if not np.isfinite(value):
             return
-        # ties go to the later step: the criterion can saturate (at 1.0 on images, where D
-        # rejects uniform noise from the first steps on) and the later generator has trained longer
-        if self.sweet_spot is None or value >= self.sweet_spot["criterion_value"]:
+        # ties (within tie_tolerance of the best so far) go to the later step: the criterion can
+        # saturate, and float noise near 1.0 (0.99985 after 1.0) must not pin an early step
+        if value >= self.best_criterion - self.tie_tolerance:
+            self.best_criterion = max(self.best_criterion, value)
             self.sweet_spot = {"step": step, "criterion": self.criterion,
                                "criterion_value": float(value),
                                "test_auc": float(row.get("d_auc", np.nan))}

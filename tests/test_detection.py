@@ -22,7 +22,11 @@ def test_easy_setting_reaches_auc_above_0_9_at_the_label_free_sweet_spot(tmp_pat
     assert sweet["test_auc"] > 0.9, results["measurements"][["step", "d_auc", "criterion"]]
     # the sweet spot is where the label-free criterion peaks, whatever the test AUC does
     m = results["measurements"]
-    assert sweet["criterion_value"] == pytest.approx(m["criterion"].max())
+    # (the latest step within one validation sample's worth of the best: an AUC resolves no finer)
+    tolerance = 1 / setting["n_validation"]
+    assert sweet["criterion_value"] >= m["criterion"].max() - tolerance
+    later = m[m["step"] > sweet["step"]]
+    assert (later["criterion"] < m["criterion"].max() - tolerance).all()
     assert results["final"].set_index("detector").loc["discriminator", "auc"] == pytest.approx(
         sweet["test_auc"])
 

@@ -47,3 +47,11 @@ def test_bad_values_name_key_value_and_what_is_allowed(raw, key, allowed):
 def test_not_a_dict():
     with pytest.raises(SettingError, match="must be a dict"):
         validate([1, 2])
+
+
+def test_auto_criterion_resolves_by_data_kind():
+    assert validate({})["sweet_spot_criterion"] == "val_vs_uniform"
+    images = {"dataset": "mnist", "normal_class": 1, "g_arch": "dcgan", "d_arch": "dcgan"}
+    assert validate(images)["sweet_spot_criterion"] == "val_vs_corrupted"
+    with pytest.raises(SettingError, match="corruptions are made for images"):
+        validate({"sweet_spot_criterion": "val_vs_corrupted"})

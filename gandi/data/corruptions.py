@@ -1,0 +1,60 @@
+"""Synthetic anomalies made from normal images, for choosing a checkpoint without any label.
+
+On images, uniform noise is told apart from normals by every detector from the first steps on, so
+the `val_vs_uniform` criterion sits at 1.0 and cannot rank checkpoints. What goes wrong late in
+training is subtler: an autoencoder learns to reconstruct everything, a discriminator stops
+rejecting near-normal images. Corrupted normals are near-normal images that are NOT normal; how
+well a detector tells validation normals from them is a label-free proxy for how well it tells
+normals from real anomalies (the idea behind CutPaste, Li et al. 2021, and Tax & Duin's
+artificial outliers). Only held-out normal images go in: no anomaly and no test label.
+
+Each corrupted image gets one of four corruptions, drawn with the setting's seed:
+- `cutpaste`: a patch of the image pasted elsewhere in it;
+- `overlay`: the pixel-wise maximum of the image and another normal image;
+- `rotate`: the image turned by 90 or 270 degrees;
+- `erase`: a patch set to the image's background (its minimum value).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+CORRUPTIONS = ("cutpaste", "overlay", "rotate", "erase")
+PATCH_FRACTION = (0.25, 0.45)  # patch side as a fraction of the image side
+
+
+def corrupt(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One corrupted copy of each image of `images` (N, H, W, C); the input is not changed."""
+    if images.ndim != 4:
+        raise ValueError(f"corrupt() takes images (N, H, W, C), got shape {images.shape}")
+    out = images.copy()
+    n, height, width, _ = images.shape
+    kinds = rng.integers(len(CORRUPTIONS), size=n)
+    partners = (np.arange(n) + rng.integers(1, max(n, 2), size=n)) % n  # another image
+    for i, kind in enumerate(kinds):
+        name = CORRUPTIONS[kind]
+        if name == "overlay" and n > 1:
+            out[i] = np.maximum(images[i], images[partners[i]])
+        elif name == "rotate" and height == width:
+            out[i] = np.rot90(images[i], k=rng.choice((1, 3)), axes=(0, 1))
+        else:  # a patch: pasted from elsewhere (cutpaste) or erased (and the fall-backs)
+            ph, pw = (max(1, int(round(side * rng.uniform(*PATCH_FRACTION))))
+                      for side in (height, width))
+            y, x = _over_foreground(images[i], ph, pw, rng)
+            if name == "erase":
+                out[i, y:y + ph, x:x + pw] = images[i].min()
+            else:
+                sy, sx = rng.integers(height - ph + 1), rng.integers(width - pw + 1)
+                out[i, y:y + ph, x:x + pw] = images[i, sy:sy + ph, sx:sx + pw]
+    return out
+
+
+def _over_foreground(image: np.ndarray, ph: int, pw: int, rng: np.random.Generator):
+    """Top-left corner of a ph x pw patch centred on a random foreground pixel (brighter than
+    the image's mean), so that pasting or erasing changes the object, not an empty border."""
+    height, width = image.shape[:2]
+    ys, xs = np.nonzero(image.mean(axis=-1) > image.mean())
+    if len(ys) == 0:  # a flat image: anywhere
+        return rng.integers(height - ph + 1), rng.integers(width - pw + 1)
+    k = rng.integers(len(ys))
+    return (int(np.clip(ys[k] - ph // 2, 0, height - ph)),
+            int(np.clip(xs[k] - pw // 2, 0, width - pw)))
