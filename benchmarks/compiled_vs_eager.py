@@ -4,31 +4,14 @@
 
 Prints steps/s both ways, measured in one run on the same networks and data, and the ratio
 (target: compiled at least 3x faster). Tracking is left out: this times the train step alone.
+The measuring is `gandi.speed.compiled_vs_eager`.
 """
 import argparse
-import time
 
-import bench_env  # noqa: F401  (sys.path)
-
-import numpy as np  # noqa: E402
+import bench_env  # noqa: F401  (sys.path, quiet TensorFlow)
 
 import run_params  # noqa: E402
-from gandi.data.splits import distribution_splits  # noqa: E402
-from gandi.detectors import DETECTORS  # noqa: E402
-from gandi.device import compute_device  # noqa: E402
-from gandi.settings import validate  # noqa: E402
-from gandi.training import real_batches, set_seeds  # noqa: E402
-
-
-def steps_per_second(step_fn, batches, steps: int, warmup: int) -> float:
-    for _ in range(warmup):  # tracing / first-call costs are not training speed
-        out = step_fn(next(batches))
-    float(out["d_loss"])
-    start = time.perf_counter()
-    for _ in range(steps):
-        out = step_fn(next(batches))
-    float(out["d_loss"])  # wait for the last step to finish
-    return steps / (time.perf_counter() - start)
+from gandi import speed  # noqa: E402
 
 
 def main():
@@ -36,19 +19,14 @@ def main():
     p.add_argument("--setting", type=int, default=run_params.DEFAULT_SETTING)
     p.add_argument("--steps", type=int, default=300)
     args = p.parse_args()
-    setting = validate(run_params.SETTINGS[args.setting], label=str(args.setting))
-    set_seeds(setting["numpy_seed"], setting["tf_seed"])
-    data = distribution_splits(setting, np.random.default_rng(setting["numpy_seed"]))
-    with compute_device():
-        detector = DETECTORS[setting["detector"]](setting, data.sample_shape)
-        batches = iter(real_batches(data.train, detector.batch_per_step, 0))
-        compiled = steps_per_second(detector.train_step, batches, args.steps, warmup=5)
-        eager = steps_per_second(detector.train_step_eager, batches, args.steps, warmup=5)
+    setting = speed.validated(args.setting, run_params.SETTINGS[args.setting])
+    detector, data = speed.build(setting)
+    rate = speed.compiled_vs_eager(detector, data, args.steps, warmup=5)
     print(f"setting {args.setting} ({setting['name']}), batch {setting['batch_size']}, "
           f"d_steps {setting['d_steps']}, {args.steps} timed steps each")
-    print(f"compiled (tf.function): {compiled:9.1f} steps/s")
-    print(f"eager:                  {eager:9.1f} steps/s")
-    print(f"speed-up: {compiled / eager:.1f}x (target >= 3x)")
+    print(f"compiled (tf.function): {rate['compiled']:9.1f} steps/s")
+    print(f"eager:                  {rate['eager']:9.1f} steps/s")
+    print(f"speed-up: {rate['compiled'] / rate['eager']:.1f}x (target >= 3x)")
 
 
 if __name__ == "__main__":

@@ -10,11 +10,31 @@ model chosen without test labels) beside the published numbers of `benchmarks/pu
 and, in a separate table labelled as such, the oracle-best AUC over training. Cells already in the
 CSV are skipped, so an interrupted benchmark resumes where it stopped. `--quick` is a smoke run:
 2 classes, 1 seed, small slices, few steps.
+
+After the grid, unless `--no-speed`, the speed of the benchmarked detectors on the same dataset is
+measured in the same process (`gandi.speed`; about 2-3 minutes for every detector on 2 CPU cores,
+seconds with `--quick`, which times tiny sizes) and re-measured on every invocation: it is the
+machine's state, not a cell. It is written to `<out>/<dataset>_<protocol>_speed.csv`, one row per
+measured number, columns
+
+    what      train, score (images/s); train_compiled, train_eager (steps/s), compiled_speedup
+              (x); anogan_batched, anogan_one_at_a_time, anogan_reference_style (ms/image),
+              anogan_speedup_one_at_a_time, anogan_speedup_reference_style (x)
+    detector  the detector measured (AnoGAN batched vs one image at a time is always measured,
+              with the dataset's AnoGAN setting, benchmarked or not)
+    value     the number, rounded as the report shows it (whole numbers from 100 on, else 3
+              significant digits)
+    unit      images/s, steps/s, ms/image or x
+    note      what was timed: setting, images, steps, iterations, batch
+
+and the markdown gets a section "Speed (measured in this run)" with the same numbers. With
+`--no-speed` nothing is measured and no speed CSV is written (an earlier one is left as it is).
 """
 from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
 import time
 from pathlib import Path
@@ -22,15 +42,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gandi.playground import _import_tensorflow_quietly
+
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = ROOT / "benchmarks" / "published.csv"
 COLUMNS = ["detector", "class", "seed", "auc", "f1", "oracle_best_auc", "signature", "seconds"]
+SPEED_COLUMNS = ["what", "detector", "value", "unit", "note"]
 # gandi detector -> the method name published tables use
 PUBLISHED_NAMES = {"anogan": "AnoGAN", "egbad": "EGBAD", "ganomaly": "GANomaly",
                    "autoencoder": "DCAE", "vae": "VAE", "aae": "AAE"}
 QUICK = {"epochs": None, "steps": 30, "track_every": 10, "checkpoint_every": 30,
          "train_limit": 400, "test_limit": 300, "n_generated": 200, "anogan_iterations": 10,
          "anogan_batch": 300}
+
+# AnoGAN's latent search costs ~0.1 s per image at its 500 iterations on 2 CPU cores (15 minutes
+# for one MNIST test set): in the grid it searches 100 iterations on a stratified test subsample.
+GRID = {"anogan": {"anogan_iterations": 100, "test_limit": 2000}}
 
 
 class BenchmarkError(ValueError):
@@ -50,11 +77,8 @@ def parse_classes(text: str) -> list[int]:
 
 def detector_settings(dataset: str, wanted) -> dict:
     """{detector: (setting number, raw setting)}: each detector's first setting on `dataset`."""
-    import run_params
-    found = {}
-    for number, raw in sorted(run_params.SETTINGS.items()):
-        if raw.get("dataset") == dataset:
-            found.setdefault(raw.get("detector", "discriminator"), (number, raw))
+    from gandi.speed import dataset_settings
+    found = dataset_settings(dataset)
     if wanted != ["all"]:
         unknown = [d for d in wanted if d not in found]
         if unknown:
@@ -64,12 +88,13 @@ def detector_settings(dataset: str, wanted) -> dict:
     return found
 
 
-def cell_setting(raw: dict, protocol: str, cls: int, seed: int, quick: bool, data_dir=None):
+def cell_setting(raw: dict, protocol: str, cls: int, seed: int, quick: bool, data_dir=None,
+                 detector=None):
     other = "anomaly_class" if protocol == "normal_class" else "normal_class"
     setting = {**raw, protocol: cls, other: None, "numpy_seed": seed, "tf_seed": seed}
     if data_dir:
         setting["data_dir"] = data_dir
-    return {**setting, **QUICK} if quick else setting
+    return {**setting, **QUICK} if quick else {**setting, **GRID.get(detector, {})}
 
 
 def run_cell(detector, cls, number, setting, log_dir) -> dict:
@@ -128,7 +153,12 @@ def markdown(cells: pd.DataFrame, published: pd.DataFrame, dataset: str, protoco
     out = io.StringIO()
     out.write(f"# {dataset}, {protocol}: test AUC per class\n\n"
               "Ours: mean ± std over seeds, the model chosen without test labels. Published: "
-              "from `benchmarks/published.csv` (~ = read off a figure).\n\n")
+              "from `benchmarks/published.csv` (~ = approximate: read off a figure or quoted "
+              "by a secondary source).\n\n")
+    for d in detectors:
+        if d in GRID:
+            out.write(f"{d}: its setting with " + ", ".join(
+                f"{k} = {v}" for k, v in GRID[d].items()) + " (cost; not in --quick).\n\n")
     header = ["class"]
     for d in detectors:
         header.append(f"{d} (ours)")
@@ -164,6 +194,70 @@ def markdown(cells: pd.DataFrame, published: pd.DataFrame, dataset: str, protoco
     return out.getvalue()
 
 
+def shown(value: float) -> str:
+    """A speed as the report prints it: whole from 100 on, else 3 significant digits."""
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def measure_speed(dataset: str, detectors: list, quick: bool, overrides: dict):
+    """(rows as a DataFrame with SPEED_COLUMNS, values rounded as shown; the sizes timed)."""
+    from gandi import speed
+    sizes = speed.QUICK if quick else speed.FULL
+    print(f"measuring speed ({'quick' if quick else 'full'} sizes)", flush=True)
+    started = time.time()
+    rows = speed.measure(dataset, detectors, sizes, overrides,
+                         progress=lambda text: print(text, flush=True))
+    table = pd.DataFrame(rows, columns=SPEED_COLUMNS)
+    table["value"] = [float(shown(v)) for v in table["value"]]
+    print(f"speed measured in {time.time() - started:.1f} s", flush=True)
+    return table, sizes
+
+
+def _machine() -> str:
+    import tensorflow as tf
+    gpus = tf.config.list_physical_devices("GPU")
+    return (f"{os.cpu_count()} CPU cores{f', {len(gpus)} GPU(s)' if gpus else ', no GPU'}, "
+            f"TensorFlow {tf.__version__}")
+
+
+def speed_markdown(speed: pd.DataFrame, sizes, csv_name: str) -> str:
+    """The report's speed section, from the rows of the speed CSV."""
+    from gandi.speed import sizes_text
+    rows = {(w, d): (v, n) for w, d, v, n in zip(speed["what"], speed["detector"],
+                                                 speed["value"], speed["note"])}
+    detectors = list(dict.fromkeys(speed.loc[speed["what"] == "train", "detector"]))
+    out = io.StringIO()
+    out.write("\n## Speed (measured in this run)\n\n"
+              f"Measured after the grid, on this machine ({_machine()}), with untrained networks "
+              "(speed does not depend on the weights), each detector's setting as benchmarked; "
+              f"all rows with what was timed: `{csv_name}`. Sizes: {sizes_text(sizes)}.\n\n"
+              "| detector | train images/s | score images/s |\n| --- | --- | --- |\n")
+    for d in detectors:
+        out.write(f"| {d} | {shown(rows['train', d][0])} | {shown(rows['score', d][0])} |\n")
+    if ("score", "anogan") in rows:
+        out.write(f"\nAnoGAN's score: {rows['score', 'anogan'][1]}.\n")
+    ms = {w: rows[f"anogan_{w}", "anogan"] for w in
+          ("batched", "one_at_a_time", "reference_style")}
+    up = {w: rows[f"anogan_speedup_{w}", "anogan"][0] for w in
+          ("one_at_a_time", "reference_style")}
+    out.write("\nAnoGAN latent search, batched vs one image at a time (same iterations, same "
+              "start z):\n\n"
+              f"- batched: {shown(ms['batched'][0])} ms/image ({ms['batched'][1]})\n"
+              f"- one image at a time, the same compiled search: "
+              f"{shown(ms['one_at_a_time'][0])} ms/image ({ms['one_at_a_time'][1]}); "
+              f"batched is {shown(up['one_at_a_time'])}x faster per image\n"
+              f"- one image at a time, reference style: {shown(ms['reference_style'][0])} "
+              f"ms/image ({ms['reference_style'][1]}); batched is "
+              f"{shown(up['reference_style'])}x faster per image\n"
+              "\nCompiled (`tf.function`) vs eager train step, steps/s:\n\n")
+    for d in detectors:
+        compiled, eager = rows["train_compiled", d], rows["train_eager", d]
+        out.write(f"- {d}: compiled {shown(compiled[0])}, eager {shown(eager[0])}: "
+                  f"{shown(rows['compiled_speedup', d][0])}x ({compiled[1]}; eager "
+                  f"{eager[1].rsplit(', ', 1)[-1]})\n")
+    return out.getvalue()
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m gandi.benchmark", description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="mnist", choices=("mnist", "fashion_mnist"))
@@ -176,7 +270,11 @@ def main(argv=None) -> int:
     p.add_argument("--log-dir", default="log_dir/benchmark")
     p.add_argument("--data-dir", default=None, help="folder of the IDX files (else as for runs)")
     p.add_argument("--published", default=str(PUBLISHED))
+    p.add_argument("--no-speed", action="store_true",
+                   help="skip the speed measurement (training/scoring images/s, AnoGAN batched "
+                        "vs one at a time, compiled vs eager) and its table")
     args = p.parse_args(argv)
+    _import_tensorflow_quietly()
     try:
         classes = parse_classes(args.classes or ("0,1" if args.quick else "0-9"))
         seeds = range(args.seeds if args.seeds is not None else (1 if args.quick else 3))
@@ -194,17 +292,27 @@ def main(argv=None) -> int:
     print(f"{len(todo)} cell(s) to run, {len(done)} already finished in {csv_path}", flush=True)
     for i, (detector, cls, seed) in enumerate(todo, 1):
         number, raw = chosen[detector]
-        setting = cell_setting(raw, args.protocol, cls, seed, args.quick, args.data_dir)
+        setting = cell_setting(raw, args.protocol, cls, seed, args.quick, args.data_dir,
+                               detector)
         row = run_cell(detector, cls, number, setting, args.log_dir)
         cells = pd.concat([cells, pd.DataFrame([row])], ignore_index=True)
         write_atomic(csv_path, cells[COLUMNS].to_csv(index=False))  # after every cell: resumable
         print(f"[{i}/{len(todo)}] {detector} class {cls} seed {seed}: AUC {row['auc']:.3f} "
               f"({row['seconds']} s)", flush=True)
     wanted = cells[cells["detector"].isin(chosen) & cells["class"].isin(classes)]
-    write_atomic(md_path, markdown(wanted, published_auc(args.dataset, args.protocol,
-                                                         Path(args.published)),
-                                   args.dataset, args.protocol))
-    print(f"wrote {csv_path} and {md_path}")
+    report = markdown(wanted, published_auc(args.dataset, args.protocol, Path(args.published)),
+                      args.dataset, args.protocol)
+    write_atomic(md_path, report)  # the AUC tables stand even if the speed measurement fails
+    written = [csv_path]
+    if not args.no_speed:
+        # the speed of the detectors as benchmarked: their settings for the first class
+        overrides = cell_setting({}, args.protocol, classes[0], 0, args.quick, args.data_dir)
+        speed, sizes = measure_speed(args.dataset, list(chosen), args.quick, overrides)
+        speed_path = out / f"{args.dataset}_{args.protocol}_speed.csv"
+        write_atomic(speed_path, speed[SPEED_COLUMNS].to_csv(index=False))
+        write_atomic(md_path, report + speed_markdown(speed, sizes, speed_path.name))
+        written.append(speed_path)
+    print(f"wrote {', '.join(map(str, written))} and {md_path}")
     return 0
 
 

@@ -1,9 +1,10 @@
-"""Tables across runs: `python -m gandi.report [LOG_DIR] [--markdown]`.
+"""Tables across runs: `python -m gandi.report [LOG_DIR] [--markdown] [--csv PATH]`.
 
 One row per setting and detector: mean ± std over its finished runs (seeds) of the test AUC and
 F1 of the detector as exported (the tracked score at the label-free sweet spot; costly scorers
 on the final networks), and, for the tracked score, the AUC at the last step and the oracle best
-test AUC (chosen with test labels: shown, never used).
+test AUC (chosen with test labels: shown, never used). `--csv` also writes the per-run rows the
+table is made from (what `python -m gandi.paper` reads: `benchmarks/results/distributions.csv`).
 """
 from __future__ import annotations
 
@@ -62,6 +63,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m gandi.report", description=__doc__.splitlines()[0])
     p.add_argument("log_dir", nargs="?", default="log_dir")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    p.add_argument("--csv", help="also write the per-run rows to this CSV file")
     args = p.parse_args(argv)
     runs = collect(args.log_dir)
     table = summarise(runs) if len(runs) else pd.DataFrame()
@@ -70,6 +72,9 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
     print(markdown(table) if args.markdown else table.to_string(index=False))
+    if args.csv:
+        from gandi.outputs.run_folder import atomic_write_bytes
+        atomic_write_bytes(Path(args.csv), runs.to_csv(index=False).encode())
     others = runs[runs["status"] != "finished"]["signature"].nunique()
     if others:
         print(f"({others} unfinished run(s) left out)")

@@ -1,5 +1,9 @@
 """The benchmark command end to end in --quick mode on real MNIST slices: CSV and markdown read
-back, published numbers beside ours, and a second run that skips the finished cells."""
+back, published numbers beside ours, the speed table measured in the same run, and a second run
+that skips the finished cells."""
+import math
+import re
+
 import pandas as pd
 import pytest
 
@@ -35,6 +39,8 @@ def test_quick_benchmark_writes_resumes_and_compares(tmp_path, capsys):
     assert "Oracle: best test AUC over training (chosen WITH test labels" in md
     ours = cells.set_index(["detector", "class"])["auc"]
     assert f"| 0 | {ours[('discriminator', 0)]:.3f} ± 0.000 |" in md
+    check_speed(tmp_path / "out" / "mnist_normal_class_speed.csv", md,
+                ["discriminator", "autoencoder"])
 
     # a second run finds every cell finished: nothing runs, nothing new is written
     capsys.readouterr()
@@ -42,6 +48,74 @@ def test_quick_benchmark_writes_resumes_and_compares(tmp_path, capsys):
     assert "0 cell(s) to run, 4 already finished" in capsys.readouterr().out
     assert sorted(p.name for p in (tmp_path / "log" / "results").iterdir()) == runs
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out" / "mnist_normal_class.csv"), cells)
+    # ... but the speed is measured again: it is the machine's state, not a cell
+    check_speed(tmp_path / "out" / "mnist_normal_class_speed.csv",
+                (tmp_path / "out" / "mnist_normal_class.md").read_text(),
+                ["discriminator", "autoencoder"])
+
+
+NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
+def numbers(line: str) -> list[float]:
+    return [float(n) for n in NUMBER.findall(line)]
+
+
+def check_speed(csv_path, md: str, detectors: list):
+    """The speed CSV has positive finite numbers for every benchmarked detector and for AnoGAN
+    batched vs one at a time, and the markdown's speed section shows exactly those numbers."""
+    speed = pd.read_csv(csv_path)
+    assert list(speed.columns) == ["what", "detector", "value", "unit", "note"]
+    assert speed["value"].map(math.isfinite).all() and (speed["value"] > 0).all()
+    value = {(w, d): v for w, d, v in zip(speed["what"], speed["detector"], speed["value"])}
+    unit = {(w, d): u for w, d, u in zip(speed["what"], speed["detector"], speed["unit"])}
+    expected = {(w, d): u for d in detectors for w, u in [
+        ("train", "images/s"), ("score", "images/s"), ("train_compiled", "steps/s"),
+        ("train_eager", "steps/s"), ("compiled_speedup", "x")]}
+    expected.update({(w, "anogan"): u for w, u in [
+        ("anogan_batched", "ms/image"), ("anogan_one_at_a_time", "ms/image"),
+        ("anogan_reference_style", "ms/image"), ("anogan_speedup_one_at_a_time", "x"),
+        ("anogan_speedup_reference_style", "x")]})
+    assert unit == expected
+    assert math.isclose(value["compiled_speedup", detectors[0]],
+                        value["train_compiled", detectors[0]]
+                        / value["train_eager", detectors[0]], rel_tol=0.02)
+
+    section = md.split("## Speed (measured in this run)", 1)[1]
+    lines = section.splitlines()
+
+    def line(start):
+        [hit] = [l for l in lines if l.startswith(start)]
+        return numbers(hit)
+
+    assert "| detector | train images/s | score images/s |" in section
+    for d in detectors:
+        assert line(f"| {d} |") == [value["train", d], value["score", d]]
+        assert line(f"- {d}: compiled")[:3] == [value["train_compiled", d],
+                                                 value["train_eager", d],
+                                                 value["compiled_speedup", d]]
+    assert line("- batched:")[0] == value["anogan_batched", "anogan"]
+    for way, start in [("one_at_a_time", "- one image at a time, the same compiled search:"),
+                       ("reference_style", "- one image at a time, reference style:")]:
+        shown = line(start)
+        assert shown[0] == value[f"anogan_{way}", "anogan"]
+        assert shown[-1] == value[f"anogan_speedup_{way}", "anogan"]
+
+
+def test_no_speed_writes_no_speed_csv(tmp_path, capsys):
+    """--no-speed: nothing measured, no speed CSV, no speed section (cells already finished, so
+    nothing trains either)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    pd.DataFrame([{"detector": "discriminator", "class": c, "seed": 0, "auc": 0.9, "f1": 0.5,
+                   "oracle_best_auc": 0.95, "signature": f"run{c}", "seconds": 1.0}
+                  for c in (0, 1)]).to_csv(out / "mnist_normal_class.csv", index=False)
+    assert main(["--quick", "--no-speed", "--detectors", "discriminator", "--out", str(out),
+                 "--log-dir", str(tmp_path / "log")]) == 0
+    assert "0 cell(s) to run, 2 already finished" in capsys.readouterr().out
+    assert not (out / "mnist_normal_class_speed.csv").exists()
+    md = (out / "mnist_normal_class.md").read_text()
+    assert "| 0 | 0.900 ± 0.000 |" in md and "## Speed" not in md
 
 
 def test_bad_arguments(capsys):
