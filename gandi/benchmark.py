@@ -102,12 +102,19 @@ def run_cell(detector, cls, number, setting, log_dir) -> dict:
     from gandi.settings import validate
     started = time.time()
     results = run_setting(number, validate(setting, label=str(number)), log_dir, progress=False)
+    return result_row(results, detector, cls, time.time() - started)
+
+
+def result_row(results: dict, detector: str, cls, seconds: float) -> dict:
+    """A finished run as one row of COLUMNS: the detector's test AUC and F1 as exported (the
+    label-free choice), and the oracle-best AUC over training when that score was tracked."""
     final = results["final"].set_index("detector")
     row = final.loc[detector if detector in final.index else final.index[0]]
     best = results["best_test_auc"] or {}
-    return {"detector": detector, "class": cls, "seed": setting["numpy_seed"], "auc": float(row["auc"]), "f1": float(row["f1"]),
+    return {"detector": detector, "class": cls, "seed": results["seeds"]["numpy"],
+            "auc": float(row["auc"]), "f1": float(row["f1"]),
             "oracle_best_auc": float(best.get("test_auc", np.nan)) if row["tracked"] else np.nan,
-            "signature": results["signature"], "seconds": round(time.time() - started, 1)}
+            "signature": results["signature"], "seconds": round(seconds, 1)}
 
 
 def read_cells(path: Path) -> pd.DataFrame:

@@ -1,0 +1,87 @@
+"""Where trials run: a local process pool, or Ray. gandi does not schedule; these hand trials to
+an engine that does, at most `max_concurrent` at a time, and yield each trial's row as it ends.
+
+Both run the same function (`trial.run_trial`) in a fresh process per trial, so for fixed seeds
+a trial gives the same numbers whichever executor ran it.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+from gandi.sweep.trial import run_trial
+
+
+class ExecutorError(RuntimeError):
+    """The executor cannot start (Ray missing, no cluster at the address); one line."""
+
+
+def _lost(trial, setting_id, err) -> dict:
+    """The row of a trial whose process died or whose task the engine lost."""
+    return {"trial": trial.name, "setting": setting_id, "status": "failed",
+            "error": " ".join(f"{type(err).__name__}: {err}".split())}
+
+
+def local(trials, log_dir, cpus: int, gpus: int, max_concurrent: int):
+    """One process per trial (spawned: no TensorFlow state inherited), max_concurrent at once."""
+    if gpus == 0:  # a trial given no GPU must not grab one
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=max_concurrent, mp_context=context,
+                             max_tasks_per_child=1) as pool:
+        waiting, running = list(trials), {}
+        while waiting or running:
+            while waiting and len(running) < max_concurrent:
+                trial, setting = waiting.pop(0)
+                future = pool.submit(run_trial, trial.name, trial.setting_id, setting,
+                                     str(log_dir), cpus)
+                running[future] = trial
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                trial = running.pop(future)
+                try:
+                    yield future.result()
+                except Exception as err:  # noqa: BLE001 - the worker process died
+                    yield _lost(trial, trial.setting_id, err)
+
+
+def ray(trials, log_dir, cpus: int, gpus: int, max_concurrent: int, address=None):
+    """Ray tasks with num_cpus/num_gpus per trial; Ray places them on the cluster's nodes.
+    `address`: None starts Ray on this machine; "auto" or HOST:PORT joins a running cluster."""
+    try:
+        import ray as ray_module
+    except ImportError:
+        raise ExecutorError("--executor ray needs Ray: pip install 'gandi[ray]'") from None
+    started_here = not ray_module.is_initialized()
+    if started_here:
+        try:
+            if address:
+                ray_module.init(address=address, log_to_driver=False)
+            else:
+                ray_module.init(num_cpus=max(cpus * max_concurrent, os.cpu_count() or 1),
+                                include_dashboard=False, log_to_driver=False)
+        except (ConnectionError, RuntimeError, ValueError) as err:
+            raise ExecutorError(f"cannot start or reach Ray at {address or 'this machine'}: "
+                                + " ".join(str(err).split())) from None
+    remote = ray_module.remote(num_cpus=cpus, num_gpus=gpus, max_calls=1)(run_trial)
+    try:
+        waiting, running = list(trials), {}
+        while waiting or running:
+            while waiting and len(running) < max_concurrent:
+                trial, setting = waiting.pop(0)
+                ref = remote.remote(trial.name, trial.setting_id, setting, str(log_dir), cpus)
+                running[ref] = trial
+            done, _ = ray_module.wait(list(running), num_returns=1)
+            for ref in done:
+                trial = running.pop(ref)
+                try:
+                    yield ray_module.get(ref)
+                except Exception as err:  # noqa: BLE001 - the worker died, or Ray lost it
+                    yield _lost(trial, trial.setting_id, err)
+    finally:
+        if started_here:
+            ray_module.shutdown()
+
+
+EXECUTORS = {"local": local, "ray": ray}
