@@ -23,13 +23,17 @@ def _lost(trial, setting_id, err) -> dict:
             "error": " ".join(f"{type(err).__name__}: {err}".split())}
 
 
+def _hide_gpus():
+    """In a trial given no GPU (before TensorFlow starts): it must not grab one."""
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""
+
+
 def local(trials, log_dir, cpus: int, gpus: int, max_concurrent: int):
     """One process per trial (spawned: no TensorFlow state inherited), max_concurrent at once."""
-    if gpus == 0:  # a trial given no GPU must not grab one
-        os.environ["CUDA_VISIBLE_DEVICES"] = ""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=max_concurrent, mp_context=context,
-                             max_tasks_per_child=1) as pool:
+                             max_tasks_per_child=1, initializer=_hide_gpus if gpus == 0 else None
+                             ) as pool:
         waiting, running = list(trials), {}
         while waiting or running:
             while waiting and len(running) < max_concurrent:
