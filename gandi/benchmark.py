@@ -137,9 +137,12 @@ def published_auc(dataset: str, protocol: str, path: Path = PUBLISHED) -> pd.Dat
 
 
 def _mean_std(values) -> str:
+    """mean ± std over seeds; one seed is shown alone (a "± 0.000" would claim a spread)."""
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
-    return f"{v.mean():.3f} ± {v.std():.3f}" if len(v) else ""
+    if len(v) == 1:
+        return f"{v[0]:.3f}"
+    return f"{v.mean():.3f} ± {v.std():.3f} (n={len(v)})" if len(v) else ""
 
 
 def _published_cell(pub: pd.DataFrame, cls, classes) -> str:
@@ -159,7 +162,8 @@ def markdown(cells: pd.DataFrame, published: pd.DataFrame, dataset: str, protoco
     detectors = list(dict.fromkeys(cells["detector"]))
     out = io.StringIO()
     out.write(f"# {dataset}, {protocol}: test AUC per class\n\n"
-              "Ours: mean ± std over seeds, the model chosen without test labels. Published: "
+              "Ours: mean ± std over n seeds (a single number: one seed), the model chosen "
+              "without test labels. Published: "
               "from `benchmarks/published.csv` (~ = approximate: read off a figure or quoted "
               "by a secondary source).\n\n")
     for d in detectors:
