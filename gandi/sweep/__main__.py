@@ -9,7 +9,7 @@ name>.csv`) is rewritten after each trial; running the same command again skips 
 and retries failed ones. Limits: `--cpus-per-trial` (TensorFlow's thread pools are sized to it),
 `--gpus-per-trial`, `--jobs` (most trials at once; default: the machine's CPUs / cpus per trial).
 Exit status: 0 when every trial finished (or diverged: an outcome), 1 when some failed (they are
-in the table with their error), 2 for a bad spec or argument.
+in the table with their error), 2 for a bad spec or argument, 130 on Ctrl-C.
 """
 from __future__ import annotations
 
@@ -90,6 +90,10 @@ def main(argv=None) -> int:
     except executors.ExecutorError as err:
         print(f"gandi.sweep: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # the table holds every trial that ended; nothing is torn
+        print(f"interrupted; {out} holds the trials that ended. Run the same command again to "
+              "resume.", file=sys.stderr)
+        return 130
     finally:
         bar.close()
     result = table.summary(done_table)

@@ -55,8 +55,8 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     done = table[table["status"] == "finished"]
     if done.empty:
         return pd.DataFrame()
-    done = done.assign(trials_of=done["trial"].str.replace(r" seed \d+", "", regex=True))
-    grouped = done.groupby(["trials_of", "detector"], sort=False)["auc"]
+    done = done.assign(grid_point=done["trial"].str.replace(r" seed \d+", "", regex=True))
+    grouped = done.groupby(["grid_point", "detector"], sort=False)["auc"]
     out = grouped.agg(["mean", "std", "count"]).reset_index()
     out["std"] = out["std"].fillna(0.0)
     return out.rename(columns={"mean": "auc_mean", "std": "auc_std", "count": "trials"})
