@@ -8,6 +8,15 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test install system-deps bench clean
 
+# The example table of settings 40-41 (README: "Run gandi on your data"): scikit-learn's
+# breast-cancer data as a CSV with a text label column.
+data/breast_cancer.csv: $(STAMP)
+	mkdir -p data
+	$(PY) -c "from sklearn.datasets import load_breast_cancer; \
+	t = load_breast_cancer(as_frame=True).frame; \
+	t['target'] = t['target'].map({0: 'malignant', 1: 'benign'}); \
+	t.to_csv('$@', index=False)"
+
 run: $(STAMP)
 	$(PY) -m gandi.playground
 

@@ -47,6 +47,8 @@ def run_setting(setting_id, setting: dict, log_dir, progress: bool = True) -> di
     setting = resolve_steps(setting, len(data.train), setting_id)
     run = RunFolders.create(log_dir, setting_id, setting["numpy_seed"], setting["tf_seed"])
     run.write_setting(setting_id, setting)
+    if data.transform is not None:  # what a later scoring step applies to new rows
+        run.write_transform(data.transform)
     return _train_and_finish(run, setting_id, setting, data, progress, resume=False)
 
 

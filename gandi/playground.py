@@ -1,4 +1,5 @@
-"""The driver: `python -m gandi.playground [--list] [--settings N ...] [--log-dir DIR] ...`
+"""The driver: `python -m gandi.playground [--list] [--settings N ... | --setting-file FILE]
+[--log-dir DIR] ...`
 
 Validates every chosen setting and the log dir before anything runs: bad input gets one line
 naming what was wrong and what is allowed, exit status 2, and no run folder.
@@ -6,7 +7,9 @@ naming what was wrong and what is allowed, exit status 2, and no run folder.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import sys
 import tempfile
 
@@ -52,6 +55,9 @@ def _parser():
     p.add_argument("--list", action="store_true", help="print the numbered settings and exit")
     p.add_argument("--settings", nargs="+", metavar="N",
                    help="setting numbers to run, one after another (default: the default setting)")
+    p.add_argument("--setting-file", metavar="FILE",
+                   help="run the one setting in a JSON file (an object of setting keys, e.g. "
+                        "your own table) instead of a numbered one; it is named after the file")
     p.add_argument("--log-dir", default="log_dir", help="where run folders go (default: log_dir)")
     p.add_argument("--seed", type=int, help="numpy and TensorFlow seed for every run")
     p.add_argument("--steps", type=int, help="override the training length (e.g. smoke runs)")
@@ -70,6 +76,9 @@ def settings_table(settings: dict) -> str:
         s = {**DEFAULTS, **raw}
         if s["dataset"] == "distribution":
             data, anomaly = s["distribution"], s["anomaly"]
+        elif s["dataset"] == "table":
+            data = s["data_file"] or f"{s['train_file']} / {s['test_file']}"
+            anomaly = f"{s['label_column']} in {list(s['anomaly_values'])}"
         elif s["normal_class"] is not None:
             data, anomaly = f"{s['dataset']}, normal class {s['normal_class']}", "other classes"
         else:
@@ -82,27 +91,61 @@ def settings_table(settings: dict) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
 
 
-def chosen_settings(args, available: dict, default) -> list[tuple[int, dict]]:
+def setting_from_file(path) -> tuple[str, object]:
+    """(name, raw setting) from a JSON file; the name, made of word characters, goes into the
+    run's signature."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = json.load(f)
+    except FileNotFoundError:
+        raise BadInput(f"--setting-file {path}: file not found") from None
+    except json.JSONDecodeError as err:
+        raise BadInput(f"--setting-file {path}: not valid JSON ({err.msg} at line {err.lineno}, "
+                       f"column {err.colno})") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise BadInput(f"--setting-file {path}: cannot read it ({err})") from None
+    name = re.sub(r"\W+", "_", os.path.splitext(os.path.basename(path))[0]).strip("_") or "file"
+    if isinstance(raw, dict):  # reports show the name: the file's unless the setting has one
+        raw = {"name": name, **raw}
+    return name, raw
+
+
+def chosen_settings(args, available: dict, default) -> list[tuple[int | str, dict]]:
     """Validate every chosen setting (with command-line overrides) before any run starts."""
+    from gandi.data.errors import DataError
+    from gandi.data.tables import TABLE_FILE_KEYS, table_file
     from gandi.settings import validate
-    numbers = []
-    for text in args.settings or [str(default)]:
-        try:
-            number = int(text)
-        except ValueError:
-            number = None
-        if number not in available:
-            raise BadInput(f"unknown setting {text!r}; available: "
-                           + ", ".join(str(n) for n in sorted(available)))
-        numbers.append(number)
+    if args.setting_file:
+        if args.settings:
+            raise BadInput("--setting-file runs the setting in its file; it takes no --settings")
+        picks = [setting_from_file(args.setting_file)]
+    else:
+        picks = []
+        for text in args.settings or [str(default)]:
+            try:
+                number = int(text)
+            except ValueError:
+                number = None
+            if number not in available:
+                raise BadInput(f"unknown setting {text!r}; available: "
+                               + ", ".join(str(n) for n in sorted(available)))
+            picks.append((number, available[number]))
     chosen = []
-    for number in numbers:
-        raw = dict(available[number])
-        if args.seed is not None:
-            raw["numpy_seed"] = raw["tf_seed"] = args.seed
-        if args.steps is not None:
-            raw["steps"], raw["epochs"] = args.steps, None
-        chosen.append((number, validate(raw, label=str(number))))
+    for number, raw in picks:
+        if isinstance(raw, dict):  # anything else: validate says what is wrong with it
+            raw = dict(raw)
+            if args.seed is not None:
+                raw["numpy_seed"] = raw["tf_seed"] = args.seed
+            if args.steps is not None:
+                raw["steps"], raw["epochs"] = args.steps, None
+        setting = validate(raw, label=str(number))
+        for key in TABLE_FILE_KEYS:  # a missing file stops every run, not the one needing it
+            if setting[key] is not None:
+                try:
+                    table_file(key, setting[key])
+                except DataError as err:
+                    raise BadInput(f"setting {number}: {err}") from None
+        chosen.append((number, setting))
     return chosen
 
 
@@ -118,9 +161,10 @@ def main(argv=None) -> int:
         from gandi.settings import SettingError
         try:
             if args.resume:
-                if args.settings or args.steps is not None or args.seed is not None:
+                if (args.settings or args.setting_file or args.steps is not None
+                        or args.seed is not None):
                     raise BadInput("--resume continues a run with its own setting; it takes no "
-                                   "--settings, --steps or --seed")
+                                   "--settings, --setting-file, --steps or --seed")
                 chosen = [(None, RunFolders.find(args.resume, args.log_dir))]
                 check_writable(chosen[0][1].log_dir)
             else:
@@ -132,7 +176,7 @@ def main(argv=None) -> int:
         print(f"gandi.playground: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
-    from gandi.data.images import DataError
+    from gandi.data.errors import DataError
     from gandi.experiment import ResumeError, resume_run, run_setting
     summary = []
     for number, setting in chosen:

@@ -50,7 +50,12 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
             v = group[key].astype(float)
             row[key] = "" if v.isna().all() else f"{v.mean():.3f} ± {v.std(ddof=0):.3f}"
         out.append(row)
-    return pd.DataFrame(out).sort_values(["setting"], kind="stable") if out else pd.DataFrame()
+    if not out:
+        return pd.DataFrame()
+    # numbered settings by number, then settings from a --setting-file by name
+    order = lambda column: column.map(  # noqa: E731
+        lambda setting: (1, 0, setting) if isinstance(setting, str) else (0, setting, ""))
+    return pd.DataFrame(out).sort_values("setting", kind="stable", key=order)
 
 
 def markdown(table: pd.DataFrame) -> str:

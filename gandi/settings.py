@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import copy
 import inspect
+import math
 import numbers
 
 from gandi.data.distributions import ANOMALIES, DISTRIBUTIONS
 from gandi.data.images import DATASETS, dataset_classes
+from gandi.data.tables import READERS, TABLE_FILE_KEYS
+from gandi.data.tabular_transform import CATEGORICAL, MISSING
 from gandi.detectors import DETECTORS
 from gandi.losses import LOSSES
-from gandi.nets import DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_DISCRIMINATORS
+from gandi.nets import (DISCRIMINATORS, ENCODERS, GENERATORS, IMAGE_ARCHITECTURES,
+                        JOINT_DISCRIMINATORS)
 from gandi.optimizers import OPTIMIZERS
 
 SWEET_SPOT_CRITERIA = ("auto", "val_vs_uniform", "val_vs_corrupted", "val_vs_generated")
@@ -21,7 +25,7 @@ SWEET_SPOT_CRITERIA = ("auto", "val_vs_uniform", "val_vs_corrupted", "val_vs_gen
 DEFAULTS = {
     "name": "unnamed",
     "detector": "discriminator",
-    # data: "distribution" (SciPy, below) or an image dataset
+    # data: "distribution" (SciPy, below), an image dataset, or "table" (the user's own file)
     "dataset": "distribution",
     "distribution": "normal",
     "distribution_params": {},
@@ -38,6 +42,17 @@ DEFAULTS = {
     "validation_fraction": 0.1,
     "train_limit": None,
     "test_limit": None,
+    # tables (gandi/data/tables.py): one labelled data_file, or train_file + test_file
+    "data_file": None,
+    "train_file": None,
+    "test_file": None,
+    "label_column": "label",
+    "normal_values": [0],
+    "anomaly_values": [1],
+    "drop_columns": [],
+    "categorical": "error",        # or "one_hot"
+    "missing": "error",            # or "impute_median", "impute_mean"
+    "test_fraction": 0.2,          # data_file: share of the normal rows held out for testing
     # networks
     "g_arch": "mlp_small",
     "d_arch": "mlp_small",
@@ -124,11 +139,30 @@ def _one_of(choices):
     return (lambda v: isinstance(v, str) and v in choices), "one of " + ", ".join(sorted(choices))
 
 
+def _table_path(v):
+    """A path with a suffix gandi reads; whether the file exists is checked when it is read, so
+    that settings (--list, the shipped templates) validate without their data."""
+    return isinstance(v, str) and v.strip() != "" and any(
+        v.lower().endswith(suffix) for suffix in READERS)
+
+
+_TABLE_FILE = "a file path ending in " + ", ".join(READERS)
+
+
+def _label_values(v):
+    """Label values as a table holds them: text, integers, finite numbers, booleans."""
+    return isinstance(v, (list, tuple)) and len(v) > 0 and all(
+        isinstance(x, (str, bool, numbers.Integral))
+        or (isinstance(x, numbers.Real) and math.isfinite(x)) for x in v)
+
+
+_LABEL_VALUES = "a non-empty list of label values (text or numbers)"
+
 # key -> (check, what is allowed)
 RULES = {
     "name": (lambda v: isinstance(v, str) and v != "", "a non-empty string"),
     "detector": _one_of(DETECTORS),
-    "dataset": _one_of(("distribution",) + tuple(DATASETS)),
+    "dataset": _one_of(("distribution", "table") + tuple(DATASETS)),
     "distribution": _one_of(DISTRIBUTIONS),
     "distribution_params": (lambda v: isinstance(v, dict), "a dict of the distribution's parameters"),
     "anomaly": _one_of(ANOMALIES),
@@ -143,6 +177,17 @@ RULES = {
     "validation_fraction": (lambda v: _is_number(v) and 0 < v < 1, "a number in (0, 1)"),
     "train_limit": _optional(_positive_int, "an integer > 0"),
     "test_limit": _optional(lambda v: _is_int(v) and v >= 2, "an integer >= 2"),
+    "data_file": _optional(_table_path, _TABLE_FILE),
+    "train_file": _optional(_table_path, _TABLE_FILE),
+    "test_file": _optional(_table_path, _TABLE_FILE),
+    "label_column": (lambda v: isinstance(v, str) and v != "", "a column name"),
+    "normal_values": (_label_values, _LABEL_VALUES),
+    "anomaly_values": (_label_values, _LABEL_VALUES),
+    "drop_columns": (lambda v: isinstance(v, (list, tuple)) and all(
+        isinstance(c, str) and c != "" for c in v), "a list of column names"),
+    "categorical": _one_of(CATEGORICAL),
+    "missing": _one_of(MISSING),
+    "test_fraction": (lambda v: _is_number(v) and 0 < v < 1, "a number in (0, 1)"),
     "g_arch": _one_of(GENERATORS),
     "d_arch": _one_of(DISCRIMINATORS),
     "g_params": (lambda v: isinstance(v, dict), "a dict of builder keyword arguments"),
@@ -212,7 +257,7 @@ def validate(raw: dict, label="?") -> dict:
         if not check(setting[key]):
             _fail(label, key, setting[key], allowed)
     # cross-key rules
-    images = setting["dataset"] != "distribution"
+    images = setting["dataset"] in DATASETS
     if setting["sweet_spot_criterion"] == "auto":
         setting["sweet_spot_criterion"] = "val_vs_corrupted" if images else "val_vs_uniform"
     elif setting["sweet_spot_criterion"] == "val_vs_corrupted" and not images:
@@ -220,7 +265,15 @@ def validate(raw: dict, label="?") -> dict:
               "val_vs_uniform or val_vs_generated on vectors (corruptions are made for images)")
     if images:
         _check_classes(setting, label)
-    elif setting["batch_size"] > setting["n_train"]:
+    else:
+        _check_vector_architectures(setting, label)
+    if setting["dataset"] == "table":
+        _check_table(setting, label)
+    else:
+        for key in TABLE_FILE_KEYS:  # a file named for another dataset would be silently unused
+            if setting[key] is not None:
+                _fail(label, key, setting[key], 'None unless dataset is "table"')
+    if setting["dataset"] == "distribution" and setting["batch_size"] > setting["n_train"]:
         _fail(label, "batch_size", setting["batch_size"],
               f"at most n_train = {setting['n_train']} (the batch cannot be larger than the data)")
     _check_builds(setting, label)
@@ -239,6 +292,39 @@ def _check_classes(setting, label):
     if value >= len(classes):
         _fail(label, chosen[0], value, f"a class of {setting['dataset']}: " + ", ".join(
             f"{i} ({name})" for i, name in enumerate(classes)))
+
+
+def _check_vector_architectures(setting, label):
+    """Convolutional networks need (height, width, channels) samples: not on vectors."""
+    for key in DETECTORS[setting["detector"]].arch_keys:
+        if setting[key] in IMAGE_ARCHITECTURES:
+            _fail(label, key, setting[key], f"an MLP architecture on vector data (dataset "
+                  f"{setting['dataset']!r}); {setting[key]!r} is for images")
+
+
+def _check_table(setting, label):
+    """One labelled data_file, or train_file + test_file; labels and columns that can work."""
+    named = [key for key in TABLE_FILE_KEYS if setting[key] is not None]
+    if setting["data_file"] is not None and len(named) > 1:
+        _fail(label, named[1], setting[named[1]],
+              "None when data_file is set (either one labelled data_file, or train_file and "
+              "test_file)")
+    if setting["data_file"] is None and named != ["train_file", "test_file"]:
+        got = f"only {named[0]}" if named else "none"
+        raise SettingError(f"setting {label}: dataset 'table' needs data_file (one labelled file) "
+                           f"or both train_file and test_file; got {got}")
+    both = [v for v in setting["anomaly_values"] if v in list(setting["normal_values"])]
+    if both:
+        _fail(label, "anomaly_values", setting["anomaly_values"],
+              f"values that are not also in normal_values (both hold {both[0]!r})")
+    if setting["label_column"] in setting["drop_columns"]:
+        _fail(label, "drop_columns", setting["drop_columns"],
+              f"columns other than the label column {setting['label_column']!r}")
+    if (setting["data_file"] is not None
+            and setting["validation_fraction"] + setting["test_fraction"] >= 1):
+        _fail(label, "test_fraction", setting["test_fraction"],
+              f"a number below 1 - validation_fraction = "
+              f"{1 - setting['validation_fraction']:g} (training needs normal rows too)")
 
 
 def _check_params(label, key, builder, params, fixed=()):

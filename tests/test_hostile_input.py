@@ -110,6 +110,9 @@ def check_validate(raw):
     assert isinstance(setting, dict) and set(setting) == set(DEFAULTS)
     for key in DEFAULTS:
         expected = raw[key] if key in raw else DEFAULTS[key]
+        if key == "sweet_spot_criterion" and expected == "auto":  # resolved by the data's kind
+            assert setting[key] in SWEET_SPOT_CRITERIA and setting[key] != "auto", setting[key]
+            continue
         assert same(setting[key], expected), (key, setting[key], expected)
         if isinstance(setting[key], (dict, list)):  # a copy: later edits of raw cannot leak in
             assert setting[key] is not raw.get(key) and setting[key] is not DEFAULTS[key]

@@ -1,4 +1,5 @@
-"""The data of a run, from a setting: SciPy distributions or one-class image datasets."""
+"""The data of a run, from a setting: SciPy distributions, one-class image datasets, or the
+user's own table."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,6 +10,9 @@ from gandi.data.splits import DataSplits, distribution_splits
 def load_splits(setting: dict, rng: np.random.Generator) -> DataSplits:
     if setting["dataset"] == "distribution":
         return distribution_splits(setting, rng)
+    if setting["dataset"] == "table":
+        from gandi.data.tables import table_splits
+        return table_splits(setting, rng)
     from gandi.data.images import one_class_splits
     splits = one_class_splits(setting, rng)
     if setting["normal_class"] is not None:

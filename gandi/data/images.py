@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gandi.data.errors import DataError, one_line as _one_line
 from gandi.data.splits import DataSplits
 
 IMAGE_SHAPE = (28, 28)
@@ -41,10 +42,6 @@ IDX_FILES = {
     "test_images": "t10k-images-idx3-ubyte.gz",
     "test_labels": "t10k-labels-idx1-ubyte.gz",
 }
-
-
-class DataError(ValueError):
-    """Bad or missing data; the message is one line naming the file or what was searched."""
 
 
 @dataclass(frozen=True)
@@ -77,10 +74,6 @@ DATASETS = {
         system_dirs=("/usr/share/datasets/fashion-mnist/",),
         system_package="dataset-fashion-mnist"),
 }
-
-
-def _one_line(text) -> str:
-    return " ".join(str(text).split())
 
 
 def _dataset(name: str) -> ImageDataset:

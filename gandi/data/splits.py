@@ -20,6 +20,7 @@ class DataSplits:
     normal: Distribution | None = None     # the truth, for the generator's goodness of fit
     anomaly: Distribution | None = None
     description: str = ""        # what is normal and what is anomalous, for logs
+    transform: dict | None = None  # tables: the fitted TabularTransform.to_dict(), for scoring
 
     @property
     def sample_shape(self):

@@ -3,8 +3,12 @@ from gandi.nets.discriminators import DISCRIMINATORS, JOINT_DISCRIMINATORS
 from gandi.nets.encoders import ENCODERS
 from gandi.nets.generators import GENERATORS
 
-__all__ = ["DISCRIMINATORS", "ENCODERS", "GENERATORS", "JOINT_DISCRIMINATORS", "build",
-           "features_of"]
+__all__ = ["DISCRIMINATORS", "ENCODERS", "GENERATORS", "IMAGE_ARCHITECTURES",
+           "JOINT_DISCRIMINATORS", "build", "features_of"]
+
+# The convolutional builders (in any of the dictionaries): they take (height, width, channels)
+# samples, so a setting on vectors (distributions, tables) cannot use them.
+IMAGE_ARCHITECTURES = frozenset({"dcgan", "cae", "dcgan_joint"})
 
 
 def build(factory: dict, name: str, input_shape, **params):

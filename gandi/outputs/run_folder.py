@@ -7,7 +7,8 @@ Layout (one signature per run, one folder per kind of output, so that
     log_dir/checkpoints/<signature>/  TF checkpoints + the sweet-spot discriminator (.keras)
     log_dir/logs/<signature>/         run.log (text log)
     log_dir/tensorboard/<signature>/  event files
-    log_dir/results/<signature>/      results.pkl and status.json
+    log_dir/results/<signature>/      results.pkl, status.json, setting.json (and, for tables,
+                                      tabular_transform.json: the fitted feature transform)
 """
 from __future__ import annotations
 
@@ -135,6 +136,14 @@ class RunFolders:
         """The complete, validated setting (steps resolved): what --resume rebuilds the run from."""
         atomic_write_bytes(self.setting_file, json.dumps(
             {"setting_id": setting_id, "setting": setting}, indent=2).encode())
+
+    @property
+    def transform_file(self) -> Path:
+        return self.results / "tabular_transform.json"
+
+    def write_transform(self, transform: dict):
+        """Tables: the feature transform fitted on the training normals (TabularTransform)."""
+        atomic_write_bytes(self.transform_file, json.dumps(transform, indent=2).encode())
 
     def read_setting(self) -> tuple:
         saved = json.loads(self.setting_file.read_text())

@@ -1,0 +1,267 @@
+"""Your own data as a table: a CSV, Parquet or NPZ file of rows, one column of labels.
+
+A setting with `dataset: "table"` names its rows one of two ways:
+- `data_file`: one labelled file of normal and anomalous rows, split semi-supervised: seeded by
+  `numpy_seed`, the normal rows are shuffled and split into test normals (`test_fraction`),
+  validation normals (`validation_fraction`) and training normals (the rest); every anomalous
+  row goes to the test set. Training and validation see normal rows only.
+- `train_file` + `test_file`: normal rows to train on (a label column is optional; if there is
+  one, every row must be normal) and labelled rows to test on; `validation_fraction` of the
+  training rows, chosen by `numpy_seed`, is held out as validation normals.
+
+Labels: a `label_column` value in `normal_values` is normal (0), in `anomaly_values` an anomaly
+(1); any other value is an error. Test labels only report; nothing chooses with them.
+`drop_columns` are removed; every other column is a feature, turned into numbers by the
+`TabularTransform` fitted on the training normals only.
+
+File formats, by suffix: `.csv` (a header row of column names); `.parquet` / `.pq` (needs
+pyarrow); `.npz` (NumPy's `savez`: each 1-D array is a column named after it, a 2-D array of k
+columns gives columns `name_0` .. `name_{k-1}`; object arrays are refused, they would unpickle).
+"""
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gandi.data.errors import DataError, one_line
+from gandi.data.splits import DataSplits
+from gandi.data.tabular_transform import (TabularTransform, check_values, non_numeric_columns,
+                                          shorten)
+
+TABLE_FILE_KEYS = ("data_file", "train_file", "test_file")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a file
+# ---------------------------------------------------------------------------------------------
+
+def table_file(key: str, value) -> Path:
+    """The existing file a setting's `key` names (relative to the current folder)."""
+    path = Path(value).expanduser()
+    if not path.is_file():
+        where = " (it is a folder)" if path.is_dir() else (
+            "" if path.is_absolute() else f" (looked for {path.absolute()})")
+        raise DataError(f"{key} = {str(value)!r}: file not found{where}")
+    return path
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise DataError(f"{path}: reading Parquet needs pyarrow (pip install pyarrow)") from None
+    return pd.read_parquet(path, engine="pyarrow")
+
+
+def _read_npz(path: Path) -> pd.DataFrame:
+    if not zipfile.is_zipfile(path):  # np.load would take anything else for a pickle
+        raise DataError(f"{path}: not an NPZ file (no zip archive; write it with numpy.savez)")
+    columns = {}
+    with np.load(path, allow_pickle=False) as arrays:  # a pickle in a data file is code
+        for name in arrays.files:
+            array = arrays[name]
+            if array.ndim == 1:
+                columns[name] = array
+            elif array.ndim == 2:
+                columns.update({f"{name}_{j}": array[:, j] for j in range(array.shape[1])})
+            else:
+                raise DataError(f"{path}: array {name!r} has shape {array.shape}; an NPZ table "
+                                f"holds 1-D columns or 2-D blocks of columns")
+    lengths = {len(values) for values in columns.values()}
+    if len(lengths) > 1:
+        raise DataError(f"{path}: arrays of different lengths {sorted(lengths)}; every array "
+                        f"needs one value per row")
+    return pd.DataFrame(columns)
+
+
+READERS = {".csv": _read_csv, ".parquet": _read_parquet, ".pq": _read_parquet,
+           ".npz": _read_npz}
+
+
+def read_table(key: str, value) -> pd.DataFrame:
+    """The rows of the file a setting's `key` names; a one-line DataError when it cannot be."""
+    path = table_file(key, value)
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise DataError(f"{key} = {str(value)!r}: unsupported format {path.suffix!r}; expected "
+                        f"a {', '.join(READERS)} file")
+    try:
+        frame = reader(path)
+    except DataError:
+        raise
+    except (ValueError, OSError, UnicodeDecodeError, zipfile.BadZipFile, EOFError,
+            pd.errors.ParserError) as err:  # pyarrow's errors are ValueError or OSError too
+        raise DataError(f"{key} = {str(value)!r}: cannot read it as {path.suffix.lower()[1:]} "
+                        f"({type(err).__name__}: {one_line(err)})") from None
+    if not len(frame):
+        raise DataError(f"{key} = {str(value)!r}: no rows")
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# Labels and feature columns
+# ---------------------------------------------------------------------------------------------
+
+def labels_of(frame: pd.DataFrame, setting: dict, source: str) -> np.ndarray:
+    """0 (normal) / 1 (anomaly) per row, from the label column and the declared values."""
+    column = setting["label_column"]
+    if column not in frame.columns:
+        raise DataError(f"{source}: no label column {column!r} (set label_column); its columns: "
+                        f"{shorten(frame.columns)}")
+    values = frame[column]
+    normal = values.isin(list(setting["normal_values"])).to_numpy()
+    anomaly = values.isin(list(setting["anomaly_values"])).to_numpy()
+    neither = ~(normal | anomaly)
+    if neither.any():
+        counts = values[neither].value_counts(dropna=False)
+        value = counts.index[0]
+        value = value.item() if isinstance(value, np.generic) else value  # 2, not np.int64(2)
+        more = f", and {len(counts) - 1} more such values" if len(counts) > 1 else ""
+        raise DataError(f"{source}: label column {column!r} holds {value!r} ({counts.iloc[0]} "
+                        f"rows{more}), which is in neither normal_values "
+                        f"{list(setting['normal_values'])!r} nor anomaly_values "
+                        f"{list(setting['anomaly_values'])!r}")
+    return anomaly.astype(np.int64)
+
+
+def features_of(frame: pd.DataFrame, setting: dict, source: str) -> pd.DataFrame:
+    """The feature columns: all but the label column and `drop_columns`."""
+    absent = [c for c in setting["drop_columns"] if c not in frame.columns]
+    if absent:
+        raise DataError(f"{source}: drop_columns names {absent[0]!r}, which is not a column; "
+                        f"its columns: {shorten(frame.columns)}")
+    dropped = set(setting["drop_columns"]) | {setting["label_column"]}
+    features = frame[[c for c in frame.columns if c not in dropped]]
+    if features.shape[1] == 0:
+        raise DataError(f"{source}: no feature column is left once the label column and "
+                        f"drop_columns are removed")
+    return features
+
+
+def _source(setting: dict, key: str) -> str:
+    return f"{key} {setting[key]}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Splits
+# ---------------------------------------------------------------------------------------------
+
+def _split_counts(n: int, fractions: dict, source: str) -> dict:
+    """Rows per part: each fraction of n (rounded), the rest for training; each at least 1."""
+    counts = {part: int(round(fraction * n)) for part, fraction in fractions.items()}
+    counts["training"] = n - sum(counts.values())
+    if min(counts.values()) < 1:
+        asked = ", ".join(f"{part} {fraction:g}" for part, fraction in fractions.items())
+        raise DataError(f"{source}: {n} normal rows are too few for the split ({asked}): "
+                        f"training, {' and '.join(fractions)} normals need at least one row each")
+    return counts
+
+
+def _need_both_classes(y: np.ndarray, setting: dict, source: str) -> None:
+    for label, name, key in ((0, "normal", "normal_values"), (1, "anomalous", "anomaly_values")):
+        if not np.any(y == label):
+            raise DataError(f"{source}: no {name} rows ({setting['label_column']} in "
+                            f"{key} {list(setting[key])!r}); the test set needs normal and "
+                            f"anomalous rows to report AUC")
+
+
+@dataclass
+class _Rows:
+    """Which rows of which file go where (indices), before any transform."""
+    features: pd.DataFrame          # the training file's feature columns
+    source: str
+    train: np.ndarray
+    validation: np.ndarray
+    test_features: pd.DataFrame     # the same frame as `features` for one file
+    test_source: str
+    test: np.ndarray                # normals first, then anomalies
+    test_y: np.ndarray
+    split: str                      # how, for the run's log
+
+
+def _one_file(setting: dict, rng: np.random.Generator) -> _Rows:
+    """data_file: normals split three ways by the seed, every anomaly to the test set."""
+    source = _source(setting, "data_file")
+    frame = read_table("data_file", setting["data_file"])
+    y = labels_of(frame, setting, source)
+    features = features_of(frame, setting, source)
+    _need_both_classes(y, setting, source)
+    normals, anomalies = np.flatnonzero(y == 0), np.flatnonzero(y == 1)
+    counts = _split_counts(len(normals), {"test": setting["test_fraction"],
+                                          "validation": setting["validation_fraction"]}, source)
+    shuffled = rng.permutation(normals)
+    n_test, n_validation = counts["test"], counts["validation"]
+    test = np.concatenate([shuffled[:n_test], anomalies])
+    return _Rows(features, source, train=shuffled[n_test + n_validation:],
+                 validation=shuffled[n_test:n_test + n_validation],
+                 test_features=features, test_source=source, test=test, test_y=y[test],
+                 split=f"one file split by numpy_seed {setting['numpy_seed']}: test_fraction "
+                       f"{setting['test_fraction']:g} of the normal rows and every anomalous "
+                       f"row for testing")
+
+
+def _two_files(setting: dict, rng: np.random.Generator) -> _Rows:
+    """train_file (normal rows; validation held out by the seed) and a labelled test_file."""
+    source = _source(setting, "train_file")
+    frame = read_table("train_file", setting["train_file"])
+    if setting["label_column"] in frame.columns:
+        anomalous = labels_of(frame, setting, source) == 1
+        if anomalous.any():
+            raise DataError(f"{source}: {int(anomalous.sum())} rows are labelled as anomalies "
+                            f"(first in data row {int(np.flatnonzero(anomalous)[0]) + 1}); the "
+                            f"train file holds normal rows only (put them in test_file)")
+    features = features_of(frame, setting, source)
+    counts = _split_counts(len(frame), {"validation": setting["validation_fraction"]}, source)
+    shuffled = rng.permutation(len(frame))
+    test_source = _source(setting, "test_file")
+    test_frame = read_table("test_file", setting["test_file"])
+    y = labels_of(test_frame, setting, test_source)
+    test_features = features_of(test_frame, setting, test_source)
+    _need_both_classes(y, setting, test_source)
+    _same_columns(features, test_features, test_source)
+    test = np.concatenate([np.flatnonzero(y == 0), np.flatnonzero(y == 1)])
+    return _Rows(features, source, train=shuffled[counts["validation"]:],
+                 validation=shuffled[:counts["validation"]], test_features=test_features,
+                 test_source=test_source, test=test, test_y=y[test],
+                 split="train_file for training and validation, test_file for testing")
+
+
+def table_splits(setting: dict, rng: np.random.Generator) -> DataSplits:
+    """Training and validation normals, and a test set with normals first, then anomalies."""
+    rows = _one_file(setting, rng) if setting["data_file"] is not None else _two_files(setting, rng)
+    one_hot = non_numeric_columns(rows.features) if setting["categorical"] == "one_hot" else []
+    check_values(rows.features, rows.source, one_hot, setting["missing"])
+    transform = TabularTransform.fit(rows.features.iloc[rows.train], one_hot, setting["missing"],
+                                     f"{rows.source} (training rows)")
+    x = transform.apply(rows.features, rows.source)
+    test_x = (x if rows.test_features is rows.features
+              else transform.apply(rows.test_features, rows.test_source))
+    test_y = rows.test_y
+    return DataSplits(
+        train=x[rows.train], validation=x[rows.validation], test_x=test_x[rows.test],
+        test_y=test_y, transform=transform.to_dict(),
+        description=(f"table: {len(rows.train)} training and {len(rows.validation)} validation "
+                     f"normals, {int((test_y == 0).sum())} test normals and {int(test_y.sum())} "
+                     f"test anomalies ({setting['label_column']} in "
+                     f"{list(setting['anomaly_values'])}); {x.shape[1]} features from "
+                     f"{len(transform.columns)} columns; {rows.split}"))
+
+
+def _same_columns(train: pd.DataFrame, test: pd.DataFrame, test_source: str) -> None:
+    """The test file's features are the train file's: a column in one only is a mistake."""
+    missing = [c for c in train.columns if c not in test.columns]
+    if missing:
+        raise DataError(f"{test_source}: no column {missing[0]!r}, which the train file has")
+    extra = [c for c in test.columns if c not in train.columns]
+    if extra:
+        raise DataError(f"{test_source}: column {extra[0]!r} is not in the train file (list it "
+                        f"in drop_columns if it is no feature)")

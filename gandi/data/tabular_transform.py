@@ -1,0 +1,156 @@
+"""Table rows -> the float32 vectors the networks see, fitted on the training normals only.
+
+Validation and test rows never shape the transform: their statistics would leak into what the
+detector learns as "normal". Fitted once, the transform is applied unchanged to every split and
+to any later rows a user scores, so it is a small JSON-able dict (`to_dict` / `from_dict`) saved
+with the run. Its steps, per feature column:
+
+1. missing values: an error (setting `missing: "error"`), or the training normals' median or mean
+   (`impute_median`, `impute_mean`);
+2. non-numeric columns: an error (`categorical: "error"`), or one-hot over the categories seen in
+   the training normals (`one_hot`); an unseen category, or a missing one, is all zeros;
+3. standardise every resulting feature with the training normals' mean and standard deviation;
+   a constant feature is only centred (its deviation is taken as 1, not 0).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from gandi.data.errors import DataError
+
+CATEGORICAL = ("error", "one_hot")
+MISSING = ("error", "impute_median", "impute_mean")
+NOT_NUMERIC_HINT = 'set categorical: "one_hot" to encode it, or list it in drop_columns'
+
+
+def is_numeric(values: pd.Series) -> bool:
+    """Numbers or booleans: what a network can take as they are."""
+    return (pd.api.types.is_numeric_dtype(values)
+            and not pd.api.types.is_complex_dtype(values))
+
+
+def non_numeric_columns(frame: pd.DataFrame) -> list[str]:
+    return [column for column in frame.columns if not is_numeric(frame[column])]
+
+
+def _first_row(mask: np.ndarray) -> int:
+    """1-based data row (the header not counted) of the first True: where a user looks."""
+    return int(np.flatnonzero(mask)[0]) + 1
+
+
+def check_values(frame: pd.DataFrame, source: str, one_hot, missing: str,
+                 hint: str = NOT_NUMERIC_HINT) -> None:
+    """Every cell of the feature columns is usable, or a one-line DataError naming the column.
+
+    Columns in `one_hot` may hold anything; the others must be numeric and finite. A missing
+    value anywhere is an error unless `missing` imputes it.
+    """
+    for column in frame.columns:
+        values = frame[column]
+        absent = values.isna().to_numpy()
+        if column not in one_hot:
+            if not is_numeric(values):
+                bad = ~absent & pd.to_numeric(values, errors="coerce").isna().to_numpy()
+                row = _first_row(bad) if bad.any() else 1
+                raise DataError(f"{source}: column {column!r} is not numeric (e.g. "
+                                f"{values.iloc[row - 1]!r} in data row {row}); {hint}")
+            infinite = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
+            if infinite.any():
+                raise DataError(f"{source}: column {column!r} holds {int(infinite.sum())} "
+                                f"infinite values (first in data row {_first_row(infinite)})")
+        if absent.any() and missing == "error":
+            raise DataError(f"{source}: column {column!r} has {int(absent.sum())} missing values "
+                            f"of {len(values)} rows (first in data row {_first_row(absent)}); "
+                            f'set missing: "impute_median" or "impute_mean", or list it in '
+                            f"drop_columns")
+
+
+@dataclass
+class TabularTransform:
+    columns: list[str]                   # the feature columns, in order
+    categories: dict[str, list[str]]     # one-hot column -> its categories, as text
+    fill: dict[str, float]               # numeric column -> what replaces a missing value
+    missing: str
+    mean: list[float]                    # of every output feature, on the training normals
+    std: list[float]
+
+    @property
+    def features(self) -> list[str]:
+        """The names of the output features: a numeric column, or `column=category`."""
+        return [name for column in self.columns for name in (
+            [f"{column}={c}" for c in self.categories[column]] if column in self.categories
+            else [column])]
+
+    @classmethod
+    def fit(cls, frame: pd.DataFrame, one_hot, missing: str,
+            source: str = "training rows") -> "TabularTransform":
+        """Fit on `frame`: the training normals' feature columns (cells already checked)."""
+        if not len(frame):
+            raise DataError(f"{source}: no rows to fit the feature scaling on")
+        categories, fill = {}, {}
+        for column in frame.columns:
+            values = frame[column]
+            if column in one_hot:
+                categories[column] = sorted(set(values.dropna().astype(str)))
+            elif missing != "error":  # every column: a later row may miss what these do not
+                present = values.dropna().astype(float)
+                if present.empty:
+                    raise DataError(f"{source}: column {column!r} has no value in the "
+                                    f"{len(values)} training rows to impute from")
+                fill[column] = float(present.median() if missing == "impute_median"
+                                     else present.mean())
+        transform = cls([str(c) for c in frame.columns], categories, fill, missing,
+                        mean=[], std=[])
+        raw = transform._encode(frame)
+        std = raw.std(axis=0)
+        transform.mean = raw.mean(axis=0).tolist()
+        transform.std = np.where(std > 0, std, 1.0).tolist()
+        return transform
+
+    def apply(self, frame: pd.DataFrame, source: str) -> np.ndarray:
+        """The (rows, features) float32 array of `frame`; extra columns are ignored."""
+        absent = [c for c in self.columns if c not in frame.columns]
+        if absent:
+            raise DataError(f"{source}: no column {absent[0]!r}; the detector was trained on "
+                            f"{len(self.columns)} feature columns: {shorten(self.columns)}")
+        frame = frame[self.columns]
+        check_values(frame, source, self.categories, self.missing,
+                     hint="it was numeric in the training rows")
+        raw = self._encode(frame)
+        return ((raw - np.asarray(self.mean)) / np.asarray(self.std)).astype(np.float32)
+
+    def _encode(self, frame: pd.DataFrame) -> np.ndarray:
+        """Imputed numbers and one-hot columns, before standardising."""
+        parts = []
+        for column in self.columns:
+            values = frame[column]
+            if column in self.categories:
+                text = values.astype(str).to_numpy()
+                present = values.notna().to_numpy()
+                parts += [(present & (text == c)).astype(float) for c in self.categories[column]]
+            else:
+                number = values.to_numpy(dtype=float, na_value=np.nan)
+                parts.append(np.where(np.isnan(number), self.fill.get(column, np.nan), number))
+        return np.column_stack(parts) if parts else np.empty((len(frame), 0))
+
+    def to_dict(self) -> dict:
+        return {"kind": "tabular_transform", "version": 1, **asdict(self),
+                "features": self.features}
+
+    @classmethod
+    def from_dict(cls, saved: dict) -> "TabularTransform":
+        if saved.get("kind") != "tabular_transform" or saved.get("version") != 1:
+            raise DataError(f"not a saved tabular transform (kind {saved.get('kind')!r}, "
+                            f"version {saved.get('version')!r})")
+        return cls(**{key: saved[key] for key in
+                      ("columns", "categories", "fill", "missing", "mean", "std")})
+
+
+def shorten(names, limit: int = 10) -> str:
+    """At most `limit` names for a one-line message."""
+    names = [str(n) for n in names]
+    more = f", ... ({len(names) - limit} more)" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
