@@ -126,3 +126,19 @@ def test_bad_arguments(capsys):
         parse_classes("zero")
     assert main(["--detectors", "nope", "--quick"]) == 2
     assert "no mnist setting for nope" in capsys.readouterr().err
+
+
+def test_report_only_rebuilds_the_tables_and_keeps_the_measured_speed(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    pd.DataFrame([{"detector": "vae", "class": c, "seed": 0, "auc": 0.5 + c / 20, "f1": 0.5,
+                   "oracle_best_auc": 0.95, "signature": f"run{c}", "seconds": 1.0}
+                  for c in range(10)]).to_csv(out / "mnist_normal_class.csv", index=False)
+    (out / "mnist_normal_class.md").write_text("# old tables\n\n## Speed (measured in this run)"
+                                               "\n\n| vae | 123 | 456 |\n")
+    assert main(["--report-only", "--detectors", "vae", "--out", str(out)]) == 0
+    assert "0 cell(s) to run, 10 already finished" in capsys.readouterr().out
+    md = (out / "mnist_normal_class.md").read_text()
+    assert "# old tables" not in md and "| 9 | 0.950 |" in md and "| mean | 0.725 |" in md
+    assert md.endswith("## Speed (measured in this run)\n\n| vae | 123 | 456 |\n")
+    assert not (out / "mnist_normal_class_speed.csv").exists()
