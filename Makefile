@@ -17,6 +17,18 @@ data/breast_cancer.csv: $(STAMP)
 	t['target'] = t['target'].map({0: 'malignant', 1: 'benign'}); \
 	t.to_csv('$@', index=False)"
 
+# The example image folder of setting 42 (README: "Run gandi on your data"): MNIST training
+# digits as PNG files, 1,000 ones in normal/ and the first 300 other digits in abnormal/. MNIST
+# comes from GANDI_DATA_DIR or the Keras download (see the README's "Data").
+data/digits: $(STAMP)
+	$(PY) -c "import pathlib, numpy as np, PIL.Image; \
+	from gandi.data.images import load_dataset; \
+	x, y = load_dataset('mnist')[:2]; \
+	parts = {'normal': np.flatnonzero(y == 1)[:1000], 'abnormal': np.flatnonzero(y != 1)[:300]}; \
+	[pathlib.Path('$@', part).mkdir(parents=True, exist_ok=True) for part in parts]; \
+	[PIL.Image.fromarray(x[i]).save(f'$@/{part}/{i:05d}_digit{y[i]}.png') \
+	 for part, picks in parts.items() for i in picks]"
+
 run: $(STAMP)
 	$(PY) -m gandi.playground
 

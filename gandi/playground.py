@@ -79,6 +79,9 @@ def settings_table(settings: dict) -> str:
         elif s["dataset"] == "table":
             data = s["data_file"] or f"{s['train_file']} / {s['test_file']}"
             anomaly = f"{s['label_column']} in {list(s['anomaly_values'])}"
+        elif s["dataset"] == "folder":
+            data, anomaly = f"{s['image_dir']} ({s['image_size']}x{s['image_size']}x" \
+                f"{s['channels']})", "abnormal/"
         elif s["normal_class"] is not None:
             data, anomaly = f"{s['dataset']}, normal class {s['normal_class']}", "other classes"
         else:
@@ -113,6 +116,7 @@ def setting_from_file(path) -> tuple[str, object]:
 def chosen_settings(args, available: dict, default) -> list[tuple[int | str, dict]]:
     """Validate every chosen setting (with command-line overrides) before any run starts."""
     from gandi.data.errors import DataError
+    from gandi.data.image_folders import folder_layout
     from gandi.data.tables import TABLE_FILE_KEYS, table_file
     from gandi.settings import validate
     if args.setting_file:
@@ -139,12 +143,14 @@ def chosen_settings(args, available: dict, default) -> list[tuple[int | str, dic
             if args.steps is not None:
                 raw["steps"], raw["epochs"] = args.steps, None
         setting = validate(raw, label=str(number))
-        for key in TABLE_FILE_KEYS:  # a missing file stops every run, not the one needing it
-            if setting[key] is not None:
-                try:
+        try:  # a missing file or folder stops every run, not only the one needing it
+            for key in TABLE_FILE_KEYS:
+                if setting[key] is not None:
                     table_file(key, setting[key])
-                except DataError as err:
-                    raise BadInput(f"setting {number}: {err}") from None
+            if setting["image_dir"] is not None:
+                folder_layout(setting["image_dir"])  # its sub-folders; images are read later
+        except DataError as err:
+            raise BadInput(f"setting {number}: {err}") from None
         chosen.append((number, setting))
     return chosen
 

@@ -25,7 +25,8 @@ SWEET_SPOT_CRITERIA = ("auto", "val_vs_uniform", "val_vs_corrupted", "val_vs_gen
 DEFAULTS = {
     "name": "unnamed",
     "detector": "discriminator",
-    # data: "distribution" (SciPy, below), an image dataset, or "table" (the user's own file)
+    # data: "distribution" (SciPy, below), an image dataset, "table" (the user's own file) or
+    # "folder" (the user's own images)
     "dataset": "distribution",
     "distribution": "normal",
     "distribution_params": {},
@@ -52,7 +53,11 @@ DEFAULTS = {
     "drop_columns": [],
     "categorical": "error",        # or "one_hot"
     "missing": "error",            # or "impute_median", "impute_mean"
-    "test_fraction": 0.2,          # data_file: share of the normal rows held out for testing
+    "test_fraction": 0.2,          # data_file, image_dir: share of the normals held out for testing
+    # image folders (gandi/data/image_folders.py): normal/ + abnormal/, or train/ + test/
+    "image_dir": None,
+    "image_size": 28,              # every image is resized to image_size x image_size
+    "channels": 1,                 # 1 grey, 3 colour (RGB)
     # networks
     "g_arch": "mlp_small",
     "d_arch": "mlp_small",
@@ -162,7 +167,7 @@ _LABEL_VALUES = "a non-empty list of label values (text or numbers)"
 RULES = {
     "name": (lambda v: isinstance(v, str) and v != "", "a non-empty string"),
     "detector": _one_of(DETECTORS),
-    "dataset": _one_of(("distribution", "table") + tuple(DATASETS)),
+    "dataset": _one_of(("distribution", "table", "folder") + tuple(DATASETS)),
     "distribution": _one_of(DISTRIBUTIONS),
     "distribution_params": (lambda v: isinstance(v, dict), "a dict of the distribution's parameters"),
     "anomaly": _one_of(ANOMALIES),
@@ -188,6 +193,11 @@ RULES = {
     "categorical": _one_of(CATEGORICAL),
     "missing": _one_of(MISSING),
     "test_fraction": (lambda v: _is_number(v) and 0 < v < 1, "a number in (0, 1)"),
+    "image_dir": _optional(lambda v: isinstance(v, str) and v.strip() != "", "a folder path"),
+    # the convolutional generators upsample twice by 2, from a map of a quarter of the side
+    "image_size": (lambda v: _is_int(v) and 8 <= v <= 1024 and v % 4 == 0,
+                   "an integer in [8, 1024] divisible by 4"),
+    "channels": (lambda v: _is_int(v) and v in (1, 3), "1 (grey) or 3 (colour)"),
     "g_arch": _one_of(GENERATORS),
     "d_arch": _one_of(DISCRIMINATORS),
     "g_params": (lambda v: isinstance(v, dict), "a dict of builder keyword arguments"),
@@ -257,15 +267,15 @@ def validate(raw: dict, label="?") -> dict:
         if not check(setting[key]):
             _fail(label, key, setting[key], allowed)
     # cross-key rules
-    images = setting["dataset"] in DATASETS
+    images = setting["dataset"] in DATASETS or setting["dataset"] == "folder"
     if setting["sweet_spot_criterion"] == "auto":
         setting["sweet_spot_criterion"] = "val_vs_corrupted" if images else "val_vs_uniform"
     elif setting["sweet_spot_criterion"] == "val_vs_corrupted" and not images:
         _fail(label, "sweet_spot_criterion", "val_vs_corrupted",
               "val_vs_uniform or val_vs_generated on vectors (corruptions are made for images)")
-    if images:
+    if setting["dataset"] in DATASETS:
         _check_classes(setting, label)
-    else:
+    elif not images:
         _check_vector_architectures(setting, label)
     if setting["dataset"] == "table":
         _check_table(setting, label)
@@ -273,6 +283,10 @@ def validate(raw: dict, label="?") -> dict:
         for key in TABLE_FILE_KEYS:  # a file named for another dataset would be silently unused
             if setting[key] is not None:
                 _fail(label, key, setting[key], 'None unless dataset is "table"')
+    if setting["dataset"] == "folder":
+        _check_folder(setting, label)
+    else:
+        _check_not_a_folder(setting, label)
     if setting["dataset"] == "distribution" and setting["batch_size"] > setting["n_train"]:
         _fail(label, "batch_size", setting["batch_size"],
               f"at most n_train = {setting['n_train']} (the batch cannot be larger than the data)")
@@ -325,6 +339,35 @@ def _check_table(setting, label):
         _fail(label, "test_fraction", setting["test_fraction"],
               f"a number below 1 - validation_fraction = "
               f"{1 - setting['validation_fraction']:g} (training needs normal rows too)")
+
+
+def _check_folder(setting, label):
+    """An image folder: its path, and no key of the other image datasets."""
+    if setting["image_dir"] is None:
+        _fail(label, "image_dir", None, 'a folder path (dataset "folder" reads its images from '
+              'image_dir: normal/ and abnormal/, or train/ and test/)')
+    for key in ("normal_class", "anomaly_class"):
+        if setting[key] is not None:
+            _fail(label, key, setting[key], 'None for an image folder (its normal/ and '
+                  'abnormal/ sub-folders say what is normal)')
+    for key in ("train_limit", "test_limit"):
+        if setting[key] is not None:  # would be silently unused
+            _fail(label, key, setting[key], "None for an image folder (every image in it is "
+                  "used: to train on fewer, give it fewer)")
+    if setting["validation_fraction"] + setting["test_fraction"] >= 1:
+        _fail(label, "test_fraction", setting["test_fraction"],
+              f"a number below 1 - validation_fraction = "
+              f"{1 - setting['validation_fraction']:g} (training needs normal images too)")
+
+
+def _check_not_a_folder(setting, label):
+    """Folder keys on another dataset would be silently unused: errors."""
+    if setting["image_dir"] is not None:
+        _fail(label, "image_dir", setting["image_dir"], 'None unless dataset is "folder"')
+    for key in ("image_size", "channels"):
+        if setting[key] != DEFAULTS[key]:
+            _fail(label, key, setting[key], f'{DEFAULTS[key]} unless dataset is "folder" (MNIST '
+                  f'and Fashion-MNIST are 28x28 grey; only image folders are resized)')
 
 
 def _check_params(label, key, builder, params, fixed=()):

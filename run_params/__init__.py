@@ -143,3 +143,15 @@ SETTINGS.update({
     41: {"name": "your table: CSV with a label column (breast cancer), autoencoder", **_TABLE,
          "detector": "autoencoder", "latent_dim": 4, "lr_g": 1e-3, "beta_1": 0.9},
 })
+
+# Your own images: a folder with normal/ and abnormal/ sub-folders (or train/normal, test/normal,
+# test/abnormal) of PNG or JPEG files of any size, resized to image_size and converted to grey
+# (channels 1) or colour (3); see gandi/data/image_folders.py and the README. Setting 42 is a
+# template over MNIST digits written as PNG files by `make data/digits` (1,000 ones in normal/,
+# 300 other digits in abnormal/); for your folder, change image_dir, image_size and channels.
+_FOLDER = {"dataset": "folder", "image_dir": "data/digits", "image_size": 28, "channels": 1}
+
+SETTINGS.update({
+    42: {"name": "your images: a folder with normal/ and abnormal/ (MNIST digits), convolutional "
+                 "autoencoder", **_FOLDER, **_CAE, "batch_size": 32, "epochs": 30},
+})

@@ -1,5 +1,5 @@
 """The data of a run, from a setting: SciPy distributions, one-class image datasets, or the
-user's own table."""
+user's own table or image folder."""
 from __future__ import annotations
 
 import numpy as np
@@ -13,6 +13,9 @@ def load_splits(setting: dict, rng: np.random.Generator) -> DataSplits:
     if setting["dataset"] == "table":
         from gandi.data.tables import table_splits
         return table_splits(setting, rng)
+    if setting["dataset"] == "folder":
+        from gandi.data.image_folders import folder_splits
+        return folder_splits(setting, rng)
     from gandi.data.images import one_class_splits
     splits = one_class_splits(setting, rng)
     if setting["normal_class"] is not None:

@@ -305,9 +305,15 @@ def _check_class(setting: dict, dataset: ImageDataset) -> tuple[str, int]:
     return key, int(value)
 
 
+def scaled(pixels: np.ndarray) -> np.ndarray:
+    """uint8 [0, 255] -> float32 [-1, 1]: the range of a tanh generator. Every image source
+    (IDX files, image folders, images to score) goes through here, so all share one scale."""
+    return pixels.astype(np.float32) / 127.5 - 1.0
+
+
 def _scaled(images: np.ndarray) -> np.ndarray:
-    """uint8 [0, 255] -> float32 [-1, 1] with a channel axis: the range of a tanh generator."""
-    return (images.astype(np.float32) / 127.5 - 1.0)[..., None]
+    """Grey (N, 28, 28) IDX images -> (N, 28, 28, 1) in [-1, 1]."""
+    return scaled(images)[..., None]
 
 
 def _proportional_counts(sizes: np.ndarray, n: int) -> np.ndarray:

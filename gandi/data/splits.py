@@ -1,6 +1,9 @@
 """The data a run sees: train normals, validation normals, and a labelled test set.
 
 Label convention: 0 = normal, 1 = anomaly. Test labels are only ever used to report.
+
+The semi-supervised split of the user's own data (a table's rows, a folder's images) lives here,
+once, so that tables and image folders split the same way for the same seed.
 """
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gandi.data.distributions import Distribution, make_anomaly, make_distribution
+from gandi.data.errors import DataError
 
 
 @dataclass
@@ -21,6 +25,7 @@ class DataSplits:
     anomaly: Distribution | None = None
     description: str = ""        # what is normal and what is anomalous, for logs
     transform: dict | None = None  # tables: the fitted TabularTransform.to_dict(), for scoring
+    test_ids: list | None = None   # image folders: each test image's path (same order as test_x)
 
     @property
     def sample_shape(self):
@@ -38,3 +43,42 @@ def distribution_splits(setting: dict, rng: np.random.Generator) -> DataSplits:
         validation=normal.sample(setting["n_validation"], rng),
         test_x=test_x, test_y=test_y, normal=normal, anomaly=anomaly,
         description=f"normal: {normal.name}; anomaly: {anomaly.name}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The user's own data: one labelled collection, or normals to train on and a labelled test set
+# ---------------------------------------------------------------------------------------------
+
+def split_counts(n: int, fractions: dict, source: str, unit: str = "row") -> dict:
+    """Normals per part: each fraction of n (rounded), the rest for training; each at least 1."""
+    counts = {part: int(round(fraction * n)) for part, fraction in fractions.items()}
+    counts["training"] = n - sum(counts.values())
+    if min(counts.values()) < 1:
+        asked = ", ".join(f"{part} {fraction:g}" for part, fraction in fractions.items())
+        raise DataError(f"{source}: {n} normal {unit}s are too few for the split ({asked}): "
+                        f"training, {' and '.join(fractions)} normals need at least one {unit} "
+                        f"each")
+    return counts
+
+
+def semi_supervised_split(y: np.ndarray, setting: dict, source: str, rng: np.random.Generator,
+                          unit: str = "row") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(train, validation, test) indices of one labelled collection, seeded by `rng`: the
+    normals are shuffled, `test_fraction` of them and *every* anomaly form the test set
+    (normals first), `validation_fraction` are validation normals, the rest are trained on."""
+    normals, anomalies = np.flatnonzero(y == 0), np.flatnonzero(y == 1)
+    counts = split_counts(len(normals), {"test": setting["test_fraction"],
+                                         "validation": setting["validation_fraction"]},
+                          source, unit)
+    shuffled = rng.permutation(normals)
+    n_test, n_validation = counts["test"], counts["validation"]
+    return (shuffled[n_test + n_validation:], shuffled[n_test:n_test + n_validation],
+            np.concatenate([shuffled[:n_test], anomalies]))
+
+
+def holdout_split(n: int, setting: dict, source: str, rng: np.random.Generator,
+                  unit: str = "row") -> tuple[np.ndarray, np.ndarray]:
+    """(train, validation) indices of n normals: `validation_fraction` held out by `rng`."""
+    counts = split_counts(n, {"validation": setting["validation_fraction"]}, source, unit)
+    shuffled = rng.permutation(n)
+    return shuffled[counts["validation"]:], shuffled[:counts["validation"]]

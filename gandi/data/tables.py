@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from gandi.data.errors import DataError, one_line
-from gandi.data.splits import DataSplits
+from gandi.data.splits import DataSplits, holdout_split, semi_supervised_split
 from gandi.data.tabular_transform import (TabularTransform, check_values, non_numeric_columns,
                                           shorten)
 
@@ -61,25 +61,30 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     return pd.read_parquet(path, engine="pyarrow")
 
 
-def _read_npz(path: Path) -> pd.DataFrame:
-    if not zipfile.is_zipfile(path):  # np.load would take anything else for a pickle
-        raise DataError(f"{path}: not an NPZ file (no zip archive; write it with numpy.savez)")
+def npz_columns(arrays, path) -> dict:
+    """Table columns of NPZ arrays ({name: array}): a 1-D array is a column named after it, a
+    2-D array `x` of k columns gives `x_0` .. `x_{k-1}` (views: nothing is copied)."""
     columns = {}
-    with np.load(path, allow_pickle=False) as arrays:  # a pickle in a data file is code
-        for name in arrays.files:
-            array = arrays[name]
-            if array.ndim == 1:
-                columns[name] = array
-            elif array.ndim == 2:
-                columns.update({f"{name}_{j}": array[:, j] for j in range(array.shape[1])})
-            else:
-                raise DataError(f"{path}: array {name!r} has shape {array.shape}; an NPZ table "
-                                f"holds 1-D columns or 2-D blocks of columns")
+    for name, array in arrays.items():
+        if array.ndim == 1:
+            columns[name] = array
+        elif array.ndim == 2:
+            columns.update({f"{name}_{j}": array[:, j] for j in range(array.shape[1])})
+        else:
+            raise DataError(f"{path}: array {name!r} has shape {array.shape}; an NPZ table "
+                            f"holds 1-D columns or 2-D blocks of columns")
     lengths = {len(values) for values in columns.values()}
     if len(lengths) > 1:
         raise DataError(f"{path}: arrays of different lengths {sorted(lengths)}; every array "
                         f"needs one value per row")
-    return pd.DataFrame(columns)
+    return columns
+
+
+def _read_npz(path: Path) -> pd.DataFrame:
+    if not zipfile.is_zipfile(path):  # np.load would take anything else for a pickle
+        raise DataError(f"{path}: not an NPZ file (no zip archive; write it with numpy.savez)")
+    with np.load(path, allow_pickle=False) as arrays:  # a pickle in a data file is code
+        return pd.DataFrame(npz_columns({name: arrays[name] for name in arrays.files}, path))
 
 
 READERS = {".csv": _read_csv, ".parquet": _read_parquet, ".pq": _read_parquet,
@@ -155,17 +160,6 @@ def _source(setting: dict, key: str) -> str:
 # Splits
 # ---------------------------------------------------------------------------------------------
 
-def _split_counts(n: int, fractions: dict, source: str) -> dict:
-    """Rows per part: each fraction of n (rounded), the rest for training; each at least 1."""
-    counts = {part: int(round(fraction * n)) for part, fraction in fractions.items()}
-    counts["training"] = n - sum(counts.values())
-    if min(counts.values()) < 1:
-        asked = ", ".join(f"{part} {fraction:g}" for part, fraction in fractions.items())
-        raise DataError(f"{source}: {n} normal rows are too few for the split ({asked}): "
-                        f"training, {' and '.join(fractions)} normals need at least one row each")
-    return counts
-
-
 def _need_both_classes(y: np.ndarray, setting: dict, source: str) -> None:
     for label, name, key in ((0, "normal", "normal_values"), (1, "anomalous", "anomaly_values")):
         if not np.any(y == label):
@@ -195,14 +189,8 @@ def _one_file(setting: dict, rng: np.random.Generator) -> _Rows:
     y = labels_of(frame, setting, source)
     features = features_of(frame, setting, source)
     _need_both_classes(y, setting, source)
-    normals, anomalies = np.flatnonzero(y == 0), np.flatnonzero(y == 1)
-    counts = _split_counts(len(normals), {"test": setting["test_fraction"],
-                                          "validation": setting["validation_fraction"]}, source)
-    shuffled = rng.permutation(normals)
-    n_test, n_validation = counts["test"], counts["validation"]
-    test = np.concatenate([shuffled[:n_test], anomalies])
-    return _Rows(features, source, train=shuffled[n_test + n_validation:],
-                 validation=shuffled[n_test:n_test + n_validation],
+    train, validation, test = semi_supervised_split(y, setting, source, rng)
+    return _Rows(features, source, train=train, validation=validation,
                  test_features=features, test_source=source, test=test, test_y=y[test],
                  split=f"one file split by numpy_seed {setting['numpy_seed']}: test_fraction "
                        f"{setting['test_fraction']:g} of the normal rows and every anomalous "
@@ -220,8 +208,7 @@ def _two_files(setting: dict, rng: np.random.Generator) -> _Rows:
                             f"(first in data row {int(np.flatnonzero(anomalous)[0]) + 1}); the "
                             f"train file holds normal rows only (put them in test_file)")
     features = features_of(frame, setting, source)
-    counts = _split_counts(len(frame), {"validation": setting["validation_fraction"]}, source)
-    shuffled = rng.permutation(len(frame))
+    train, validation = holdout_split(len(frame), setting, source, rng)
     test_source = _source(setting, "test_file")
     test_frame = read_table("test_file", setting["test_file"])
     y = labels_of(test_frame, setting, test_source)
@@ -229,8 +216,8 @@ def _two_files(setting: dict, rng: np.random.Generator) -> _Rows:
     _need_both_classes(y, setting, test_source)
     _same_columns(features, test_features, test_source)
     test = np.concatenate([np.flatnonzero(y == 0), np.flatnonzero(y == 1)])
-    return _Rows(features, source, train=shuffled[counts["validation"]:],
-                 validation=shuffled[:counts["validation"]], test_features=test_features,
+    return _Rows(features, source, train=train, validation=validation,
+                 test_features=test_features,
                  test_source=test_source, test=test, test_y=y[test],
                  split="train_file for training and validation, test_file for testing")
 

@@ -36,17 +36,19 @@ def non_numeric_columns(frame: pd.DataFrame) -> list[str]:
     return [column for column in frame.columns if not is_numeric(frame[column])]
 
 
-def _first_row(mask: np.ndarray) -> int:
-    """1-based data row (the header not counted) of the first True: where a user looks."""
-    return int(np.flatnonzero(mask)[0]) + 1
+def _first_row(mask: np.ndarray, first_row: int = 0) -> int:
+    """1-based data row (the header not counted) of the first True: where a user looks.
+    `first_row`: rows of the file before `mask`'s (a batch of a streamed file)."""
+    return int(np.flatnonzero(mask)[0]) + 1 + first_row
 
 
 def check_values(frame: pd.DataFrame, source: str, one_hot, missing: str,
-                 hint: str = NOT_NUMERIC_HINT) -> None:
+                 hint: str = NOT_NUMERIC_HINT, first_row: int = 0) -> None:
     """Every cell of the feature columns is usable, or a one-line DataError naming the column.
 
     Columns in `one_hot` may hold anything; the others must be numeric and finite. A missing
-    value anywhere is an error unless `missing` imputes it.
+    value anywhere is an error unless `missing` imputes it. `frame` may be a batch of a file
+    that starts after `first_row` rows: messages give the row in the file.
     """
     for column in frame.columns:
         values = frame[column]
@@ -56,14 +58,17 @@ def check_values(frame: pd.DataFrame, source: str, one_hot, missing: str,
                 bad = ~absent & pd.to_numeric(values, errors="coerce").isna().to_numpy()
                 row = _first_row(bad) if bad.any() else 1
                 raise DataError(f"{source}: column {column!r} is not numeric (e.g. "
-                                f"{values.iloc[row - 1]!r} in data row {row}); {hint}")
+                                f"{values.iloc[row - 1]!r} in data row {row + first_row}); "
+                                f"{hint}")
             infinite = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
             if infinite.any():
                 raise DataError(f"{source}: column {column!r} holds {int(infinite.sum())} "
-                                f"infinite values (first in data row {_first_row(infinite)})")
+                                f"infinite values (first in data row "
+                                f"{_first_row(infinite, first_row)})")
         if absent.any() and missing == "error":
             raise DataError(f"{source}: column {column!r} has {int(absent.sum())} missing values "
-                            f"of {len(values)} rows (first in data row {_first_row(absent)}); "
+                            f"of {len(values)} rows (first in data row "
+                            f"{_first_row(absent, first_row)}); "
                             f'set missing: "impute_median" or "impute_mean", or list it in '
                             f"drop_columns")
 
@@ -110,15 +115,16 @@ class TabularTransform:
         transform.std = np.where(std > 0, std, 1.0).tolist()
         return transform
 
-    def apply(self, frame: pd.DataFrame, source: str) -> np.ndarray:
-        """The (rows, features) float32 array of `frame`; extra columns are ignored."""
+    def apply(self, frame: pd.DataFrame, source: str, first_row: int = 0) -> np.ndarray:
+        """The (rows, features) float32 array of `frame`; extra columns are ignored. `frame`
+        may be a batch of a file, after `first_row` rows (for the rows that messages name)."""
         absent = [c for c in self.columns if c not in frame.columns]
         if absent:
             raise DataError(f"{source}: no column {absent[0]!r}; the detector was trained on "
                             f"{len(self.columns)} feature columns: {shorten(self.columns)}")
         frame = frame[self.columns]
         check_values(frame, source, self.categories, self.missing,
-                     hint="it was numeric in the training rows")
+                     hint="it was numeric in the training rows", first_row=first_row)
         raw = self._encode(frame)
         return ((raw - np.asarray(self.mean)) / np.asarray(self.std)).astype(np.float32)
 

@@ -17,7 +17,7 @@ import tensorflow as tf
 
 from gandi.detectors.base import Detector, batched
 from gandi.nets import ENCODERS, GENERATORS, build
-from gandi.outputs.plots import tile
+from gandi.outputs.plots import show_image, tile
 
 PAIRS = 6  # test images per class in the reconstruction figure
 
@@ -140,7 +140,7 @@ def reconstructions(test_x, labels, scores, reconstruct, detector: str) -> plt.F
             continue
         idx = idx[np.argsort(scores[idx])][np.linspace(0, len(idx) - 1, PAIRS).astype(int)]
         pairs = np.concatenate([test_x[idx], reconstruct(test_x[idx])])
-        ax.imshow(tile(pairs, PAIRS), cmap="gray", vmin=-1, vmax=1)
+        show_image(ax, tile(pairs, PAIRS))
         ax.set(title=f"{name}, anomaly score rising to the right", xticks=[], yticks=[])
     fig.suptitle(f"{detector}: inputs (top) and reconstructions (bottom) by the last step's "
                  "networks")

@@ -124,10 +124,21 @@ def image_grid(snapshots: dict, columns: int = 8) -> plt.Figure:
     steps = sorted(snapshots)
     fig, axes = plt.subplots(1, len(steps), figsize=(3.2 * len(steps), 3.5), squeeze=False)
     for ax, step in zip(axes[0], steps):
-        ax.imshow(tile(snapshots[step], columns), cmap="gray", vmin=-1, vmax=1)
+        show_image(ax, tile(snapshots[step], columns))
         ax.set(title=f"G, step {step}", xticks=[], yticks=[])
     fig.suptitle("Generated images over training")
     return fig
+
+
+def show_image(ax, pixels: np.ndarray):
+    """An image (or a tile of them) in the networks' range [-1, 1]: grey on a fixed grey scale;
+    colour mapped to [0, 1], as imshow needs for RGB (it would clip [-1, 0) to black)."""
+    if pixels.ndim == 3 and pixels.shape[-1] == 1:
+        pixels = pixels[..., 0]
+    if pixels.ndim == 2:
+        ax.imshow(pixels, cmap="gray", vmin=-1, vmax=1)
+    else:
+        ax.imshow(np.clip((pixels + 1.0) / 2.0, 0.0, 1.0))
 
 
 def tile(images: np.ndarray, columns: int) -> np.ndarray:
@@ -166,7 +177,7 @@ def example_images(test_x, labels, scores, threshold, detector: str) -> plt.Figu
         idx = np.flatnonzero(labels == label)
         pick = idx[np.argsort(scores[idx])[len(idx) // 2]]
         image = test_x[pick]
-        ax.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray", vmin=-1, vmax=1)
+        show_image(ax, image)
         flagged = "flagged" if scores[pick] > threshold else "not flagged"
         ax.set(title=f"test {title}: score {scores[pick]:.3g}\n({flagged})", xticks=[], yticks=[])
     fig.suptitle(f"{detector}: a typical normal and anomalous test image (threshold {threshold:.3g})",

@@ -4,7 +4,7 @@ Layout (one signature per run, one folder per kind of output, so that
 `tensorboard --logdir log_dir/tensorboard` shows every run):
 
     log_dir/plots/<signature>/        PNG figures
-    log_dir/checkpoints/<signature>/  TF checkpoints + the sweet-spot discriminator (.keras)
+    log_dir/checkpoints/<signature>/  TF checkpoints + the sweet-spot scoring networks (.keras)
     log_dir/logs/<signature>/         run.log (text log)
     log_dir/tensorboard/<signature>/  event files
     log_dir/results/<signature>/      results.pkl, status.json, setting.json (and, for tables,
@@ -150,19 +150,19 @@ class RunFolders:
         return saved["setting_id"], saved["setting"]
 
     @classmethod
-    def find(cls, spec: str, log_dir) -> "RunFolders":
+    def find(cls, spec: str, log_dir, option: str = "--resume") -> "RunFolders":
         """A run from a path to any of its folders (log_dir/<kind>/<signature>) or a signature
-        under log_dir; raises LookupError with the one line to show."""
+        under log_dir; raises LookupError with the one line to show (naming `option`)."""
         path = Path(spec)
         if path.is_dir() and path.parent.name in KINDS and SIGNATURE.fullmatch(path.name):
             run = cls(path.parent.parent, path.name)
         elif SIGNATURE.fullmatch(spec):
             run = cls(log_dir, spec)
         else:
-            raise LookupError(f"--resume {spec!r}: expected a run signature (GAN_<date>_<time>_"
+            raise LookupError(f"{option} {spec!r}: expected a run signature (GAN_<date>_<time>_"
                               f"<micro>_<numpy seed>-<tf seed>_<setting>) or the path of one "
                               f"of its folders, e.g. log_dir/results/<signature>")
         if not run.setting_file.is_file():
-            raise LookupError(f"--resume {spec!r}: no run {run.signature} under "
+            raise LookupError(f"{option} {spec!r}: no run {run.signature} under "
                               f"{str(run.log_dir)!r} (missing {run.setting_file})")
         return run

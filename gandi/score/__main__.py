@@ -1,0 +1,131 @@
+"""Score new data with a finished run's detector: `python -m gandi.score RUN DATA [--out FILE]
+[--batch-size N] [--log-dir DIR] [--id-column COLUMN]` (also `gandi-score`, `gandi score`).
+
+RUN is a run signature under --log-dir or the path of one of its folders. DATA is a table file
+(a run on a table) or an image folder, image list or image (a run on images); see
+`gandi.score.sources`. The output CSV has one row per sample, in DATA's order: `id`, `score`
+(higher = more anomalous), `is_anomaly` (1 when score > the threshold chosen in training: the
+run's validation-percentile threshold at the sweet spot) and, when DATA has labels, `label` (as
+DATA holds it; not used). DATA is read in batches of --batch-size, so a file larger than memory
+streams; the CSV is written to a temporary file and renamed when complete. Bad input gets one
+line and exit status 2, and no output file.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from gandi.playground import (EXIT_BAD_INPUT, EXIT_INTERRUPTED, BadInput,  # noqa: E402
+                              _import_tensorflow_quietly, _Parser)
+
+DEFAULT_BATCH = 1024
+
+
+def _parser():
+    p = _Parser(prog="python -m gandi.score",
+                description="Score new data (a table, or images) with a finished run's detector "
+                            "at its sweet spot: a CSV of id, score, is_anomaly (score > the "
+                            "threshold chosen in training) and the data's label, if any.")
+    p.add_argument("run", metavar="RUN", help="a run signature (under --log-dir) or the path of "
+                   "one of its folders, e.g. log_dir/results/<signature>")
+    p.add_argument("data", metavar="DATA", help="a .csv/.parquet/.pq/.npz table, or an image "
+                   "folder, a .txt list of images, or one image")
+    p.add_argument("--out", default="scores.csv", help="the CSV to write (default: scores.csv)")
+    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH,
+                   help=f"rows or images read and scored at once (default: {DEFAULT_BATCH})")
+    p.add_argument("--log-dir", default="log_dir", help="where RUN's folders are (default: "
+                   "log_dir)")
+    p.add_argument("--id-column", help="tables: the column whose values are the ids (default: "
+                   "the data row number, 1 for the first row)")
+    return p
+
+
+def _batches(exported, data: Path, batch_size: int, id_column):
+    """DATA's batches as the run's detector needs them; DataError when DATA does not fit."""
+    from gandi.data.errors import DataError
+    from gandi.score import sources
+    kind = sources.kind_of(data)
+    trained_on = "a table" if exported.is_table else "images"
+    if (kind == "table") != exported.is_table:
+        raise DataError(f"{data}: run {exported.run.signature} was trained on {trained_on}; "
+                        f"it scores " + ("a .csv, .parquet, .pq or .npz table" if exported.is_table
+                                         else "an image folder, a .txt list of images or an "
+                                              "image"))
+    if id_column is not None and not exported.is_table:
+        raise BadInput("--id-column is for tables; an image's id is its path")
+    if exported.is_table:
+        return sources.table_rows(data, exported.transform, exported.setting, batch_size,
+                                  id_column)
+    s = exported.setting
+    return sources.image_batches(data, s["image_size"], s["channels"], batch_size)
+
+
+def write_scores(out: Path, batches, exported) -> tuple[int, int]:
+    """Score every batch into `out` (atomically); return (samples, flagged as anomalies)."""
+    import numpy as np
+    import pandas as pd
+    from gandi.outputs.run_folder import atomic_save
+    counts = [0, 0]
+
+    def write(tmp):
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            for ids, x, labels in batches:
+                scores = exported.score(x)
+                flagged = scores > exported.threshold
+                rows = pd.DataFrame({"id": ids, "score": scores.astype(np.float64),
+                                     "is_anomaly": flagged.astype(np.int64)})
+                if labels is not None:
+                    rows["label"] = labels
+                rows.to_csv(f, header=counts[0] == 0, index=False)  # float64: exact float32
+                counts[0] += len(rows)
+                counts[1] += int(flagged.sum())
+    atomic_save(out, write)
+    return counts[0], counts[1]
+
+
+def _check_out(out: Path, data: Path) -> None:
+    if not out.parent.is_dir():
+        raise BadInput(f"--out {out}: folder {out.parent} does not exist")
+    if out.exists() and out.resolve() == data.resolve():
+        raise BadInput(f"--out {out} is DATA itself; choose another file")
+    if out.is_dir():
+        raise BadInput(f"--out {out} is a folder; name a CSV file")
+
+
+def main(argv=None) -> int:
+    from_here = "gandi.score: error: "
+    try:
+        args = _parser().parse_args(argv)
+        if args.batch_size < 1:
+            raise BadInput(f"--batch-size {args.batch_size}: expected an integer > 0")
+        out, data = Path(args.out), Path(args.data)
+        _check_out(out, data)
+        _import_tensorflow_quietly()
+        from gandi.data.errors import DataError
+        from gandi.score.exported import RunError, load_exported
+        try:
+            exported = load_exported(args.run, args.log_dir)
+            batches = _batches(exported, data, args.batch_size, args.id_column)
+            n, flagged = write_scores(out, batches, exported)
+        except (RunError, DataError) as err:
+            raise BadInput(str(err)) from None
+        except OSError as err:  # a full disk, no permission: the error names the file
+            raise BadInput(" ".join(str(err).split())) from None
+    except BadInput as err:
+        print(from_here + str(err), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("gandi.score: interrupted; no output written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    what = "rows" if exported.is_table else "images"
+    print(f"scored {n} {what} of {data} with the {exported.name} of run "
+          f"{exported.run.signature} (sweet spot at step {exported.step}); {flagged} above the "
+          f"threshold {exported.threshold:.6g}; wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

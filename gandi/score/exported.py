@@ -1,0 +1,147 @@
+"""A finished run's detector at its label-free sweet spot, ready to score new data.
+
+What a run leaves behind: `setting.json` (the complete setting), `sweet_spot_<network>.keras`
+(each network the detector's score uses, at the sweet spot), `results.pkl` (the final table:
+the tracked detector's row holds the threshold chosen in training, the `threshold_percentile`
+of the validation normals' scores at the sweet spot) and, for tables, `tabular_transform.json`.
+
+The exported models alone do not make a score: EGBAD's feature matching, the VAE's fixed draws,
+the AAE's latent term live in the detector's code. So the detector is rebuilt from the setting
+and the exported weights are loaded into its scoring networks; its own `score` then gives the
+very numbers the Tracker computed at the sweet spot. Supported: every detector whose tracked
+score uses only its exported networks — discriminator, egbad, ganomaly, autoencoder, vae, aae.
+Not AnoGAN: its score is a latent search (500 Adam steps per image by default) on the *final*
+generator and discriminator, which are not exported, from start points drawn per call, so a
+score would depend on which images share a batch.
+"""
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass
+
+from gandi.data.errors import DataError
+from gandi.data.tabular_transform import TabularTransform
+from gandi.outputs.run_folder import RunFolders
+
+NOT_SUPPORTED = {
+    "anogan": "its score is a latent search (anogan_iterations Adam steps per image) on the "
+              "final generator and discriminator, which are not exported, from start points "
+              "drawn per call",
+}
+
+
+class RunError(ValueError):
+    """A run that cannot score; the message is the one line the user sees."""
+
+
+@dataclass
+class ExportedDetector:
+    run: RunFolders
+    setting: dict
+    detector: object                      # a gandi.detectors Detector with sweet-spot weights
+    threshold: float                      # score > threshold: an anomaly
+    step: int                             # the sweet spot
+    transform: TabularTransform | None    # tables: the fitted feature transform
+
+    @property
+    def name(self) -> str:
+        return self.setting["detector"]
+
+    @property
+    def is_table(self) -> bool:
+        return self.transform is not None
+
+    def score(self, x):
+        return self.detector.score(x)
+
+
+def _finished_run(spec: str, log_dir) -> RunFolders:
+    try:
+        run = RunFolders.find(spec, log_dir, option="RUN")
+    except LookupError as err:
+        raise RunError(str(err)) from None
+    status = (json.loads(run.status_file.read_text()).get("status")
+              if run.status_file.is_file() else "unknown (no status.json)")
+    if status != "finished":
+        hint = {"running": "wait for it to finish",
+                "interrupted": f"resume it: python -m gandi.playground --resume {run.signature}"
+                }.get(status, "train it again")
+        raise RunError(f"run {run.signature} is {status}, not finished: only a finished run has "
+                       f"the final threshold chosen in training ({hint})")
+    return run
+
+
+def _threshold(run: RunFolders, tracked: str) -> tuple[float, int]:
+    """The tracked detector's threshold and step from the run's final table."""
+    import matplotlib.pyplot as plt
+    from gandi.outputs.results import load_results
+    if not run.results_file.is_file():
+        raise RunError(f"run {run.signature}: no results file {run.results_file}")
+    results = load_results(run.results_file)
+    for figure in results.get("figures", {}).values():
+        plt.close(figure)  # unpickled figures join pyplot's list: not needed here
+    final = results.get("final")
+    rows = final[final["detector"] == tracked] if final is not None and len(final) else []
+    if not len(rows):
+        raise RunError(f"run {run.signature}: its final table has no {tracked!r} row with a "
+                       f"threshold (final metrics were skipped; see {run.log_file})")
+    return float(rows["threshold"].iloc[0]), int(rows["step"].iloc[0])
+
+
+def _sample_shape(setting: dict, transform) -> tuple:
+    if transform is not None:
+        return (len(transform.features),)
+    return (setting["image_size"], setting["image_size"], setting["channels"])
+
+
+def load_exported(spec: str, log_dir="log_dir") -> ExportedDetector:
+    """The run `spec` (a signature under log_dir, or a path of one of its folders) rebuilt at its
+    sweet spot; a RunError with one line when it cannot score."""
+    from gandi.detectors import DETECTORS
+    from gandi.settings import DEFAULTS
+    run = _finished_run(spec, log_dir)
+    _, saved = run.read_setting()
+    setting = {**DEFAULTS, **saved}  # a run from before a key existed has its default
+    name = setting["detector"]
+    if name in NOT_SUPPORTED:
+        raise RunError(f"run {run.signature}: gandi.score does not score detector {name!r} "
+                       f"({NOT_SUPPORTED[name]}); it scores "
+                       + ", ".join(d for d in DETECTORS if d not in NOT_SUPPORTED))
+    if setting["dataset"] == "distribution":
+        raise RunError(f"run {run.signature} trained on a SciPy distribution; gandi.score scores "
+                       f"runs on tables and images")
+    detector_class = DETECTORS[name]
+    missing = [network for network in detector_class.scoring_networks
+               if not run.sweet_spot_model(network).is_file()]
+    if missing:
+        raise RunError(f"run {run.signature}: no exported detector (missing "
+                       f"{run.sweet_spot_model(missing[0])})")
+    threshold, step = _threshold(run, detector_class.tracked_name)
+    transform = None
+    if setting["dataset"] == "table":
+        try:
+            transform = TabularTransform.from_dict(json.loads(run.transform_file.read_text()))
+        except (OSError, ValueError, KeyError, TypeError, DataError) as err:
+            raise RunError(f"run {run.signature}: no usable feature transform "
+                           f"{run.transform_file} ({type(err).__name__}: {err})") from None
+    detector = _rebuilt(run, setting, detector_class, _sample_shape(setting, transform))
+    return ExportedDetector(run, setting, detector, threshold, step, transform)
+
+
+def _rebuilt(run: RunFolders, setting: dict, detector_class, sample_shape):
+    """The detector built from its setting, its scoring networks given the exported weights."""
+    import keras
+    from gandi.device import compute_device
+    with compute_device():
+        detector = detector_class(setting, sample_shape)
+        for network in detector_class.scoring_networks:
+            path = run.sweet_spot_model(network)
+            try:
+                weights = keras.models.load_model(path, compile=False).get_weights()
+                detector.networks[network].set_weights(weights)
+            except (OSError, ValueError, zipfile.BadZipFile) as err:
+                raise RunError(f"{path}: cannot load it into the run's {network} "
+                               f"({type(err).__name__}: {' '.join(str(err).split())[:300]})"
+                               ) from None
+    return detector

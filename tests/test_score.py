@@ -1,0 +1,296 @@
+"""`python -m gandi.score RUN DATA`: a finished run's detector at its sweet spot scores new data
+into a CSV of id, score, is_anomaly (and the data's label). Round trips on the breast-cancer
+table (conftest's `cancer`) and on the digit image folder (conftest's `digit_run`): the scores
+written are the very scores the Tracker computed on the test set at the sweet spot, and
+is_anomaly uses the threshold of the run's final table."""
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import run_params
+from conftest import ROOT
+from gandi.data.table_batches import npz_arrays
+from gandi.detectors import DETECTORS
+from gandi.experiment import run_setting
+from gandi.outputs.results import load_results
+from gandi.outputs.run_folder import RunFolders
+from gandi.score.__main__ import main
+from gandi.settings import validate
+
+N_BENIGN_TRAIN = 250
+N_TEST = 569 - N_BENIGN_TRAIN
+
+
+@pytest.fixture(scope="module")
+def table_files(tmp_path_factory, cancer) -> dict:
+    """train.csv: 250 benign rows without labels; test.csv: every other row, labelled, in the
+    table's order (benign and malignant mixed)."""
+    folder = tmp_path_factory.mktemp("score_tables")
+    benign = cancer[cancer["target"] == "benign"]
+    benign.iloc[:N_BENIGN_TRAIN].drop(columns="target").to_csv(folder / "train.csv", index=False)
+    test = cancer.drop(index=benign.index[:N_BENIGN_TRAIN]).reset_index(drop=True)
+    test.to_csv(folder / "test.csv", index=False)
+    return {"train": folder / "train.csv", "test": folder / "test.csv", "test_frame": test}
+
+
+def train_table(tmp_path_factory, table_files, detector: str, **overrides) -> dict:
+    setting = validate({**run_params.SETTINGS[41], "data_file": None,
+                        "train_file": str(table_files["train"]),
+                        "test_file": str(table_files["test"]), "detector": detector,
+                        **overrides}, label=detector)
+    return run_setting(detector, setting, tmp_path_factory.mktemp(f"log_{detector}"),
+                       progress=False)
+
+
+@pytest.fixture(scope="module")
+def table_run(tmp_path_factory, table_files) -> dict:
+    """Setting 41 (autoencoder) on train.csv / test.csv, 100 steps."""
+    return train_table(tmp_path_factory, table_files, "autoencoder", steps=100)
+
+
+def score(run: dict, data, out, *args) -> int:
+    return main([run["signature"], str(data), "--out", str(out),
+                 "--log-dir", str(run["run"].log_dir), *args])
+
+
+def tracked_test_scores(run: dict) -> np.ndarray:
+    """The Tracker's test scores at the sweet spot, from its state at the last checkpoint."""
+    state = load_results(run["run"].checkpoints / f"tracker-{run['last_step']}.pkl")
+    return state["sweet_scores"]["test"]
+
+
+def threshold_of(run: dict) -> float:
+    """The threshold of the tracked detector's row in the run's final table."""
+    name = DETECTORS[run["setting"]["detector"]].tracked_name
+    return float(run["final"].set_index("detector").loc[name, "threshold"])
+
+
+def check_scores_file(out, run, tracked_order=None) -> pd.DataFrame:
+    """The CSV's scores are the Tracker's at the sweet spot; is_anomaly is score > threshold."""
+    scores = pd.read_csv(out)
+    assert list(scores.columns[:3]) == ["id", "score", "is_anomaly"]
+    assert (scores["is_anomaly"] == (scores["score"] > threshold_of(run)).astype(int)).all()
+    if tracked_order is not None:  # equal but for float rounding (batches of other sizes)
+        np.testing.assert_allclose(scores["score"].to_numpy()[tracked_order],
+                                   tracked_test_scores(run), rtol=1e-6)
+    return scores
+
+
+def test_table_round_trip(tmp_path, capsys, table_run, table_files):
+    out = tmp_path / "scores.csv"
+    assert score(table_run, table_files["test"], out) == 0
+    scores = pd.read_csv(out)
+    assert scores["id"].tolist() == list(range(1, N_TEST + 1))  # data rows, in file order
+    labels = table_files["test_frame"]["target"]
+    assert scores["label"].tolist() == labels.tolist()  # passed through, not scored
+    malignant = (labels == "malignant").to_numpy()
+    # the Tracker's test set holds the test file's normals first, then its anomalies
+    check_scores_file(out, table_run, np.concatenate([np.flatnonzero(~malignant),
+                                                      np.flatnonzero(malignant)]))
+    line = capsys.readouterr().out.strip()
+    assert re.fullmatch(rf"scored {N_TEST} rows of .*test.csv with the autoencoder of run "
+                        rf"{table_run['signature']} \(sweet spot at step \d+\); \d+ above the "
+                        rf"threshold \S+; wrote .*scores.csv", line), line
+
+
+@pytest.mark.parametrize("detector", ["discriminator", "egbad", "ganomaly", "vae", "aae"])
+def test_every_supported_detector_scores_as_it_was_tracked(tmp_path, tmp_path_factory,
+                                                          table_files, detector):
+    """Each detector's score is rebuilt from its setting and exported networks: EGBAD's feature
+    matching, the VAE's fixed draws and the AAE's latent term included."""
+    run = train_table(tmp_path_factory, table_files, detector, steps=20, track_every=10,
+                      checkpoint_every=20, n_generated=100, vae_samples=3,
+                      aae_latent_weight=0.1, latent_dim=8)
+    out = tmp_path / "scores.csv"
+    assert score(run, table_files["test"], out, "--batch-size", "64") == 0
+    malignant = (table_files["test_frame"]["target"] == "malignant").to_numpy()
+    check_scores_file(out, run, np.concatenate([np.flatnonzero(~malignant),
+                                                np.flatnonzero(malignant)]))
+
+
+def test_image_folder_round_trip(tmp_path, digit_run, digit_folder):
+    """Every image of the folder, sorted by path; the test images' scores are the tracked ones
+    (the run's test ids say which files those are)."""
+    out = tmp_path / "scores.csv"
+    assert score(digit_run, digit_folder, out, "--batch-size", "64") == 0
+    scores = pd.read_csv(out).set_index("id")
+    files = sorted(p.relative_to(digit_folder).as_posix()
+                   for p in digit_folder.rglob("*") if p.is_file())
+    assert scores.index.tolist() == files
+    assert scores["label"].tolist() == [int(f.startswith("abnormal/")) for f in files]
+    setting = digit_run["setting"]
+    from gandi.data import load_splits
+    test_ids = load_splits(setting, np.random.default_rng(setting["numpy_seed"])).test_ids
+    np.testing.assert_allclose(scores.loc[test_ids, "score"].to_numpy(),
+                               tracked_test_scores(digit_run), rtol=1e-6)
+    assert (scores["is_anomaly"] == (scores["score"] > threshold_of(digit_run))).all()
+    # a list of files and a single file: the same scores for the same images
+    (tmp_path / "list.txt").write_text("\n".join(
+        str(digit_folder / f) for f in test_ids[:5]) + "\n\n")
+    assert score(digit_run, tmp_path / "list.txt", tmp_path / "listed.csv") == 0
+    listed = pd.read_csv(tmp_path / "listed.csv")
+    assert listed["id"].tolist() == [str(digit_folder / f) for f in test_ids[:5]]
+    np.testing.assert_allclose(listed["score"], scores.loc[test_ids[:5], "score"], rtol=1e-6)
+    assert score(digit_run, digit_folder / test_ids[0], tmp_path / "one.csv") == 0
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "one.csv")["score"],
+                               [scores.loc[test_ids[0], "score"]], rtol=1e-6)
+
+
+# ----- streaming -------------------------------------------------------------------------------
+
+def test_a_csv_streams_in_small_batches_to_the_same_output(tmp_path, table_run, table_files):
+    assert score(table_run, table_files["test"], tmp_path / "small.csv", "--batch-size", "7") == 0
+    assert score(table_run, table_files["test"], tmp_path / "large.csv",
+                 "--batch-size", "100000") == 0
+    small, large = pd.read_csv(tmp_path / "small.csv"), pd.read_csv(tmp_path / "large.csv")
+    pd.testing.assert_frame_equal(small.drop(columns="score"), large.drop(columns="score"))
+    np.testing.assert_allclose(small["score"], large["score"], rtol=1e-6)
+
+
+def test_npz_and_parquet_stream_like_the_csv(tmp_path, table_run, table_files):
+    """Parquet in several row groups; NPZ stored (memory-mapped) and compressed (read whole)."""
+    frame = table_files["test_frame"]
+    frame.to_parquet(tmp_path / "test.parquet", row_group_size=50)
+    columns = {c: frame[c].to_numpy() for c in frame.columns if c != "target"}
+    np.savez(tmp_path / "stored.npz", **columns, target=frame["target"].to_numpy().astype(str))
+    np.savez_compressed(tmp_path / "packed.npz", **columns)
+    assert score(table_run, table_files["test"], tmp_path / "csv.csv", "--batch-size", "40") == 0
+    expected = pd.read_csv(tmp_path / "csv.csv")
+    for name in ("test.parquet", "stored.npz", "packed.npz"):
+        assert score(table_run, tmp_path / name, tmp_path / f"{name}.csv",
+                     "--batch-size", "40") == 0, name
+        got = pd.read_csv(tmp_path / f"{name}.csv")
+        np.testing.assert_allclose(got["score"], expected["score"], rtol=1e-6)
+        assert got["id"].tolist() == expected["id"].tolist()
+        assert ("label" in got) == (name != "packed.npz")  # packed.npz has no label array
+
+
+def test_stored_npz_arrays_are_memory_mapped(tmp_path):
+    block = np.arange(12.0).reshape(4, 3)
+    np.savez(tmp_path / "stored.npz", x=block, y=np.arange(4))
+    np.savez_compressed(tmp_path / "packed.npz", x=block)
+    stored = npz_arrays(tmp_path / "stored.npz")
+    assert isinstance(stored["x"], np.memmap) and isinstance(stored["y"], np.memmap)
+    np.testing.assert_array_equal(stored["x"], block)
+    packed = npz_arrays(tmp_path / "packed.npz")
+    assert not isinstance(packed["x"], np.memmap)
+    np.testing.assert_array_equal(packed["x"], block)
+
+
+def test_a_bad_row_in_a_later_batch_names_its_row_and_writes_nothing(tmp_path, capsys,
+                                                                     table_run, table_files):
+    frame = table_files["test_frame"].copy()
+    frame["mean radius"] = frame["mean radius"].astype(object)
+    frame.loc[299, "mean radius"] = "x7"
+    frame.to_csv(tmp_path / "bad.csv", index=False)
+    capsys.readouterr()
+    assert score(table_run, tmp_path / "bad.csv", tmp_path / "scores.csv",
+                 "--batch-size", "50") == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "column 'mean radius' is not numeric (e.g. 'x7' in data row 300)" in line, line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]  # no output, no temp file
+
+
+# ----- bad input: one line, exit status 2, no output -------------------------------------------
+
+def fake_run(log_dir, raw: dict, status: str) -> str:
+    """A run folder with a setting and a status, nothing else."""
+    run = RunFolders.create(log_dir, "fake", 0, 0)
+    run.write_setting("fake", validate(raw))
+    run.write_status(status)
+    return run.signature
+
+
+def _bad(case, tmp_path, table_run, digit_run, table_files):
+    """(RUN, DATA, extra args, log dir) with one thing wrong."""
+    test, frame = table_files["test"], table_files["test_frame"]
+    table_sig, log = table_run["signature"], table_run["run"].log_dir
+    image_sig, image_log = digit_run["signature"], digit_run["run"].log_dir
+    if case == "missing column":
+        frame.drop(columns="mean radius").to_csv(tmp_path / "t.csv", index=False)
+        return table_sig, tmp_path / "t.csv", [], log
+    if case == "extra feature column":
+        frame.assign(colour="red").to_csv(tmp_path / "t.csv", index=False)
+        return table_sig, tmp_path / "t.csv", [], log
+    if case == "fewer features":
+        np.savez(tmp_path / "t.npz", x=frame.drop(columns="target").to_numpy()[:, :29])
+        return table_sig, tmp_path / "t.npz", [], log
+    if case == "images for a table run":
+        return table_sig, tmp_path, [], log
+    if case == "a table for an image run":
+        return image_sig, test, [], image_log
+    if case == "empty folder":
+        (tmp_path / "empty").mkdir()
+        return image_sig, tmp_path / "empty", [], image_log
+    if case == "unreadable image":
+        (tmp_path / "new").mkdir()
+        (tmp_path / "new" / "scan_7.png").write_bytes(b"\x89PNG garbage")
+        return image_sig, tmp_path / "new", [], image_log
+    if case == "unfinished run":
+        raw = {**table_run["setting"], "steps": 100}
+        return fake_run(tmp_path / "log", raw, "running"), test, [], tmp_path / "log"
+    if case == "no exported detector":
+        return fake_run(tmp_path / "log", table_run["setting"], "finished"), test, [], \
+            tmp_path / "log"
+    if case == "anogan":
+        raw = {**table_run["setting"], "detector": "anogan"}
+        return fake_run(tmp_path / "log", raw, "finished"), test, [], tmp_path / "log"
+    if case == "not a run":
+        return "my_run", test, [], log
+    if case == "no such data":
+        return table_sig, tmp_path / "absent.csv", [], log
+    if case == "batch size 0":
+        return table_sig, test, ["--batch-size", "0"], log
+    if case == "unknown id column":
+        return table_sig, test, ["--id-column", "patient"], log
+    raise AssertionError(case)
+
+
+BAD = {
+    "missing column": r"no column 'mean radius'; the detector was trained on 30 feature columns",
+    "extra feature column": r"31 feature columns where the detector was trained on 30 \(.*\); "
+                            r"column 'colour' was no feature in training",
+    "fewer features": r"29 feature columns where the detector was trained on 30",
+    "images for a table run": r"was trained on a table; it scores a .csv, .parquet, .pq or .npz",
+    "a table for an image run": r"was trained on images; it scores an image folder",
+    "empty folder": r"empty: no PNG or JPEG images",
+    "unreadable image": r"scan_7\.png: cannot read it as an image",
+    "unfinished run": r"run GAN_\S+_fake is running, not finished",
+    "no exported detector": r"no exported detector \(missing .*sweet_spot_encoder\.keras\)",
+    "anogan": r"does not score detector 'anogan' \(its score is a latent search",
+    "not a run": r"RUN 'my_run': expected a run signature",
+    "no such data": r"absent\.csv: no such file or folder",
+    "batch size 0": r"--batch-size 0: expected an integer > 0",
+    "unknown id column": r"no column 'patient' for --id-column",
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_input_is_one_line_exit_2_and_no_output(tmp_path, capsys, table_run, digit_run,
+                                                    table_files, case):
+    run, data, extra, log_dir = _bad(case, tmp_path, table_run, digit_run, table_files)
+    out = tmp_path / "out" / "scores.csv"
+    out.parent.mkdir()
+    capsys.readouterr()
+    code = main([run, str(data), "--out", str(out), "--log-dir", str(log_dir), *extra])
+    assert code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gandi.score: error: "), lines
+    assert re.search(BAD[case], lines[0]), lines[0]
+    assert not any(out.parent.iterdir())  # no output, no temporary file
+
+
+def test_gandi_score_in_a_real_process(tmp_path, table_run, table_files):
+    """`python -m gandi score` (the `gandi` command's subcommand): exit 2 and exactly one line
+    on stderr, TensorFlow's start-up chatter held back."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "gandi", "score", table_run["signature"], str(tmp_path / "x.csv"),
+         "--log-dir", str(table_run["run"].log_dir), "--out", str(tmp_path / "s.csv")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"gandi.score: error: {tmp_path / 'x.csv'}: no such file or folder"]
