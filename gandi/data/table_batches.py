@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from gandi.data.errors import DataError, one_line
-from gandi.data.tables import READERS, npz_columns
+from gandi.data.tables import READ_ERRORS, READERS, npz_columns
 
 LOCAL_HEADER = struct.Struct("<4s22xHH")  # a zip member's local header: signature ... name, extra
 
@@ -104,8 +104,7 @@ def table_batches(path, batch_size: int, text_columns=()) -> Iterator[pd.DataFra
             break
         except DataError:
             raise
-        except (ValueError, OSError, UnicodeDecodeError, zipfile.BadZipFile, EOFError,
-                pd.errors.ParserError) as err:  # pyarrow's errors are ValueError or OSError too
+        except READ_ERRORS as err:
             raise DataError(f"{path}: cannot read it as {path.suffix.lower()[1:]} after "
                             f"{rows} rows ({type(err).__name__}: {one_line(err)})") from None
         frame.columns = [str(c) for c in frame.columns]

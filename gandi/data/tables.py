@@ -87,6 +87,9 @@ def _read_npz(path: Path) -> pd.DataFrame:
         return pd.DataFrame(npz_columns({name: arrays[name] for name in arrays.files}, path))
 
 
+# what a reader raises on a bad file (pyarrow's errors are ValueError or OSError too)
+READ_ERRORS = (ValueError, OSError, UnicodeDecodeError, zipfile.BadZipFile, EOFError,
+               pd.errors.ParserError)
 READERS = {".csv": _read_csv, ".parquet": _read_parquet, ".pq": _read_parquet,
            ".npz": _read_npz}
 
@@ -102,8 +105,7 @@ def read_table(key: str, value) -> pd.DataFrame:
         frame = reader(path)
     except DataError:
         raise
-    except (ValueError, OSError, UnicodeDecodeError, zipfile.BadZipFile, EOFError,
-            pd.errors.ParserError) as err:  # pyarrow's errors are ValueError or OSError too
+    except READ_ERRORS as err:
         raise DataError(f"{key} = {str(value)!r}: cannot read it as {path.suffix.lower()[1:]} "
                         f"({type(err).__name__}: {one_line(err)})") from None
     if not len(frame):
