@@ -2,6 +2,9 @@
 bar, and a clean stop on Ctrl-C. The Tracker is called after every step."""
 from __future__ import annotations
 
+import signal
+import threading
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -49,11 +52,39 @@ class Diverged(Exception):
     """A loss or weight became NaN or infinite."""
 
 
+class StopOnCtrlC:
+    """While active, the first Ctrl-C only asks the loop to stop after the step in flight; a
+    second one interrupts at once. A KeyboardInterrupt raised at an arbitrary point can land
+    inside a lock held by TensorFlow's summary writer or a checkpoint save, and the saving that
+    follows then waits on that lock for ever (seen under load); a flag checked between steps
+    cannot. Outside the main thread (signals cannot be caught there) it does nothing."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def _handle(self, signum, frame):
+        if self.requested:  # the second Ctrl-C: the user means now
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
 def train(detector, data, setting: dict, tracker, progress: bool = True, start_step: int = 0,
           description: str = "") -> tuple[int, str, str | None]:
     """Run steps start_step+1 .. setting['steps']; return (last good step, status, message).
 
-    status is 'finished'; 'interrupted' after Ctrl-C (the step in flight is dropped); or
+    status is 'finished'; 'interrupted' after Ctrl-C (the step in flight is completed and
+    tracked; a second Ctrl-C drops it); or
     'diverged' when a loss became NaN/Inf (that step is dropped: the networks are not saved).
     """
     steps = setting["steps"]
@@ -63,8 +94,10 @@ def train(detector, data, setting: dict, tracker, progress: bool = True, start_s
     bar = tqdm(total=steps, initial=start_step, desc=description, disable=not progress,
                unit="step", dynamic_ncols=True, leave=True)
     try:
-        with compute_device():
+        with compute_device(), StopOnCtrlC() as ctrl_c:
             for step_to_run in range(start_step + 1, steps + 1):
+                if ctrl_c.requested:
+                    return step, "interrupted", None
                 losses = detector.train_step(next(batches))
                 bad = [k for k, v in losses.items() if not np.isfinite(float(v))]
                 if bad:
