@@ -47,7 +47,6 @@ from gandi.playground import _import_tensorflow_quietly
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = ROOT / "benchmarks" / "published.csv"
 COLUMNS = ["detector", "class", "seed", "auc", "f1", "oracle_best_auc", "signature", "seconds"]
-SPEED_COLUMNS = ["what", "detector", "value", "unit", "note"]
 # gandi detector -> the method name published tables use
 PUBLISHED_NAMES = {"anogan": "AnoGAN", "egbad": "EGBAD", "ganomaly": "GANomaly",
                    "autoencoder": "DCAE", "vae": "VAE", "aae": "AAE"}
@@ -212,14 +211,15 @@ def shown(value: float) -> str:
 
 
 def measure_speed(dataset: str, detectors: list, quick: bool, overrides: dict):
-    """(rows as a DataFrame with SPEED_COLUMNS, values rounded as shown; the sizes timed)."""
+    """(rows as a DataFrame with gandi.speed's COLUMNS, values rounded as shown; the sizes
+    timed)."""
     from gandi import speed
     sizes = speed.QUICK if quick else speed.FULL
     print(f"measuring speed ({'quick' if quick else 'full'} sizes)", flush=True)
     started = time.time()
     rows = speed.measure(dataset, detectors, sizes, overrides,
                          progress=lambda text: print(text, flush=True))
-    table = pd.DataFrame(rows, columns=SPEED_COLUMNS)
+    table = pd.DataFrame(rows, columns=speed.COLUMNS)
     table["value"] = [float(shown(v)) for v in table["value"]]
     print(f"speed measured in {time.time() - started:.1f} s", flush=True)
     return table, sizes
@@ -329,7 +329,7 @@ def main(argv=None) -> int:
         overrides = cell_setting({}, args.protocol, classes[0], 0, args.quick, args.data_dir)
         speed, sizes = measure_speed(args.dataset, list(chosen), args.quick, overrides)
         speed_path = out / f"{args.dataset}_{args.protocol}_speed.csv"
-        write_atomic(speed_path, speed[SPEED_COLUMNS].to_csv(index=False))
+        write_atomic(speed_path, speed.to_csv(index=False))  # measure_speed's columns
         write_atomic(md_path, report + speed_markdown(speed, sizes, speed_path.name))
         written.append(speed_path)
     print(f"wrote {', '.join(map(str, written))} and {md_path}")
