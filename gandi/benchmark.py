@@ -63,15 +63,17 @@ class BenchmarkError(ValueError):
     """Bad arguments; the message is the one line the user sees."""
 
 
-def parse_classes(text: str) -> list[int]:
-    """'0-9', '1,3,5' or '2' -> class numbers."""
+def parse_classes(text: str, what: str = "--classes") -> list[int]:
+    """'0-9', '1,3,5' or '2' -> class numbers (also a sweep spec's class ranges)."""
     try:
-        if "-" in text:
-            low, high = (int(v) for v in text.split("-", 1))
-            return list(range(low, high + 1))
-        return [int(v) for v in text.split(",")]
+        if "-" not in text:
+            return [int(v) for v in text.split(",")]
+        low, high = (int(v) for v in text.split("-", 1))
     except ValueError:
-        raise BenchmarkError(f"--classes {text!r}: expected e.g. 0-9 or 1,3,5") from None
+        raise BenchmarkError(f"{what} {text!r}: expected e.g. 0-9 or 1,3,5") from None
+    if high < low:
+        raise BenchmarkError(f"{what} {text!r}: the range a-b needs a <= b")
+    return list(range(low, high + 1))
 
 
 def detector_settings(dataset: str, wanted) -> dict:

@@ -124,6 +124,8 @@ def test_bad_arguments(capsys):
     assert parse_classes("0-3") == [0, 1, 2, 3] and parse_classes("1,5") == [1, 5]
     with pytest.raises(BenchmarkError):
         parse_classes("zero")
+    with pytest.raises(BenchmarkError, match="needs a <= b"):
+        parse_classes("7-3")  # was an empty list, and a benchmark of nothing
     assert main(["--detectors", "nope", "--quick"]) == 2
     assert "no mnist setting for nope" in capsys.readouterr().err
 

@@ -91,13 +91,11 @@ def load(path) -> dict:
 def _axis(key, value) -> list:
     """A spec value as the list of values it sweeps."""
     if key in CLASS_KEYS and isinstance(value, str):
+        from gandi.benchmark import BenchmarkError, parse_classes
         try:
-            low, high = (int(v) for v in value.split("-", 1))
-        except ValueError:
-            raise SpecError(f"{key} = {value!r}: expected a class, a list, or a range a-b") from None
-        if high < low:
-            raise SpecError(f"{key} = {value!r}: the range a-b needs a <= b")
-        return list(range(low, high + 1))
+            return parse_classes(value, what=f"{key} =")
+        except BenchmarkError as err:
+            raise SpecError(str(err)) from None
     if isinstance(value, list):
         if not value:
             raise SpecError(f"{key} = []: a list needs at least one value")
