@@ -60,7 +60,6 @@ class Tracker:
         self.corrupted_reference = (corrupt(data.validation, rng)
                                     if self.criterion == "val_vs_corrupted" else None)
         self.tie_tolerance = 1.0 / len(data.validation)
-        self.best_criterion = -np.inf
         self.rows: list[dict] = []
         self.snapshots: dict[int, np.ndarray] = {}
         tracked = sorted(set(range(0, setting["steps"] + 1, self.track_every)) | {setting["steps"]})
@@ -115,8 +114,6 @@ class Tracker:
         self._pending_losses = state["pending_losses"]
         self.sweet_spot, self._sweet_weights = state["sweet_spot"], state["sweet_weights"]
         self.sweet_scores, self.snapshots = state["sweet_scores"], state["snapshots"]
-        values = [r["criterion"] for r in self.rows if np.isfinite(r["criterion"])]
-        self.best_criterion = max(values, default=-np.inf)
         self.last_step = step
         return step
 
@@ -177,10 +174,11 @@ class Tracker:
         value = row["criterion"]
         if not np.isfinite(value):
             return
-        # ties (within tie_tolerance of the best so far) go to the later step: the criterion can
-        # saturate, and float noise near 1.0 (0.99985 after 1.0) must not pin an early step
-        if value >= self.best_criterion - self.tie_tolerance:
-            self.best_criterion = max(self.best_criterion, value)
+        # ties (within tie_tolerance of the best so far, this row included) go to the later
+        # step: the criterion can saturate, and float noise near 1.0 (0.99985 after 1.0) must not
+        # pin an early step
+        best = max(r["criterion"] for r in self.rows if np.isfinite(r["criterion"]))
+        if value >= best - self.tie_tolerance:
             self.sweet_spot = {"step": step, "criterion": self.criterion,
                                "criterion_value": float(value),
                                "test_auc": float(row.get("d_auc", np.nan))}
