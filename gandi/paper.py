@@ -192,10 +192,9 @@ def benchmark_section(number: int, dataset: str, protocol: str, results: Path, l
         names = run_figures(log_dir, example["signature"].iloc[0], out,
                             f"{dataset}_{detectors[0]}_class{example['class'].iloc[0]}")
         text.write("".join(f"\n![{n}](figures/{n})\n" for n in names))
-    report_md = results / f"{dataset}_{protocol}.md"  # its speed section, measured in the run
-    if report_md.is_file() and "\n## Speed" in report_md.read_text():
-        speed = report_md.read_text().split("\n## Speed", 1)[1]
-        text.write("\n### Speed" + speed.rstrip() + "\n")
+    speed = benchmark.speed_section(results / f"{dataset}_{protocol}.md")  # measured in the run
+    if speed:
+        text.write("\n" + speed.replace("\n## Speed", "### Speed", 1).rstrip() + "\n")
     return text.getvalue() + "\n"
 
 
