@@ -23,6 +23,24 @@ def _lost(trial, setting_id, err) -> dict:
             "error": " ".join(f"{type(err).__name__}: {err}".split())}
 
 
+def _at_most(max_concurrent, trials, submit, finished, result):
+    """Keep at most max_concurrent trials submitted; yield each trial's row as it ends (the
+    engine's handles: `submit(trial, setting)`, `finished(handles)` waits for some,
+    `result(handle)` gets the row). A trial whose worker died or whose task was lost is a
+    failed row, not the sweep's end."""
+    waiting, running = list(trials), {}
+    while waiting or running:
+        while waiting and len(running) < max_concurrent:
+            trial, setting = waiting.pop(0)
+            running[submit(trial, setting)] = trial
+        for handle in finished(list(running)):
+            trial = running.pop(handle)
+            try:
+                yield result(handle)
+            except Exception as err:  # noqa: BLE001 - the worker died, or the engine lost it
+                yield _lost(trial, trial.setting_id, err)
+
+
 def _hide_gpus():
     """In a trial given no GPU (before TensorFlow starts): it must not grab one."""
     os.environ["CUDA_VISIBLE_DEVICES"] = ""
@@ -34,20 +52,12 @@ def local(trials, log_dir, cpus: int, gpus: int, max_concurrent: int):
     with ProcessPoolExecutor(max_workers=max_concurrent, mp_context=context,
                              max_tasks_per_child=1, initializer=_hide_gpus if gpus == 0 else None
                              ) as pool:
-        waiting, running = list(trials), {}
-        while waiting or running:
-            while waiting and len(running) < max_concurrent:
-                trial, setting = waiting.pop(0)
-                future = pool.submit(run_trial, trial.name, trial.setting_id, setting,
-                                     str(log_dir), cpus)
-                running[future] = trial
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                trial = running.pop(future)
-                try:
-                    yield future.result()
-                except Exception as err:  # noqa: BLE001 - the worker process died
-                    yield _lost(trial, trial.setting_id, err)
+        yield from _at_most(
+            max_concurrent, trials,
+            submit=lambda trial, setting: pool.submit(
+                run_trial, trial.name, trial.setting_id, setting, str(log_dir), cpus),
+            finished=lambda futures: wait(futures, return_when=FIRST_COMPLETED)[0],
+            result=lambda future: future.result())
 
 
 def ray(trials, log_dir, cpus: int, gpus: int, max_concurrent: int, address=None):
@@ -70,19 +80,12 @@ def ray(trials, log_dir, cpus: int, gpus: int, max_concurrent: int, address=None
                                 + " ".join(str(err).split())) from None
     remote = ray_module.remote(num_cpus=cpus, num_gpus=gpus, max_calls=1)(run_trial)
     try:
-        waiting, running = list(trials), {}
-        while waiting or running:
-            while waiting and len(running) < max_concurrent:
-                trial, setting = waiting.pop(0)
-                ref = remote.remote(trial.name, trial.setting_id, setting, str(log_dir), cpus)
-                running[ref] = trial
-            done, _ = ray_module.wait(list(running), num_returns=1)
-            for ref in done:
-                trial = running.pop(ref)
-                try:
-                    yield ray_module.get(ref)
-                except Exception as err:  # noqa: BLE001 - the worker died, or Ray lost it
-                    yield _lost(trial, trial.setting_id, err)
+        yield from _at_most(
+            max_concurrent, trials,
+            submit=lambda trial, setting: remote.remote(
+                trial.name, trial.setting_id, setting, str(log_dir), cpus),
+            finished=lambda refs: ray_module.wait(refs, num_returns=1)[0],
+            result=ray_module.get)
     finally:
         if started_here:
             ray_module.shutdown()
