@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 import run_params
-from conftest import MNIST_DIR, needs_mnist
+from conftest import (MNIST_DIR, SEEDS, assert_auc_close, assert_float32_close, needs_mnist,
+                      score_terms)
 from gandi.data import load_splits
 from gandi.detectors import DETECTORS
 from gandi.experiment import run_setting
-from gandi.metrics import roc_auc
 from gandi.outputs.checkpoints import Checkpoints
 from gandi.settings import validate
 
@@ -17,7 +17,7 @@ pytestmark = needs_mnist
 
 STEPS = 120
 SLICE = {"data_dir": str(MNIST_DIR), "train_limit": 1500, "test_limit": 400, "epochs": None,
-         "steps": STEPS, "track_every": 40, "checkpoint_every": 60, "n_generated": 200}
+         "steps": STEPS, "track_every": 40, "checkpoint_every": 60, "n_generated": 200, **SEEDS}
 SETTING_OF = {"autoencoder": 30, "vae": 32, "aae": 34}
 
 
@@ -51,14 +51,20 @@ def test_the_run_finishes_with_its_row_models_and_figures(trained):
         assert (run.plots / f"{figure}.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_restored_scores_repeat_the_tracked_auc_and_rank_anomalies_higher(trained):
+def test_restored_scores_repeat_the_tracked_auc_and_rank_anomalies_higher(trained,
+                                                                          record_property):
+    """Mean score of the test anomalies minus that of the test normals over seeds 0-4
+    (GANDI_TEST_SEED): autoencoder 0.270, 0.261, 0.276, 0.255, 0.263; VAE 175, 165, 179, 160,
+    177; AAE 0.263, 0.237, 0.258, 0.238, 0.271 (bound: > 0)."""
     _, results, data, detector = trained
     scores = detector.score(data.test_x)
     assert scores.shape == (len(data.test_x),) and np.all(np.isfinite(scores))
     again = restored(results["setting"], data, results["run"]).score(data.test_x)
-    np.testing.assert_allclose(scores, again, rtol=1e-6)
-    assert roc_auc(data.test_y, scores) == pytest.approx(
-        results["measurements"]["d_auc"].iloc[-1], abs=1e-9)
+    assert_float32_close(again, scores, score_terms(detector))
+    assert_auc_close(data.test_y, scores, results["measurements"]["d_auc"].iloc[-1],
+                     score_terms(detector))
+    record_property("anomaly_minus_normal_mean_score",
+                    scores[data.test_y == 1].mean() - scores[data.test_y == 0].mean())
     assert scores[data.test_y == 1].mean() > scores[data.test_y == 0].mean()
 
 
@@ -66,7 +72,7 @@ def test_scores_do_not_depend_on_the_batch(trained):
     _, _, data, detector = trained
     in_sevens = np.concatenate([detector.score(data.test_x[i:i + 7])
                                 for i in range(0, len(data.test_x), 7)])
-    np.testing.assert_allclose(detector.score(data.test_x), in_sevens, rtol=1e-5, atol=1e-6)
+    assert_float32_close(in_sevens, detector.score(data.test_x), score_terms(detector))
 
 
 @pytest.mark.parametrize("trained", ["vae"], indirect=True)

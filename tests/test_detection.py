@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import run_params
+from conftest import SEEDS, assert_float32_close, reduction_terms, score_terms
 from gandi.data.splits import distribution_splits
 from gandi.detectors import DETECTORS
 from gandi.experiment import run_setting
@@ -10,14 +11,16 @@ from gandi.settings import SettingError, validate
 from gandi.training import real_batches, set_seeds
 
 
-def test_easy_setting_reaches_auc_above_0_9_at_the_label_free_sweet_spot(tmp_path):
+def test_easy_setting_reaches_auc_above_0_9_at_the_label_free_sweet_spot(tmp_path, record_property):
     """Normal vs a normal shifted by 5 std: after a short run the discriminator, at the sweet
-    spot chosen WITHOUT test labels, separates them."""
+    spot chosen WITHOUT test labels, separates them. Sweet-spot test AUC over seeds 0-4
+    (GANDI_TEST_SEED): 0.998, 0.998, 0.998, 1.000, 1.000: margin >= 0.098 over the bound."""
     setting = validate({**run_params.SETTINGS[1], "steps": 600, "track_every": 50,
                         "n_train": 4000, "n_validation": 1000, "n_test_normal": 1000,
-                        "n_test_anomaly": 1000, "n_generated": 1000}, label="1")
+                        "n_test_anomaly": 1000, "n_generated": 1000, **SEEDS}, label="1")
     results = run_setting(1, setting, tmp_path, progress=False)
     sweet = results["sweet_spot"]
+    record_property("sweet_spot_auc", sweet["test_auc"])
     assert sweet["criterion"] == "val_vs_uniform"
     assert sweet["test_auc"] > 0.9, results["measurements"][["step", "d_auc", "criterion"]]
     # the sweet spot is where the label-free criterion peaks, whatever the test AUC does
@@ -49,8 +52,10 @@ def test_compiled_step_equals_eager_step(loss, d_steps):
         batches = iter(real_batches(data.train, 32 * d_steps, seed=0))
         losses = [step(next(batches)) for _ in range(5)]
         runs.append(([float(l["d_loss"]) for l in losses], detector.score(data.test_x[:50])))
-    np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(runs[0][1], runs[1][1], rtol=1e-4, atol=1e-5)
+    # five steps, each a forward and two backward passes through G and D: their rounding adds up
+    terms = 5 * 3 * reduction_terms(detector.generator, detector.discriminator)
+    assert_float32_close(runs[0][0], runs[1][0], terms)
+    assert_float32_close(runs[0][1], runs[1][1], terms)
 
 
 def test_k_discriminator_steps_per_generator_step():
@@ -68,7 +73,7 @@ def test_scores_do_not_depend_on_the_batch():
     whole = detector.score(x)
     alone = np.concatenate([detector.score(x[i:i + 7]) for i in range(0, 300, 7)])
     assert whole.shape == (300,)
-    np.testing.assert_allclose(whole, alone, rtol=1e-5, atol=1e-6)
+    assert_float32_close(alone, whole, score_terms(detector))
     np.testing.assert_allclose(whole, detector.score(x), rtol=0, atol=0)  # dropout is off
 
 

@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 
 import run_params
-from conftest import MNIST_DIR, needs_mnist
+from conftest import (MNIST_DIR, SEEDS, assert_auc_close, assert_float32_close, needs_mnist,
+                      score_terms)
 from gandi.data import load_splits
 from gandi.detectors import DETECTORS
 from gandi.experiment import run_setting
@@ -19,7 +20,7 @@ from gandi.settings import validate
 # too many for a test.
 RUNS = {"egbad": (20, {}), "ganomaly": (22, {"g_arch": "cae"})}
 SLICE = {"data_dir": str(MNIST_DIR), "train_limit": 1500, "test_limit": 400, "epochs": None,
-         "steps": 90, "track_every": 30, "checkpoint_every": 30, "n_generated": 200}
+         "steps": 90, "track_every": 30, "checkpoint_every": 30, "n_generated": 200, **SEEDS}
 
 
 @pytest.fixture(scope="module", params=sorted(RUNS))
@@ -44,7 +45,9 @@ def trained(request, tmp_path_factory):
 
 
 @needs_mnist
-def test_a_short_run_detects_the_other_digits(trained):
+def test_a_short_run_detects_the_other_digits(trained, record_property):
+    """Mean score of the test anomalies minus that of the test normals over seeds 0-4
+    (GANDI_TEST_SEED): EGBAD 101, 66, 73, 42, 71; GANomaly 6.1, 5.9, 5.1, 5.7, 4.2 (bound: > 0)."""
     name, results, detector, data = trained
     assert results["status"] == "finished", results["error"]
     final = results["final"].set_index("detector")
@@ -53,6 +56,8 @@ def test_a_short_run_detects_the_other_digits(trained):
     assert ("mc_threshold" in final.index) == (name == "egbad")  # GANomaly has no sampler
     scores = detector.score(data.test_x)
     assert scores.shape == (len(data.test_x),) and np.all(np.isfinite(scores))
+    record_property("anomaly_minus_normal_mean_score",
+                    scores[data.test_y == 1].mean() - scores[data.test_y == 0].mean())
     assert scores[data.test_y == 1].mean() > scores[data.test_y == 0].mean()
 
 
@@ -64,8 +69,8 @@ def test_the_exported_sweet_spot_networks_give_the_sweet_spot_auc(trained):
     for network in detector.scoring_networks:
         model = keras.models.load_model(results["run"].sweet_spot_model(network))
         fresh.networks[network].set_weights(model.get_weights())
-    assert roc_auc(data.test_y, fresh.score(data.test_x)) == pytest.approx(
-        results["sweet_spot"]["test_auc"], abs=1e-6)
+    assert_auc_close(data.test_y, fresh.score(data.test_x), results["sweet_spot"]["test_auc"],
+                     score_terms(detector))
 
 
 @needs_mnist
@@ -74,7 +79,7 @@ def test_a_restored_checkpoint_scores_like_the_trained_detector(trained):
     fresh = DETECTORS[name](results["setting"], data.sample_shape)
     step = Checkpoints(results["run"].checkpoints, fresh.checkpoint_objects(), 3).restore_latest()
     assert step == results["setting"]["steps"]
-    np.testing.assert_allclose(fresh.score(data.test_x), detector.score(data.test_x), rtol=1e-6)
+    assert_float32_close(fresh.score(data.test_x), detector.score(data.test_x), score_terms(detector))
 
 
 @needs_mnist
@@ -83,7 +88,7 @@ def test_scores_do_not_depend_on_the_batch(trained):
     together = detector.score(data.test_x)
     in_sevens = np.concatenate([detector.score(data.test_x[i:i + 7])
                                 for i in range(0, len(data.test_x), 7)])
-    np.testing.assert_allclose(in_sevens, together, rtol=1e-5)
+    assert_float32_close(in_sevens, together, score_terms(detector))
 
 
 def _tiny(detector: str, **keys):
@@ -110,14 +115,15 @@ def test_egbad_score_is_the_papers_formula(discrimination):
         d = egbad.discriminator
         features = keras.Model(d.inputs, d.get_layer("features").output)
         d_term = np.abs(features([x, z]).numpy() - features([x_rec, z]).numpy()).sum(axis=1)
-    np.testing.assert_allclose(egbad.score(x), 0.3 * residual + 0.7 * d_term, rtol=1e-5)
+    assert_float32_close(egbad.score(x), 0.3 * residual + 0.7 * d_term,
+                         score_terms(egbad))
 
 
 def test_ganomaly_score_is_the_latent_distance_and_a_collapsed_d_starts_again():
     ganomaly, x = _tiny("ganomaly")
     z = ganomaly.generator_encoder(x).numpy()
     z_hat = ganomaly.encoder(ganomaly.generator_decoder(z)).numpy()
-    np.testing.assert_allclose(ganomaly.score(x), np.mean((z - z_hat) ** 2, axis=1), rtol=1e-5)
+    assert_float32_close(ganomaly.score(x), np.mean((z - z_hat) ** 2, axis=1), score_terms(ganomaly))
     assert ganomaly.generate(10) is None
 
     def weights():

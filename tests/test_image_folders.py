@@ -30,16 +30,20 @@ def folder_setting(image_dir, **overrides) -> dict:
 
 # ----- training on a folder -------------------------------------------------------------------
 
-def test_autoencoder_on_a_digit_folder_finds_the_other_digits(digit_run):
+def test_autoencoder_on_a_digit_folder_finds_the_other_digits(digit_run, record_property):
     """Setting 42 (convolutional autoencoder, 2-D code) for 200 steps on 210 training ones.
-    Measured with seed 0: sweet spot (val_vs_corrupted, label-free) at step 200, test AUC 0.986
-    (0.950 at step 50); seeds 1 and 2 give 0.966 and 0.968. The untrained network scores 0.113
-    (it reconstructs thin ones worst), so the bound is learnt, not given by the data."""
+    Sweet spot (val_vs_corrupted, label-free) test AUC over seeds 0-4 (GANDI_TEST_SEED): 0.986,
+    0.966, 0.968, 0.959, 1.000: the bound is 0.9, for a margin >= 0.059 (another CPU rounds
+    otherwise and trains along another path, like another seed). The untrained network scores
+    0.113, 0.162, 0.152, 0.112, 0.143 (it reconstructs thin ones worst; bound: < 0.5), so the
+    bound is learnt, not given by the data."""
     assert digit_run["status"] == "finished"
     m = digit_run["measurements"].set_index("step")
+    record_property("step_0_auc", m.loc[0, "d_auc"])
+    record_property("sweet_spot_auc", digit_run["sweet_spot"]["test_auc"])
     assert m.loc[0, "d_auc"] < 0.5
     assert digit_run["sweet_spot"]["criterion"] == "val_vs_corrupted"
-    assert digit_run["sweet_spot"]["test_auc"] > 0.95, m[["d_auc", "criterion"]]
+    assert digit_run["sweet_spot"]["test_auc"] > 0.9, m[["d_auc", "criterion"]]
     final = digit_run["final"].set_index("detector")
     assert final.loc["autoencoder", ["tp", "fn"]].sum() == DIGIT_ANOMALIES
     assert final.loc["autoencoder", ["tn", "fp"]].sum() == round(0.2 * DIGIT_NORMALS)

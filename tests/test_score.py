@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import run_params
-from conftest import ROOT
+from conftest import ROOT, assert_float32_close, networks_terms
 from gandi.data.table_batches import npz_arrays
 from gandi.detectors import DETECTORS
 from gandi.experiment import run_setting
@@ -69,14 +69,22 @@ def threshold_of(run: dict) -> float:
     return float(run["final"].set_index("detector").loc[name, "threshold"])
 
 
+def terms(run: dict) -> int:
+    """The float32 sums of the run's score, from its exported sweet-spot networks."""
+    import keras
+    names = DETECTORS[run["setting"]["detector"]].scoring_networks
+    return networks_terms([keras.models.load_model(run["run"].sweet_spot_model(name))
+                           for name in names])
+
+
 def check_scores_file(out, run, tracked_order=None) -> pd.DataFrame:
     """The CSV's scores are the Tracker's at the sweet spot; is_anomaly is score > threshold."""
     scores = pd.read_csv(out)
     assert list(scores.columns[:3]) == ["id", "score", "is_anomaly"]
     assert (scores["is_anomaly"] == (scores["score"] > threshold_of(run)).astype(int)).all()
     if tracked_order is not None:  # equal but for float rounding (batches of other sizes)
-        np.testing.assert_allclose(scores["score"].to_numpy()[tracked_order],
-                                   tracked_test_scores(run), rtol=1e-6)
+        assert_float32_close(scores["score"].to_numpy()[tracked_order],
+                             tracked_test_scores(run), terms(run))
     return scores
 
 
@@ -125,8 +133,8 @@ def test_image_folder_round_trip(tmp_path, digit_run, digit_folder):
     setting = digit_run["setting"]
     from gandi.data import load_splits
     test_ids = load_splits(setting, np.random.default_rng(setting["numpy_seed"])).test_ids
-    np.testing.assert_allclose(scores.loc[test_ids, "score"].to_numpy(),
-                               tracked_test_scores(digit_run), rtol=1e-6)
+    assert_float32_close(scores.loc[test_ids, "score"].to_numpy(),
+                         tracked_test_scores(digit_run), terms(digit_run))
     assert (scores["is_anomaly"] == (scores["score"] > threshold_of(digit_run))).all()
     # a list of files and a single file: the same scores for the same images
     (tmp_path / "list.txt").write_text("\n".join(
@@ -134,10 +142,10 @@ def test_image_folder_round_trip(tmp_path, digit_run, digit_folder):
     assert score(digit_run, tmp_path / "list.txt", tmp_path / "listed.csv") == 0
     listed = pd.read_csv(tmp_path / "listed.csv")
     assert listed["id"].tolist() == [str(digit_folder / f) for f in test_ids[:5]]
-    np.testing.assert_allclose(listed["score"], scores.loc[test_ids[:5], "score"], rtol=1e-6)
+    assert_float32_close(listed["score"], scores.loc[test_ids[:5], "score"], terms(digit_run))
     assert score(digit_run, digit_folder / test_ids[0], tmp_path / "one.csv") == 0
-    np.testing.assert_allclose(pd.read_csv(tmp_path / "one.csv")["score"],
-                               [scores.loc[test_ids[0], "score"]], rtol=1e-6)
+    assert_float32_close(pd.read_csv(tmp_path / "one.csv")["score"],
+                         [scores.loc[test_ids[0], "score"]], terms(digit_run))
 
 
 # ----- streaming -------------------------------------------------------------------------------
@@ -148,7 +156,7 @@ def test_a_csv_streams_in_small_batches_to_the_same_output(tmp_path, table_run, 
                  "--batch-size", "100000") == 0
     small, large = pd.read_csv(tmp_path / "small.csv"), pd.read_csv(tmp_path / "large.csv")
     pd.testing.assert_frame_equal(small.drop(columns="score"), large.drop(columns="score"))
-    np.testing.assert_allclose(small["score"], large["score"], rtol=1e-6)
+    assert_float32_close(small["score"], large["score"], terms(table_run))
 
 
 def test_npz_and_parquet_stream_like_the_csv(tmp_path, table_run, table_files):
@@ -164,7 +172,7 @@ def test_npz_and_parquet_stream_like_the_csv(tmp_path, table_run, table_files):
         assert score(table_run, tmp_path / name, tmp_path / f"{name}.csv",
                      "--batch-size", "40") == 0, name
         got = pd.read_csv(tmp_path / f"{name}.csv")
-        np.testing.assert_allclose(got["score"], expected["score"], rtol=1e-6)
+        assert_float32_close(got["score"], expected["score"], terms(table_run))
         assert got["id"].tolist() == expected["id"].tolist()
         assert ("label" in got) == (name != "packed.npz")  # packed.npz has no label array
 

@@ -42,8 +42,10 @@ def _table(path) -> pd.DataFrame:
 
 
 def test_local_and_ray_give_the_same_table(tmp_path):
+    """Two trials (the spec's order over seeds and overrides is test_python_spec_and_class_
+    ranges_expand_in_order's), both at once on each executor."""
     ray = pytest.importorskip("ray")
-    spec = _spec(tmp_path, SMALL + "lr: [1.0e-3, 2.0e-4]\n")
+    spec = _spec(tmp_path, SMALL.replace("seeds: [0, 1]", "seeds: [1]") + "lr: [1.0e-3, 2.0e-4]\n")
     local_csv, ray_csv = tmp_path / "local.csv", tmp_path / "ray.csv"
     assert main([str(spec), "--jobs", "2", "--log-dir", str(tmp_path / "log"),
                  "--out", str(local_csv), "--no-progress"]) == 0
@@ -54,9 +56,8 @@ def test_local_and_ray_give_the_same_table(tmp_path):
     finally:
         ray.shutdown()
     local, remote = _table(local_csv), _table(ray_csv)
-    assert len(local) == 4 and (local["status"] == "finished").all()
-    assert list(local["trial"]) == ["setting 1 seed 0 lr=0.001", "setting 1 seed 0 lr=0.0002",
-                                    "setting 1 seed 1 lr=0.001", "setting 1 seed 1 lr=0.0002"]
+    assert len(local) == 2 and (local["status"] == "finished").all()
+    assert list(local["trial"]) == ["setting 1 seed 1 lr=0.001", "setting 1 seed 1 lr=0.0002"]
     pd.testing.assert_frame_equal(local[OUTCOME], remote[OUTCOME])
     # each trial is an ordinary run with its own signature folder, and the table is its result
     for row in pd.concat([local, remote]).itertuples():
@@ -66,7 +67,7 @@ def test_local_and_ray_give_the_same_table(tmp_path):
         assert results["setting"]["lr_d"] == results["setting"]["lr_g"] == lr
         final = results["final"].set_index("detector").loc["discriminator"]
         assert final["auc"] == pytest.approx(row.auc)
-    assert len(set(local["signature"]) | set(remote["signature"])) == 8
+    assert len(set(local["signature"]) | set(remote["signature"])) == 4
 
 
 @needs_mnist
@@ -106,7 +107,7 @@ n_generated: 50
 
 
 def test_a_killed_sweep_resumes(tmp_path):
-    spec = _spec(tmp_path, SMALL.replace("seeds: [0, 1]", "seeds: [0, 1, 2]"))
+    spec = _spec(tmp_path, SMALL)
     out = tmp_path / "table.csv"
     command = [sys.executable, "-m", "gandi.sweep", str(spec), "--jobs", "1",
                "--log-dir", str(tmp_path / "log"), "--out", str(out), "--no-progress"]
@@ -121,10 +122,10 @@ def test_a_killed_sweep_resumes(tmp_path):
         os.killpg(sweep.pid, signal.SIGKILL)  # the sweep and its trial processes
         sweep.wait()
     first = _table(out)
-    assert 1 <= len(first) < 3, "killed mid-way: some trials done, not all"
+    assert len(first) == 1, "killed mid-way: one trial done, not both"
     assert main(command[3:]) == 0
     table = _table(out)
-    assert list(table["trial"]) == [f"setting 1 seed {s}" for s in (0, 1, 2)]
+    assert list(table["trial"]) == [f"setting 1 seed {s}" for s in (0, 1)]
     assert (table["status"] == "finished").all()
     kept = table.set_index("trial").loc[first["trial"], "signature"]
     assert list(kept) == list(first["signature"])  # finished trials were not run again
