@@ -15,7 +15,7 @@ from gandi.outputs.run_folder import atomic_save  # noqa: E402
 
 
 def save_png(fig, path):
-    atomic_save(path, lambda tmp: fig.savefig(tmp, dpi=100, bbox_inches="tight", format="png"))
+    atomic_save(path, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
 
 
 def _grid(distribution, samples_list, n=400):
