@@ -216,15 +216,17 @@ class Tracker:
     def final_results(self, costly: bool = True, progress: bool = False):
         """One row per detector, each with its label-free threshold: the discriminator and the
         Monte-Carlo threshold at the sweet spot, then any costly scorer of the detector (on the
-        final networks). Returns (table, {detector: {"validation": ..., "test": ...} scores})."""
+        final networks). Returns (table, {detector: {"validation": ..., "test": ...} scores}).
+        Sets the detector's threshold_ and mc_threshold_: those of its sweet-spot networks."""
         rows, scores = [], {}
         if self.sweet_spot is not None:
-            s = self.sweet_scores
-            thresholds = [(self.detector.tracked_name, "validation_normals",
-                           validation_threshold(s["validation"], self.percentile))]
-            if s["generated"] is not None:
-                thresholds.append(("mc_threshold", "generated_samples",
-                                   mc_threshold(s["generated"], self.percentile)))
+            s, d = self.sweet_scores, self.detector
+            d.threshold_ = validation_threshold(s["validation"], self.percentile)
+            d.mc_threshold_ = (None if s["generated"] is None
+                               else mc_threshold(s["generated"], self.percentile))
+            thresholds = [(d.tracked_name, "validation_normals", d.threshold_)]
+            if d.mc_threshold_ is not None:
+                thresholds.append(("mc_threshold", "generated_samples", d.mc_threshold_))
             for detector, source, threshold in thresholds:
                 rows.append({"detector": detector, "step": self.sweet_spot["step"],
                              **detection_metrics(self.data.test_y, s["test"], threshold),
@@ -260,6 +262,9 @@ class Tracker:
         if status in ("finished", "interrupted", "diverged"):
             try:  # costly scorers only for a run that finished: after Ctrl-C the user wants out
                 final, final_scores = self.final_results(status == "finished", progress)
+                if self.detector.threshold_ is not None:  # with the exported networks
+                    self.run.write_thresholds(self.sweet_spot["step"], self.detector.threshold_,
+                                              self.detector.mc_threshold_)
             except MetricError as err:
                 self.log.warning("final metrics skipped: %s", err)
         figures = plots.run_figures(self, final, final_scores)

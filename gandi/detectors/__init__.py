@@ -1,6 +1,9 @@
-"""Detectors by name. Each gives `networks`, `checkpoint_objects()`, a compiled `train_step`,
-and `score(x) -> np.ndarray` (higher = more anomalous), tracked over training; `final_scorers()`
-gives the costly scores computed once after training (e.g. AnoGAN's latent search)."""
+"""Detectors by name. Each is a `gandi.detectors.base.Detector`: it supplies its `networks`,
+`optimizers`, `train_step_eager` and `_anomaly_score`; the base gives the compiled `train_step`,
+`score(x) -> np.ndarray` (higher = more anomalous, tracked over training), the fitted
+`threshold_` with `predict(x)`, and `generate`; `final_scorers()` gives the costly scores
+computed once after training (e.g. AnoGAN's latent search). tests/test_detector_contract.py
+checks every entry."""
 from gandi.detectors.aae import AAEDetector
 from gandi.detectors.anogan import AnoGANDetector
 from gandi.detectors.autoencoder import AutoencoderDetector

@@ -13,7 +13,6 @@ The second term (a code unlike the prior is anomalous) is off by default.
 """
 from __future__ import annotations
 
-import numpy as np
 import tensorflow as tf
 
 from gandi.detectors.autoencoder import AutoencoderDetector
@@ -32,6 +31,7 @@ class AAEDetector(AutoencoderDetector):
     tracked_name = "aae"
     loss_names = ("reconstruction_loss", "d_loss", "g_loss")
     scoring_networks = ("encoder", "decoder", "latent_discriminator")
+    generator_network = "decoder"  # codes are pushed towards the prior, so it decodes its draws
     arch_keys = ("e_arch", "g_arch", "d_arch")
 
     def __init__(self, setting: dict, sample_shape: tuple):
@@ -73,6 +73,3 @@ class AAEDetector(AutoencoderDetector):
             logit = self.latent_discriminator(self.encoder(x, training=False), training=False)
             score += self.latent_weight * -logit
         return score
-
-    def generate(self, n: int, seed: int = 0) -> np.ndarray:
-        return self._decode_prior(n, seed)

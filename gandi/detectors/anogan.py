@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
+from gandi.detectors.base import latent_draws
 from gandi.detectors.discriminator import DiscriminatorDetector
 from gandi.device import compute_device
 from gandi.nets import features_of
@@ -60,7 +61,7 @@ class LatentSearch:
         return self._losses(x, z, x_features), z
 
     def initial_latents(self, n: int, seed: int = 0) -> np.ndarray:
-        return np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
+        return latent_draws(n, self.latent_dim, seed)
 
     def score(self, x, batch_size: int, progress: bool = False, seed: int = 0) -> np.ndarray:
         """AnoGAN score of every image, `batch_size` images optimised together."""
@@ -82,6 +83,8 @@ class AnoGANDetector(DiscriminatorDetector):
     after training, scores with the AnoGAN latent search on the final G and D."""
 
     name = "anogan"
+    # tracked_name stays "discriminator": what is tracked over training, given threshold_ and
+    # scored by `score` is the discriminator; the AnoGAN score is a final scorer
 
     def final_scorers(self) -> dict:
         s = self.setting

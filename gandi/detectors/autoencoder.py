@@ -45,20 +45,15 @@ class AutoencoderDetector(Detector):
 
     def __init__(self, setting: dict, sample_shape: tuple):
         super().__init__(setting, sample_shape)
-        self.latent_dim = setting["latent_dim"]
         self.encoder = build(ENCODERS, setting["e_arch"], self.sample_shape,
                              latent_dim=self._code_size(), **setting["e_params"])
         self.decoder = build(GENERATORS, setting["g_arch"], (self.latent_dim,),
                              output_shape=self.sample_shape, **setting["g_params"])
         self.autoencoder = joined(self.encoder, self.decoder)
         self.ae_optimizer = self._optimizer(setting["lr_g"], self.autoencoder)
-        self._compile()
-        self._score = tf.function(self._anomaly_score, reduce_retracing=True)
         self._encode = tf.function(lambda x: self.encoder(x, training=False),
                                    reduce_retracing=True)
         self._reconstruct = tf.function(self._mean_reconstruction, reduce_retracing=True)
-        self._decode = tf.function(lambda z: self.decoder(z, training=False),
-                                   reduce_retracing=True)
 
     def _code_size(self) -> int:
         return self.latent_dim
@@ -88,16 +83,7 @@ class AutoencoderDetector(Detector):
     def _anomaly_score(self, x):
         return tf.reduce_mean(squared_error(x, self._mean_reconstruction(x)), axis=1)
 
-    # -- detector surface ---------------------------------------------------------------
-    def score(self, x) -> np.ndarray:
-        """Anomaly score per image, higher = more anomalous; batched, inference mode."""
-        return batched(self._score, np.asarray(x, np.float32))
-
-    def _decode_prior(self, n: int, seed: int) -> np.ndarray:
-        """Dec(z) for n draws z ~ N(0, I) from a fixed seed: snapshots over training compare."""
-        z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
-        return batched(self._decode, z)
-
+    # -- codes, reconstructions and their figures ------------------------------------
     def codes(self, x) -> np.ndarray:
         """The latent code of each sample (the posterior mean for a VAE)."""
         return batched(self._encode, np.asarray(x, np.float32))[:, :self.latent_dim]

@@ -1,12 +1,21 @@
-"""What every detector gives the shared trainer, Tracker and checkpoints.
+"""What every detector gives the shared trainer, Tracker, checkpoints and `gandi score`.
 
-A detector owns its networks and one optimiser per network, a compiled `train_step(batch)`
-returning named losses, and `score(x)` (higher = more anomalous) that the Tracker follows over
-training. Optional: `generate(n)` (detectors with a generator: Monte-Carlo threshold and the
-generator's goodness of fit), `final_scorers()` (costly scores computed once after training),
-and `extra_figures(data, test_scores)` (its own plots).
+The contract, abstract (a detector that leaves a part out cannot be built):
+- `networks` and `optimizers`: every network, and one optimiser per network (checkpoints,
+  divergence checks, exports);
+- `train_step_eager(batch)`: one training step written eagerly, returning the losses named by
+  `loss_names`; `train_step(batch)` runs it compiled (one tf.function, made here);
+- `_anomaly_score(x)`: the raw score of one batch, every network in inference mode;
+  `score(x) -> np.ndarray` runs it compiled and batched (higher = more anomalous).
+The base gives the rest once: `score`, `generate` (samples of `generator_network` from seeded
+latent draws: the Monte-Carlo threshold and the generator's goodness of fit), the fitted
+thresholds `threshold_` and `mc_threshold_`, `predict(x)` and the checkpoint objects. Optional:
+`final_scorers()` (costly scores computed once after training) and
+`extra_figures(data, test_scores)` (its own plots).
 """
 from __future__ import annotations
+
+import abc
 
 import numpy as np
 import tensorflow as tf
@@ -17,20 +26,91 @@ from gandi.optimizers import make_optimizer
 SCORE_BATCH = 4096
 
 
-class Detector:
+class Detector(abc.ABC):
+    """A detector's networks, compiled train step and score; the fitted state has PyOD's trailing
+    underscore (None until training has chosen it):
+
+    threshold_: the label-free threshold chosen in training, the `threshold_percentile`
+        percentile of the validation normals' scores at the sweet spot; `predict` flags the
+        scores above it.
+    mc_threshold_: the Monte-Carlo threshold, the same percentile of the scores of the
+        generator's samples at the sweet spot (None without a generator).
+
+    Both belong to the sweet spot's networks, which the run exports with them (gandi.score
+    restores the pair); the detector that trained keeps its last step's networks.
+    """
+
     name = "detector"
     tracked_name = "detector"    # the name of the tracked score's row in the final table
     loss_names: tuple = ()       # keys of the dict train_step returns
-    networks: dict = {}          # every network: checkpoints, divergence checks
     scoring_networks: tuple = ()  # names of the networks score(x) uses: kept at the sweet spot
+    generator_network: str | None = None  # the network generate() decodes latent draws with
     arch_keys: tuple = ()        # the setting keys naming its architectures (for --list)
-    optimizers: dict = {}
+    uses_d_steps = False         # GANs: d_steps discriminator updates, one real batch each
 
     def __init__(self, setting: dict, sample_shape: tuple):
         self.setting = setting
         self.sample_shape = tuple(sample_shape)
+        self.latent_dim = setting["latent_dim"]
         # All training noise comes from this seeded, checkpointable generator.
         self.noise = tf.random.Generator.from_seed(setting["tf_seed"])
+        self.threshold_: float | None = None
+        self.mc_threshold_: float | None = None
+        # Compiled once; each traces on its first call, when the subclass has built its networks.
+        self._train_step = tf.function(self.train_step_eager, jit_compile=setting["jit_compile"],
+                                       reduce_retracing=True)
+        self._score = tf.function(self._anomaly_score, reduce_retracing=True)
+        self._generate = tf.function(self._generated, reduce_retracing=True)
+
+    # -- what each detector supplies ------------------------------------------------------
+    @property
+    @abc.abstractmethod
+    def networks(self) -> dict:
+        """Every network by name: checkpoints, divergence checks, exports."""
+
+    @property
+    @abc.abstractmethod
+    def optimizers(self) -> dict:
+        """Every optimiser by name (one per network or objective): checkpoints."""
+
+    @abc.abstractmethod
+    def train_step_eager(self, batch) -> dict:
+        """One training step on `batch_per_step` real samples: {name in loss_names: loss}."""
+
+    @abc.abstractmethod
+    def _anomaly_score(self, x):
+        """The raw anomaly score of one batch (a tensor), every network in inference mode."""
+
+    # -- what the base gives every detector -----------------------------------------------
+    def train_step(self, batch) -> dict:
+        """`train_step_eager`, compiled (tf.function; XLA with the setting's jit_compile)."""
+        return self._train_step(batch)
+
+    def score(self, x) -> np.ndarray:
+        """Anomaly score per sample, higher = more anomalous; batched, inference mode."""
+        return batched(self._score, np.asarray(x, np.float32))
+
+    def predict(self, x) -> np.ndarray:
+        """1 (anomaly) or 0 per sample: score(x) > threshold_."""
+        return self.is_anomaly(self.score(x))
+
+    def is_anomaly(self, scores) -> np.ndarray:
+        """1 where a score of this detector is above threshold_, else 0 (scores already made)."""
+        if self.threshold_ is None:
+            raise RuntimeError(f"{self.name}: threshold_ is not set; training chooses it at the "
+                               "end of a run (the Tracker's final table), and a run's exported "
+                               "detector has it (gandi.score.exported.load_exported)")
+        return (np.asarray(scores) > self.threshold_).astype(np.int64)
+
+    def generate(self, n: int, seed: int = 0) -> np.ndarray | None:
+        """n samples of `generator_network` from a fixed latent seed, so that snapshots over
+        training compare; None when the detector has no generator."""
+        if self.generator_network is None:
+            return None
+        return batched(self._generate, latent_draws(n, self.latent_dim, seed))
+
+    def _generated(self, z):
+        return self.networks[self.generator_network](z, training=False)
 
     def _optimizer(self, lr, network):
         """A fresh optimiser for one network, its slots built now: Keras 3 creates them lazily,
@@ -39,14 +119,6 @@ class Detector:
         optimizer = make_optimizer(s["optimizer"], lr, s["beta_1"], s["beta_2"])
         optimizer.build(network.trainable_variables)
         return optimizer
-
-    def _compile(self):
-        """Compile the train step once the networks exist."""
-        self.train_step = tf.function(self.train_step_eager,
-                                      jit_compile=self.setting["jit_compile"],
-                                      reduce_retracing=True)
-
-    uses_d_steps = False  # GANs: d_steps discriminator updates, one real batch each
 
     @classmethod
     def samples_per_step(cls, setting: dict) -> int:
@@ -57,16 +129,6 @@ class Detector:
     @property
     def batch_per_step(self) -> int:
         return self.samples_per_step(self.setting)
-
-    def train_step_eager(self, batch) -> dict:
-        raise NotImplementedError
-
-    def score(self, x) -> np.ndarray:
-        raise NotImplementedError
-
-    def generate(self, n: int, seed: int = 0):
-        """n samples of the model's generator, or None when it has none."""
-        return None
 
     def final_scorers(self) -> dict:
         """Costly scores computed once after training: {detector name: score(x, progress)}."""
@@ -89,6 +151,11 @@ class Detector:
 
     def scoring_weights(self) -> dict:
         return {name: self.networks[name].get_weights() for name in self.scoring_networks}
+
+
+def latent_draws(n: int, latent_dim: int, seed: int) -> np.ndarray:
+    """n draws z ~ N(0, I) from a fixed seed: the same seed gives the same z."""
+    return np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
 
 
 def batched(fn, x: np.ndarray, batch: int = SCORE_BATCH) -> np.ndarray:

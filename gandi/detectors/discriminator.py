@@ -5,10 +5,9 @@ negation is higher for samples unlike the training data.
 """
 from __future__ import annotations
 
-import numpy as np
 import tensorflow as tf
 
-from gandi.detectors.base import Detector, batched
+from gandi.detectors.base import Detector
 from gandi.losses import LOSSES
 from gandi.nets import DISCRIMINATORS, GENERATORS, build
 
@@ -20,12 +19,12 @@ class DiscriminatorDetector(Detector):
     tracked_name = "discriminator"
     loss_names = ("d_loss", "g_loss")
     scoring_networks = ("discriminator",)
+    generator_network = "generator"
     arch_keys = ("g_arch", "d_arch")
     uses_d_steps = True
 
     def __init__(self, setting: dict, sample_shape: tuple):
         super().__init__(setting, sample_shape)
-        self.latent_dim = setting["latent_dim"]
         self.d_steps = setting["d_steps"]
         self.loss = LOSSES[setting["loss"]]
         self.gp_weight = float(setting["gp_weight"])
@@ -35,11 +34,6 @@ class DiscriminatorDetector(Detector):
                                    **setting["d_params"])
         self.g_optimizer = self._optimizer(setting["lr_g"], self.generator)
         self.d_optimizer = self._optimizer(setting["lr_d"], self.discriminator)
-        self._compile()
-        self._score = tf.function(lambda x: -self.discriminator(x, training=False),
-                                  reduce_retracing=True)
-        self._generate = tf.function(lambda z: self.generator(z, training=False),
-                                     reduce_retracing=True)
 
     @property
     def networks(self) -> dict:
@@ -94,12 +88,5 @@ class DiscriminatorDetector(Detector):
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
         return loss
 
-    # -- detector surface ---------------------------------------------------------------
-    def score(self, x) -> np.ndarray:
-        """Anomaly score per sample, higher = more anomalous; batched, inference mode."""
-        return batched(self._score, np.asarray(x, np.float32))
-
-    def generate(self, n: int, seed: int = 0) -> np.ndarray:
-        """n samples from G, from a fixed latent seed so snapshots over training compare."""
-        z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
-        return batched(self._generate, z)
+    def _anomaly_score(self, x):
+        return -self.discriminator(x, training=False)

@@ -13,10 +13,9 @@ is the cross-entropy one of the paper, whatever the setting's `loss`.
 """
 from __future__ import annotations
 
-import numpy as np
 import tensorflow as tf
 
-from gandi.detectors.base import Detector, batched
+from gandi.detectors.base import Detector
 from gandi.losses import LOSSES
 from gandi.nets import ENCODERS, GENERATORS, JOINT_DISCRIMINATORS, build, features_of
 
@@ -32,12 +31,12 @@ class EGBADDetector(Detector):
     tracked_name = "egbad"
     loss_names = ("d_loss", "g_loss")
     scoring_networks = ("generator", "encoder", "joint_discriminator")
+    generator_network = "generator"
     arch_keys = ("g_arch", "e_arch", "jd_arch")
     uses_d_steps = True
 
     def __init__(self, setting: dict, sample_shape: tuple):
         super().__init__(setting, sample_shape)
-        self.latent_dim = setting["latent_dim"]
         self.d_steps = setting["d_steps"]
         self.alpha = float(setting["egbad_alpha"])
         self.discrimination = setting["egbad_discrimination"]
@@ -53,10 +52,6 @@ class EGBADDetector(Detector):
         self.g_optimizer = self._optimizer(setting["lr_g"], self.generator)
         self.e_optimizer = self._optimizer(setting["lr_g"], self.encoder)
         self.d_optimizer = self._optimizer(setting["lr_d"], self.discriminator)
-        self._compile()
-        self._score = tf.function(self._anomaly_score, reduce_retracing=True)
-        self._generate = tf.function(lambda z: self.generator(z, training=False),
-                                     reduce_retracing=True)
 
     @property
     def networks(self) -> dict:
@@ -112,13 +107,3 @@ class EGBADDetector(Detector):
             discrimination = per_sample_sum(tf.abs(
                 self.features([x, z], training=False) - self.features([x_rec, z], training=False)))
         return self.alpha * residual + (1.0 - self.alpha) * discrimination
-
-    # -- detector surface ---------------------------------------------------------------
-    def score(self, x) -> np.ndarray:
-        """A(x) per sample, higher = more anomalous; batched, inference mode."""
-        return batched(self._score, np.asarray(x, np.float32))
-
-    def generate(self, n: int, seed: int = 0) -> np.ndarray:
-        """n samples from G, from a fixed latent seed so snapshots over training compare."""
-        z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
-        return batched(self._generate, z)

@@ -15,10 +15,9 @@ needs the whole test set at once and is for display only.
 """
 from __future__ import annotations
 
-import numpy as np
 import tensorflow as tf
 
-from gandi.detectors.base import Detector, batched
+from gandi.detectors.base import Detector
 from gandi.losses import LOSSES
 from gandi.nets import DISCRIMINATORS, ENCODERS, GENERATORS, build, features_of
 
@@ -38,7 +37,7 @@ class GANomalyDetector(Detector):
     def __init__(self, setting: dict, sample_shape: tuple):
         super().__init__(setting, sample_shape)
         s = setting
-        self.latent_dim, self.d_steps = s["latent_dim"], s["d_steps"]
+        self.d_steps = s["d_steps"]
         self.w_adv, self.w_con, self.w_enc = (
             float(s["ganomaly_w_adv"]), float(s["ganomaly_w_con"]), float(s["ganomaly_w_enc"]))
         self.loss = LOSSES["nonsaturating"]
@@ -56,8 +55,6 @@ class GANomalyDetector(Detector):
         self.g_networks = (self.generator_encoder, self.generator_decoder, self.encoder)
         self.g_optimizers = tuple(self._optimizer(s["lr_g"], net) for net in self.g_networks)
         self.d_optimizer = self._optimizer(s["lr_d"], self.discriminator)
-        self._compile()
-        self._score = tf.function(self._anomaly_score, reduce_retracing=True)
 
     @property
     def networks(self) -> dict:
@@ -121,8 +118,3 @@ class GANomalyDetector(Detector):
         z = self.generator_encoder(x, training=False)
         z_hat = self.encoder(self.generator_decoder(z, training=False), training=False)
         return tf.reduce_mean(tf.square(z - z_hat), axis=1)
-
-    # -- detector surface ---------------------------------------------------------------
-    def score(self, x) -> np.ndarray:
-        """Latent distance per sample, higher = more anomalous; batched, inference mode."""
-        return batched(self._score, np.asarray(x, np.float32))

@@ -17,7 +17,6 @@ a score is reproducible and does not depend on which images share a batch.
 """
 from __future__ import annotations
 
-import numpy as np
 import tensorflow as tf
 
 from gandi.detectors.autoencoder import AutoencoderDetector, squared_error
@@ -36,6 +35,7 @@ class VAEDetector(AutoencoderDetector):
     name = "vae"
     tracked_name = "vae"
     loss_names = ("reconstruction_loss", "kl_loss")
+    generator_network = "decoder"  # p(x|z) decodes prior draws z ~ N(0, I)
 
     def __init__(self, setting: dict, sample_shape: tuple):
         super().__init__(setting, sample_shape)
@@ -78,6 +78,3 @@ class VAEDetector(AutoencoderDetector):
         if self.score_kind == "elbo":
             return error + self.beta * kl_divergence(mu, logvar)
         return error
-
-    def generate(self, n: int, seed: int = 0) -> np.ndarray:
-        return self._decode_prior(n, seed)

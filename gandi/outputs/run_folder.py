@@ -120,6 +120,20 @@ class RunFolders:
     def sweet_spot_model(self, network: str = "discriminator") -> Path:
         return self.checkpoints / f"sweet_spot_{network}.keras"
 
+    @property
+    def thresholds_file(self) -> Path:
+        return self.checkpoints / "sweet_spot_thresholds.json"
+
+    def write_thresholds(self, step: int, threshold: float, mc_threshold: float | None):
+        """The detector's thresholds chosen in training (its threshold_ and mc_threshold_), for
+        the networks exported at the sweet spot `step`: `gandi score` restores them with those."""
+        atomic_write_bytes(self.thresholds_file, json.dumps(
+            {"step": step, "threshold": threshold, "mc_threshold": mc_threshold},
+            indent=2).encode())
+
+    def read_thresholds(self) -> dict:
+        return json.loads(self.thresholds_file.read_text())
+
     def write_status(self, status: str, **info):
         assert status in STATUSES, status
         atomic_write_bytes(self.status_file,

@@ -5,10 +5,10 @@ RUN is a run signature under --log-dir or the path of one of its folders. DATA i
 (a run on a table) or an image folder, image list or image (a run on images); see
 `gandi.score.sources`. The output CSV has one row per sample, in DATA's order: `id`, `score`
 (higher = more anomalous), `is_anomaly` (1 when score > the threshold chosen in training: the
-run's validation-percentile threshold at the sweet spot) and, when DATA has labels, `label` (as
-DATA holds it; not used). DATA is read in batches of --batch-size, so a file larger than memory
-streams; the CSV is written to a temporary file and renamed when complete. Bad input gets one
-line and exit status 2, and no output file.
+detector's `threshold_`, the run's validation-percentile threshold at the sweet spot) and, when
+DATA has labels, `label` (as DATA holds it; not used). DATA is read in batches of --batch-size,
+so a file larger than memory streams; the CSV is written to a temporary file and renamed when
+complete. Bad input gets one line and exit status 2, and no output file.
 """
 from __future__ import annotations
 
@@ -74,9 +74,9 @@ def write_scores(out: Path, batches, exported) -> tuple[int, int]:
         with open(tmp, "w", newline="", encoding="utf-8") as f:
             for ids, x, labels in batches:
                 scores = exported.score(x)
-                flagged = scores > exported.threshold
+                flagged = exported.detector.is_anomaly(scores)
                 rows = pd.DataFrame({"id": ids, "score": scores.astype(np.float64),
-                                     "is_anomaly": flagged.astype(np.int64)})
+                                     "is_anomaly": flagged})
                 if labels is not None:
                     rows["label"] = labels
                 rows.to_csv(f, header=counts[0] == 0, index=False)  # float64: exact float32
@@ -123,7 +123,7 @@ def main(argv=None) -> int:
     what = "rows" if exported.is_table else "images"
     print(f"scored {n} {what} of {data} with the {exported.name} of run "
           f"{exported.run.signature} (sweet spot at step {exported.step}); {flagged} above the "
-          f"threshold {exported.threshold:.6g}; wrote {out}")
+          f"threshold {exported.detector.threshold_:.6g}; wrote {out}")
     return 0
 
 

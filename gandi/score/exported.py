@@ -1,14 +1,16 @@
 """A finished run's detector at its label-free sweet spot, ready to score new data.
 
 What a run leaves behind: `setting.json` (the complete setting), `sweet_spot_<network>.keras`
-(each network the detector's score uses, at the sweet spot), `results.pkl` (the final table:
-the tracked detector's row holds the threshold chosen in training, the `threshold_percentile`
-of the validation normals' scores at the sweet spot) and, for tables, `tabular_transform.json`.
+(each network the detector's score uses, at the sweet spot), `sweet_spot_thresholds.json` (the
+thresholds chosen in training for those networks: the detector's `threshold_`, the
+`threshold_percentile` of the validation normals' scores at the sweet spot, and its
+`mc_threshold_`) and, for tables, `tabular_transform.json`.
 
 The exported models alone do not make a score: EGBAD's feature matching, the VAE's fixed draws,
 the AAE's latent term live in the detector's code. So the detector is rebuilt from the setting
-and the exported weights are loaded into its scoring networks; its own `score` then gives the
-very numbers the Tracker computed at the sweet spot. Supported: every detector whose tracked
+and the exported weights are loaded into its scoring networks and the thresholds onto it; its
+own `score` then gives the very numbers the Tracker computed at the sweet spot, and its
+`predict` flags those above `threshold_`. Supported: every detector whose tracked
 score uses only its exported networks — discriminator, egbad, ganomaly, autoencoder, vae, aae.
 Not AnoGAN: its score is a latent search (500 Adam steps per image by default) on the *final*
 generator and discriminator, which are not exported, from start points drawn per call, so a
@@ -39,8 +41,7 @@ class RunError(ValueError):
 class ExportedDetector:
     run: RunFolders
     setting: dict
-    detector: object                      # a gandi.detectors Detector with sweet-spot weights
-    threshold: float                      # score > threshold: an anomaly
+    detector: object                      # a Detector: sweet-spot weights, threshold_ set
     step: int                             # the sweet spot
     transform: TabularTransform | None    # tables: the fitted feature transform
 
@@ -72,8 +73,22 @@ def _finished_run(spec: str, log_dir) -> RunFolders:
     return run
 
 
-def _threshold(run: RunFolders, tracked: str) -> tuple[float, int]:
-    """The tracked detector's threshold and step from the run's final table."""
+def _thresholds(run: RunFolders, tracked: str) -> dict:
+    """The thresholds chosen in training and the sweet spot's step: {step, threshold,
+    mc_threshold}, saved beside the exported networks."""
+    if run.thresholds_file.is_file():
+        try:
+            return run.read_thresholds()
+        except (OSError, ValueError) as err:
+            raise RunError(f"run {run.signature}: unreadable {run.thresholds_file} "
+                           f"({type(err).__name__}: {err})") from None
+    # A run from before the thresholds were saved beside its networks, or whose final metrics
+    # were skipped (then its final table has no threshold either, and the error says why).
+    return _final_table_thresholds(run, tracked)
+
+
+def _final_table_thresholds(run: RunFolders, tracked: str) -> dict:
+    """The same from the run's final table (the tracked detector's and mc_threshold's rows)."""
     import matplotlib.pyplot as plt
     from gandi.outputs.results import load_results
     if not run.results_file.is_file():
@@ -86,7 +101,9 @@ def _threshold(run: RunFolders, tracked: str) -> tuple[float, int]:
     if not len(rows):
         raise RunError(f"run {run.signature}: its final table has no {tracked!r} row with a "
                        f"threshold (final metrics were skipped; see {run.log_file})")
-    return float(rows["threshold"].iloc[0]), int(rows["step"].iloc[0])
+    mc = final.loc[final["detector"] == "mc_threshold", "threshold"]
+    return {"step": int(rows["step"].iloc[0]), "threshold": float(rows["threshold"].iloc[0]),
+            "mc_threshold": float(mc.iloc[0]) if len(mc) else None}
 
 
 def _sample_shape(setting: dict, transform) -> tuple:
@@ -117,7 +134,7 @@ def load_exported(spec: str, log_dir="log_dir") -> ExportedDetector:
     if missing:
         raise RunError(f"run {run.signature}: no exported detector (missing "
                        f"{run.sweet_spot_model(missing[0])})")
-    threshold, step = _threshold(run, detector_class.tracked_name)
+    fitted = _thresholds(run, detector_class.tracked_name)
     transform = None
     if setting["dataset"] == "table":
         try:
@@ -126,7 +143,8 @@ def load_exported(spec: str, log_dir="log_dir") -> ExportedDetector:
             raise RunError(f"run {run.signature}: no usable feature transform "
                            f"{run.transform_file} ({type(err).__name__}: {err})") from None
     detector = _rebuilt(run, setting, detector_class, _sample_shape(setting, transform))
-    return ExportedDetector(run, setting, detector, threshold, step, transform)
+    detector.threshold_, detector.mc_threshold_ = fitted["threshold"], fitted["mc_threshold"]
+    return ExportedDetector(run, setting, detector, fitted["step"], transform)
 
 
 def _rebuilt(run: RunFolders, setting: dict, detector_class, sample_shape):

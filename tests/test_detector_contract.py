@@ -1,0 +1,219 @@
+"""The detector contract (gandi/detectors/base.py), checked on every entry of DETECTORS, on
+vectors and on small images: a detector that leaves out part of the surface fails here.
+
+Each (detector, data kind) is built once (a module fixture) with small networks: on images the
+architectures of the shipped MNIST setting for that detector, narrowed to 8 filters (the same
+layers, fewer channels: fast). One compiled train step, then every part of the surface.
+"""
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import run_params
+from conftest import SEEDS, assert_float32_close, score_terms
+from gandi.data.tabular_transform import TabularTransform
+from gandi.detectors import DETECTORS
+from gandi.detectors.base import Detector
+from gandi.outputs.checkpoints import Checkpoints
+from gandi.outputs.run_folder import RunFolders, atomic_save
+from gandi.score.exported import NOT_SUPPORTED, RunError, load_exported
+from gandi.settings import DEFAULTS
+from gandi.training import set_seeds
+
+SHAPES = {"vectors": (6,), "images": (28, 28, 1)}
+N = 24           # samples scored
+FILTERS = 8      # of the convolutional networks (the shipped settings use 32-64)
+SUPPLIED = {"networks", "optimizers", "train_step_eager", "_anomaly_score"}
+
+
+def image_architectures(name: str) -> dict:
+    """The architectures of the first shipped MNIST setting of `name`, FILTERS filters wide."""
+    setting = next((s for s in ({**DEFAULTS, **raw} for raw in run_params.SETTINGS.values())
+                    if s["detector"] == name and s["dataset"] == "mnist"), None)
+    assert setting is not None, f"no shipped MNIST setting in run_params uses detector {name!r}"
+    chosen = {}
+    for arch_key in DETECTORS[name].arch_keys:
+        params_key = arch_key.replace("_arch", "_params")
+        params = setting[params_key]
+        if setting[arch_key] in ("dcgan", "dcgan_joint"):  # cae and the MLPs take no filters
+            params = {**params, "filters": FILTERS}
+        chosen.update({arch_key: setting[arch_key], params_key: params})
+    return chosen
+
+
+def setting_for(name: str, kind: str) -> dict:
+    setting = {**DEFAULTS, **SEEDS, "detector": name, "batch_size": 8, "latent_dim": 4,
+               "anogan_iterations": 2, "anogan_batch": 16, "vae_samples": 2,
+               "aae_latent_weight": 0.1}  # the AAE's latent term too
+    if kind == "images":
+        setting.update(dataset="mnist", image_size=28, channels=1,
+                       **image_architectures(name))
+    else:
+        setting["dataset"] = "table"
+    return setting
+
+
+@dataclass
+class Built:
+    name: str
+    kind: str
+    setting: dict
+    detector: Detector
+    x: np.ndarray      # N samples to score
+    losses: dict       # of the first compiled train step
+
+
+CASES = [(name, kind) for name in DETECTORS for kind in SHAPES]
+
+
+@pytest.fixture(scope="module", params=CASES, ids=[f"{n}-{k}" for n, k in CASES])
+def built(request) -> Built:
+    name, kind = request.param
+    setting = setting_for(name, kind)
+    set_seeds(setting["numpy_seed"], setting["tf_seed"])
+    detector = DETECTORS[name](setting, SHAPES[kind])
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (N, *SHAPES[kind])).astype(np.float32)
+    batch = rng.uniform(-1, 1, (detector.batch_per_step, *SHAPES[kind])).astype(np.float32)
+    return Built(name, kind, setting, detector, x, detector.train_step(tf.constant(batch)))
+
+
+# ----- what each detector supplies, and the metadata the trainer, Tracker and CLI read ---------
+
+def test_the_base_is_abstract_in_exactly_what_each_detector_supplies():
+    assert Detector.__abstractmethods__ == SUPPLIED
+    with pytest.raises(TypeError, match="abstract"):
+        type("Forgetful", (Detector,), {"networks": {}, "optimizers": {},
+                                        "train_step_eager": lambda self, batch: {}})(
+            DEFAULTS, (1,))
+
+
+@pytest.mark.parametrize("name", list(DETECTORS))
+def test_every_registered_detector_is_complete_and_named_as_registered(name):
+    cls = DETECTORS[name]
+    assert issubclass(cls, Detector) and not cls.__abstractmethods__
+    assert cls.name == name
+    assert cls.loss_names and cls.scoring_networks and cls.arch_keys
+    assert set(cls.arch_keys) <= set(DEFAULTS)
+
+
+def test_scoring_and_generator_networks_are_among_the_networks(built):
+    d = built.detector
+    assert set(d.scoring_networks) <= set(d.networks)
+    assert d.generator_network is None or d.generator_network in d.networks
+    assert all(isinstance(net, keras.Model) for net in d.networks.values())
+    objects = d.checkpoint_objects()
+    assert {**d.networks, **d.optimizers}.items() <= objects.items()
+    optimizers = list(d.optimizers.values())  # one optimiser per network: never a shared Adam
+    assert len({id(o) for o in optimizers}) == len(optimizers)
+
+
+# ----- training and scoring ----------------------------------------------------------------------
+
+def test_one_compiled_train_step_returns_the_named_finite_losses(built):
+    assert set(built.losses) == set(built.detector.loss_names)
+    for name, loss in built.losses.items():
+        assert np.shape(loss) == () and np.isfinite(float(loss)), (name, loss)
+
+
+def test_score_is_one_finite_float_per_sample_whatever_the_batch(built):
+    d, x = built.detector, built.x
+    scores = d.score(x)
+    assert scores.shape == (N,) and scores.dtype == np.float32
+    assert np.all(np.isfinite(scores))
+    assert d.score(x[:0]).shape == (0,)
+    split = np.concatenate([d.score(x[:1]), d.score(x[1:9]), d.score(x[9:])])
+    assert_float32_close(split, scores, score_terms(d))
+    order = np.random.default_rng(1).permutation(N)
+    assert_float32_close(d.score(x[order]), scores[order], score_terms(d))
+
+
+def test_final_scorers_give_one_finite_score_per_sample(built):
+    """AnoGAN's latent search (2 iterations here); the others have none."""
+    for name, scorer in built.detector.final_scorers().items():
+        scores = scorer(built.x[:5])
+        assert scores.shape == (5,) and np.all(np.isfinite(scores)), name
+
+
+def test_generate_draws_from_a_fixed_seed(built):
+    d = built.detector
+    samples = d.generate(5, seed=3)
+    if d.generator_network is None:
+        assert samples is None
+        return
+    assert samples.shape == (5, *SHAPES[built.kind]) and np.all(np.isfinite(samples))
+    np.testing.assert_array_equal(d.generate(5, seed=3), samples)
+    assert not np.array_equal(d.generate(5, seed=4), samples)
+
+
+def test_predict_is_score_above_threshold_(built):
+    d, x = built.detector, built.x
+    assert d.threshold_ is None  # until training chooses it
+    with pytest.raises(RuntimeError, match="threshold_ is not set"):
+        d.predict(x)
+    scores = d.score(x)
+    d.threshold_ = float(np.median(scores))
+    try:
+        flags = d.predict(x)
+    finally:
+        d.threshold_ = None
+    assert flags.shape == (N,) and set(np.unique(flags)) == {0, 1}
+    np.testing.assert_array_equal(flags, (scores > float(np.median(scores))).astype(int))
+
+
+# ----- persistence: checkpoints (resume) and the exported detector (gandi score) -------------
+
+def test_a_checkpoint_restores_the_same_scores_and_next_step(built, tmp_path):
+    """Networks, optimisers and noise: a detector built from other seeds, restored, scores the
+    same and takes the same next train step."""
+    d = built.detector
+    Checkpoints(tmp_path, d.checkpoint_objects(), 1).save(1)
+    set_seeds(1, 1)
+    other = DETECTORS[built.name]({**built.setting, "tf_seed": 1}, SHAPES[built.kind])
+    assert Checkpoints(tmp_path, other.checkpoint_objects(), 1).restore_latest() == 1
+    np.testing.assert_array_equal(other.score(built.x), d.score(built.x))
+    batch = tf.constant(built.x[:d.batch_per_step])
+    after = {k: float(v) for k, v in other.train_step(batch).items()}
+    assert after == {k: float(v) for k, v in d.train_step(batch).items()}
+    np.testing.assert_array_equal(other.score(built.x), d.score(built.x))
+
+
+def finished_run(log_dir, built: Built, threshold: float, mc_threshold) -> RunFolders:
+    """What a finished run leaves for gandi score: setting, status, (tables) the feature
+    transform, and the sweet-spot networks and thresholds as Tracker.finish exports them."""
+    d = built.detector
+    run = RunFolders.create(log_dir, "contract", 0, 0)
+    run.write_setting("contract", built.setting)
+    if built.kind == "vectors":
+        features = [f"feature_{i}" for i in range(SHAPES["vectors"][0])]
+        run.write_transform(TabularTransform(features, {}, {}, "error", [0.0] * len(features),
+                                             [1.0] * len(features)).to_dict())
+    for name in d.scoring_networks:  # as Tracker._export_sweet_spot
+        model = keras.models.clone_model(d.networks[name])
+        model.set_weights(d.networks[name].get_weights())
+        atomic_save(run.sweet_spot_model(name), model.save)
+    run.write_thresholds(7, threshold, mc_threshold)
+    run.write_status("finished")
+    return run
+
+
+def test_the_exported_detector_scores_and_predicts_as_the_trained_one(built, tmp_path):
+    """The path `gandi score` takes (gandi.score.exported.load_exported); AnoGAN is refused."""
+    d, x = built.detector, built.x
+    scores = d.score(x)
+    threshold = float(np.median(scores))
+    mc = None if d.generator_network is None else threshold + 1.0
+    run = finished_run(tmp_path, built, threshold, mc)
+    if built.name in NOT_SUPPORTED:
+        with pytest.raises(RunError, match=f"does not score detector '{built.name}'"):
+            load_exported(run.signature, tmp_path)
+        return
+    exported = load_exported(run.signature, tmp_path)
+    assert exported.step == 7
+    assert (exported.detector.threshold_, exported.detector.mc_threshold_) == (threshold, mc)
+    np.testing.assert_array_equal(exported.score(x), scores)
+    np.testing.assert_array_equal(exported.detector.predict(x),
+                                  (scores > threshold).astype(int))
