@@ -114,7 +114,8 @@ def _train_and_finish(run, setting_id, setting, data, progress, resume) -> dict:
         status = results.get("status", status)
         elapsed = time.time() - started
         run.write_status(status, step=step, error=results.get("error", error),
-                         seconds=round(elapsed, 1))
+                         seconds=round(elapsed, 1), last_checkpoint=run.last_checkpoint(),
+                         sweet_spot=tracker.sweet_spot_summary() if tracker else None)
         log.info("run %s %s at step %d after %.1f s", run.signature, status, step, elapsed)
         for handler in list(log.handlers):
             handler.close()

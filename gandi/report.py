@@ -1,21 +1,29 @@
-"""Tables across runs: `python -m gandi.report [LOG_DIR] [--markdown] [--csv PATH]`.
+"""Tables across runs: `python -m gandi.report [LOG_DIR] [--runs] [--markdown] [--csv PATH]`.
 
 One row per setting and detector: mean ± std over its finished runs (seeds) of the test AUC and
 F1 of the detector as exported (the tracked score at the label-free sweet spot; costly scorers
 on the final networks), and, for the tracked score, the AUC at the last step and the oracle best
 test AUC (chosen with test labels: shown, never used). `--csv` also writes the per-run rows the
 table is made from (what `python -m gandi.paper` reads: `benchmarks/results/distributions.csv`).
+
+`--runs` lists every run folder instead, finished or not: signature, setting, status, last step,
+last checkpoint and sweet-spot AUC so far. A run that says `running` but whose process is gone
+(SIGKILL, a power cut) is listed as `killed`, with the `--resume` command that continues it.
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import shlex
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from gandi.outputs.liveness import observed_status
 from gandi.outputs.results import load_results
+from gandi.outputs.run_folder import RunFolders, atomic_write_bytes
 
 NUMBERS = ("auc", "f1", "last_step_auc", "oracle_best_auc")
 
@@ -58,6 +66,61 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out).sort_values("setting", kind="stable", key=order)
 
 
+def run_folders(log_dir) -> pd.DataFrame:
+    """One row per run folder under log_dir/results, from its status.json (read, never
+    unpickled: listing runs runs no pickle) and its checkpoint index."""
+    rows = []
+    for folder in sorted(Path(log_dir, "results").iterdir() if Path(log_dir, "results").is_dir()
+                         else []):
+        run = RunFolders(log_dir, folder.name)
+        if not run.status_file.is_file():
+            continue  # a folder being created, or not gandi's
+        try:
+            status = run.read_status()
+            setting_id = run.read_setting()[0] if run.setting_file.is_file() else ""
+        except (OSError, ValueError, KeyError):  # torn by hand: say so, do not stop the list
+            rows.append({"signature": folder.name, "status": "unreadable"})
+            continue
+        written = dt.datetime.fromtimestamp(run.status_file.stat().st_mtime, dt.timezone.utc)
+        sweet = status.get("sweet_spot") or {}
+        rows.append({"signature": folder.name, "setting": setting_id,
+                     "status": observed_status(status, written), "last_step": status.get("step"),
+                     "last_checkpoint": run.last_checkpoint(),
+                     "sweet_spot_step": sweet.get("step"),
+                     "sweet_spot_auc": sweet.get("test_auc", np.nan)})
+    return pd.DataFrame(rows, columns=["signature", "setting", "status", "last_step",
+                                       "last_checkpoint", "sweet_spot_step", "sweet_spot_auc"])
+
+
+def resume_command(log_dir, signature: str) -> str:
+    return (f"python -m gandi.playground --log-dir {shlex.quote(str(log_dir))} "
+            f"--resume {signature}")
+
+
+def _print_run_folders(log_dir, as_markdown: bool, csv: str | None) -> int:
+    runs = run_folders(log_dir)
+    if runs.empty:
+        print(f"gandi.report: error: no run folders under {log_dir}/results", file=sys.stderr)
+        return 2
+    if csv:
+        atomic_write_bytes(Path(csv), runs.to_csv(index=False).encode())
+    shown = runs.astype(object).where(runs.notna(), "")
+    shown["sweet_spot_auc"] = [f"{v:.3f}" if isinstance(v, float) else v
+                               for v in shown["sweet_spot_auc"]]
+    print(markdown(shown) if as_markdown else shown.to_string(index=False))
+    killed = runs[runs["status"] == "killed"]
+    resumable = [sig for sig, step in zip(killed["signature"], killed["last_checkpoint"])
+                 if pd.notna(step)]
+    if resumable:
+        print("\nkilled runs continue from their last checkpoint with:")
+        for sig in resumable:
+            print(f"  {resume_command(log_dir, sig)}")
+    if len(killed) > len(resumable):
+        print(f"({len(killed) - len(resumable)} killed run(s) died before their first "
+              f"checkpoint: start them again)")
+    return 0
+
+
 def markdown(table: pd.DataFrame) -> str:
     lines = ["| " + " | ".join(table.columns) + " |", "|" + " --- |" * len(table.columns)]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in table.itertuples(index=False)]
@@ -69,7 +132,11 @@ def main(argv=None) -> int:
     p.add_argument("log_dir", nargs="?", default="log_dir")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")
     p.add_argument("--csv", help="also write the per-run rows to this CSV file")
+    p.add_argument("--runs", action="store_true",
+                   help="list every run folder with its status (killed runs: how to resume)")
     args = p.parse_args(argv)
+    if args.runs:
+        return _print_run_folders(args.log_dir, args.markdown, args.csv)
     runs = collect(args.log_dir)
     table = summarise(runs) if len(runs) else pd.DataFrame()
     if table.empty:
@@ -78,7 +145,6 @@ def main(argv=None) -> int:
         return 2
     print(markdown(table) if args.markdown else table.to_string(index=False))
     if args.csv:
-        from gandi.outputs.run_folder import atomic_write_bytes
         atomic_write_bytes(Path(args.csv), runs.to_csv(index=False).encode())
     others = runs[runs["status"] != "finished"]["signature"].nunique()
     if others:

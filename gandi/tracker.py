@@ -84,7 +84,20 @@ class Tracker:
             row = self.evaluate(step)
         if step % self.checkpoint_every == 0:
             self.save(step)
+        if row is not None:
+            self.heartbeat(step)
         return row
+
+    def heartbeat(self, step: int):
+        """status.json while the run lives: this process, the step, the newest checkpoint and
+        the sweet spot so far (what `gandi.report --runs` lists, and how it tells a killed run)."""
+        self.run.write_status("running", step=step, last_checkpoint=self.run.last_checkpoint(),
+                              sweet_spot=self.sweet_spot_summary())
+
+    def sweet_spot_summary(self) -> dict | None:
+        if self.sweet_spot is None:
+            return None
+        return {"step": self.sweet_spot["step"], "test_auc": self.sweet_spot["test_auc"]}
 
     # -- checkpoints: networks, optimisers and noise (TF), and the Tracker's own history --------
     def save(self, step: int):

@@ -55,6 +55,8 @@ def test_plots_logs_and_status(smoke_runs):
         assert f"step {SMOKE_STEPS}: d_loss=" in log and "finished" in log
         status = json.loads((log_dir / "results" / sig / "status.json").read_text())
         assert status["status"] == "finished" and status["step"] == SMOKE_STEPS
+        assert status["sweet_spot"]["step"] == results["sweet_spot"]["step"]
+        assert status["last_checkpoint"] == SMOKE_STEPS and "pid" not in status  # ended
         leftovers = [p for p in log_dir.rglob("*") if ".tmp" in p.name]
         assert leftovers == []
 

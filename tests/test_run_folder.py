@@ -1,5 +1,7 @@
 import datetime as dt
+import os
 import re
+import socket
 
 import pytest
 
@@ -27,6 +29,20 @@ def test_status_file_round_trip(tmp_path):
     assert run.read_status() == {"status": "finished", "step": 10}
     with pytest.raises(AssertionError):
         run.write_status("exploded")
+
+
+def test_a_running_status_is_a_heartbeat_of_this_process(tmp_path):
+    run = RunFolders.create(tmp_path, 2, 0, 0)
+    run.write_status("running")
+    first = run.read_status()
+    assert (first["pid"], first["host"]) == (os.getpid(), socket.gethostname())
+    assert "heartbeat_interval_s" not in first  # one beat has no interval yet
+    run.write_status("running", step=100)
+    second = run.read_status()
+    beats = [dt.datetime.fromisoformat(s["heartbeat"]) for s in (first, second)]
+    assert second["step"] == 100 and beats[1] >= beats[0]
+    assert second["heartbeat_interval_s"] == pytest.approx(
+        (beats[1] - beats[0]).total_seconds(), abs=1e-3)  # both rounded to the millisecond
 
 
 def test_unwritable_log_dir(tmp_path):

@@ -20,6 +20,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from gandi.outputs import liveness
+
 KINDS = ("plots", "checkpoints", "logs", "tensorboard", "results")
 SIGNATURE = re.compile(r"GAN_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_\d{6}_\d+-\d+_\w+")
 STATUSES = ("running", "finished", "interrupted", "diverged", "failed")
@@ -89,6 +91,7 @@ class RunFolders:
 
     def __init__(self, log_dir, sig: str):
         self.log_dir, self.signature = Path(log_dir), sig
+        self._last_beat = None
         for kind in KINDS:
             setattr(self, kind, self.log_dir / kind / sig)
 
@@ -135,12 +138,29 @@ class RunFolders:
         return json.loads(self.thresholds_file.read_text())
 
     def write_status(self, status: str, **info):
+        """How the run stands. While it is `running` each write is a heartbeat: who runs it
+        (host, pid) and when, so that a reader can tell a run that was killed (liveness)."""
         assert status in STATUSES, status
+        if status == "running":
+            beat = liveness.now_utc()
+            if self._last_beat is not None:
+                info["heartbeat_interval_s"] = round((beat - self._last_beat).total_seconds(), 3)
+            self._last_beat = beat
+            info = {**liveness.this_process(), "heartbeat": beat.isoformat(), **info}
         atomic_write_bytes(self.status_file,
                            json.dumps({"status": status, **info}, indent=2, default=str).encode())
 
     def read_status(self) -> dict:
         return json.loads(self.status_file.read_text())
+
+    def last_checkpoint(self) -> int | None:
+        """The step of the newest TF checkpoint, read from TF's plain-text index file
+        (`model_checkpoint_path: "ckpt-<step>"`) so that reports need not import TensorFlow."""
+        index = self.checkpoints / "checkpoint"
+        if not index.is_file():
+            return None
+        found = re.search(r'^model_checkpoint_path: ".*?ckpt-(\d+)"', index.read_text(), re.M)
+        return int(found.group(1)) if found else None
 
     @property
     def setting_file(self) -> Path:
