@@ -14,17 +14,11 @@ from conftest import ROOT
 from gandi.detectors import DETECTORS
 from gandi.detectors.discriminator import DiscriminatorDetector
 from gandi.experiment import run_setting
-from gandi.outputs.results import load_results
+from gandi.outputs.run_folder import KINDS
 from gandi.playground import EXIT_BAD_INPUT, main
 from gandi.settings import validate
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
-
-
-def _playground(*args):
-    return subprocess.Popen([sys.executable, "-m", "gandi.playground", *args, "--no-progress"],
-                            cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
 
 
 def test_resume_of_bad_runs_is_bad_input(tmp_path, capsys):
@@ -61,16 +55,32 @@ class _PoisonedAt37(DiscriminatorDetector):
         self.train_step = step
 
 
+# Each process creates run folders for the same setting and seeds with a clock frozen to one
+# second and only 100 distinct microseconds: most attempts collide, in the process and across them.
+CREATE_IN_THE_SAME_SECOND = """
+import datetime as dt, random, sys
+import gandi.outputs.run_folder as rf
+real = rf.signature
+rf.signature = lambda setting_id, numpy_seed, tf_seed, now=None: real(
+    setting_id, numpy_seed, tf_seed,
+    dt.datetime(2026, 1, 1, 12, 0, 0) + dt.timedelta(microseconds=random.randrange(100)))
+print(" ".join(rf.RunFolders.create(sys.argv[1], 1, 4, 4).signature for _ in range(30)))
+"""
+
+
 def test_two_processes_in_the_same_second_get_distinct_runs(tmp_path):
-    procs = [_playground("--settings", "1", "--steps", "5", "--seed", "4", "--log-dir",
-                         str(tmp_path)) for _ in range(2)]
+    procs = [subprocess.Popen([sys.executable, "-c", CREATE_IN_THE_SAME_SECOND, str(tmp_path)],
+                              cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    created = []
     for proc in procs:
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
-    runs = sorted(p.name for p in (tmp_path / "results").iterdir())
-    assert len(runs) == 2 and runs[0] != runs[1]
-    for sig in runs:
-        assert load_results(tmp_path / "results" / sig / "results.pkl")["status"] == "finished"
+        created += out.split()
+    assert len(created) == 60 and len(set(created)) == 60  # no run folder handed out twice
+    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == sorted(created)
+    for kind in KINDS:
+        assert sorted(p.name for p in (tmp_path / kind).iterdir()) == sorted(created)
 
 
 def test_divergence_restart_with_a_lower_learning_rate(tmp_path, monkeypatch):
