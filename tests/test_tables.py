@@ -3,9 +3,11 @@
 Parquet files (the fixtures `cancer` and `cancer_files` are in conftest.py: test_score.py uses
 them too). The shipped settings 40 (discriminator) and 41 (autoencoder) are run on it with their
 data_file pointed at the test's copy."""
+import io
 import json
 import re
 import sys
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -236,6 +238,13 @@ def _bad(tmp_path, case: str) -> dict:
         return {**base, "data_file": _write(tmp_path, "t.parquet", SMALL)}
     if case == "not npz":
         return {**base, "data_file": _write(tmp_path, "t.npz", b"not a zip")}
+    if case == "npz declaring 2 GiB":  # a header of 2**28 float64 values, then 64 bytes
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(
+            header, {"descr": "<f8", "fortran_order": False, "shape": (2 ** 28,)})
+        with zipfile.ZipFile(tmp_path / "t.npz", "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("x.npy", header.getvalue() + bytes(64))
+        return {**base, "data_file": str(tmp_path / "t.npz")}
     if case == "missing label column":
         return {**base, "data_file": _write(tmp_path, "t.csv", SMALL), "label_column": "y"}
     if case == "missing drop column":
@@ -274,6 +283,8 @@ BAD = {
     "unreadable csv": "cannot read it as csv",
     "not parquet": "cannot read it as parquet",
     "not npz": "not an NPZ file",
+    "npz declaring 2 GiB": r"t.npz: member 'x.npy' declares shape \(268435456,\) of float64 = "
+                           r"2147483648 bytes, over the cap of 268435456 bytes",
     "missing label column": "no label column 'y' \\(set label_column\\); its columns: a, b, label",
     "missing drop column": "drop_columns names 'id', which is not a column",
     "non-numeric column": "column 'b' is not numeric \\(e.g. 'x' in data row 1\\); set "
