@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from gandi.data.errors import DataError, one_line
-from gandi.data.tables import READ_ERRORS, READERS, npz_columns
+from gandi.data.tables import READ_ERRORS, READERS, check_npz_members, npz_columns
 
 LOCAL_HEADER = struct.Struct("<4s22xHH")  # a zip member's local header: signature ... name, extra
 
@@ -65,6 +65,8 @@ def npz_arrays(path: Path) -> dict:
     arrays = {}
     with zipfile.ZipFile(path) as archive, open(path, "rb") as raw, \
             np.load(path, allow_pickle=False) as whole:
+        if any(info.compress_type != zipfile.ZIP_STORED for info in archive.infolist()):
+            check_npz_members(archive, path)  # read whole, as for training: the same caps
         for info in archive.infolist():
             if not info.filename.endswith(".npy"):
                 continue

@@ -110,7 +110,7 @@ def _npy_header(stream, path: Path, member: str) -> tuple[tuple, np.dtype, int]:
     return shape, dtype, stream.tell()
 
 
-def _check_npz_members(archive: zipfile.ZipFile, path: Path) -> dict:
+def check_npz_members(archive: zipfile.ZipFile, path: Path) -> dict:
     """{array name: zip member} of an NPZ file whose declared sizes are within the caps and
     agree with the members' sizes; a one-line DataError naming the file otherwise."""
     members = archive.infolist()
@@ -173,7 +173,7 @@ def _read_npz(path: Path) -> pd.DataFrame:
     arrays = {}
     try:
         with zipfile.ZipFile(path) as archive:
-            for name, info in _check_npz_members(archive, path).items():
+            for name, info in check_npz_members(archive, path).items():
                 # zipfile ends a member at its checked size; a pickle in a data file is code
                 with archive.open(info) as stream:
                     arrays[name] = np.lib.format.read_array(stream, allow_pickle=False)
