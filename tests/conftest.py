@@ -6,6 +6,11 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if "PYTEST_XDIST_WORKER" in os.environ:  # `make test`: one pytest worker per core
+    # each worker's TensorFlow on one thread: two workers of two threads each on two cores
+    # spend their time waiting on each other (set before TensorFlow is imported)
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+    os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -171,3 +176,12 @@ def digit_run(tmp_path_factory, digit_folder):
     setting = validate({**run_params.SETTINGS[42], "image_dir": str(digit_folder),
                         "steps": DIGIT_STEPS, "epochs": None, **SEEDS}, label="42")
     return run_setting(42, setting, tmp_path_factory.mktemp("digit_log"), progress=False)
+
+
+@pytest.fixture
+def record_property(record_property):
+    """pytest's record_property, numbers as Python numbers: the suite runs in two pytest-xdist
+    workers, which send recorded properties to the controller and cannot send numpy scalars."""
+    def record(name, value):
+        record_property(name, value.item() if isinstance(value, np.generic) else value)
+    return record

@@ -20,32 +20,34 @@ def test_quick_benchmark_writes_resumes_and_compares(tmp_path, capsys):
                          + "Test 2024,DCAE,mnist,normal_class,0,auc,0.976,0.007,false,Table 1,\n"
                          + "Test 2024,DCAE,mnist,normal_class,1,auc,0.983,,true,Figure 2,\n"
                          + "Test 2024,OC-SVM,mnist,normal_class,1,auc,0.995,,false,Table 1,\n")
-    args = ["--quick", "--detectors", "discriminator", "autoencoder", "--out", str(tmp_path / "out"),
+    # one class (each cell is a run): the published rows of other classes stay out of the table
+    args = ["--quick", "--classes", "1", "--detectors", "discriminator", "autoencoder",
+            "--out", str(tmp_path / "out"),
             "--log-dir", str(tmp_path / "log"), "--data-dir", str(MNIST_DIR),
             "--published", str(published)]
     assert main(args) == 0
     cells = pd.read_csv(tmp_path / "out" / "mnist_normal_class.csv")
     assert sorted(zip(cells["detector"], cells["class"])) == [
-        ("autoencoder", 0), ("autoencoder", 1), ("discriminator", 0), ("discriminator", 1)]
+        ("autoencoder", 1), ("discriminator", 1)]
     assert cells["auc"].between(0, 1).all() and (cells["seed"] == 0).all()
     runs = sorted(p.name for p in (tmp_path / "log" / "results").iterdir())
     assert sorted(cells["signature"]) == runs
     md = (tmp_path / "out" / "mnist_normal_class.md").read_text()
     assert ("| class | discriminator (ours) | autoencoder (ours) | DCAE (published) | "
             "OC-SVM (published) |") in md
-    assert "0.976" in md and "~0.983" in md  # the figure value is marked approximate
-    assert md.splitlines()[[l.startswith("| 1 |") for l in md.splitlines()].index(True)].endswith(
-        "| ~0.983 | 0.995 |")
-    assert "Oracle: best test AUC over training (chosen WITH test labels" in md
+    assert "0.976" not in md and "| 0 |" not in md  # class 0 was not run
     ours = cells.set_index(["detector", "class"])["auc"]
-    assert f"| 0 | {ours[('discriminator', 0)]:.3f} |" in md
+    row = next(l for l in md.splitlines() if l.startswith("| 1 |"))  # the AUC table's, first
+    assert row == (f"| 1 | {ours[('discriminator', 1)]:.3f} | {ours[('autoencoder', 1)]:.3f} | "
+                   f"~0.983 | 0.995 |")  # the figure value is marked approximate
+    assert "Oracle: best test AUC over training (chosen WITH test labels" in md
     check_speed(tmp_path / "out" / "mnist_normal_class_speed.csv", md,
                 ["discriminator", "autoencoder"])
 
     # a second run finds every cell finished: nothing runs, nothing new is written
     capsys.readouterr()
     assert main(args) == 0
-    assert "0 cell(s) to run, 4 already finished" in capsys.readouterr().out
+    assert "0 cell(s) to run, 2 already finished" in capsys.readouterr().out
     assert sorted(p.name for p in (tmp_path / "log" / "results").iterdir()) == runs
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out" / "mnist_normal_class.csv"), cells)
     # ... but the speed is measured again: it is the machine's state, not a cell
