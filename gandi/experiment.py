@@ -1,8 +1,10 @@
 """One run, end to end: setting -> data -> detector -> training with the Tracker -> run folders."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from typing import Iterator
 
 import numpy as np
 import tensorflow as tf
@@ -16,14 +18,21 @@ from gandi.tracker import Tracker
 from gandi.training import set_seeds, train
 
 
-def _run_logger(run: RunFolders) -> logging.Logger:
+@contextlib.contextmanager
+def run_log(run: RunFolders) -> Iterator[logging.Logger]:
+    """The run's text log (log_dir/logs/<signature>/run.log), closed when the run ends: a
+    process that runs many settings keeps no file open per finished run."""
     log = logging.getLogger(f"gandi.run.{run.signature}")
     log.setLevel(logging.INFO)
     log.propagate = False
     handler = logging.FileHandler(run.log_file)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
-    return log
+    try:
+        yield log
+    finally:
+        log.removeHandler(handler)
+        handler.close()
 
 
 def resolve_steps(setting: dict, n_train: int, label="?") -> dict:
@@ -68,59 +77,84 @@ def resume_run(run: RunFolders, progress: bool = True) -> dict:
 
 
 def _train_and_finish(run, setting_id, setting, data, progress, resume) -> dict:
-    log = _run_logger(run)
-    run.write_status("running")
+    """A run's life in three phases: set up (build the detector and its Tracker, or restore
+    both from the latest checkpoint), train (with automatic restarts after a divergence), and
+    finish (final tables, plots, results and the status saying how the run ended), the last
+    whatever happened in the first two."""
+    with run_log(run) as log:
+        run.write_status("running")
+        _log_start(log, run, setting_id, setting, data, resume)
+        started = time.time()
+        step, status, error = 0, "failed", None
+        tracker = None
+        try:
+            tracker, step = _set_up(run, setting_id, setting, data, log, resume)
+            step, status, error = _train_with_restarts(tracker, data, setting, step, progress,
+                                                       f"setting {setting_id}", log)
+        except KeyboardInterrupt:  # Ctrl-C outside the step loop (building, first evaluation)
+            status = "interrupted"
+        except Exception as err:  # the run folder must still say how the run ended
+            error = f"{type(err).__name__}: {err}"
+            log.exception("run failed at step %d", step)
+            raise
+        finally:
+            results = _finish(run, tracker, step, status, error, progress, started, log)
+    results["run"] = run
+    return results
+
+
+def _log_start(log, run, setting_id, setting, data, resume):
     if resume:
         log.info("resuming run %s", run.signature)
-    else:
-        log.info("run %s, setting %s: %s", run.signature, setting_id, setting)
-        log.info("data: %d train, %d validation, %d test (%d anomalies); %s", len(data.train),
-                 len(data.validation), len(data.test_y), int(data.test_y.sum()),
-                 data.description)
+        return
+    log.info("run %s, setting %s: %s", run.signature, setting_id, setting)
+    log.info("data: %d train, %d validation, %d test (%d anomalies); %s", len(data.train),
+             len(data.validation), len(data.test_y), int(data.test_y.sum()), data.description)
+
+
+def _set_up(run, setting_id, setting, data, log, resume) -> tuple[Tracker, int]:
+    """The detector and its Tracker at the step training starts from."""
     if setting["deterministic"]:
         tf.config.experimental.enable_op_determinism()
-    started = time.time()
-    step, status, error = 0, "failed", None
-    tracker = None
-    try:
-        with compute_device():
-            detector = DETECTORS[setting["detector"]](setting, data.sample_shape)
-        tracker = Tracker(setting, setting_id, detector, data, run, log)
-        if resume:
-            step = tracker.restore()
-            log.info("resumed at step %d", step)
-        else:
-            tracker.evaluate(0)  # the untrained discriminator: where the curve starts
-        restarts_left = setting["divergence_restarts"]
-        while True:
-            step, status, error = train(detector, data, setting, tracker, progress=progress,
-                                        start_step=step, description=f"setting {setting_id}")
-            if error:
-                log.error(error)
-            no_checkpoint = tracker.checkpoints.manager.latest_checkpoint is None
-            if status != "diverged" or restarts_left == 0 or no_checkpoint:
-                break
-            restarts_left -= 1
-            step = _restart_slower(detector, tracker, setting["divergence_lr_factor"], error, log)
-    except KeyboardInterrupt:  # Ctrl-C outside the step loop (building, first evaluation)
-        status = "interrupted"
-    except Exception as err:  # the run folder must still say how the run ended
-        error = f"{type(err).__name__}: {err}"
-        log.exception("run failed at step %d", step)
-        raise
-    finally:
-        results = (tracker.finish(step, status, error, progress=progress)
-                   if tracker is not None else {})
-        status = results.get("status", status)
-        elapsed = time.time() - started
-        run.write_status(status, step=step, error=results.get("error", error),
-                         seconds=round(elapsed, 1), last_checkpoint=run.last_checkpoint(),
-                         sweet_spot=tracker.sweet_spot_summary() if tracker else None)
-        log.info("run %s %s at step %d after %.1f s", run.signature, status, step, elapsed)
-        for handler in list(log.handlers):
-            handler.close()
-            log.removeHandler(handler)
-    results["run"] = run
+    with compute_device():
+        detector = DETECTORS[setting["detector"]](setting, data.sample_shape)
+    tracker = Tracker(setting, setting_id, detector, data, run, log)
+    if resume:
+        step = tracker.restore()
+        log.info("resumed at step %d", step)
+        return tracker, step
+    tracker.evaluate(0)  # the untrained detector: where the curve starts
+    return tracker, 0
+
+
+def _train_with_restarts(tracker, data, setting, step, progress, description, log):
+    """Train to the end; after a divergence, restart from the last good checkpoint with lower
+    learning rates, at most divergence_restarts times. Returns (step, status, error)."""
+    restarts_left = setting["divergence_restarts"]
+    while True:
+        step, status, error = train(tracker.detector, data, setting, tracker,
+                                    progress=progress, start_step=step, description=description)
+        if error:
+            log.error(error)
+        no_checkpoint = tracker.checkpoints.manager.latest_checkpoint is None
+        if status != "diverged" or restarts_left == 0 or no_checkpoint:
+            return step, status, error
+        restarts_left -= 1
+        step = _restart_slower(tracker.detector, tracker, setting["divergence_lr_factor"],
+                               error, log)
+
+
+def _finish(run, tracker, step, status, error, progress, started: float, log) -> dict:
+    """What a run leaves however it ended: the Tracker's final outputs (when it was built) and
+    the status file."""
+    results = (tracker.finish(step, status, error, progress=progress)
+               if tracker is not None else {})
+    seconds = time.time() - started  # finishing included: the final scorers can take long
+    status = results.get("status", status)
+    run.write_status(status, step=step, error=results.get("error", error),
+                     seconds=round(seconds, 1), last_checkpoint=run.last_checkpoint(),
+                     sweet_spot=tracker.sweet_spot_summary() if tracker else None)
+    log.info("run %s %s at step %d after %.1f s", run.signature, status, step, seconds)
     return results
 
 

@@ -5,23 +5,9 @@ F1/precision/recall at a threshold chosen from normal validation data only), mea
 generator's goodness of fit, and updates the sweet spot: the step whose discriminator is best on
 a LABEL-FREE criterion. The best test AUC (which needs test labels) is only reported beside it.
 
-Sweet-spot criteria (setting `sweet_spot_criterion`):
-- `val_vs_uniform` (default): AUC of telling validation normals from points drawn uniformly over
-  the training data's bounding box widened by 50% each side (Tax & Duin's "artificial
-  outliers"). It asks "does D score everything unlike the data as anomalous?" without any real
-  anomaly.
-- `val_vs_corrupted` (default on images): AUC of telling validation normals from corrupted copies
-  of them (patches moved or erased, images overlaid or rotated; `gandi.data.corruptions`). On
-  images uniform noise is rejected from the first steps on, so `val_vs_uniform` sits at 1.0;
-  corrupted normals are near-normal, and a detector that starts to accept everything (an
-  autoencoder that reconstructs any image, a discriminator the generator has beaten) accepts
-  them too.
-- `val_vs_generated`: AUC of telling validation normals from generated samples; high while the
-  generator is poor, so it tends to pick early steps.
-
-Values within one validation sample's worth (1 / number of validation normals) of the best so far
-are ties, and ties go to the later step: an AUC cannot resolve finer, and the later networks have
-trained longer.
+What is measured is `gandi.evaluation.tracked_row`'s (pure: scores in, a row out); the sweet-spot
+rule and its criteria are `gandi.selection`'s. The Tracker wires them to the detector and the
+run's outputs: checkpoints, TensorBoard, the results pickle, plots and the exported networks.
 """
 from __future__ import annotations
 
@@ -33,11 +19,14 @@ import tensorflow as tf
 
 from gandi.data.corruptions import corrupt
 from gandi.data.distributions import data_box
-from gandi.metrics import MetricError, detection_metrics, goodness_of_fit, separation_auc
+from gandi.evaluation import tracked_row
+from gandi.metrics import MetricError, detection_metrics, goodness_of_fit
 from gandi.outputs import plots
 from gandi.outputs.checkpoints import Checkpoints
+from gandi.outputs.reconstruction_plots import reconstruction_figures
 from gandi.outputs.results import library_versions, load_results, write_results
 from gandi.outputs.run_folder import atomic_save
+from gandi.selection import takes_the_sweet_spot, tie_tolerance
 from gandi.thresholds import mc_threshold, validation_threshold
 from gandi.training import Diverged
 
@@ -59,7 +48,7 @@ class Tracker:
             np.float32)
         self.corrupted_reference = (corrupt(data.validation, rng)
                                     if self.criterion == "val_vs_corrupted" else None)
-        self.tie_tolerance = 1.0 / len(data.validation)
+        self.tie_tolerance = tie_tolerance(len(data.validation))
         self.rows: list[dict] = []
         self.snapshots: dict[int, np.ndarray] = {}
         tracked = sorted(set(range(0, setting["steps"] + 1, self.track_every)) | {setting["steps"]})
@@ -144,19 +133,11 @@ class Tracker:
         generated = d.generate(self.setting["n_generated"], seed=GENERATED_SEED)
         gen_scores = None if generated is None else d.score(generated)
         uniform_scores = d.score(self.uniform_reference)
-        try:  # the tracked score's columns are d_*: "d" for detector (the discriminator in a GAN)
-            threshold = validation_threshold(val_scores, self.percentile)
-            m = detection_metrics(self.data.test_y, test_scores, threshold)
-            row.update({f"d_{k}": v for k, v in m.items()})
-            row["val_vs_uniform_auc"] = separation_auc(val_scores, uniform_scores)
-            if self.corrupted_reference is not None:
-                row["val_vs_corrupted_auc"] = separation_auc(
-                    val_scores, d.score(self.corrupted_reference))
-            if gen_scores is not None:
-                mc = mc_threshold(gen_scores, self.percentile)
-                row.update({"mc_threshold": mc,
-                            "mc_f1": detection_metrics(self.data.test_y, test_scores, mc)["f1"]})
-                row["val_vs_generated_auc"] = separation_auc(val_scores, gen_scores)
+        corrupted_scores = (None if self.corrupted_reference is None
+                            else d.score(self.corrupted_reference))
+        try:
+            row.update(tracked_row(self.data.test_y, val_scores, test_scores, uniform_scores,
+                                   self.percentile, corrupted_scores, gen_scores))
         except MetricError as err:
             self.log.warning("step %d: detector metrics skipped: %s", step, err)
         if generated is not None:
@@ -184,20 +165,13 @@ class Tracker:
         return {k: float(np.mean([float(p[k]) for p in pending])) for k in pending[0]}
 
     def _update_sweet_spot(self, step, row, val_scores, test_scores, gen_scores):
-        value = row["criterion"]
-        if not np.isfinite(value):
-            return
-        # ties (within tie_tolerance of the best so far, this row included) go to the later
-        # step: the criterion can saturate, and float noise near 1.0 (0.99985 after 1.0) must not
-        # pin an early step
-        best = max(r["criterion"] for r in self.rows if np.isfinite(r["criterion"]))
-        if value >= best - self.tie_tolerance:
+        if takes_the_sweet_spot([r["criterion"] for r in self.rows], self.tie_tolerance):
             self.sweet_spot = {"step": step, "criterion": self.criterion,
-                               "criterion_value": float(value),
+                               "criterion_value": float(row["criterion"]),
                                "test_auc": float(row.get("d_auc", np.nan))}
             self._sweet_weights = self.detector.scoring_weights()
             self.sweet_scores = {"validation": val_scores, "test": test_scores,
-                                  "generated": gen_scores}
+                                 "generated": gen_scores}
 
     def _write_tensorboard(self, step, row, val_scores, test_scores, gen_scores):
         labels = self.data.test_y
@@ -280,7 +254,12 @@ class Tracker:
                                               self.detector.mc_threshold_)
             except MetricError as err:
                 self.log.warning("final metrics skipped: %s", err)
-        figures = plots.run_figures(self, final, final_scores)
+        figures = plots.run_figures(self.measurements, self.sweet_spot, self.snapshots,
+                                    self.data, self.detector.loss_names,
+                                    self.detector.tracked_name, final, final_scores)
+        if self.sweet_scores is not None:
+            figures.update(reconstruction_figures(self.detector, self.data,
+                                                  self.sweet_scores["test"]))
         for name, fig in figures.items():
             plots.save_png(fig, self.run.plots / f"{name}.png")
         results = self.results(status, step, error, final, figures)

@@ -11,15 +11,11 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
 from gandi.detectors.base import Detector, batched
 from gandi.nets import ENCODERS, GENERATORS, build
-from gandi.outputs.plots import show_image, tile
-
-PAIRS = 6  # test images per class in the reconstruction figure
 
 
 def squared_error(x, reconstruction):
@@ -83,51 +79,10 @@ class AutoencoderDetector(Detector):
     def _anomaly_score(self, x):
         return tf.reduce_mean(squared_error(x, self._mean_reconstruction(x)), axis=1)
 
-    # -- codes, reconstructions and their figures ------------------------------------
+    # -- codes and reconstructions (figures: gandi.outputs.reconstruction_plots) -----------
     def codes(self, x) -> np.ndarray:
         """The latent code of each sample (the posterior mean for a VAE)."""
         return batched(self._encode, np.asarray(x, np.float32))[:, :self.latent_dim]
 
     def reconstruct(self, x) -> np.ndarray:
         return batched(self._reconstruct, np.asarray(x, np.float32))
-
-    def extra_figures(self, data, test_scores) -> dict:
-        """The test set's latent codes and a few input/reconstruction pairs. The networks are
-        those of the last step (the Tracker keeps the sweet spot's weights, not the detector)."""
-        figures = {}
-        if self.latent_dim >= 2:
-            figures["latent_codes"] = latent_codes(self.codes(data.test_x), data.test_y,
-                                                   self.latent_dim, self.name)
-        if data.test_x.ndim == 4:
-            figures["reconstructions"] = reconstructions(data.test_x, data.test_y, test_scores,
-                                                         self.reconstruct, self.name)
-        return figures
-
-
-def latent_codes(codes, labels, latent_dim: int, detector: str) -> plt.Figure:
-    fig, ax = plt.subplots(figsize=(6, 5.5))
-    for label, name, color in ((0, "test normals", "tab:blue"), (1, "test anomalies", "tab:red")):
-        ax.scatter(*codes[labels == label, :2].T, s=3, alpha=0.4, color=color, label=name)
-    dims = "" if latent_dim == 2 else f" (the first 2 of {latent_dim} dimensions)"
-    ax.set(title=f"{detector}: latent codes of the test images{dims}\n"
-                 "(colours use test labels: reporting)", xlabel="z[0]", ylabel="z[1]")
-    ax.legend(markerscale=4)
-    return fig
-
-
-def reconstructions(test_x, labels, scores, reconstruct, detector: str) -> plt.Figure:
-    """PAIRS normal and PAIRS anomalous test images, from the lowest to the highest anomaly
-    score of their class: inputs on the top row, reconstructions below."""
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3))
-    for ax, label, name in ((axes[0], 0, "test normals"), (axes[1], 1, "test anomalies")):
-        idx = np.flatnonzero(labels == label)
-        if not len(idx):  # a test slice without this class: an empty panel, not a crash
-            ax.set_axis_off()
-            continue
-        idx = idx[np.argsort(scores[idx])][np.linspace(0, len(idx) - 1, PAIRS).astype(int)]
-        pairs = np.concatenate([test_x[idx], reconstruct(test_x[idx])])
-        show_image(ax, tile(pairs, PAIRS))
-        ax.set(title=f"{name}, anomaly score rising to the right", xticks=[], yticks=[])
-    fig.suptitle(f"{detector}: inputs (top) and reconstructions (bottom) by the last step's "
-                 "networks")
-    return fig

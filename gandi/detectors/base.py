@@ -10,8 +10,9 @@ The contract, abstract (a detector that leaves a part out cannot be built):
 The base gives the rest once: `score`, `generate` (samples of `generator_network` from seeded
 latent draws: the Monte-Carlo threshold and the generator's goodness of fit), the fitted
 thresholds `threshold_` and `mc_threshold_`, `predict(x)` and the checkpoint objects. Optional:
-`final_scorers()` (costly scores computed once after training) and
-`extra_figures(data, test_scores)` (its own plots).
+`final_scorers()` (costly scores computed once after training). A detector draws nothing: its
+figures are gandi.outputs' (those of autoencoders: `reconstruction_plots`, from `codes(x)` and
+`reconstruct(x)`).
 """
 from __future__ import annotations
 
@@ -132,9 +133,6 @@ class Detector(abc.ABC):
 
     def final_scorers(self) -> dict:
         """Costly scores computed once after training: {detector name: score(x, progress)}."""
-        return {}
-
-    def extra_figures(self, data, test_scores) -> dict:
         return {}
 
     def checkpoint_objects(self) -> dict:

@@ -185,27 +185,25 @@ def example_images(test_x, labels, scores, threshold, detector: str) -> plt.Figu
     return fig
 
 
-def run_figures(tracker, final, final_scores: dict) -> dict:
-    """All figures of a run, by file name."""
-    m, data = tracker.measurements, tracker.data
-    detector = tracker.detector
-    figures = {"detector_auc": detector_over_training(m, tracker.sweet_spot),
-               "losses": losses(m, detector.loss_names)}
+def run_figures(m, sweet_spot: dict | None, snapshots: dict, data, loss_names,
+                tracked_name: str, final, final_scores: dict) -> dict:
+    """All figures of a run, by file name: from its measurements `m` (one row per tracked
+    step), sweet spot, generator snapshots, data splits and final table with its scores."""
+    figures = {"detector_auc": detector_over_training(m, sweet_spot),
+               "losses": losses(m, loss_names)}
     if "ks_stat" in m:  # a generator fitted to a known distribution
         figures["generator_goodness_of_fit"] = goodness_of_fit(m)
-    if tracker.snapshots:
+    if snapshots:
         if data.test_x.ndim == 2 and data.normal is not None:
-            figures["generator_fit"] = generator_fit(tracker.snapshots, data.normal,
-                                                     data.validation)
+            figures["generator_fit"] = generator_fit(snapshots, data.normal, data.validation)
         elif data.test_x.ndim == 4:
-            figures["generated_images"] = image_grid(tracker.snapshots)
+            figures["generated_images"] = image_grid(snapshots)
     if len(final):
         thresholds = final.set_index("detector")["threshold"]
-        tracked = detector.tracked_name
-        if tracked in final_scores:
+        if tracked_name in final_scores:
             figures["score_histograms"] = score_histograms(
-                final_scores[tracked], data.test_y, thresholds[tracked],
-                thresholds.get("mc_threshold"), tracker.sweet_spot["step"])
+                final_scores[tracked_name], data.test_y, thresholds[tracked_name],
+                thresholds.get("mc_threshold"), sweet_spot["step"])
         figures["roc_pr_curves"] = roc_and_pr_curves(
             data.test_y, {name: s["test"] for name, s in final_scores.items()
                           if name != "mc_threshold"})  # same scores as the discriminator
@@ -213,8 +211,6 @@ def run_figures(tracker, final, final_scores: dict) -> dict:
             for name, s in final_scores.items():
                 figures[f"examples_{name}"] = example_images(data.test_x, data.test_y, s["test"],
                                                              thresholds[name], name)
-    if tracker.sweet_scores is not None:
-        figures.update(detector.extra_figures(data, tracker.sweet_scores["test"]))
     for fig in figures.values():
         fig.tight_layout()
     return figures

@@ -1,0 +1,32 @@
+"""One tracked step's measurements from scores: arrays in, a row out (no files, no networks).
+
+The tracked score's columns are `d_*`: "d" for the detector (the discriminator in a GAN), kept
+under that name because existing tools read `d_auc`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from gandi.metrics import detection_metrics, separation_auc
+from gandi.thresholds import mc_threshold, validation_threshold
+
+
+def tracked_row(test_y: np.ndarray, val_scores: np.ndarray, test_scores: np.ndarray,
+                uniform_scores: np.ndarray, percentile: float,
+                corrupted_scores: np.ndarray | None = None,
+                gen_scores: np.ndarray | None = None) -> dict:
+    """The detector's test metrics at the label-free threshold (the `percentile` of validation
+    normal scores), the separation AUCs of validation normals from each reference (uniform,
+    corrupted, generated: the sweet-spot criteria) and, with generated samples, the Monte-Carlo
+    threshold and its F1. Raises MetricError when a metric is undefined (e.g. NaN scores)."""
+    threshold = validation_threshold(val_scores, percentile)
+    row = {f"d_{k}": v for k, v in detection_metrics(test_y, test_scores, threshold).items()}
+    row["val_vs_uniform_auc"] = separation_auc(val_scores, uniform_scores)
+    if corrupted_scores is not None:
+        row["val_vs_corrupted_auc"] = separation_auc(val_scores, corrupted_scores)
+    if gen_scores is not None:
+        mc = mc_threshold(gen_scores, percentile)
+        row.update({"mc_threshold": mc,
+                    "mc_f1": detection_metrics(test_y, test_scores, mc)["f1"]})
+        row["val_vs_generated_auc"] = separation_auc(val_scores, gen_scores)
+    return row
