@@ -19,6 +19,8 @@ from gandi.losses import LOSSES
 from gandi.nets import (DISCRIMINATORS, ENCODERS, GENERATORS, IMAGE_ARCHITECTURES,
                         JOINT_DISCRIMINATORS)
 from gandi.optimizers import OPTIMIZERS
+from gandi.setting_checks import (is_int, is_number, one_of, optional, positive_int,
+                                  positive_number)
 
 SWEET_SPOT_CRITERIA = ("auto", "val_vs_uniform", "val_vs_corrupted", "val_vs_generated")
 
@@ -92,24 +94,8 @@ DEFAULTS = {
     "threshold_percentile": 95.0,
     "sweet_spot_criterion": "auto",  # images: val_vs_corrupted; vectors: val_vs_uniform
     "snapshots": 6,
-    # AnoGAN (Schlegl et al. 2017): latent search per test image, batched
-    "anogan_iterations": 500,
-    "anogan_lambda": 0.1,
-    "anogan_lr": 0.01,
-    "anogan_batch": 1000,
-    # EGBAD (Zenati et al. 2018): A(x) = alpha * ||x - G(E(x))||_1 + (1 - alpha) * L_D(x)
-    "egbad_alpha": 0.9,
-    "egbad_discrimination": "feature_matching",
-    # GANomaly (Akcay et al. 2018): loss weights of adversarial, contextual, encoder losses
-    "ganomaly_w_adv": 1.0,
-    "ganomaly_w_con": 50.0,
-    "ganomaly_w_enc": 1.0,
-    # VAE: score = negative ELBO, or reconstruction probability from vae_samples draws
-    "vae_score": "elbo",
-    "vae_samples": 10,
-    "vae_beta": 1.0,
-    # AAE: score = reconstruction error + aae_latent_weight * latent discriminator's score
-    "aae_latent_weight": 0.0,
+    # keys only one detector reads (anogan_*, egbad_*, ganomaly_*, vae_*, aae_*) are declared
+    # and documented next to it, in its `setting_keys`: added below
     # seeds
     "numpy_seed": 0,
     "tf_seed": 0,
@@ -118,30 +104,6 @@ DEFAULTS = {
 
 class SettingError(ValueError):
     """A bad setting; the message is the one line the user sees."""
-
-
-def _is_int(v):
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
-
-def _is_number(v):
-    return isinstance(v, numbers.Real) and not isinstance(v, bool)
-
-
-def _positive_int(v):
-    return _is_int(v) and v > 0
-
-
-def _positive_number(v):
-    return _is_number(v) and v > 0
-
-
-def _optional(check, allowed):
-    return (lambda v: v is None or check(v)), f"None or {allowed}"
-
-
-def _one_of(choices):
-    return (lambda v: isinstance(v, str) and v in choices), "one of " + ", ".join(sorted(choices))
 
 
 def _table_path(v):
@@ -166,86 +128,79 @@ _LABEL_VALUES = "a non-empty list of label values (text or numbers)"
 # key -> (check, what is allowed)
 RULES = {
     "name": (lambda v: isinstance(v, str) and v != "", "a non-empty string"),
-    "detector": _one_of(DETECTORS),
-    "dataset": _one_of(("distribution", "table", "folder") + tuple(DATASETS)),
-    "distribution": _one_of(DISTRIBUTIONS),
+    "detector": one_of(DETECTORS),
+    "dataset": one_of(("distribution", "table", "folder") + tuple(DATASETS)),
+    "distribution": one_of(DISTRIBUTIONS),
     "distribution_params": (lambda v: isinstance(v, dict), "a dict of the distribution's parameters"),
-    "anomaly": _one_of(ANOMALIES),
+    "anomaly": one_of(ANOMALIES),
     "anomaly_params": (lambda v: isinstance(v, dict), "a dict of the anomaly's parameters"),
-    "n_train": (_positive_int, "an integer > 0"),
-    "n_validation": (_positive_int, "an integer > 0"),
-    "n_test_normal": (_positive_int, "an integer > 0"),
-    "n_test_anomaly": (_positive_int, "an integer > 0"),
-    "data_dir": _optional(lambda v: isinstance(v, str) and v != "", "a folder path"),
-    "normal_class": _optional(lambda v: _is_int(v) and v >= 0, "a class number"),
-    "anomaly_class": _optional(lambda v: _is_int(v) and v >= 0, "a class number"),
-    "validation_fraction": (lambda v: _is_number(v) and 0 < v < 1, "a number in (0, 1)"),
-    "train_limit": _optional(_positive_int, "an integer > 0"),
-    "test_limit": _optional(lambda v: _is_int(v) and v >= 2, "an integer >= 2"),
-    "data_file": _optional(_table_path, _TABLE_FILE),
-    "train_file": _optional(_table_path, _TABLE_FILE),
-    "test_file": _optional(_table_path, _TABLE_FILE),
+    "n_train": (positive_int, "an integer > 0"),
+    "n_validation": (positive_int, "an integer > 0"),
+    "n_test_normal": (positive_int, "an integer > 0"),
+    "n_test_anomaly": (positive_int, "an integer > 0"),
+    "data_dir": optional(lambda v: isinstance(v, str) and v != "", "a folder path"),
+    "normal_class": optional(lambda v: is_int(v) and v >= 0, "a class number"),
+    "anomaly_class": optional(lambda v: is_int(v) and v >= 0, "a class number"),
+    "validation_fraction": (lambda v: is_number(v) and 0 < v < 1, "a number in (0, 1)"),
+    "train_limit": optional(positive_int, "an integer > 0"),
+    "test_limit": optional(lambda v: is_int(v) and v >= 2, "an integer >= 2"),
+    "data_file": optional(_table_path, _TABLE_FILE),
+    "train_file": optional(_table_path, _TABLE_FILE),
+    "test_file": optional(_table_path, _TABLE_FILE),
     "label_column": (lambda v: isinstance(v, str) and v != "", "a column name"),
     "normal_values": (_label_values, _LABEL_VALUES),
     "anomaly_values": (_label_values, _LABEL_VALUES),
     "drop_columns": (lambda v: isinstance(v, (list, tuple)) and all(
         isinstance(c, str) and c != "" for c in v), "a list of column names"),
-    "categorical": _one_of(CATEGORICAL),
-    "missing": _one_of(MISSING),
-    "test_fraction": (lambda v: _is_number(v) and 0 < v < 1, "a number in (0, 1)"),
-    "image_dir": _optional(lambda v: isinstance(v, str) and v.strip() != "", "a folder path"),
+    "categorical": one_of(CATEGORICAL),
+    "missing": one_of(MISSING),
+    "test_fraction": (lambda v: is_number(v) and 0 < v < 1, "a number in (0, 1)"),
+    "image_dir": optional(lambda v: isinstance(v, str) and v.strip() != "", "a folder path"),
     # the convolutional generators upsample twice by 2, from a map of a quarter of the side
-    "image_size": (lambda v: _is_int(v) and 8 <= v <= 1024 and v % 4 == 0,
+    "image_size": (lambda v: is_int(v) and 8 <= v <= 1024 and v % 4 == 0,
                    "an integer in [8, 1024] divisible by 4"),
-    "channels": (lambda v: _is_int(v) and v in (1, 3), "1 (grey) or 3 (colour)"),
-    "g_arch": _one_of(GENERATORS),
-    "d_arch": _one_of(DISCRIMINATORS),
+    "channels": (lambda v: is_int(v) and v in (1, 3), "1 (grey) or 3 (colour)"),
+    "g_arch": one_of(GENERATORS),
+    "d_arch": one_of(DISCRIMINATORS),
     "g_params": (lambda v: isinstance(v, dict), "a dict of builder keyword arguments"),
     "d_params": (lambda v: isinstance(v, dict), "a dict of builder keyword arguments"),
-    "latent_dim": (_positive_int, "an integer > 0"),
-    "e_arch": _one_of(ENCODERS),
+    "latent_dim": (positive_int, "an integer > 0"),
+    "e_arch": one_of(ENCODERS),
     "e_params": (lambda v: isinstance(v, dict), "a dict of builder keyword arguments"),
     "jd_arch": (lambda v: isinstance(v, str) and v in JOINT_DISCRIMINATORS,
                 "a key of JOINT_DISCRIMINATORS"),
     "jd_params": (lambda v: isinstance(v, dict), "a dict of builder keyword arguments"),
-    "loss": _one_of(LOSSES),
-    "gp_weight": (lambda v: _is_number(v) and v >= 0, "a number >= 0"),
-    "optimizer": _one_of(OPTIMIZERS),
-    "lr_d": (_positive_number, "a number > 0"),
-    "lr_g": (_positive_number, "a number > 0"),
-    "beta_1": (lambda v: _is_number(v) and 0 <= v < 1, "a number in [0, 1)"),
-    "beta_2": (lambda v: _is_number(v) and 0 <= v < 1, "a number in [0, 1)"),
-    "batch_size": (_positive_int, "an integer > 0"),
-    "steps": (_positive_int, "an integer > 0"),
-    "epochs": _optional(_positive_int, "an integer > 0 (overrides steps)"),
-    "d_steps": (_positive_int, "an integer > 0"),
+    "loss": one_of(LOSSES),
+    "gp_weight": (lambda v: is_number(v) and v >= 0, "a number >= 0"),
+    "optimizer": one_of(OPTIMIZERS),
+    "lr_d": (positive_number, "a number > 0"),
+    "lr_g": (positive_number, "a number > 0"),
+    "beta_1": (lambda v: is_number(v) and 0 <= v < 1, "a number in [0, 1)"),
+    "beta_2": (lambda v: is_number(v) and 0 <= v < 1, "a number in [0, 1)"),
+    "batch_size": (positive_int, "an integer > 0"),
+    "steps": (positive_int, "an integer > 0"),
+    "epochs": optional(positive_int, "an integer > 0 (overrides steps)"),
+    "d_steps": (positive_int, "an integer > 0"),
     "jit_compile": (lambda v: isinstance(v, bool), "true or false"),
     "deterministic": (lambda v: isinstance(v, bool), "true or false (TF deterministic ops)"),
-    "divergence_restarts": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
-    "divergence_lr_factor": (lambda v: _is_number(v) and 0 < v < 1, "a number in (0, 1)"),
-    "track_every": (_positive_int, "an integer > 0"),
-    "checkpoint_every": (_positive_int, "an integer > 0"),
-    "max_checkpoints": (_positive_int, "an integer > 0"),
-    "n_generated": (lambda v: _is_int(v) and v >= 10, "an integer >= 10"),
-    "threshold_percentile": (lambda v: _is_number(v) and 0 < v < 100, "a number in (0, 100)"),
-    "sweet_spot_criterion": _one_of(SWEET_SPOT_CRITERIA),
-    "snapshots": (lambda v: _is_int(v) and v >= 2, "an integer >= 2"),
-    "anogan_iterations": (_positive_int, "an integer > 0"),
-    "anogan_lambda": (lambda v: _is_number(v) and 0 <= v <= 1, "a number in [0, 1]"),
-    "anogan_lr": (_positive_number, "a number > 0"),
-    "anogan_batch": (_positive_int, "an integer > 0"),
-    "egbad_alpha": (lambda v: _is_number(v) and 0 <= v <= 1, "a number in [0, 1]"),
-    "egbad_discrimination": _one_of(("cross_entropy", "feature_matching")),
-    "ganomaly_w_adv": (lambda v: _is_number(v) and v >= 0, "a number >= 0"),
-    "ganomaly_w_con": (lambda v: _is_number(v) and v >= 0, "a number >= 0"),
-    "ganomaly_w_enc": (lambda v: _is_number(v) and v >= 0, "a number >= 0"),
-    "vae_score": _one_of(("elbo", "reconstruction_probability")),
-    "vae_samples": (_positive_int, "an integer > 0"),
-    "vae_beta": (lambda v: _is_number(v) and v >= 0, "a number >= 0"),
-    "aae_latent_weight": (lambda v: _is_number(v) and v >= 0, "a number >= 0"),
-    "numpy_seed": (lambda v: _is_int(v) and 0 <= v < 2 ** 32, "an integer in [0, 2**32)"),
-    "tf_seed": (lambda v: _is_int(v) and 0 <= v < 2 ** 32, "an integer in [0, 2**32)"),
+    "divergence_restarts": (lambda v: is_int(v) and v >= 0, "an integer >= 0"),
+    "divergence_lr_factor": (lambda v: is_number(v) and 0 < v < 1, "a number in (0, 1)"),
+    "track_every": (positive_int, "an integer > 0"),
+    "checkpoint_every": (positive_int, "an integer > 0"),
+    "max_checkpoints": (positive_int, "an integer > 0"),
+    "n_generated": (lambda v: is_int(v) and v >= 10, "an integer >= 10"),
+    "threshold_percentile": (lambda v: is_number(v) and 0 < v < 100, "a number in (0, 100)"),
+    "sweet_spot_criterion": one_of(SWEET_SPOT_CRITERIA),
+    "snapshots": (lambda v: is_int(v) and v >= 2, "an integer >= 2"),
+    "numpy_seed": (lambda v: is_int(v) and 0 <= v < 2 ** 32, "an integer in [0, 2**32)"),
+    "tf_seed": (lambda v: is_int(v) and 0 <= v < 2 ** 32, "an integer in [0, 2**32)"),
 }
+# the keys each detector declares for itself
+DETECTOR_KEYS = {key: spec for detector in DETECTORS.values()
+                 for key, spec in detector.setting_keys.items()}
+assert not set(DETECTOR_KEYS) & set(DEFAULTS), "a detector redeclares a shared key"
+DEFAULTS.update({key: spec.default for key, spec in DETECTOR_KEYS.items()})
+RULES.update({key: (spec.check, spec.allowed) for key, spec in DETECTOR_KEYS.items()})
 assert set(RULES) == set(DEFAULTS)
 
 

@@ -5,6 +5,7 @@ Each (detector, data kind) is built once (a module fixture) with small networks:
 architectures of the shipped MNIST setting for that detector, narrowed to 8 filters (the same
 layers, fewer channels: fast). One compiled train step, then every part of the surface.
 """
+import re
 from dataclasses import dataclass
 
 import keras
@@ -20,7 +21,8 @@ from gandi.detectors.base import Detector
 from gandi.outputs.checkpoints import Checkpoints
 from gandi.outputs.run_folder import RunFolders, atomic_save
 from gandi.score.exported import NOT_SUPPORTED, RunError, load_exported
-from gandi.settings import DEFAULTS
+from gandi.setting_checks import SettingKey
+from gandi.settings import DEFAULTS, RULES, SettingError, validate
 from gandi.training import set_seeds
 
 SHAPES = {"vectors": (6,), "images": (28, 28, 1)}
@@ -98,6 +100,21 @@ def test_every_registered_detector_is_complete_and_named_as_registered(name):
     assert cls.name == name
     assert cls.loss_names and cls.scoring_networks and cls.arch_keys
     assert set(cls.arch_keys) <= set(DEFAULTS)
+    # the keys only it reads: declared next to it, named after it, with a default that passes
+    # its own check, a doc, and in the schema that validate() applies
+    for key, spec in cls.setting_keys.items():
+        assert key.startswith(f"{name}_") and isinstance(spec, SettingKey), key
+        assert spec.check(spec.default) and spec.allowed and spec.doc, key
+        assert DEFAULTS[key] == spec.default and RULES[key] == (spec.check, spec.allowed), key
+        with pytest.raises(SettingError, match=f"{key} = .* expected {re.escape(spec.allowed)}"):
+            validate({key: object()})
+
+
+def test_the_detector_keys_the_settings_once_listed_are_declared_by_their_detectors():
+    declared = {key for cls in DETECTORS.values() for key in cls.setting_keys}
+    prefixes = ("anogan_", "egbad_", "ganomaly_", "vae_", "aae_")
+    assert declared == {key for key in DEFAULTS if key.startswith(prefixes)}
+    assert len(declared) == 13
 
 
 def test_scoring_and_generator_networks_are_among_the_networks(built):

@@ -18,6 +18,7 @@ import tensorflow as tf
 from gandi.detectors.autoencoder import AutoencoderDetector
 from gandi.losses import LOSSES
 from gandi.nets import DISCRIMINATORS, build
+from gandi.setting_checks import SettingKey, at_least_zero
 
 GAN_LOSS = LOSSES["nonsaturating"]
 
@@ -28,6 +29,11 @@ class AAEDetector(AutoencoderDetector):
     must not mix with another's)."""
 
     name = "aae"
+    setting_keys = {
+        "aae_latent_weight": SettingKey(
+            0.0, at_least_zero, "a number >= 0",
+            "score = reconstruction error + this weight * the latent discriminator's score"),
+    }
     tracked_name = "aae"
     loss_names = ("reconstruction_loss", "d_loss", "g_loss")
     scoring_networks = ("encoder", "decoder", "latent_discriminator")

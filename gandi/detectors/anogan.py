@@ -18,6 +18,7 @@ from gandi.detectors.base import latent_draws
 from gandi.detectors.discriminator import DiscriminatorDetector
 from gandi.device import compute_device
 from gandi.nets import features_of
+from gandi.setting_checks import SettingKey, in_unit_interval, positive_int, positive_number
 
 
 class LatentSearch:
@@ -83,6 +84,16 @@ class AnoGANDetector(DiscriminatorDetector):
     after training, scores with the AnoGAN latent search on the final G and D."""
 
     name = "anogan"
+    setting_keys = {  # Schlegl et al. 2017: a latent search per test image, batched
+        "anogan_iterations": SettingKey(500, positive_int, "an integer > 0",
+                                        "Adam steps of the latent search per image"),
+        "anogan_lambda": SettingKey(0.1, in_unit_interval, "a number in [0, 1]",
+                                    "weight of the discrimination (feature-matching) loss"),
+        "anogan_lr": SettingKey(0.01, positive_number, "a number > 0",
+                                "step size of the latent search"),
+        "anogan_batch": SettingKey(1000, positive_int, "an integer > 0",
+                                   "images searched together"),
+    }
     # tracked_name stays "discriminator": what is tracked over training, given threshold_ and
     # scored by `score` is the discriminator; the AnoGAN score is a final scorer
 

@@ -10,7 +10,8 @@ The contract, abstract (a detector that leaves a part out cannot be built):
 The base gives the rest once: `score`, `generate` (samples of `generator_network` from seeded
 latent draws: the Monte-Carlo threshold and the generator's goodness of fit), the fitted
 thresholds `threshold_` and `mc_threshold_`, `predict(x)` and the checkpoint objects. Optional:
-`final_scorers()` (costly scores computed once after training). A detector draws nothing: its
+`final_scorers()` (costly scores computed once after training) and `setting_keys` (the setting
+keys only it reads, each with its default, check and doc). A detector draws nothing: its
 figures are gandi.outputs' (those of autoencoders: `reconstruction_plots`, from `codes(x)` and
 `reconstruct(x)`).
 """
@@ -23,6 +24,7 @@ import tensorflow as tf
 
 from gandi.device import compute_device
 from gandi.optimizers import make_optimizer
+
 
 SCORE_BATCH = 4096
 
@@ -47,6 +49,9 @@ class Detector(abc.ABC):
     scoring_networks: tuple = ()  # names of the networks score(x) uses: kept at the sweet spot
     generator_network: str | None = None  # the network generate() decodes latent draws with
     arch_keys: tuple = ()        # the setting keys naming its architectures (for --list)
+    # the setting keys only this detector reads: {key: SettingKey(default, check, allowed,
+    # doc)}; gandi.settings adds them to the schema (shared keys live there)
+    setting_keys: dict = {}
     uses_d_steps = False         # GANs: d_steps discriminator updates, one real batch each
 
     def __init__(self, setting: dict, sample_shape: tuple):

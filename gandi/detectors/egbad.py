@@ -18,6 +18,7 @@ import tensorflow as tf
 from gandi.detectors.base import Detector
 from gandi.losses import LOSSES
 from gandi.nets import ENCODERS, GENERATORS, JOINT_DISCRIMINATORS, build, features_of
+from gandi.setting_checks import SettingKey, in_unit_interval, one_of
 
 
 def per_sample_sum(t):
@@ -28,6 +29,14 @@ class EGBADDetector(Detector):
     """Generator G, encoder E, joint discriminator D; one optimiser each."""
 
     name = "egbad"
+    setting_keys = {  # Zenati et al. 2018: A(x) = alpha * ||x - G(E(x))||_1 + (1 - alpha) * L_D(x)
+        "egbad_alpha": SettingKey(0.9, in_unit_interval, "a number in [0, 1]",
+                                  "the score's weight alpha of the reconstruction term"),
+        "egbad_discrimination": SettingKey(
+            "feature_matching", *one_of(("cross_entropy", "feature_matching")),
+            "L_D: the discriminator's cross-entropy on (x, E(x)), or the L1 distance of its "
+            "features of (x, E(x)) and (G(E(x)), E(x))"),
+    }
     tracked_name = "egbad"
     loss_names = ("d_loss", "g_loss")
     scoring_networks = ("generator", "encoder", "joint_discriminator")

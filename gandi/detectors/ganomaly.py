@@ -20,6 +20,7 @@ import tensorflow as tf
 from gandi.detectors.base import Detector
 from gandi.losses import LOSSES
 from gandi.nets import DISCRIMINATORS, ENCODERS, GENERATORS, build, features_of
+from gandi.setting_checks import SettingKey, at_least_zero
 
 D_COLLAPSED = 1e-5  # D's loss below which the paper re-initialises D
 
@@ -28,6 +29,14 @@ class GANomalyDetector(Detector):
     """Generator G = (G_E, G_D), encoder E, discriminator D; one optimiser each."""
 
     name = "ganomaly"
+    setting_keys = {  # Akcay et al. 2018: the paper's loss weights
+        "ganomaly_w_adv": SettingKey(1.0, at_least_zero, "a number >= 0",
+                                     "weight of the adversarial (feature-matching) loss"),
+        "ganomaly_w_con": SettingKey(50.0, at_least_zero, "a number >= 0",
+                                     "weight of the contextual (L1 reconstruction) loss"),
+        "ganomaly_w_enc": SettingKey(1.0, at_least_zero, "a number >= 0",
+                                     "weight of the encoder loss ||E(x) - E(G(E(x)))||^2"),
+    }
     tracked_name = "ganomaly"
     loss_names = ("d_loss", "g_loss")
     scoring_networks = ("generator_encoder", "generator_decoder", "encoder")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from gandi.detectors.autoencoder import AutoencoderDetector, squared_error
+from gandi.setting_checks import SettingKey, at_least_zero, one_of, positive_int
 
 SCORE_SEED = (2015, 1)  # of the fixed eps draws that every score uses
 
@@ -33,6 +34,13 @@ class VAEDetector(AutoencoderDetector):
     """The autoencoder's networks and optimiser; a sampled code, a KL term and ELBO scores."""
 
     name = "vae"
+    setting_keys = {
+        "vae_score": SettingKey("elbo", *one_of(("elbo", "reconstruction_probability")),
+                                "the score: negative ELBO, or reconstruction probability"),
+        "vae_samples": SettingKey(10, positive_int, "an integer > 0",
+                                  "draws of z per score (reconstruction probability)"),
+        "vae_beta": SettingKey(1.0, at_least_zero, "a number >= 0", "weight of the KL term"),
+    }
     tracked_name = "vae"
     loss_names = ("reconstruction_loss", "kl_loss")
     generator_network = "decoder"  # p(x|z) decodes prior draws z ~ N(0, I)
