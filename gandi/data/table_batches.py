@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from gandi.data.errors import DataError, one_line
-from gandi.data.tables import READ_ERRORS, READERS, check_npz_members, npz_columns
+from gandi.data.tables import (READ_ERRORS, READERS, check_npz_members, npy_header,
+                                npz_columns)
 
 LOCAL_HEADER = struct.Struct("<4s22xHH")  # a zip member's local header: signature ... name, extra
 
@@ -45,16 +46,13 @@ def _npz_member(raw, path: Path, info: zipfile.ZipInfo) -> np.ndarray:
     if signature != b"PK\x03\x04":
         raise DataError(f"{path}: member {info.filename!r} has no zip header (corrupt file)")
     raw.seek(info.header_offset + LOCAL_HEADER.size + name_length + extra_length)
-    version = np.lib.format.read_magic(raw)
-    header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-              else np.lib.format.read_array_header_2_0)
-    shape, fortran_order, dtype = header(raw)
+    shape, fortran_order, dtype, data_offset = npy_header(raw, path, info.filename)
     if dtype.hasobject:
         raise DataError(f"{path}: array {info.filename[:-4]!r} holds Python objects; an NPZ "
                         f"table holds numbers or text (a pickled object would be code)")
     if 0 in shape:
         return np.empty(shape, dtype)
-    return np.memmap(path, dtype=dtype, mode="r", offset=raw.tell(), shape=shape,
+    return np.memmap(path, dtype=dtype, mode="r", offset=data_offset, shape=shape,
                      order="F" if fortran_order else "C")
 
 

@@ -95,19 +95,20 @@ MAX_NPZ_COLUMNS = 2 ** 14
 NPY_VERSIONS = ((1, 0), (2, 0), (3, 0))
 
 
-def _npy_header(stream, path: Path, member: str) -> tuple[tuple, np.dtype, int]:
-    """(shape, dtype, header bytes) a .npy stream declares; nothing past its header is read."""
+def npy_header(stream, path: Path, member: str) -> tuple[tuple, bool, np.dtype, int]:
+    """(shape, fortran_order, dtype, the stream's position after the header) a .npy stream
+    declares; nothing past its header is read."""
     try:
         version = np.lib.format.read_magic(stream)
         if version not in NPY_VERSIONS:
             raise ValueError(f"format version {version[0]}.{version[1]} is none of NumPy's")
         header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                   else np.lib.format.read_array_header_2_0)
-        shape, _, dtype = header(stream)
+        shape, fortran_order, dtype = header(stream)
     except (ValueError, SyntaxError, TypeError) as err:
         raise DataError(f"{path}: member {member!r} is not a .npy array "
                         f"({type(err).__name__}: {one_line(err)})") from None
-    return shape, dtype, stream.tell()
+    return shape, fortran_order, dtype, stream.tell()
 
 
 def check_npz_members(archive: zipfile.ZipFile, path: Path) -> dict:
@@ -121,7 +122,7 @@ def check_npz_members(archive: zipfile.ZipFile, path: Path) -> dict:
     for info in members:
         name = info.filename
         with archive.open(info) as stream:
-            shape, dtype, header_bytes = _npy_header(stream, path, name)
+            shape, _, dtype, header_bytes = npy_header(stream, path, name)
         if dtype.hasobject:  # allow_pickle=False would refuse it too, after the size checks
             raise DataError(f"{path}: array {name!r} holds Python objects; an NPZ table holds "
                             f"numbers or text (a pickled object would be code)")
