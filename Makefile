@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # fixtures, e.g. one trained GAN, are built once): 1.4x faster than one on 2 cores.
 TEST_WORKERS ?= 2
 
-.PHONY: run test install system-deps bench clean
+.PHONY: run test install system-deps bench readme clean
 
 # The example table of settings 40-41 (README: "Run gandi on your data"): scikit-learn's
 # breast-cancer data as a CSV with a text label column.
@@ -39,6 +39,11 @@ test: $(STAMP) system-deps
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 install: $(STAMP)
+
+# The README's table of setting keys, regenerated from gandi/setting_keys.py (a test fails
+# when it is stale).
+readme: $(STAMP)
+	$(PY) -m gandi.setting_keys README.md
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)

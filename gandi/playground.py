@@ -1,4 +1,4 @@
-"""The driver: `python -m gandi.playground [--list] [--settings N ... | --setting-file FILE]
+"""The driver: `python -m gandi.playground [--list [--keys]] [--settings N ... | --setting-file FILE]
 [--log-dir DIR] ...`
 
 Validates every chosen setting and the log dir before anything runs: bad input gets one line
@@ -53,6 +53,9 @@ def _parser():
                 description="Train GANs on numbered settings from run_params and track the "
                             "discriminator as an anomaly detector.")
     p.add_argument("--list", action="store_true", help="print the numbered settings and exit")
+    p.add_argument("--keys", action="store_true",
+                   help="with --list: print every setting key instead (default, what reads it, "
+                        "what it does, what is allowed)")
     p.add_argument("--settings", nargs="+", metavar="N",
                    help="setting numbers to run, one after another (default: the default setting)")
     p.add_argument("--setting-file", metavar="FILE",
@@ -70,7 +73,7 @@ def _parser():
 
 def settings_table(settings: dict) -> str:
     from gandi.detectors import DETECTORS
-    from gandi.settings import DEFAULTS
+    from gandi.setting_keys import DEFAULTS
     rows = [("#", "name", "detector", "data", "anomaly", "networks", "length")]
     for number, raw in sorted(settings.items()):
         s = {**DEFAULTS, **raw}
@@ -158,8 +161,14 @@ def chosen_settings(args, available: dict, default) -> list[tuple[int | str, dic
 def main(argv=None) -> int:
     try:
         args = _parser().parse_args(argv)
+        if args.keys and not args.list:
+            raise BadInput("--keys goes with --list: python -m gandi.playground --list --keys")
         _import_tensorflow_quietly()
         import run_params
+        if args.list and args.keys:
+            from gandi.setting_keys import text_table
+            print(text_table(), end="")
+            return 0
         if args.list:
             print(settings_table(run_params.SETTINGS))
             return 0

@@ -8,11 +8,14 @@ from typing import Any, Callable, NamedTuple
 
 class SettingKey(NamedTuple):
     """A setting key: its default, the check its value must pass, what is allowed (said in the
-    one-line error when the check fails) and what the key does."""
+    one-line error when the check fails), what the key does, and which detectors and kinds of
+    data read it (None: all; a detector's own keys are marked as its own when collected)."""
     default: Any
     check: Callable[[Any], bool]
     allowed: str
     doc: str
+    detectors: tuple | None = None
+    data: tuple | None = None
 
 
 def is_int(v):

@@ -1,6 +1,7 @@
 """The experiment list: numbered settings, each a plain dict that `gandi.settings` validates.
 
-Keys left out take the defaults in `gandi.settings.DEFAULTS` (see the README for all keys).
+Keys left out take their defaults (`gandi/setting_keys.py`; every key: the README or
+`python -m gandi.playground --list --keys`).
 To add an experiment, add a numbered entry here; `python -m gandi.playground --list` shows them.
 """
 

@@ -22,7 +22,8 @@ from gandi.outputs.checkpoints import Checkpoints
 from gandi.outputs.run_folder import RunFolders, atomic_save
 from gandi.score.exported import NOT_SUPPORTED, RunError, load_exported
 from gandi.setting_checks import SettingKey
-from gandi.settings import DEFAULTS, RULES, SettingError, validate
+from gandi.setting_keys import DEFAULTS, KEYS
+from gandi.settings import SettingError, validate
 from gandi.training import set_seeds
 
 SHAPES = {"vectors": (6,), "images": (28, 28, 1)}
@@ -58,6 +59,22 @@ def setting_for(name: str, kind: str) -> dict:
     return setting
 
 
+class ReadKeys(dict):
+    """A setting that remembers which keys were read: checks the key table's "read by"."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.read = set()
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+
 @dataclass
 class Built:
     name: str
@@ -74,7 +91,7 @@ CASES = [(name, kind) for name in DETECTORS for kind in SHAPES]
 @pytest.fixture(scope="module", params=CASES, ids=[f"{n}-{k}" for n, k in CASES])
 def built(request) -> Built:
     name, kind = request.param
-    setting = setting_for(name, kind)
+    setting = ReadKeys(setting_for(name, kind))
     set_seeds(setting["numpy_seed"], setting["tf_seed"])
     detector = DETECTORS[name](setting, SHAPES[kind])
     rng = np.random.default_rng(0)
@@ -105,7 +122,7 @@ def test_every_registered_detector_is_complete_and_named_as_registered(name):
     for key, spec in cls.setting_keys.items():
         assert key.startswith(f"{name}_") and isinstance(spec, SettingKey), key
         assert spec.check(spec.default) and spec.allowed and spec.doc, key
-        assert DEFAULTS[key] == spec.default and RULES[key] == (spec.check, spec.allowed), key
+        assert KEYS[key]._replace(detectors=None) == spec and name in KEYS[key].detectors, key
         with pytest.raises(SettingError, match=f"{key} = .* expected {re.escape(spec.allowed)}"):
             validate({key: object()})
 
@@ -115,6 +132,14 @@ def test_the_detector_keys_the_settings_once_listed_are_declared_by_their_detect
     prefixes = ("anogan_", "egbad_", "ganomaly_", "vae_", "aae_")
     assert declared == {key for key in DEFAULTS if key.startswith(prefixes)}
     assert len(declared) == 13
+
+
+def test_a_detector_reads_only_the_keys_the_key_table_says_it_reads(built):
+    # its build and first step read the setting (and any test that ran before this one)
+    assert {"latent_dim", "lr_g", "g_arch"} <= built.setting.read
+    not_for_it = {key for key in built.setting.read
+                  if KEYS[key].detectors is not None and built.name not in KEYS[key].detectors}
+    assert not not_for_it, f"gandi/setting_keys.py: add {built.name} to these keys' detectors"
 
 
 def test_scoring_and_generator_networks_are_among_the_networks(built):

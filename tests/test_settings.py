@@ -1,7 +1,8 @@
 import pytest
 
 import run_params
-from gandi.settings import DEFAULTS, SettingError, validate
+from gandi.setting_keys import DEFAULTS
+from gandi.settings import SettingError, validate
 
 
 def test_every_shipped_setting_is_valid():

@@ -105,7 +105,8 @@ def _axis(key, value) -> list:
 
 def expand(spec: dict, available: dict) -> list[tuple[Trial, dict]]:
     """Every trial of the spec with its validated setting, or SpecError on the first bad one."""
-    from gandi.settings import DEFAULTS, SettingError, validate
+    from gandi.setting_keys import DEFAULTS
+    from gandi.settings import SettingError, validate
     if "settings" not in spec:
         raise SpecError("the spec needs 'settings': a list of setting numbers from run_params")
     settings = _axis("settings", spec["settings"])

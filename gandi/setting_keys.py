@@ -1,0 +1,348 @@
+"""Every setting key in one table: its default, the check its value must pass, what is allowed, a
+one-line doc and which detectors and data read it. `gandi.settings` validates against it, the
+README's key table and `python -m gandi.playground --list --keys` are generated from it.
+
+Keys that only one detector reads (`anogan_*`, `egbad_*`, ...) are declared next to that detector
+(its `setting_keys`) and added here, last.
+"""
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import textwrap
+
+from gandi.data.distributions import ANOMALIES, DISTRIBUTIONS
+from gandi.data.images import DATASETS
+from gandi.data.tables import READERS
+from gandi.data.tabular_transform import CATEGORICAL, MISSING
+from gandi.detectors import DETECTORS
+from gandi.losses import LOSSES
+from gandi.nets import DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_DISCRIMINATORS
+from gandi.optimizers import OPTIMIZERS
+from gandi.setting_checks import (SettingKey, at_least_zero, is_int, is_number, one_of, optional,
+                                  positive_int, positive_number)
+
+SWEET_SPOT_CRITERIA = ("auto", "val_vs_uniform", "val_vs_corrupted", "val_vs_generated")
+
+# what reads a key, for the docs (None in a SettingKey: every detector / every kind of data)
+IMAGE_DATASETS = tuple(DATASETS)
+SPLIT_DATA = IMAGE_DATASETS + ("table", "folder")  # data gandi splits into train/validation/test
+WITH_D = ("discriminator", "anogan", "ganomaly", "aae")  # a discriminator built from d_arch
+WITH_ENCODER = ("egbad", "ganomaly", "autoencoder", "vae", "aae")
+WITH_D_STEPS = ("discriminator", "anogan", "egbad", "ganomaly")
+GENERATING = ("discriminator", "anogan", "egbad", "vae", "aae")  # generate() draws samples
+DATA_NAMES = {"distribution": "distributions", "mnist": "MNIST", "fashion_mnist": "Fashion-MNIST",
+              "table": "tables", "folder": "image folders"}
+
+
+def _table_path(v):
+    """A path with a suffix gandi reads; whether the file exists is checked when it is read, so
+    that settings (--list, the shipped templates) validate without their data."""
+    return isinstance(v, str) and v.strip() != "" and any(
+        v.lower().endswith(suffix) for suffix in READERS)
+
+
+_TABLE_FILE = "a file path ending in " + ", ".join(READERS)
+
+
+def _label_values(v):
+    """Label values as a table holds them: text, integers, finite numbers, booleans."""
+    return isinstance(v, (list, tuple)) and len(v) > 0 and all(
+        isinstance(x, (str, bool, numbers.Integral))
+        or (isinstance(x, numbers.Real) and math.isfinite(x)) for x in v)
+
+
+def _a_dict(v):
+    return isinstance(v, dict)
+
+
+def _non_empty_text(v):
+    return isinstance(v, str) and v != ""
+
+
+def _a_flag(v):
+    return isinstance(v, bool)
+
+
+def _seed(v):
+    return is_int(v) and 0 <= v < 2 ** 32
+
+
+def _fraction(v):
+    return is_number(v) and 0 < v < 1
+
+
+_INT = "an integer > 0"
+_KWARGS = "a dict of builder keyword arguments"
+_SEED = "an integer in [0, 2**32)"
+_FRACTION = "a number in (0, 1)"
+_BETA = "a number in [0, 1)"
+
+SHARED_KEYS = {
+    "name": SettingKey("unnamed", _non_empty_text, "a non-empty string",
+                       "the setting's name, shown by --list"),
+    "detector": SettingKey("discriminator", *one_of(DETECTORS),
+                           "the anomaly detector trained and tracked (see Detectors)"),
+    "dataset": SettingKey(
+        "distribution", *one_of(("distribution", "table", "folder") + IMAGE_DATASETS),
+        "the data: a SciPy distribution (the distribution keys), MNIST or Fashion-MNIST (one-"
+        "class keys), your own table (data_file or train_file + test_file) or image folder "
+        "(image_dir)"),
+    # distributions
+    "distribution": SettingKey(
+        "normal", *one_of(DISTRIBUTIONS),
+        "the normal data: normal (loc, scale), mixture (locs, scales, weights), uniform (low, "
+        "high), exponential (scale), lognormal (mu, sigma), mixture2d (means, covs, weights)",
+        data=("distribution",)),
+    "distribution_params": SettingKey({}, _a_dict, "a dict of the distribution's parameters",
+                                      "the distribution's parameters (its defaults otherwise)",
+                                      data=("distribution",)),
+    "anomaly": SettingKey(
+        "shifted", *one_of(ANOMALIES),
+        "the anomalies: shifted (shift, in standard deviations; default 5), wider (factor; "
+        "default 3), uniform_box (margin; default 1)", data=("distribution",)),
+    "anomaly_params": SettingKey({}, _a_dict, "a dict of the anomaly's parameters",
+                                 "the anomaly's parameters (its defaults otherwise)",
+                                 data=("distribution",)),
+    "n_train": SettingKey(10000, positive_int, _INT, "normal training samples",
+                          data=("distribution",)),
+    "n_validation": SettingKey(2000, positive_int, _INT, "validation normals (thresholds, the "
+                               "sweet spot; never trained on)", data=("distribution",)),
+    "n_test_normal": SettingKey(2000, positive_int, _INT, "normal test samples",
+                                data=("distribution",)),
+    "n_test_anomaly": SettingKey(2000, positive_int, _INT, "anomalous test samples",
+                                 data=("distribution",)),
+    # image datasets: one-class protocol (exactly one of normal_class / anomaly_class)
+    "data_dir": SettingKey(None, *optional(_non_empty_text, "a folder path"),
+                           "a folder with the four IDX files (see Data); None: the data folders "
+                           "gandi knows", data=IMAGE_DATASETS),
+    "normal_class": SettingKey(
+        None, *optional(lambda v: is_int(v) and v >= 0, "a class number"),
+        "train on this class, test on the whole test set with every other class an anomaly "
+        "(Deep SVDD / EGBAD protocol); exactly one of normal_class, anomaly_class",
+        data=IMAGE_DATASETS),
+    "anomaly_class": SettingKey(
+        None, *optional(lambda v: is_int(v) and v >= 0, "a class number"),
+        "this class is the anomaly, train on all the others (GANomaly protocol)",
+        data=IMAGE_DATASETS),
+    "validation_fraction": SettingKey(
+        0.1, _fraction, _FRACTION, "share of the normal training images (rows) held out for "
+        "thresholds and the sweet spot, never trained on", data=SPLIT_DATA),
+    "train_limit": SettingKey(None, *optional(positive_int, _INT),
+                              "keep at most this many training normals (random)",
+                              data=IMAGE_DATASETS),
+    "test_limit": SettingKey(None, *optional(lambda v: is_int(v) and v >= 2, "an integer >= 2"),
+                             "keep at most this many test images (random; every class keeps "
+                             "its share)", data=IMAGE_DATASETS),
+    # tables (gandi/data/tables.py): one labelled data_file, or train_file + test_file
+    "data_file": SettingKey(
+        None, *optional(_table_path, _TABLE_FILE),
+        "one labelled file of normal and anomalous rows (split as in \"Run gandi on your "
+        "data\"); relative to the current folder; checked when the run starts", data=("table",)),
+    "train_file": SettingKey(None, *optional(_table_path, _TABLE_FILE),
+                             "instead of data_file: a file of normal rows (a label column is "
+                             "optional; if there, every row must be normal)", data=("table",)),
+    "test_file": SettingKey(None, *optional(_table_path, _TABLE_FILE),
+                            "with train_file: a labelled test file with the same columns",
+                            data=("table",)),
+    "label_column": SettingKey("label", _non_empty_text, "a column name", "the column of labels",
+                               data=("table",)),
+    "normal_values": SettingKey(
+        [0], _label_values, "a non-empty list of label values (text or numbers)",
+        "the label values meaning normal; any value in neither list is an error",
+        data=("table",)),
+    "anomaly_values": SettingKey(
+        [1], _label_values, "a non-empty list of label values (text or numbers)",
+        "the label values meaning anomaly", data=("table",)),
+    "drop_columns": SettingKey(
+        [], lambda v: isinstance(v, (list, tuple)) and all(
+            isinstance(c, str) and c != "" for c in v), "a list of column names",
+        "columns that are no features (ids, timestamps)", data=("table",)),
+    "categorical": SettingKey(
+        "error", *one_of(CATEGORICAL),
+        "error: a non-numeric column is an error naming it; one_hot: one column per category "
+        "seen in the training normals (an unseen or missing category: all zeros)",
+        data=("table",)),
+    "missing": SettingKey(
+        "error", *one_of(MISSING),
+        "error: a missing value is an error naming the column and the count; impute_median, "
+        "impute_mean: the training normals' median / mean of the column", data=("table",)),
+    "test_fraction": SettingKey(
+        0.2, _fraction, _FRACTION, "share of the normal rows (images) held out for testing, with "
+        "every anomalous one (data_file; folders with normal/ and abnormal/)",
+        data=("table", "folder")),
+    # image folders (gandi/data/image_folders.py): normal/ + abnormal/, or train/ + test/
+    "image_dir": SettingKey(
+        None, *optional(lambda v: isinstance(v, str) and v.strip() != "", "a folder path"),
+        "a folder with normal/ and abnormal/, or train/normal/, test/normal/ and test/abnormal/, "
+        "of PNG or JPEG files; relative to the current folder", data=("folder",)),
+    # the convolutional generators upsample twice by 2, from a map of a quarter of the side
+    "image_size": SettingKey(
+        28, lambda v: is_int(v) and 8 <= v <= 1024 and v % 4 == 0,
+        "an integer in [8, 1024] divisible by 4",
+        "every image is resized (stretched) to image_size x image_size (MNIST, Fashion-MNIST: "
+        "28)", data=("folder",)),
+    "channels": SettingKey(1, lambda v: is_int(v) and v in (1, 3), "1 (grey) or 3 (colour)",
+                           "images are converted to grey or RGB (MNIST, Fashion-MNIST: 1)",
+                           data=("folder",)),
+    # networks; the autoencoders' decoder is the generator (g_arch, lr_g)
+    "g_arch": SettingKey(
+        "mlp_small", *one_of(GENERATORS),
+        "the generator, or the decoder (ganomaly, autoencoder, vae, aae); on vectors not the "
+        "convolutional ones"),
+    "d_arch": SettingKey("mlp_small", *one_of(DISCRIMINATORS),
+                         "the discriminator (aae: the latent discriminator, on codes)",
+                         detectors=WITH_D),
+    "g_params": SettingKey({}, _a_dict, _KWARGS,
+                           "keyword arguments of the g_arch builder, e.g. {\"units\": [64, 64]}"),
+    "d_params": SettingKey({}, _a_dict, _KWARGS, "keyword arguments of the d_arch builder",
+                           detectors=WITH_D),
+    "latent_dim": SettingKey(8, positive_int, _INT, "the size of the latent code z"),
+    "e_arch": SettingKey("mlp_small", *one_of(ENCODERS), "the encoder", detectors=WITH_ENCODER),
+    "e_params": SettingKey({}, _a_dict, _KWARGS, "keyword arguments of the e_arch builder",
+                           detectors=WITH_ENCODER),
+    "jd_arch": SettingKey("mlp_joint", lambda v: isinstance(v, str) and v in JOINT_DISCRIMINATORS,
+                          "a key of JOINT_DISCRIMINATORS", "EGBAD's discriminator on (x, z) pairs",
+                          detectors=("egbad",)),
+    "jd_params": SettingKey({}, _a_dict, _KWARGS, "keyword arguments of the jd_arch builder",
+                            detectors=("egbad",)),
+    # training
+    "loss": SettingKey("nonsaturating", *one_of(LOSSES), "the GAN loss",
+                       detectors=("discriminator", "anogan")),
+    "gp_weight": SettingKey(10.0, at_least_zero, "a number >= 0",
+                            "weight of the gradient penalty (loss wgan_gp)",
+                            detectors=("discriminator", "anogan")),
+    "optimizer": SettingKey("adam", *one_of(OPTIMIZERS), "the optimiser of every network"),
+    "lr_d": SettingKey(2e-4, positive_number, "a number > 0",
+                       "learning rate of the discriminator (aae: the latent discriminator)",
+                       detectors=("discriminator", "anogan", "egbad", "ganomaly", "aae")),
+    "lr_g": SettingKey(2e-4, positive_number, "a number > 0",
+                       "learning rate of the generator and encoder; the autoencoders' only rate "
+                       "besides aae's lr_d"),
+    "beta_1": SettingKey(0.5, lambda v: is_number(v) and 0 <= v < 1, _BETA,
+                         "Adam's beta_1 (rmsprop: rho)"),
+    "beta_2": SettingKey(0.999, lambda v: is_number(v) and 0 <= v < 1, _BETA, "Adam's beta_2"),
+    "batch_size": SettingKey(64, positive_int, _INT,
+                             "samples per step (distributions: at most n_train)"),
+    "steps": SettingKey(3000, positive_int, _INT, "training steps (--steps overrides it)"),
+    "epochs": SettingKey(None, *optional(positive_int, "an integer > 0 (overrides steps)"),
+                         "if set, the training length in passes over the training data"),
+    "d_steps": SettingKey(1, positive_int, _INT,
+                          "discriminator updates per generator update, one real batch each",
+                          detectors=WITH_D_STEPS),
+    "jit_compile": SettingKey(False, _a_flag, "true or false", "XLA-compile the train step"),
+    "deterministic": SettingKey(False, _a_flag, "true or false (TF deterministic ops)",
+                                "TensorFlow deterministic ops (enable_op_determinism)"),
+    "divergence_restarts": SettingKey(
+        0, lambda v: is_int(v) and v >= 0, "an integer >= 0",
+        "after a NaN/Inf, restart from the last good checkpoint at most this many times"),
+    "divergence_lr_factor": SettingKey(0.5, _fraction, _FRACTION,
+                                       "a restart multiplies the learning rates by this"),
+    # tracking
+    "track_every": SettingKey(100, positive_int, _INT,
+                              "steps between tracked rows (and step 0 and the last step)"),
+    "checkpoint_every": SettingKey(500, positive_int, _INT, "steps between checkpoints"),
+    "max_checkpoints": SettingKey(3, positive_int, _INT, "checkpoints kept (the newest)"),
+    "n_generated": SettingKey(
+        2000, lambda v: is_int(v) and v >= 10, "an integer >= 10",
+        "generated samples per tracked step (fit metrics, Monte-Carlo threshold)",
+        detectors=GENERATING),
+    "threshold_percentile": SettingKey(
+        95.0, lambda v: is_number(v) and 0 < v < 100, "a number in (0, 100)",
+        "the label-free thresholds' percentile of validation-normal (generated) scores"),
+    "sweet_spot_criterion": SettingKey(
+        "auto", *one_of(SWEET_SPOT_CRITERIA),
+        "the label-free criterion that chooses the step; auto: val_vs_corrupted on images, "
+        "val_vs_uniform on vectors (see What is measured)"),
+    "snapshots": SettingKey(6, lambda v: is_int(v) and v >= 2, "an integer >= 2",
+                            "generator snapshots drawn over training (PDF/CDF plot, image grids)",
+                            detectors=GENERATING),
+    # seeds
+    "numpy_seed": SettingKey(0, _seed, _SEED, "NumPy seed: data, splits, references (--seed)"),
+    "tf_seed": SettingKey(0, _seed, _SEED,
+                          "TensorFlow seed: weights, noise, shuffling (--seed)"),
+}
+
+
+def _detector_keys() -> dict:
+    """The keys detectors declare for themselves, marked as read by the detectors that declare
+    them (a subclass inherits its parent's)."""
+    keys = {}
+    for detector in DETECTORS.values():
+        for key, spec in detector.setting_keys.items():
+            keys[key] = spec._replace(detectors=tuple(
+                name for name, other in DETECTORS.items() if key in other.setting_keys))
+    return keys
+
+
+DETECTOR_KEYS = _detector_keys()
+assert not set(DETECTOR_KEYS) & set(SHARED_KEYS), "a detector redeclares a shared key"
+KEYS: dict[str, SettingKey] = {**SHARED_KEYS, **DETECTOR_KEYS}
+DEFAULTS = {key: spec.default for key, spec in KEYS.items()}
+
+
+def applies_to(spec: SettingKey) -> str:
+    """Which detectors and data read the key, in words: "all", "egbad", "tables", ..."""
+    parts = []
+    if spec.detectors is not None:
+        parts.append(", ".join(spec.detectors))
+    if spec.data is not None:
+        parts.append(", ".join(DATA_NAMES[d] for d in spec.data))
+    return "; ".join(parts) or "all"
+
+
+def shown(value) -> str:
+    """A default as a JSON setting file writes it."""
+    return json.dumps(value)
+
+
+def markdown_table() -> str:
+    """The README's key table."""
+    lines = ["| key | default | allowed | read by | what it does |", "| --- | --- | --- | --- | --- |"]
+    for key, spec in KEYS.items():
+        cells = [f"`{key}`", f"`{shown(spec.default)}`", spec.allowed, applies_to(spec), spec.doc]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def text_table(width: int = 100) -> str:
+    """`--list --keys`: a key per paragraph, for a terminal."""
+    def wrapped(text):
+        return textwrap.fill(text, width, initial_indent="    ", subsequent_indent="    ")
+    return "\n".join(f"{key} = {shown(spec.default)}  [read by: {applies_to(spec)}]\n"
+                     + wrapped(spec.doc) + "\n" + wrapped("allowed: " + spec.allowed)
+                     for key, spec in KEYS.items()) + "\n"
+
+
+README_BEGIN = "<!-- setting keys: generated from gandi/setting_keys.py by `make readme` -->"
+README_END = "<!-- end of setting keys -->"
+
+
+def with_key_table(readme: str) -> str:
+    """The README text with its key table (between the markers) regenerated."""
+    begin, end = readme.index(README_BEGIN), readme.index(README_END)
+    return readme[:begin] + README_BEGIN + "\n" + markdown_table() + readme[end:]
+
+
+def main(argv=None) -> int:
+    """`python -m gandi.setting_keys README.md` (`make readme`): regenerate the key table."""
+    import sys
+    from pathlib import Path
+
+    from gandi.outputs.run_folder import atomic_write_bytes
+    paths = sys.argv[1:] if argv is None else argv
+    if len(paths) != 1:
+        print("usage: python -m gandi.setting_keys README.md", file=sys.stderr)
+        return 2
+    path = Path(paths[0])
+    text = path.read_text(encoding="utf-8")
+    if README_BEGIN not in text or README_END not in text:
+        print(f"{path}: no key table markers ({README_BEGIN} ... {README_END})", file=sys.stderr)
+        return 2
+    atomic_write_bytes(path, with_key_table(text).encode("utf-8"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
