@@ -11,6 +11,23 @@ from gandi.metrics import detection_metrics, separation_auc
 from gandi.thresholds import mc_threshold, validation_threshold
 
 
+def curve_sample(test_y: np.ndarray, limit: int | None, seed: int) -> np.ndarray:
+    """Sorted indices of the test samples scored at every tracked step: all of them, or `limit`
+    chosen at random with normals and anomalies keeping their shares (at least one of each). The
+    curve is a trend; the final table scores the whole test set at the chosen step."""
+    n = len(test_y)
+    if limit is None or limit >= n:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    anomalies = np.flatnonzero(test_y == 1)
+    normals = np.flatnonzero(test_y != 1)
+    n_anomalies = min(len(anomalies), max(1, round(limit * len(anomalies) / n)))
+    n_normals = min(len(normals), limit - n_anomalies)
+    chosen = np.concatenate([rng.choice(normals, n_normals, replace=False),
+                             rng.choice(anomalies, n_anomalies, replace=False)])
+    return np.sort(chosen)
+
+
 def tracked_row(test_y: np.ndarray, val_scores: np.ndarray, test_scores: np.ndarray,
                 uniform_scores: np.ndarray, percentile: float,
                 corrupted_scores: np.ndarray | None = None,

@@ -244,6 +244,10 @@ SHARED_KEYS = {
                               "steps between tracked rows (and step 0 and the last step)"),
     "checkpoint_every": SettingKey(500, positive_int, _INT, "steps between checkpoints"),
     "max_checkpoints": SettingKey(3, positive_int, _INT, "checkpoints kept (the newest)"),
+    "track_test_limit": SettingKey(
+        2000, *optional(lambda v: is_int(v) and v >= 2, "an integer >= 2"),
+        "test samples scored at each tracked step for the curve (a fixed random sample keeping "
+        "the anomalies' share; None: all); the final table scores the whole test set"),
     "n_generated": SettingKey(
         2000, lambda v: is_int(v) and v >= 10, "an integer >= 10",
         "generated samples per tracked step (fit metrics, Monte-Carlo threshold)",

@@ -19,8 +19,8 @@ import tensorflow as tf
 
 from gandi.data.corruptions import corrupt
 from gandi.data.distributions import data_box
-from gandi.evaluation import tracked_row
-from gandi.metrics import MetricError, detection_metrics, goodness_of_fit
+from gandi.evaluation import curve_sample, tracked_row
+from gandi.metrics import MetricError, detection_metrics, goodness_of_fit, roc_auc
 from gandi.outputs import plots
 from gandi.outputs.checkpoints import Checkpoints
 from gandi.outputs.reconstruction_plots import reconstruction_figures
@@ -49,6 +49,10 @@ class Tracker:
         self.corrupted_reference = (corrupt(data.validation, rng)
                                     if self.criterion == "val_vs_corrupted" else None)
         self.tie_tolerance = tie_tolerance(len(data.validation))
+        # the test samples of the curve (its own seed: the data and references stay as drawn)
+        self.curve = curve_sample(data.test_y, setting["track_test_limit"],
+                                  setting["numpy_seed"] + 2)
+        self.curve_x, self.curve_y = data.test_x[self.curve], data.test_y[self.curve]
         self.rows: list[dict] = []
         self.snapshots: dict[int, np.ndarray] = {}
         tracked = sorted(set(range(0, setting["steps"] + 1, self.track_every)) | {setting["steps"]})
@@ -129,14 +133,14 @@ class Tracker:
         row = {"step": step, **self._mean_losses()}
         d = self.detector
         val_scores = d.score(self.data.validation)
-        test_scores = d.score(self.data.test_x)
+        test_scores = d.score(self.curve_x)
         generated = d.generate(self.setting["n_generated"], seed=GENERATED_SEED)
         gen_scores = None if generated is None else d.score(generated)
         uniform_scores = d.score(self.uniform_reference)
         corrupted_scores = (None if self.corrupted_reference is None
                             else d.score(self.corrupted_reference))
         try:
-            row.update(tracked_row(self.data.test_y, val_scores, test_scores, uniform_scores,
+            row.update(tracked_row(self.curve_y, val_scores, test_scores, uniform_scores,
                                    self.percentile, corrupted_scores, gen_scores))
         except MetricError as err:
             self.log.warning("step %d: detector metrics skipped: %s", step, err)
@@ -174,7 +178,7 @@ class Tracker:
                                  "generated": gen_scores}
 
     def _write_tensorboard(self, step, row, val_scores, test_scores, gen_scores):
-        labels = self.data.test_y
+        labels = self.curve_y
         with self.writer.as_default(step=step):
             for key, value in row.items():
                 if key != "step" and np.isfinite(value):
@@ -198,7 +202,7 @@ class Tracker:
             return None
         best = m.loc[m["d_auc"].idxmax()]
         return {"step": int(best["step"]), "test_auc": float(best["d_auc"]),
-                "uses_test_labels": True}
+                "uses_test_labels": True, "test_samples": len(self.curve)}
 
     def final_results(self, costly: bool = True, progress: bool = False):
         """One row per detector, each with its label-free threshold: the discriminator and the
@@ -245,6 +249,7 @@ class Tracker:
                 status, error = "diverged", str(err)
         if self._sweet_weights is not None:
             self._export_sweet_spot()
+            self._score_whole_test_set_at_sweet_spot()
         final, final_scores = pd.DataFrame(), {}
         if status in ("finished", "interrupted", "diverged"):
             try:  # costly scorers only for a run that finished: after Ctrl-C the user wants out
@@ -287,6 +292,20 @@ class Tracker:
             "seeds": {"numpy": self.setting["numpy_seed"], "tf": self.setting["tf_seed"]},
             "versions": library_versions(),
         }
+
+    def _score_whole_test_set_at_sweet_spot(self):
+        """The curve scored a sample of the test set; the final table, its plots and the sweet
+        spot's reported AUC take the whole test set, scored with the sweet spot's networks (the
+        same numbers as scoring it at that step)."""
+        if len(self.sweet_scores["test"]) == len(self.data.test_x):
+            return
+        test = self.detector.score_with(self._sweet_weights, self.data.test_x)
+        self.sweet_scores = {**self.sweet_scores, "test": test}
+        try:
+            auc = roc_auc(self.data.test_y, test)
+        except MetricError:
+            auc = np.nan
+        self.sweet_spot = {**self.sweet_spot, "test_auc": float(auc)}
 
     def _export_sweet_spot(self):
         """Each scoring network at the sweet spot as a Keras model file."""

@@ -1,5 +1,6 @@
 """The discriminator as an anomaly detector, trained for real on 1-D data."""
 import numpy as np
+import pandas as pd
 import pytest
 
 import run_params
@@ -32,6 +33,26 @@ def test_easy_setting_reaches_auc_above_0_9_at_the_label_free_sweet_spot(tmp_pat
     assert (later["criterion"] < m["criterion"].max() - tolerance).all()
     assert results["final"].set_index("detector").loc["discriminator", "auc"] == pytest.approx(
         sweet["test_auc"])
+
+
+def test_a_curve_on_a_test_sample_chooses_and_reports_as_the_whole_test_set(tmp_path):
+    """track_test_limit scores a sample of the test set at each tracked step (speed); the chosen
+    step needs no test label and the final table scores the whole test set with the sweet spot's
+    networks: both are exactly those of a run whose curve scores every test sample."""
+    base = {**run_params.SETTINGS[1], "steps": 120, "track_every": 20, "n_train": 2000,
+            "n_validation": 500, "n_test_normal": 1000, "n_test_anomaly": 1000,
+            "n_generated": 500, **SEEDS}
+    whole, sampled = (run_setting(1, validate({**base, "track_test_limit": limit}, label="1"),
+                                  tmp_path / str(limit), progress=False) for limit in (None, 300))
+    assert whole["best_test_auc"]["test_samples"] == 2000
+    assert sampled["best_test_auc"]["test_samples"] == 300
+    assert sampled["sweet_spot"] == whole["sweet_spot"]  # step, criterion and whole-test AUC
+    pd.testing.assert_frame_equal(sampled["final"], whole["final"])
+    label_free = [c for c in whole["measurements"] if not c.startswith(("d_", "mc_f1"))]
+    pd.testing.assert_frame_equal(sampled["measurements"][label_free],
+                                  whole["measurements"][label_free])
+    # the curve itself is the sample's: close to the whole set's, not equal to it
+    assert not sampled["measurements"]["d_auc"].equals(whole["measurements"]["d_auc"])
 
 
 def _detector(overrides=None):

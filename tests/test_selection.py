@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score, roc_auc_score
 
-from gandi.evaluation import tracked_row
+from gandi.evaluation import curve_sample, tracked_row
 from gandi.metrics import MetricError
 from gandi.selection import sweet_spot_index, takes_the_sweet_spot, tie_tolerance
 
@@ -60,3 +60,16 @@ def test_a_tracked_row_from_scores_alone():
                                      "mc_threshold", "mc_f1"}
     with pytest.raises(MetricError):
         tracked_row(test_y, val, np.full(400, NAN), uniform, 95)
+
+
+@pytest.mark.parametrize("anomalies", [1, 50, 900])
+def test_the_curve_sample_keeps_the_anomalies_share_and_is_fixed_by_its_seed(anomalies):
+    y = np.zeros(1000, np.int64)
+    y[np.random.default_rng(1).choice(1000, anomalies, replace=False)] = 1
+    picked = curve_sample(y, 200, seed=7)
+    assert len(picked) == 200 and np.all(np.diff(picked) > 0)  # sorted, no repeats
+    assert y[picked].sum() == max(1, round(200 * anomalies / 1000))
+    assert np.array_equal(picked, curve_sample(y, 200, seed=7))
+    assert not np.array_equal(picked, curve_sample(y, 200, seed=8))
+    assert np.array_equal(curve_sample(y, None, seed=7), np.arange(1000))
+    assert np.array_equal(curve_sample(y, 1000, seed=7), np.arange(1000))

@@ -155,6 +155,18 @@ class Detector(abc.ABC):
     def scoring_weights(self) -> dict:
         return {name: self.networks[name].get_weights() for name in self.scoring_networks}
 
+    def score_with(self, weights: dict, x: np.ndarray) -> np.ndarray:
+        """score(x) with the scoring networks set to `weights` (e.g. the sweet spot's), then
+        set back: the networks being trained are left as they were."""
+        now = self.scoring_weights()
+        try:
+            for name, w in weights.items():
+                self.networks[name].set_weights(w)
+            return self.score(x)
+        finally:
+            for name, w in now.items():
+                self.networks[name].set_weights(w)
+
 
 def latent_draws(n: int, latent_dim: int, seed: int) -> np.ndarray:
     """n draws z ~ N(0, I) from a fixed seed: the same seed gives the same z."""
