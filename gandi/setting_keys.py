@@ -231,7 +231,10 @@ SHARED_KEYS = {
     "d_steps": SettingKey(1, positive_int, _INT,
                           "discriminator updates per generator update, one real batch each",
                           detectors=WITH_D_STEPS),
-    "jit_compile": SettingKey(False, _a_flag, "true or false", "XLA-compile the train step"),
+    "jit_compile": SettingKey(
+        "auto", lambda v: isinstance(v, bool) or v == "auto", "true, false or auto",
+        "XLA-compile the train step and generation; auto: on images (1.05-1.4x faster steps on a "
+        "2-core AVX2 CPU, a few seconds more tracing), off on vectors"),
     "deterministic": SettingKey(False, _a_flag, "true or false (TF deterministic ops)",
                                 "TensorFlow deterministic ops (enable_op_determinism)"),
     "divergence_restarts": SettingKey(

@@ -41,6 +41,8 @@ def validate(raw: dict, label="?") -> dict:
             _fail(label, key, setting[key], spec.allowed)
     # cross-key rules
     images = setting["dataset"] in DATASETS or setting["dataset"] == "folder"
+    if setting["jit_compile"] == "auto":
+        setting["jit_compile"] = images
     if setting["sweet_spot_criterion"] == "auto":
         setting["sweet_spot_criterion"] = "val_vs_corrupted" if images else "val_vs_uniform"
     elif setting["sweet_spot_criterion"] == "val_vs_corrupted" and not images:

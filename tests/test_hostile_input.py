@@ -121,6 +121,10 @@ def check_validate(raw):
         if key == "sweet_spot_criterion" and expected == "auto":  # resolved by the data's kind
             assert setting[key] in SWEET_SPOT_CRITERIA and setting[key] != "auto", setting[key]
             continue
+        if key == "jit_compile" and expected == "auto":  # XLA on images, not on vectors
+            images = setting["dataset"] not in ("distribution", "table")
+            assert setting[key] is images, (setting["dataset"], setting[key])
+            continue
         assert same(setting[key], expected), (key, setting[key], expected)
         if isinstance(setting[key], (dict, list)):  # a copy: later edits of raw cannot leak in
             assert setting[key] is not raw.get(key) and setting[key] is not DEFAULTS[key]
@@ -259,8 +263,8 @@ def plausible(key, benign=False):
         return st.one_of(st.sampled_from(CHOICES[key]), st.sampled_from(WORDS))
     if key in PARAM_NAMES:
         return params(key, benign)
-    if isinstance(default, bool):
-        return st.one_of(st.booleans(), st.sampled_from([0, 1, "true", None]))
+    if isinstance(default, bool) or key == "jit_compile":
+        return st.one_of(st.booleans(), st.sampled_from([0, 1, "true", "auto", None]))
     if isinstance(default, int):
         return st.one_of(st.integers(-2, 12), st.integers(1, 20000), st.sampled_from(HUGE),
                          st.sampled_from([1.0, 64.0, True, "64"]))

@@ -56,3 +56,13 @@ def test_auto_criterion_resolves_by_data_kind():
     assert validate(images)["sweet_spot_criterion"] == "val_vs_corrupted"
     with pytest.raises(SettingError, match="corruptions are made for images"):
         validate({"sweet_spot_criterion": "val_vs_corrupted"})
+
+
+def test_jit_compile_auto_is_xla_on_images_and_not_on_vectors():
+    assert validate({})["jit_compile"] is False
+    assert validate({"dataset": "mnist", "normal_class": 1})["jit_compile"] is True
+    assert validate({"dataset": "mnist", "normal_class": 1, "jit_compile": False})[
+        "jit_compile"] is False
+    assert validate({"jit_compile": True})["jit_compile"] is True
+    with pytest.raises(SettingError, match="jit_compile = 'yes' .* expected true, false or auto"):
+        validate({"jit_compile": "yes"})

@@ -66,7 +66,8 @@ class Detector(abc.ABC):
         self._train_step = tf.function(self.train_step_eager, jit_compile=setting["jit_compile"],
                                        reduce_retracing=True)
         self._score = tf.function(self._anomaly_score, reduce_retracing=True)
-        self._generate = tf.function(self._generated, reduce_retracing=True)
+        self._generate = tf.function(self._generated, jit_compile=setting["jit_compile"],
+                                     reduce_retracing=True)
 
     # -- what each detector supplies ------------------------------------------------------
     @property

@@ -1,0 +1,119 @@
+"""How well gandi uses the machine: its GAN train step beside a plain Keras step on the same
+networks, the FLOPs of a step and the share of the CPU's peak they reach, and the share of a
+run's wall time that tracking takes. Functions return numbers; `benchmarks/efficiency.py` prints
+them with the machine (`gandi.machine`).
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from gandi.device import compute_device
+from gandi.nets import DISCRIMINATORS, GENERATORS, build
+from gandi.optimizers import make_optimizer
+
+
+def plain_keras_step(setting: dict, sample_shape: tuple, jit_compile: bool = False):
+    """A GAN step written the usual way (Keras' DCGAN example, as a tf.function) on networks
+    from gandi's own builders and optimisers: the yardstick for gandi's step. Non-saturating
+    loss, one D and one G update on a batch of real samples."""
+    s = setting
+    with compute_device():
+        generator = build(GENERATORS, s["g_arch"], (s["latent_dim"],),
+                          output_shape=sample_shape, **s["g_params"])
+        discriminator = build(DISCRIMINATORS, s["d_arch"], sample_shape, **s["d_params"])
+        g_opt = make_optimizer(s["optimizer"], s["lr_g"], s["beta_1"], s["beta_2"])
+        d_opt = make_optimizer(s["optimizer"], s["lr_d"], s["beta_1"], s["beta_2"])
+        seed = keras.random.SeedGenerator(s["tf_seed"])
+    bce = keras.losses.BinaryCrossentropy(from_logits=True)
+
+    def step(real):
+        n = tf.shape(real)[0]
+        fake = generator(keras.random.normal((n, s["latent_dim"]), seed=seed), training=True)
+        with tf.GradientTape() as tape:
+            real_out = discriminator(real, training=True)
+            fake_out = discriminator(fake, training=True)
+            d_loss = bce(tf.ones_like(real_out), real_out) + bce(tf.zeros_like(fake_out), fake_out)
+        grads = tape.gradient(d_loss, discriminator.trainable_variables)
+        d_opt.apply_gradients(zip(grads, discriminator.trainable_variables))
+        with tf.GradientTape() as tape:
+            out = discriminator(generator(keras.random.normal((n, s["latent_dim"]), seed=seed),
+                                          training=True), training=True)
+            g_loss = bce(tf.ones_like(out), out)
+        grads = tape.gradient(g_loss, generator.trainable_variables)
+        g_opt.apply_gradients(zip(grads, generator.trainable_variables))
+        return {"d_loss": d_loss, "g_loss": g_loss}
+
+    return tf.function(step, jit_compile=jit_compile)
+
+
+def images_per_second(step, batch: tf.Tensor, steps: int) -> float:
+    """Training images/s of `step` on a constant batch (traced and warmed up first); every
+    step's losses are read, as the training loop reads them."""
+    with compute_device():
+        for _ in range(2):
+            out = step(batch)
+        float(out["d_loss"])
+        start = time.perf_counter()
+        for _ in range(steps):
+            out = step(batch)
+            float(out["d_loss"])
+        return steps * int(batch.shape[0]) / (time.perf_counter() - start)
+
+
+def side_by_side(steps: dict, batch: tf.Tensor, timed_steps: int, rounds: int) -> dict:
+    """{name: [images/s per round]}: the steps measured in turn, `rounds` times, so that a
+    machine's drift (a noisy neighbour, the clock) falls on all of them alike."""
+    rates = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            rates[name].append(images_per_second(step, batch, timed_steps))
+    return rates
+
+
+def flops_per_image(step, batch: tf.Tensor) -> float:
+    """FLOPs of one call of the tf.function `step` on `batch` (TensorFlow's profiler: the ops
+    with a registered FLOP count, i.e. convolutions, matrix products and their gradients), per
+    training image."""
+    from tensorflow.python.profiler import model_analyzer, option_builder
+    graph = step.get_concrete_function(batch).graph
+    options = option_builder.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    level = tf.get_logger().level
+    tf.get_logger().setLevel("ERROR")  # the v1 profiler's deprecation notes are not results
+    try:
+        profile = model_analyzer.profile(graph, options=options)
+    finally:
+        tf.get_logger().setLevel(level)
+    return profile.total_float_ops / int(batch.shape[0])
+
+
+def run_seconds(setting_id, setting: dict) -> float:
+    """Wall seconds of a whole run of a validated setting (data, training, tracking, the end),
+    in a temporary log dir."""
+    from gandi.experiment import run_setting
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as log_dir:
+        run_setting(setting_id, setting, log_dir, progress=False)
+    return time.perf_counter() - start
+
+
+def tracking_share(setting_id, setting: dict, rounds: int = 2) -> dict:
+    """The share of a run's wall time that tracking takes: the run as set (tracked every
+    track_every steps) against the same run tracked only at its first and last step, in turn,
+    `rounds` times, after an untimed short run that holds the process's warm-up. `setting` has
+    its steps resolved (`experiment.resolve_steps`). Returns {'tracked': [s], 'ends_only': [s],
+    'share': 1 - min(ends_only) / min(tracked)}: the fastest of each, as timeit does, since
+    whatever else the machine does only ever slows a run down."""
+    run_seconds(setting_id, {**setting, "steps": min(setting["steps"], 2 * setting["track_every"])})
+    ends_only = {**setting, "track_every": setting["steps"]}
+    seconds = {"tracked": [], "ends_only": []}
+    for _ in range(rounds):
+        seconds["tracked"].append(run_seconds(setting_id, setting))
+        seconds["ends_only"].append(run_seconds(setting_id, ends_only))
+    seconds["share"] = 1 - min(seconds["ends_only"]) / min(seconds["tracked"])
+    return seconds
