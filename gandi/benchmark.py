@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import sys
 import time
 from pathlib import Path
@@ -236,10 +235,13 @@ def measure_speed(dataset: str, detectors: list, quick: bool, overrides: dict):
 
 
 def _machine() -> str:
+    """The CPU named (model, cores, vector flags, clock, FP32 peak), GPUs and versions: a speed
+    without its machine cannot be compared."""
     import tensorflow as tf
+
+    from gandi.machine import describe, describe_text
     gpus = tf.config.list_physical_devices("GPU")
-    return (f"{os.cpu_count()} CPU cores{f', {len(gpus)} GPU(s)' if gpus else ', no GPU'}, "
-            f"TensorFlow {tf.__version__}")
+    return f"{describe_text(describe())}; {f'{len(gpus)} GPU(s)' if gpus else 'no GPU'}"
 
 
 def speed_markdown(speed: pd.DataFrame, sizes, csv_name: str) -> str:

@@ -9,7 +9,6 @@ import tempfile
 import time
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from gandi.device import compute_device

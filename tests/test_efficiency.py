@@ -1,0 +1,46 @@
+"""What the efficiency benchmark rests on: the machine's description and peak, the FLOP count of
+a step, and the batch pipeline that ends with the run."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from gandi.efficiency import flops_per_image
+from gandi.machine import describe, describe_text, fp32_flops_per_cycle
+from gandi.training import real_batches
+
+
+@pytest.mark.parametrize("flags,per_cycle", [
+    ({"avx", "avx2", "fma", "avx512f"}, 64), ({"avx", "avx2", "fma"}, 32), ({"avx"}, 16),
+    (set(), 8), ({"avx", "avx2"}, 16)])  # AVX2 without FMA: no fused multiply-add
+def test_fp32_flops_per_cycle_follow_the_vector_flags(flags, per_cycle):
+    assert fp32_flops_per_cycle(flags) == per_cycle
+
+
+def test_the_machine_is_named_with_its_cores_flags_and_peak():
+    m = describe()
+    assert m["cores"] >= 1 and m["cpu"] and m["tf"] == tf.__version__
+    if m["mhz"] is not None:
+        assert m["peak_gflops"] == pytest.approx(
+            m["cores"] * m["mhz"] / 1000 * m["flops_per_cycle"])
+    text = describe_text(m)
+    assert m["cpu"] in text and f"{m['cores']} cores" in text and "TensorFlow" in text
+
+
+def test_the_profiler_counts_a_matrix_product_as_2mnk_flops_per_call():
+    w = tf.Variable(tf.ones((16, 8)))
+
+    @tf.function
+    def step(x):
+        return tf.matmul(x, w)
+
+    batch = tf.ones((4, 16))
+    assert flops_per_image(step, batch) == 2 * 4 * 16 * 8 / 4
+
+
+def test_the_batches_end_with_the_run_and_equal_the_endless_ones():
+    train = np.arange(50 * 3, dtype=np.float32).reshape(50, 3)
+    finite = [b.numpy() for b in real_batches(train, 8, seed=3, first_step=4, last_step=9)]
+    endless = iter(real_batches(train, 8, seed=3, first_step=4))
+    assert len(finite) == 6  # steps 4..9
+    for batch in finite:
+        assert np.array_equal(batch, next(endless).numpy())
