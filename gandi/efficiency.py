@@ -5,8 +5,8 @@ them with the machine (`gandi.machine`).
 """
 from __future__ import annotations
 
+import itertools
 import tempfile
-import time
 
 import keras
 import tensorflow as tf
@@ -14,6 +14,7 @@ import tensorflow as tf
 from gandi.device import compute_device
 from gandi.nets import DISCRIMINATORS, GENERATORS, build
 from gandi.optimizers import make_optimizer
+from gandi.speed import steps_per_second, timed
 
 
 def plain_keras_step(setting: dict, sample_shape: tuple, jit_compile: bool = False):
@@ -50,27 +51,15 @@ def plain_keras_step(setting: dict, sample_shape: tuple, jit_compile: bool = Fal
     return tf.function(step, jit_compile=jit_compile)
 
 
-def images_per_second(step, batch: tf.Tensor, steps: int) -> float:
-    """Training images/s of `step` on a constant batch (traced and warmed up first); every
-    step's losses are read, as the training loop reads them."""
-    with compute_device():
-        for _ in range(2):
-            out = step(batch)
-        float(out["d_loss"])
-        start = time.perf_counter()
-        for _ in range(steps):
-            out = step(batch)
-            float(out["d_loss"])
-        return steps * int(batch.shape[0]) / (time.perf_counter() - start)
-
-
 def side_by_side(steps: dict, batch: tf.Tensor, timed_steps: int, rounds: int) -> dict:
-    """{name: [images/s per round]}: the steps measured in turn, `rounds` times, so that a
-    machine's drift (a noisy neighbour, the clock) falls on all of them alike."""
+    """{name: [training images/s per round]} of each step on a constant batch, the steps
+    measured in turn, `rounds` times, so that a machine's drift (a noisy neighbour, the clock)
+    falls on all of them alike."""
     rates = {name: [] for name in steps}
     for _ in range(rounds):
         for name, step in steps.items():
-            rates[name].append(images_per_second(step, batch, timed_steps))
+            per_second = steps_per_second(step, itertools.repeat(batch), timed_steps, warmup=2)
+            rates[name].append(per_second * int(batch.shape[0]))
     return rates
 
 
@@ -95,10 +84,8 @@ def run_seconds(setting_id, setting: dict) -> float:
     """Wall seconds of a whole run of a validated setting (data, training, tracking, the end),
     in a temporary log dir."""
     from gandi.experiment import run_setting
-    start = time.perf_counter()
     with tempfile.TemporaryDirectory() as log_dir:
-        run_setting(setting_id, setting, log_dir, progress=False)
-    return time.perf_counter() - start
+        return timed(lambda: run_setting(setting_id, setting, log_dir, progress=False))[1]
 
 
 def tracking_share(setting_id, setting: dict, rounds: int = 2) -> dict:

@@ -56,6 +56,7 @@ def setting_for(name: str, kind: str) -> dict:
                        **image_architectures(name))
     else:
         setting["dataset"] = "table"
+    setting["jit_compile"] = kind == "images"  # what validate makes of "auto"
     return setting
 
 
