@@ -3,15 +3,18 @@ Keras step on the same networks, FLOPs per training image and the share of the F
 share of a run that tracking takes, and the grids' recorded minutes.
 
     .venv/bin/python benchmarks/efficiency.py [--setting 10] [--steps 30] [--rounds 5]
-        [--run-rounds 2] [--no-runs]
+        [--run-rounds 2] [--no-runs] [--tracking-settings N ...] [--grid-class C]
 
 Targets (issue 14): gandi / plain >= 1.0; tracking <= 15% of a run at the shipped cadence.
 Steps are timed in turn, `--rounds` times, and the medians compared: on a shared 2-core machine a
 single timing drifts by 10-20%. The run timings (`--run-rounds` pairs of whole runs of the
 setting, about a minute each on 2 cores) come after an untimed warm-up run. The measuring is
-`gandi.efficiency`; the machine's description is `gandi.machine`.
+`gandi.efficiency`; the machine's description is `gandi.machine`. The figures are also written to
+`benchmarks/results/efficiency.json`, which `python -m gandi.paper` turns into the paper's
+efficiency section (with what the same step would do on a GPU).
 """
 import argparse
+import json
 from pathlib import Path
 
 import bench_env  # noqa: F401  (sys.path, data folder, quiet TensorFlow)
@@ -25,6 +28,21 @@ from gandi import efficiency, machine, speed  # noqa: E402
 from gandi.experiment import resolve_steps  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def grid_cells(dataset: str, cls: int) -> dict:
+    """{detector: wall seconds} of one class's benchmark cells (seed 0), each detector's setting
+    as `gandi.benchmark` runs it, in this process, in a temporary log dir."""
+    import tempfile
+
+    from gandi.benchmark import cell_setting, detector_settings, run_cell
+    seconds = {}
+    with tempfile.TemporaryDirectory() as log_dir:
+        for detector, (number, raw) in detector_settings(dataset, ["all"]).items():
+            setting = cell_setting(raw, "normal_class", cls, 0, False, detector=detector)
+            seconds[detector] = run_cell(detector, cls, number, setting, log_dir)["seconds"]
+            print(f"  {detector:14s} {seconds[detector]:6.1f} s", flush=True)
+    return seconds
 
 
 def grid_minutes() -> list[str]:
@@ -47,6 +65,11 @@ def main():
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--run-rounds", type=int, default=2, help="pairs of whole runs timed")
     p.add_argument("--no-runs", action="store_true", help="skip the tracking share")
+    p.add_argument("--tracking-settings", type=int, nargs="+", default=None, metavar="N",
+                   help="settings whose tracking share is measured (default: --setting)")
+    p.add_argument("--grid-class", type=int, default=None, metavar="C",
+                   help="also time one class's one-class MNIST cells, every detector (about 12 "
+                        "minutes on 2 cores), and estimate the grid's minutes from them")
     args = p.parse_args()
     m = machine.describe()
     print("machine:", machine.describe_text(m), flush=True)
@@ -77,17 +100,66 @@ def main():
     print(f"\nFLOPs per training image (TensorFlow profiler): {flops / 1e6:.1f} MFLOP; gandi "
           f"reaches {achieved:.1f} GFLOP/s{share}", flush=True)
 
-    if not args.no_runs:
-        seconds = efficiency.tracking_share(args.setting, setting, args.run_rounds)
-        print(f"\ntracking, setting {args.setting} as shipped ({setting['steps']} steps, tracked "
-              f"every {setting['track_every']}), whole runs in turn after a warm-up run:")
+    ceiling = efficiency.matmul_gflops()
+    print(f"one 2048 x 2048 float32 matrix product (oneDNN's best case): {ceiling:.1f} GFLOP/s, "
+          f"{100 * ceiling / peak:.0f}% of the peak; the step reaches "
+          f"{100 * achieved / ceiling:.0f}% of it" if peak else
+          f"one 2048 x 2048 float32 matrix product: {ceiling:.1f} GFLOP/s", flush=True)
+
+    loop = efficiency.loop_seconds_per_step(data, detector.batch_per_step)
+    print(f"\nhost time that stays on the CPU on any device:\n  training loop per step (batch, "
+          f"loss check, Tracker call; progress bar off): {1e3 * loop:.2f} ms", flush=True)
+    curve = min(setting["track_test_limit"] or len(data.test_y), len(data.test_y))
+    host_eval = efficiency.host_seconds_per_evaluation(len(data.validation), curve,
+                                                       setting["n_generated"])
+    print(f"  a tracked step's metrics and TensorBoard histograms ({len(data.validation)} "
+          f"validation, {curve} test, {setting['n_generated']} generated scores): "
+          f"{1e3 * host_eval:.1f} ms", flush=True)
+    measured = {"machine": {**m, "text": machine.describe_text(m)}, "setting": args.setting,
+                "batch": detector.batch_per_step, "images_per_second": median,
+                "mflop_per_image": flops / 1e6, "gflops": achieved, "matmul_gflops": ceiling,
+                "loop_ms_per_step": 1e3 * loop, "host_ms_per_evaluation": 1e3 * host_eval,
+                "track_every": setting["track_every"],
+                "tracking": {}}
+    for number in ([] if args.no_runs else args.tracking_settings or [args.setting]):
+        shipped = speed.validated(number, run_params.SETTINGS[number])
+        shipped = resolve_steps(shipped, len(data.train) if number == args.setting
+                                else len(speed.build(shipped)[1].train), number)
+        seconds = efficiency.tracking_share(number, shipped, args.run_rounds)
+        print(f"\ntracking, setting {number} ({shipped['detector']}) as shipped "
+              f"({shipped['steps']} steps, tracked every {shipped['track_every']}), whole runs "
+              f"in turn after a warm-up run:")
         print(f"  tracked as shipped:        {', '.join(f'{s:.1f}' for s in seconds['tracked'])} s")
         print(f"  first and last step only:  {', '.join(f'{s:.1f}' for s in seconds['ends_only'])} s")
         print(f"  tracking share of the run: {100 * seconds['share']:.0f}% (fastest of each; "
-              f"target <= 15%)")
+              f"target <= 15%)", flush=True)
+        measured["tracking"][str(number)] = {
+            "detector": shipped["detector"], "steps": shipped["steps"],
+            "track_every": shipped["track_every"], **seconds}
 
-    print("\ngrids (one-class benchmark, one seed):")
+    if args.grid_class is not None:
+        print(f"\none-class MNIST grid: class {args.grid_class}'s cells, seed 0, as "
+              f"gandi.benchmark runs them:", flush=True)
+        cells = grid_cells("mnist", args.grid_class)
+        print(f"  one class: {sum(cells.values()) / 60:.1f} min; the grid ({len(cells)} detectors "
+              f"x 10 classes, one seed) ~ {10 * sum(cells.values()) / 60:.0f} min (target <= 20)")
+        measured["grid"] = {"dataset": "mnist", "class": args.grid_class, "seconds": cells}
+    print("\ngrids (one-class benchmark, one seed, as recorded by the machine that ran them):")
     print("\n".join(grid_minutes()) or "  no recorded grid")
+    write_measured(RESULTS / "efficiency.json", measured)
+
+
+def write_measured(path: Path, measured: dict):
+    """The figures for the paper (`gandi.paper`'s efficiency section), with the machine. A part
+    not measured this time (the tracking share, the grid's class) keeps its earlier figures only
+    when they were measured on the same CPU."""
+    from gandi.outputs.run_folder import atomic_write_bytes
+    earlier = json.loads(path.read_text()) if path.is_file() else {}
+    if earlier.get("machine", {}).get("text") == measured["machine"]["text"]:
+        measured["tracking"] = {**earlier.get("tracking", {}), **measured["tracking"]}
+        measured.setdefault("grid", earlier.get("grid"))
+    atomic_write_bytes(path, (json.dumps(measured, indent=1) + "\n").encode())
+    print(f"\nwrote {path}")
 
 
 if __name__ == "__main__":

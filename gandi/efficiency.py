@@ -103,3 +103,73 @@ def tracking_share(setting_id, setting: dict, rounds: int = 2) -> dict:
         seconds["ends_only"].append(run_seconds(setting_id, ends_only))
     seconds["share"] = 1 - min(seconds["ends_only"]) / min(seconds["tracked"])
     return seconds
+
+
+def loop_seconds_per_step(data, per_step: int, steps: int = 300) -> float:
+    """Host seconds per step of gandi's training loop itself (`training.train`): the batch from
+    the pipeline, the loss check, the Tracker's call and the progress bar, around a compiled step
+    that only reads its batch. On a GPU the step shrinks by orders of magnitude; this does not."""
+    from types import SimpleNamespace
+
+    from gandi.training import train
+
+    @tf.function
+    def step(batch):
+        return {"loss": tf.reduce_mean(batch)}
+
+    class Recorder:  # the Tracker's per-step work between tracked steps: keep the losses
+        def __init__(self):
+            self.losses = []
+
+        def on_step(self, step_number, losses):
+            self.losses.append(losses)
+
+    detector = SimpleNamespace(batch_per_step=per_step, train_step=step, loss_names=["loss"])
+    setting = {"steps": 20, "numpy_seed": 0}
+    train(detector, data, setting, Recorder(), progress=False)  # trace, start the pipeline
+    seconds = timed(lambda: train(detector, data, {**setting, "steps": steps}, Recorder(),
+                                  progress=False))[1]
+    return seconds / steps
+
+
+def host_seconds_per_evaluation(n_validation: int, n_test: int, n_generated: int,
+                                repeats: int = 5) -> float:
+    """Host seconds of one tracked step's work that stays on the CPU whatever computes the
+    scores: the row's metrics (`evaluation.tracked_row`: AUC, AP, F1, the criteria) and the
+    TensorBoard histograms, on scores of a tracked DCGAN step's sizes (validation normals,
+    the curve's test sample with one normal in ten, corrupted copies, generated samples)."""
+    import numpy as np
+
+    from gandi.evaluation import tracked_row
+    rng = np.random.default_rng(0)
+    val, corrupted = rng.normal(size=n_validation), rng.normal(1, 1, size=n_validation)
+    test, gen = rng.normal(size=n_test), rng.normal(size=n_generated)
+    test_y = (np.arange(n_test) % 10 != 0).astype(int)
+    with tempfile.TemporaryDirectory() as log_dir:
+        writer = tf.summary.create_file_writer(log_dir)
+
+        def one(step):
+            row = tracked_row(test_y, val, test, None, 95.0, corrupted, gen)
+            with writer.as_default(step=step):
+                for key, value in row.items():
+                    tf.summary.scalar(key, value)
+                for name, scores in (("v", val), ("n", test[test_y == 0]),
+                                     ("a", test[test_y == 1]), ("g", gen)):
+                    tf.summary.histogram(name, scores)
+            writer.flush()
+
+        one(0)
+        seconds = min(timed(lambda: one(i + 1))[1] for i in range(repeats))
+        writer.close()
+    return seconds
+
+
+def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
+    """GFLOP/s of one large float32 matrix product (2 n^3 FLOPs) on the compute device: what
+    oneDNN reaches on this CPU in its best case, the practical ceiling for a train step."""
+    with compute_device():
+        a = tf.random.normal((n, n))
+        product = tf.function(lambda x: tf.matmul(x, x))
+        product(a).numpy()
+        seconds = min(timed(lambda: product(a).numpy())[1] for _ in range(repeats))
+    return 2 * n ** 3 / seconds / 1e9

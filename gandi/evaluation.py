@@ -29,16 +29,17 @@ def curve_sample(test_y: np.ndarray, limit: int | None, seed: int) -> np.ndarray
 
 
 def tracked_row(test_y: np.ndarray, val_scores: np.ndarray, test_scores: np.ndarray,
-                uniform_scores: np.ndarray, percentile: float,
+                uniform_scores: np.ndarray | None, percentile: float,
                 corrupted_scores: np.ndarray | None = None,
                 gen_scores: np.ndarray | None = None) -> dict:
     """The detector's test metrics at the label-free threshold (the `percentile` of validation
-    normal scores), the separation AUCs of validation normals from each reference (uniform,
+    normal scores), the separation AUCs of validation normals from each reference given (uniform,
     corrupted, generated: the sweet-spot criteria) and, with generated samples, the Monte-Carlo
     threshold and its F1. Raises MetricError when a metric is undefined (e.g. NaN scores)."""
     threshold = validation_threshold(val_scores, percentile)
     row = {f"d_{k}": v for k, v in detection_metrics(test_y, test_scores, threshold).items()}
-    row["val_vs_uniform_auc"] = separation_auc(val_scores, uniform_scores)
+    if uniform_scores is not None:
+        row["val_vs_uniform_auc"] = separation_auc(val_scores, uniform_scores)
     if corrupted_scores is not None:
         row["val_vs_corrupted_auc"] = separation_auc(val_scores, corrupted_scores)
     if gen_scores is not None:

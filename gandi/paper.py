@@ -5,7 +5,9 @@
 Every number in `paper/README.md` comes from a results file, never from a hand edit:
 - `<results>/distributions.csv`: the runs of settings 1-9 (`python -m gandi.report LOG_DIR --csv`);
 - `<results>/<dataset>_<protocol>.csv`: the benchmark cells (`python -m gandi.benchmark`), beside
-  `benchmarks/published.csv`, and `<dataset>_<protocol>_speed.csv` when the benchmark measured speed.
+  `benchmarks/published.csv`, and `<dataset>_<protocol>_speed.csv` when the benchmark measured speed;
+- `<results>/efficiency.json`: the efficiency section (`benchmarks/efficiency.py`), with the CPU
+  named and what the same step would do on a GPU.
 Figures are drawn from the run folders those files name (found by signature anywhere under
 `--log-dir`): the detector's AUC over training with the sweet spot, and the score histograms. When
 the run folders are gone (a fresh clone), figures already in `<out>/figures/` are kept and listed.
@@ -20,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from gandi import benchmark, report
+from gandi.paper_efficiency import efficiency_section
 
 ROOT = Path(__file__).resolve().parents[1]
 # the benchmark issue's quality goal: mean AUC of the best detector, label-free choice
@@ -253,6 +256,7 @@ def build(results: Path, log_dir: Path, out: Path, published: Path) -> str:
         dataset, protocol = _split_stem(path.stem)
         text.write(benchmark_section(number, dataset, protocol, results, log_dir, out, published))
         number += 1
+    text.write(efficiency_section(number, results / "efficiency.json"))
     return text.getvalue()
 
 

@@ -248,7 +248,7 @@ SHARED_KEYS = {
     "checkpoint_every": SettingKey(500, positive_int, _INT, "steps between checkpoints"),
     "max_checkpoints": SettingKey(3, positive_int, _INT, "checkpoints kept (the newest)"),
     "track_test_limit": SettingKey(
-        2000, *optional(lambda v: is_int(v) and v >= 2, "an integer >= 2"),
+        1000, *optional(lambda v: is_int(v) and v >= 2, "an integer >= 2"),
         "test samples scored at each tracked step for the curve (a fixed random sample keeping "
         "the anomalies' share; None: all); the final table scores the whole test set"),
     "n_generated": SettingKey(

@@ -194,8 +194,12 @@ def anogan_batched_vs_single(detector, x, iterations: int, single_images: int | 
     n_reference = min(len(x), reference_images or n_single)
     with compute_device():
         search = LatentSearch(detector.generator, detector.discriminator, s["latent_dim"],
-                              iterations, s["anogan_lambda"], s["anogan_lr"])
-        search.score(x[:2], s["anogan_batch"])  # trace once: not part of the timing
+                              1, s["anogan_lambda"], s["anogan_lr"], s["jit_compile"])
+        # trace (and with XLA compile) every batch shape timed below, one iteration each: the
+        # iteration count is an argument of the compiled search, not part of its shape
+        for n, batch in ((len(x), s["anogan_batch"]), (n_single, 1)):
+            search.score(x[:n], batch)
+        search.iterations = iterations
         batched, t_batched = timed(lambda: search.score(x, s["anogan_batch"]))
         single, t_single = timed(lambda: search.score(x[:n_single], 1))
         reference, t_reference = timed(lambda: reference_style(

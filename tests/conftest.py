@@ -16,6 +16,9 @@ sys.path.insert(0, str(ROOT))
 
 MNIST_DIR = ROOT.parent / "shared" / "data" / "mnist"
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist/")
+TABULAR_DIR = ROOT.parent / "shared" / "data" / "tabular"
+needs_tabular = pytest.mark.skipif(not (TABULAR_DIR / "satimage-2.npz").is_file(),
+                                   reason=f"shared ODDS tables not found at {TABULAR_DIR}")
 needs_mnist = pytest.mark.skipif(not (MNIST_DIR / "train-images-idx3-ubyte.gz").is_file(),
                                  reason=f"shared MNIST copy not found at {MNIST_DIR}")
 needs_fashion = pytest.mark.skipif(

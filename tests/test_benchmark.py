@@ -4,10 +4,11 @@ that skips the finished cells."""
 import math
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import MNIST_DIR, needs_mnist
+from conftest import MNIST_DIR, TABULAR_DIR, needs_mnist, needs_tabular
 from gandi.benchmark import main, parse_classes, BenchmarkError
 
 PUBLISHED_HEADER = "paper,method,dataset,protocol,class,metric,value,std,approximate,source,note\n"
@@ -132,6 +133,18 @@ def test_bad_arguments(capsys):
     assert "no mnist setting for nope" in capsys.readouterr().err
 
 
+def test_missing_data_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("GANDI_DATA_DIR", raising=False)
+    empty = tmp_path / "no_data"
+    empty.mkdir()
+    assert main(["--quick", "--classes", "1", "--detectors", "vae", "--no-speed",
+                 "--out", str(tmp_path / "out"), "--log-dir", str(tmp_path / "log"),
+                 "--data-dir", str(empty)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("gandi.benchmark: error: ") and "mnist" in err[0]
+    assert not (tmp_path / "out" / "mnist_normal_class.csv").exists()  # nothing half-written
+
+
 def test_report_only_rebuilds_the_tables_and_keeps_the_measured_speed(tmp_path, capsys):
     out = tmp_path / "out"
     out.mkdir()
@@ -146,3 +159,49 @@ def test_report_only_rebuilds_the_tables_and_keeps_the_measured_speed(tmp_path, 
     assert "# old tables" not in md and "| 9 | 0.950 |" in md and "| mean | 0.725 |" in md
     assert md.endswith("## Speed (measured in this run)\n\n| vae | 123 | 456 |\n")
     assert not (out / "mnist_normal_class_speed.csv").exists()
+
+
+@needs_tabular
+def test_tabular_benchmark_puts_classical_detectors_on_gandis_split(tmp_path, capsys):
+    """--dataset tabular --quick on one real ODDS table: a gandi cell is an ordinary run, the
+    classical rows are fitted on that run's own training normals (same split, same scaling:
+    refitting on the run's data reproduces their AUC), and a second call runs nothing."""
+    from gandi.classical import CLASSICAL
+    from gandi.data import load_splits
+    from gandi.metrics import roc_auc
+    from gandi.outputs.results import load_results
+    args = ["--dataset", "tabular", "--quick", "--sets", "ionosphere", "--detectors",
+            "autoencoder", "knn", "iforest", "--out", str(tmp_path / "out"),
+            "--log-dir", str(tmp_path / "log"), "--data-dir", str(TABULAR_DIR)]
+    assert main(args) == 0
+    cells = pd.read_csv(tmp_path / "out" / "tabular.csv")
+    assert sorted(zip(cells["detector"], cells["family"])) == [
+        ("autoencoder", "gandi"), ("iforest", "classical"), ("knn", "classical")]
+    assert (cells["dataset"] == "ionosphere").all() and (cells["seed"] == 0).all()
+    gandi = cells[cells["family"] == "gandi"].iloc[0]
+    run = load_results(tmp_path / "log" / "results" / gandi["signature"] / "results.pkl")
+    assert run["setting"]["data_file"].endswith("ionosphere.npz")
+    assert gandi["auc"] == pytest.approx(float(run["final"].set_index("detector")
+                                               .loc["autoencoder", "auc"]))
+    assert gandi["oracle_best_auc"] >= gandi["auc"] - 1e-12 or math.isnan(gandi["oracle_best_auc"])
+    data = load_splits(run["setting"], np.random.default_rng(run["setting"]["numpy_seed"]))
+    knn = cells.set_index("detector").loc["knn"]
+    assert math.isnan(knn["oracle_best_auc"])  # no training curve
+    # kNN is deterministic: the row's AUC is the run's split refitted
+    assert knn["auc"] == pytest.approx(
+        roc_auc(data.test_y, CLASSICAL["knn"]().fit(data.train).score(data.test_x)), abs=1e-12)
+    md = (tmp_path / "out" / "tabular.md").read_text()
+    assert "| ionosphere |" in md and "autoencoder (gandi)" in md and "knn (classical)" in md
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "0 cell(s) to run, 3 already finished" in capsys.readouterr().out
+
+
+def test_tabular_benchmark_bad_arguments_are_one_line(tmp_path, capsys):
+    assert main(["--dataset", "tabular", "--detectors", "nope", "--out", str(tmp_path)]) == 2
+    assert "nope not a tabular detector" in capsys.readouterr().err
+    assert main(["--dataset", "tabular", "--sets", "nothere", "--data-dir", str(tmp_path),
+                 "--out", str(tmp_path)]) == 2
+    assert "no nothere.npz in" in capsys.readouterr().err
+    assert main(["--sets", "letter", "--out", str(tmp_path)]) == 2
+    assert "--sets goes with --dataset tabular" in capsys.readouterr().err

@@ -26,7 +26,9 @@ from gandi.device import compute_device
 from gandi.optimizers import make_optimizer
 
 
-SCORE_BATCH = 4096
+# samples per compiled scoring call: 512 scored 10-30% more images/s than 4096 for every
+# image detector on a 2-core AMD EPYC (Zen 3, AVX2), 2026-12-01: activations that stay in cache
+SCORE_BATCH = 512
 
 
 class Detector(abc.ABC):
