@@ -42,6 +42,9 @@ def test_mnist_digit_1_two_epochs_auc_above_0_9_at_the_sweet_spot(digit_1_gan, r
     sweet = results["sweet_spot"]
     record_property("sweet_spot_auc", sweet["test_auc"])
     assert sweet["test_auc"] > 0.9, results["measurements"][["step", "d_auc", "criterion"]]
+    # uniform noise is scored on images only as the criterion: it sits at 1.0 there
+    assert "val_vs_corrupted_auc" in results["measurements"]
+    assert "val_vs_uniform_auc" not in results["measurements"]
     final = results["final"].set_index("detector")
     assert final.loc["mc_threshold", "threshold_source"] == "generated_samples_p95"
     assert final.loc["discriminator", "tp"] + final.loc["discriminator", "fn"] == int(

@@ -58,6 +58,8 @@ def test_a_tracked_row_from_scores_alone():
     plain = tracked_row(test_y, val, test, uniform, 95)
     assert set(row) - set(plain) == {"val_vs_corrupted_auc", "val_vs_generated_auc",
                                      "mc_threshold", "mc_f1"}
+    no_uniform = tracked_row(test_y, val, test, None, 95, corrupted, generated)
+    assert set(row) - set(no_uniform) == {"val_vs_uniform_auc"}
     with pytest.raises(MetricError):
         tracked_row(test_y, val, np.full(400, NAN), uniform, 95)
 
