@@ -6,6 +6,8 @@ Every number in `paper/README.md` comes from a results file, never from a hand e
 - `<results>/distributions.csv`: the runs of settings 1-9 (`python -m gandi.report LOG_DIR --csv`);
 - `<results>/<dataset>_<protocol>.csv`: the benchmark cells (`python -m gandi.benchmark`), beside
   `benchmarks/published.csv`, and `<dataset>_<protocol>_speed.csv` when the benchmark measured speed;
+- `<results>/tabular.csv`: the ODDS tables, gandi beside the classical detectors
+  (`python -m gandi.benchmark --dataset tabular`);
 - `<results>/efficiency.json`: the efficiency section (`benchmarks/efficiency.py`), with the CPU
   named and what the same step would do on a GPU.
 Figures are drawn from the run folders those files name (found by signature anywhere under
@@ -256,8 +258,22 @@ def build(results: Path, log_dir: Path, out: Path, published: Path) -> str:
         dataset, protocol = _split_stem(path.stem)
         text.write(benchmark_section(number, dataset, protocol, results, log_dir, out, published))
         number += 1
+    tables = tables_section(number, results / "tabular.csv")
+    text.write(tables)
+    number += bool(tables)
     text.write(efficiency_section(number, results / "efficiency.json"))
     return text.getvalue()
+
+
+def tables_section(number: int, path: Path) -> str:
+    """The ODDS tables (`gandi.benchmark --dataset tabular`): gandi's detectors beside the
+    classical ones on the same splits, or "" before that benchmark has run."""
+    if not path.is_file():
+        return ""
+    from gandi.benchmark_tables import markdown as tables_markdown
+    body = tables_markdown(pd.read_csv(path)).split("\n", 1)[1]  # the report's own title off
+    return (f"## {number}. Tables (ODDS), semi-supervised\n\n```\n.venv/bin/python -m "
+            "gandi.benchmark --dataset tabular --seeds 3\n```\n" + body + "\n")
 
 
 def _split_stem(stem: str) -> tuple[str, str]:

@@ -92,3 +92,22 @@ def test_efficiency_section_computes_from_the_measured_figures(tmp_path):
     assert f"= {GPU_REFERENCE['images_per_second'][1024] * 0.25:,.0f} images/s" in md
     assert f"{100 * 1.5 / step_ms:.0f}% of a {step_ms:.1f} ms GPU step" in md
     assert f"{100 * 61 / (61 + 20 * step_ms):.0f}% of the run" in md
+
+
+def test_tables_section_is_the_tabular_report_of_the_csv(tmp_path):
+    """Mean ± std per table and detector from tabular.csv, the classical detectors beside
+    gandi's, and the label-free cost computed from the rows; no CSV, no section."""
+    path = tmp_path / "tabular.csv"
+    assert paper.tables_section(5, path) == ""
+    rows = [("letter", "vae", "gandi", 0, 0.80, 0.85), ("letter", "vae", "gandi", 1, 0.90, 0.92),
+            ("letter", "knn", "classical", 0, 0.88, None), ("letter", "knn", "classical", 1, 0.86, None)]
+    pd.DataFrame([{"dataset": d, "detector": n, "family": f, "seed": s, "auc": a, "f1": None,
+                   "oracle_best_auc": o, "signature": "", "seconds": 1.0}
+                  for d, n, f, s, a, o in rows]).to_csv(path, index=False)
+    md = paper.tables_section(5, path)
+    assert md.startswith("## 5. Tables (ODDS), semi-supervised")
+    assert "| letter | 0.850 ± 0.050 (n=2) | 0.870 ± 0.010 (n=2) |" in md
+    assert "| vae (gandi) | knn (classical) |" in md
+    assert "vae 0.035" in md  # mean of 0.05 and 0.02
+    assert "Best gandi detector vae 0.850 against the best classical knn 0.870" in md
+    assert "-0.020" in md
