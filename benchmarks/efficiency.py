@@ -25,6 +25,7 @@ import tensorflow as tf  # noqa: E402
 
 import run_params  # noqa: E402
 from gandi import efficiency, machine, speed  # noqa: E402
+from gandi.data import load_splits  # noqa: E402
 from gandi.experiment import resolve_steps  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -123,8 +124,9 @@ def main():
                 "tracking": {}}
     for number in ([] if args.no_runs else args.tracking_settings or [args.setting]):
         shipped = speed.validated(number, run_params.SETTINGS[number])
-        shipped = resolve_steps(shipped, len(data.train) if number == args.setting
-                                else len(speed.build(shipped)[1].train), number)
+        n_train = (len(data.train) if number == args.setting else
+                   len(load_splits(shipped, np.random.default_rng(shipped["numpy_seed"])).train))
+        shipped = resolve_steps(shipped, n_train, number)  # epochs -> steps
         seconds = efficiency.tracking_share(number, shipped, args.run_rounds)
         print(f"\ntracking, setting {number} ({shipped['detector']}) as shipped "
               f"({shipped['steps']} steps, tracked every {shipped['track_every']}), whole runs "

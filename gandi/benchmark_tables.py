@@ -144,28 +144,28 @@ def run(args, out: Path) -> int:
     csv_path, md_path = out / "tabular.csv", out / "tabular.md"
     cells = read_cells(csv_path, COLUMNS)
     done = set(zip(cells["dataset"], cells["detector"], cells["seed"].astype(int)))
-    classical = [d for d in wanted if d in CLASSICAL]
-    todo = [(s, d, seed) for s in sets for seed in seeds for d in wanted
-            if (s, d, seed) not in done]
-    print(f"{len(todo)} cell(s) to run, {len(done)} already finished in {csv_path}", flush=True)
-    finished_classical = set()
-    for i, (name, detector, seed) in enumerate(todo, 1):
+    # a gandi cell is one run; a table's classical detectors share one split, so they are one
+    # item per (table, seed): the detectors of it not yet in the CSV
+    todo = []
+    for name in sets:
+        for seed in seeds:
+            todo += [(name, seed, [d]) for d in wanted
+                     if d in GANDI_DETECTORS and (name, d, seed) not in done]
+            classical = [d for d in wanted if d in CLASSICAL and (name, d, seed) not in done]
+            todo += [(name, seed, classical)] if classical else []
+    print(f"{len(todo)} item(s) to run (a gandi run, or a table's classical detectors), "
+          f"{len(done)} cell(s) already finished in {csv_path}", flush=True)
+    for i, (name, seed, detectors) in enumerate(todo, 1):
         path = folder / f"{name}.npz"
         try:
-            if detector in CLASSICAL:
-                if (name, seed) in finished_classical:
-                    continue
-                # every classical detector of the cell at once: one split, fitted in turn
-                chosen = [d for d in classical if (name, d, seed) not in done]
-                rows = classical_rows(path, seed, chosen, args.quick)
-                finished_classical.add((name, seed))
-            else:
-                rows = [gandi_row(path, detector, seed, args.quick, args.log_dir)]
+            rows = (classical_rows(path, seed, detectors, args.quick)
+                    if detectors[0] in CLASSICAL else
+                    [gandi_row(path, detectors[0], seed, args.quick, args.log_dir)])
         except (SettingError, DataError) as err:
             print(f"gandi.benchmark: error: {err}", file=sys.stderr)
             return 2
         cells = pd.concat([cells, pd.DataFrame(rows)], ignore_index=True)
-        write_atomic(csv_path, cells[COLUMNS].to_csv(index=False))  # resumable after each cell
+        write_atomic(csv_path, cells[COLUMNS].to_csv(index=False))  # resumable after each item
         for r in rows:
             print(f"[{i}/{len(todo)}] {name} {r['detector']} seed {seed}: AUC {r['auc']:.3f} "
                   f"({r['seconds']} s)", flush=True)

@@ -137,10 +137,12 @@ def host_seconds_per_evaluation(n_validation: int, n_test: int, n_generated: int
     """Host seconds of one tracked step's work that stays on the CPU whatever computes the
     scores: the row's metrics (`evaluation.tracked_row`: AUC, AP, F1, the criteria) and the
     TensorBoard histograms, on scores of a tracked DCGAN step's sizes (validation normals,
-    the curve's test sample with one normal in ten, corrupted copies, generated samples)."""
+    the curve's test sample with one normal in ten, corrupted copies, generated samples),
+    written by the Tracker's own `write_tracked_step`."""
     import numpy as np
 
     from gandi.evaluation import tracked_row
+    from gandi.tracker import write_tracked_step
     rng = np.random.default_rng(0)
     val, corrupted = rng.normal(size=n_validation), rng.normal(1, 1, size=n_validation)
     test, gen = rng.normal(size=n_test), rng.normal(size=n_generated)
@@ -150,13 +152,7 @@ def host_seconds_per_evaluation(n_validation: int, n_test: int, n_generated: int
 
         def one(step):
             row = tracked_row(test_y, val, test, None, 95.0, corrupted, gen)
-            with writer.as_default(step=step):
-                for key, value in row.items():
-                    tf.summary.scalar(key, value)
-                for name, scores in (("v", val), ("n", test[test_y == 0]),
-                                     ("a", test[test_y == 1]), ("g", gen)):
-                    tf.summary.histogram(name, scores)
-            writer.flush()
+            write_tracked_step(writer, step, row, test_y, val, test, gen)
 
         one(0)
         seconds = min(timed(lambda: one(i + 1))[1] for i in range(repeats))

@@ -184,18 +184,8 @@ class Tracker:
                                  "generated": gen_scores}
 
     def _write_tensorboard(self, step, row, val_scores, test_scores, gen_scores):
-        labels = self.curve_y
-        with self.writer.as_default(step=step):
-            for key, value in row.items():
-                if key != "step" and np.isfinite(value):
-                    tf.summary.scalar(key, value)
-            for name, scores in (("scores/validation_normal", val_scores),
-                                 ("scores/test_normal", test_scores[labels == 0]),
-                                 ("scores/test_anomaly", test_scores[labels == 1]),
-                                 ("scores/generated", gen_scores)):
-                if scores is not None and np.all(np.isfinite(scores)):
-                    tf.summary.histogram(name, scores)
-        self.writer.flush()
+        write_tracked_step(self.writer, step, row, self.curve_y, val_scores, test_scores,
+                           gen_scores)
 
     @property
     def measurements(self) -> pd.DataFrame:
@@ -320,3 +310,20 @@ class Tracker:
             model = keras.models.clone_model(self.detector.networks[name])
             model.set_weights(weights)
             atomic_save(self.run.sweet_spot_model(name), model.save)
+
+
+def write_tracked_step(writer, step: int, row: dict, test_y, val_scores, test_scores,
+                       gen_scores):
+    """A tracked step in TensorBoard: the row's finite values as scalars, the score histograms
+    (validation normals, test normals, test anomalies, generated samples)."""
+    with writer.as_default(step=step):
+        for key, value in row.items():
+            if key != "step" and np.isfinite(value):
+                tf.summary.scalar(key, value)
+        for name, scores in (("scores/validation_normal", val_scores),
+                             ("scores/test_normal", test_scores[test_y == 0]),
+                             ("scores/test_anomaly", test_scores[test_y == 1]),
+                             ("scores/generated", gen_scores)):
+            if scores is not None and np.all(np.isfinite(scores)):
+                tf.summary.histogram(name, scores)
+    writer.flush()

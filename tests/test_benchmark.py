@@ -194,7 +194,8 @@ def test_tabular_benchmark_puts_classical_detectors_on_gandis_split(tmp_path, ca
     assert "| ionosphere |" in md and "autoencoder (gandi)" in md and "knn (classical)" in md
     capsys.readouterr()
     assert main(args) == 0
-    assert "0 cell(s) to run, 3 already finished" in capsys.readouterr().out
+    assert "0 item(s) to run (a gandi run, or a table's classical detectors), 3 cell(s) already " \
+        "finished" in capsys.readouterr().out
 
 
 def test_tabular_benchmark_bad_arguments_are_one_line(tmp_path, capsys):
