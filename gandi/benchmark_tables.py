@@ -45,8 +45,9 @@ def tables_dir(data_dir: str | None) -> Path:
     """--data-dir, else $GANDI_DATA_DIR/tabular, else ../shared/data/tabular beside the repo."""
     if data_dir:
         return Path(data_dir)
+    from gandi.data.images import ENV_DATA_DIR
     root = Path(__file__).resolve().parents[1]
-    env = os.environ.get("GANDI_DATA_DIR")
+    env = os.environ.get(ENV_DATA_DIR)
     return Path(env) / "tabular" if env else root.parent / "shared" / "data" / "tabular"
 
 
