@@ -32,6 +32,8 @@ import pandas as pd
 TABLE_SETS = ("annthyroid", "ionosphere", "letter", "mammography", "musk", "pendigits",
               "satimage-2", "shuttle")
 GANDI_DETECTORS = ("discriminator", "autoencoder", "vae", "aae", "ganomaly", "egbad")
+CHECKPOINT_ENSEMBLE = "checkpoint ensemble"  # a gandi run's row: "<detector> checkpoint ensemble"
+DETECTOR_ENSEMBLE = "gandi ensemble"  # the rows of several detectors' runs on one split
 COLUMNS = ["dataset", "detector", "family", "seed", "auc", "f1", "oracle_best_auc", "signature",
            "seconds"]
 # one setting for every table, as a user without labelled anomalies would choose it: gandi's
@@ -77,12 +79,70 @@ def classical_rows(path: Path, seed: int, detectors, quick: bool) -> list[dict]:
     return rows
 
 
-def gandi_row(path: Path, detector: str, seed: int, quick: bool, log_dir) -> dict:
-    from gandi.benchmark import run_cell
+def gandi_rows(path: Path, detector: str, seed: int, quick: bool, log_dir) -> list[dict]:
+    """A gandi run's rows: the detector at its label-free sweet spot and, when the run made one,
+    its checkpoint ensemble (no training curve: no oracle)."""
+    from gandi.benchmark import result_row
+    from gandi.experiment import run_setting
+    from gandi.settings import validate
     label = re.sub(r"\W+", "_", path.stem)  # the run's setting id, as for a --setting-file
-    row = run_cell(detector, None, label, table_setting(path, detector, seed, quick), log_dir)
+    started = time.time()
+    results = run_setting(label, validate(table_setting(path, detector, seed, quick), label),
+                          log_dir, progress=False)
+    row = result_row(results, detector, None, time.time() - started)
     row.pop("class")
-    return {**row, "dataset": path.stem, "family": "gandi"}
+    rows = [{**row, "dataset": path.stem, "family": "gandi"}]
+    final = results["final"]
+    ensemble = final[final["detector"].str.endswith("checkpoint ensemble")] if len(final) else final
+    if len(ensemble):
+        rows.append({**rows[0], "detector": f"{detector} {CHECKPOINT_ENSEMBLE}",
+                     "auc": float(ensemble["auc"].iloc[0]), "f1": float(ensemble["f1"].iloc[0]),
+                     "oracle_best_auc": np.nan})
+    return rows
+
+
+def detector_ensemble_rows(path: Path, seed: int, quick: bool, cells: pd.DataFrame,
+                           log_dir, detectors) -> list[dict]:
+    """The detector ensembles of a table and seed, from the gandi runs of `detectors` (two or
+    more; each run's sweet-spot detector scored again from its exported networks on the same
+    split): `gandi ensemble (all)`, every one of them; with four or more, `gandi ensemble
+    (top 3)`, the three whose label-free criterion at their sweet spot is highest. Members are
+    standardised on the validation normals and averaged (`gandi.selection`)."""
+    from gandi.data import load_splits
+    from gandi.metrics import detection_metrics, roc_auc
+    from gandi.outputs.results import load_results
+    from gandi.score.exported import load_exported
+    from gandi.selection import ensemble_scores
+    from gandi.settings import validate
+    from gandi.thresholds import validation_threshold
+    mine = cells[(cells["dataset"] == path.stem) & (cells["seed"].astype(int) == seed)
+                 & cells["detector"].isin(detectors)]
+    if len(detectors) < 2 or set(mine["detector"]) != set(detectors):
+        return []  # an ensemble of every detector needs every detector's run
+    started = time.time()
+    setting = validate(table_setting(path, "discriminator", seed, quick), label=path.stem)
+    data = load_splits(setting, np.random.default_rng(seed))
+    members = {}
+    for detector, signature in zip(mine["detector"], mine["signature"]):
+        exported = load_exported(signature, log_dir)
+        criterion = load_results(exported.run.results_file)["sweet_spot"]["criterion_value"]
+        members[detector] = (criterion, exported.score(data.validation),
+                             exported.score(data.test_x))
+    top = sorted(members, key=lambda d: members[d][0], reverse=True)[:3]
+    rows = []
+    kinds = [(f"{DETECTOR_ENSEMBLE} (all)", list(members))]
+    if len(members) > 3:
+        kinds.append((f"{DETECTOR_ENSEMBLE} (top 3)", top))
+    for name, chosen in kinds:
+        validation, test, _ = ensemble_scores([members[d][1:] for d in chosen])
+        threshold = validation_threshold(validation, setting["threshold_percentile"])
+        rows.append({"dataset": path.stem, "detector": name, "family": "gandi", "seed": seed,
+                     "auc": roc_auc(data.test_y, test),
+                     "f1": detection_metrics(data.test_y, test, threshold)["f1"],
+                     "oracle_best_auc": np.nan, "signature": " ".join(
+                         mine.set_index("detector").loc[chosen, "signature"]),
+                     "seconds": round(time.time() - started, 2)})
+    return rows
 
 
 def markdown(cells: pd.DataFrame) -> str:
@@ -99,21 +159,25 @@ def markdown(cells: pd.DataFrame) -> str:
               "mean ± std (n = seeds). gandi's detectors: the step chosen without test labels. "
               "Classical detectors: fitted on the same training normals with the same scaling "
               "(`gandi.classical`).\n\n")
-    header = ["table"] + [f"{d} ({family[d]})" for d in order]
-    out.write("| " + " | ".join(header) + " |\n|" + " --- |" * len(header) + "\n")
+    # a detector per row (gandi's, with their ensembles, then the classical ones), a table per
+    # column, then the mean over the tables every detector ran on
     per_set = cells.groupby(["dataset", "detector"])["auc"].mean().unstack()
-    for s in sets:
-        row = [s] + [_mean_std(cells[(cells["dataset"] == s) & (cells["detector"] == d)]["auc"])
-                     for d in order]
+    complete = per_set[order].dropna()
+    header = ["detector", "family"] + sets + ["mean"]
+    out.write("| " + " | ".join(header) + " |\n|" + " --- |" * len(header) + "\n")
+    for d in order:
+        row = [d, family[d]] + [
+            _mean_std(cells[(cells["dataset"] == s) & (cells["detector"] == d)]["auc"])
+            for s in sets] + [f"{complete[d].mean():.3f}"]
         out.write("| " + " | ".join(row) + " |\n")
-    complete = per_set[order].dropna()  # the mean over the tables every detector ran on
-    out.write("| mean | " + " | ".join(f"{complete[d].mean():.3f}" for d in order) + " |\n")
     gandi = cells[cells["family"] == "gandi"]
-    if len(gandi):
-        cost = (gandi["oracle_best_auc"] - gandi["auc"]).groupby(gandi["detector"]).mean()
+    curves = gandi[gandi["oracle_best_auc"].notna()]  # an ensemble has no training curve
+    if len(curves):
+        cost = (curves["oracle_best_auc"] - curves["auc"]).groupby(curves["detector"]).mean()
         out.write("\nWhat the label-free choice costs (mean over cells of the oracle-best test "
                   "AUC, chosen WITH test labels, minus the AUC at the chosen step): "
                   + ", ".join(f"{d} {c:.3f}" for d, c in cost.items()) + ".\n")
+        out.write(ensemble_lines(complete))
         best_classical = complete[[d for d in order if family[d] == "classical"]].mean()
         best_gandi = complete[[d for d in order if family[d] == "gandi"]].mean()
         if len(best_classical) and len(best_gandi):
@@ -122,6 +186,27 @@ def markdown(cells: pd.DataFrame) -> str:
                       f"{c} {best_classical[c]:.3f} (mean over {len(complete)} tables): "
                       f"{best_gandi[g] - best_classical[c]:+.3f}.\n")
     return out.getvalue()
+
+
+def ensemble_lines(per_set: pd.DataFrame) -> str:
+    """Each ensemble against its best member (mean AUC over the tables, columns = detectors):
+    a checkpoint ensemble against its detector, a detector ensemble against the best single
+    gandi detector."""
+    means = per_set.mean()
+    singles = [d for d in GANDI_DETECTORS if d in means]
+    lines = []
+    for name in [d for d in means.index if CHECKPOINT_ENSEMBLE in d]:
+        member = name.replace(f" {CHECKPOINT_ENSEMBLE}", "")
+        if member in means:
+            lines.append(f"{name} {means[name]:.3f} vs {member} {means[member]:.3f} "
+                         f"({means[name] - means[member]:+.3f})")
+    best = max(singles, key=lambda d: means[d]) if singles else None
+    for name in [d for d in means.index if d.startswith(DETECTOR_ENSEMBLE)]:
+        if best:
+            lines.append(f"{name} {means[name]:.3f} vs the best single detector {best} "
+                         f"{means[best]:.3f} ({means[name] - means[best]:+.3f})")
+    return ("\nEnsembles against their best member (mean AUC over the tables): "
+            + "; ".join(lines) + ".\n") if lines else ""
 
 
 def run(args, out: Path) -> int:
@@ -161,7 +246,7 @@ def run(args, out: Path) -> int:
         try:
             rows = (classical_rows(path, seed, detectors, args.quick)
                     if detectors[0] in CLASSICAL else
-                    [gandi_row(path, detectors[0], seed, args.quick, args.log_dir)])
+                    gandi_rows(path, detectors[0], seed, args.quick, args.log_dir))
         except (SettingError, DataError) as err:
             print(f"gandi.benchmark: error: {err}", file=sys.stderr)
             return 2
@@ -170,7 +255,23 @@ def run(args, out: Path) -> int:
         for r in rows:
             print(f"[{i}/{len(todo)}] {name} {r['detector']} seed {seed}: AUC {r['auc']:.3f} "
                   f"({r['seconds']} s)", flush=True)
-    shown = cells[cells["dataset"].isin(sets) & cells["detector"].isin(wanted)]
+    # the detector ensembles of each table and seed whose gandi runs are all there
+    done = set(zip(cells["dataset"], cells["detector"], cells["seed"].astype(int)))
+    members = [d for d in wanted if d in GANDI_DETECTORS]
+    if len(members) > 1:
+        for name in sets:
+            for seed in seeds:
+                if (name, f"{DETECTOR_ENSEMBLE} (all)", seed) in done:
+                    continue
+                rows = detector_ensemble_rows(folder / f"{name}.npz", seed, args.quick, cells,
+                                              args.log_dir, members)
+                if rows:
+                    cells = pd.concat([cells, pd.DataFrame(rows)], ignore_index=True)
+                    write_atomic(csv_path, cells[COLUMNS].to_csv(index=False))
+                for r in rows:
+                    print(f"{name} {r['detector']} seed {seed}: AUC {r['auc']:.3f}", flush=True)
+    shown = cells[cells["dataset"].isin(sets) & (cells["detector"].isin(wanted)
+                                                  | cells["detector"].str.contains("ensemble"))]
     write_atomic(md_path, markdown(shown))
     print(f"wrote {csv_path} and {md_path}")
     return 0

@@ -34,7 +34,7 @@ def tracked_row(test_y: np.ndarray, val_scores: np.ndarray, test_scores: np.ndar
                 gen_scores: np.ndarray | None = None) -> dict:
     """The detector's test metrics at the label-free threshold (the `percentile` of validation
     normal scores), the separation AUCs of validation normals from each reference given (uniform,
-    corrupted, generated: the sweet-spot criteria) and, with generated samples, the Monte-Carlo
+    corrupted, both together as `synthetic`, generated: the sweet-spot criteria) and, with generated samples, the Monte-Carlo
     threshold and its F1. Raises MetricError when a metric is undefined (e.g. NaN scores)."""
     threshold = validation_threshold(val_scores, percentile)
     row = {f"d_{k}": v for k, v in detection_metrics(test_y, test_scores, threshold).items()}
@@ -42,6 +42,11 @@ def tracked_row(test_y: np.ndarray, val_scores: np.ndarray, test_scores: np.ndar
         row["val_vs_uniform_auc"] = separation_auc(val_scores, uniform_scores)
     if corrupted_scores is not None:
         row["val_vs_corrupted_auc"] = separation_auc(val_scores, corrupted_scores)
+    if uniform_scores is not None and corrupted_scores is not None:
+        # near (corrupted) and far (uniform) synthetic anomalies together: the mean of the two
+        # AUCs when both references have as many samples, as the Tracker draws them
+        row["val_vs_synthetic_auc"] = separation_auc(
+            val_scores, np.concatenate([uniform_scores, corrupted_scores]))
     if gen_scores is not None:
         mc = mc_threshold(gen_scores, percentile)
         row.update({"mc_threshold": mc,

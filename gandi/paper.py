@@ -272,6 +272,13 @@ def tables_section(number: int, path: Path) -> str:
         return ""
     from gandi.benchmark_tables import markdown as tables_markdown
     body = tables_markdown(pd.read_csv(path)).split("\n", 1)[1]  # the report's own title off
+    study = path.parent / "selection_study.csv"
+    if study.is_file():  # the label-free criteria compared on the same runs
+        from gandi.criterion_study import markdown as study_markdown
+        body += ("\n### The label-free criterion, before and after\n\n```\n.venv/bin/python "
+                 "benchmarks/selection_study.py log_dir/benchmark --csv "
+                 "benchmarks/results/selection_study.csv\n```\n\n"
+                 + study_markdown(pd.read_csv(study)))
     return (f"## {number}. Tables (ODDS), semi-supervised\n\n```\n.venv/bin/python -m "
             "gandi.benchmark --dataset tabular --seeds 3\n```\n" + body + "\n")
 

@@ -1,17 +1,18 @@
-"""The sweet spot: which tracked step's networks a run keeps, chosen WITHOUT test labels.
+"""The sweet spot: which tracked step's networks a run keeps, chosen WITHOUT test labels; and the
+label-free ensembles built on the same criteria.
 
 Sweet-spot criteria (setting `sweet_spot_criterion`), each an AUC computed at every tracked step
 (`gandi.evaluation.tracked_row`, column `<criterion>_auc`):
-- `val_vs_uniform` (default): AUC of telling validation normals from points drawn uniformly over
-  the training data's bounding box widened by 50% each side (Tax & Duin's "artificial
-  outliers"). It asks "does the detector score everything unlike the data as anomalous?"
-  without any real anomaly.
-- `val_vs_corrupted` (default on images): AUC of telling validation normals from corrupted copies
-  of them (patches moved or erased, images overlaid or rotated; `gandi.data.corruptions`). On
-  images uniform noise is rejected from the first steps on, so `val_vs_uniform` sits at 1.0;
-  corrupted normals are near-normal, and a detector that starts to accept everything (an
-  autoencoder that reconstructs any image, a discriminator the generator has beaten) accepts
-  them too.
+- `val_vs_corrupted` (the default, `auto`): AUC of telling validation normals from corrupted
+  copies of them (`gandi.data.corruptions`): on images patches moved or erased, images overlaid
+  or rotated; on vectors a random subset of features swapped with another normal's or jittered.
+  Corrupted normals are near-normal, so the criterion keeps its resolution where uniform noise
+  saturates, and a detector that starts to accept everything (an autoencoder that reconstructs
+  any input, a discriminator the generator has beaten) accepts them too.
+- `val_vs_uniform`: AUC of telling validation normals from points drawn uniformly over the
+  training data's bounding box widened by 50% each side (Tax & Duin's "artificial outliers").
+  On images, and on tables of 20+ features, a detector rejects the box almost at once: the
+  criterion sits at 1.0 and ties go to the latest step.
 - `val_vs_generated`: AUC of telling validation normals from generated samples; high while the
   generator is poor, so it tends to pick early steps.
 
@@ -19,6 +20,11 @@ Values within one validation sample's worth (1 / number of validation normals) o
 are ties, and ties go to the later step: an AUC cannot resolve finer, the criterion can saturate
 (float noise near 1.0, 0.99985 after 1.0, must not pin an early step), and the later networks
 have trained longer.
+
+Ensembles (pure functions below): a member's scores are put on the scale of its own validation
+normals' scores, (s - mean) / std, and the members averaged. The checkpoint ensemble's members
+are a run's k best tracked steps by the criterion (the sweet spot among them); a detector
+ensemble's are several detectors' runs on one split. Neither sees a test label.
 """
 from __future__ import annotations
 
@@ -50,3 +56,52 @@ def sweet_spot_index(criteria: Sequence[float], tolerance: float) -> int | None:
         if takes_the_sweet_spot(criteria[:i + 1], tolerance):
             chosen = i
     return chosen
+
+
+# -- label-free ensembles ------------------------------------------------------------------------
+# Several scores of the same data (the k best tracked steps of one run, or several detectors' runs
+# on one split) are put on one scale by the validation normals alone, then averaged. The
+# ensemble's threshold is the percentile of its own validation scores, as for any detector.
+
+def best_steps(criteria: Sequence[float], k: int, tolerance: float) -> list[int]:
+    """Indices of the k tracked steps a checkpoint ensemble keeps: the highest criteria, a later
+    step first among ties (values within `tolerance`, as for the sweet spot), the sweet spot
+    always among them. NaN criteria never count. In the order of training."""
+    finite = [i for i, v in enumerate(criteria) if np.isfinite(v)]
+    chosen = sweet_spot_index(criteria, tolerance)
+    if chosen is None:
+        return []
+    # rank by the criterion rounded down to the tolerance's grid, then by lateness
+    def rank(i):
+        return (np.floor(criteria[i] / tolerance) if tolerance > 0 else criteria[i], i)
+    others = sorted((i for i in finite if i != chosen), key=rank, reverse=True)
+    return sorted([chosen] + others[:max(0, k - 1)])
+
+
+def validation_scale(validation_scores: np.ndarray) -> tuple[float, float]:
+    """(mean, std) of a member's validation-normal scores: its scale in the ensemble. A constant
+    validation score (std 0) gets std 1: the member then only shifts, it cannot blow up."""
+    v = np.asarray(validation_scores, dtype=np.float64)
+    spread = float(v.std())
+    return float(v.mean()), spread if spread > 0 else 1.0
+
+
+def combine(member_scores: Sequence[np.ndarray], scales: Sequence[tuple[float, float]]):
+    """The ensemble's score: the mean over members of (score - mean) / std, each member on its
+    own validation scale (`validation_scale`)."""
+    return np.mean([(np.asarray(s, dtype=np.float64) - mean) / std
+                    for s, (mean, std) in zip(member_scores, scales)], axis=0)
+
+
+def ensemble_scores(members: Sequence[tuple[np.ndarray, np.ndarray]]):
+    """Validation and other scores of the ensemble of `members`, (validation scores, scores)
+    pairs of the same validation normals and the same data. Returns (validation scores, scores,
+    scales). Every member's scores must be finite (leave a diverged one out before)."""
+    if not members:
+        raise ValueError("an ensemble needs at least one member")
+    for v, s in members:
+        if not (np.all(np.isfinite(v)) and np.all(np.isfinite(s))):
+            raise ValueError("an ensemble member's scores are not all finite")
+    scales = [validation_scale(v) for v, _ in members]
+    return (combine([v for v, _ in members], scales), combine([s for _, s in members], scales),
+            scales)

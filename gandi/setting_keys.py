@@ -23,7 +23,8 @@ from gandi.optimizers import OPTIMIZERS
 from gandi.setting_checks import (SettingKey, at_least_zero, is_int, is_number, one_of, optional,
                                   positive_int, positive_number)
 
-SWEET_SPOT_CRITERIA = ("auto", "val_vs_uniform", "val_vs_corrupted", "val_vs_generated")
+SWEET_SPOT_CRITERIA = ("auto", "val_vs_synthetic", "val_vs_corrupted", "val_vs_uniform",
+                       "val_vs_generated")
 
 # what reads a key, for the docs (None in a SettingKey: every detector / every kind of data)
 IMAGE_DATASETS = tuple(DATASETS)
@@ -261,7 +262,12 @@ SHARED_KEYS = {
     "sweet_spot_criterion": SettingKey(
         "auto", *one_of(SWEET_SPOT_CRITERIA),
         "the label-free criterion that chooses the step; auto: val_vs_corrupted on images, "
-        "val_vs_uniform on vectors (see What is measured)"),
+        "val_vs_synthetic on vectors (see What is measured)"),
+    "checkpoint_ensemble": SettingKey(
+        "auto", lambda v: v == "auto" or positive_int(v), '"auto" or an integer >= 1',
+        "tracked steps averaged in the checkpoint ensemble: the best by the criterion, each "
+        "standardised on validation normals (a row of the final table; 1: none; auto: 5 on "
+        "vectors, 1 on images, where each member scores the whole test set once more)"),
     "snapshots": SettingKey(6, lambda v: is_int(v) and v >= 2, "an integer >= 2",
                             "generator snapshots drawn over training (PDF/CDF plot, image grids)",
                             detectors=GENERATING),

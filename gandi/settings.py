@@ -43,11 +43,10 @@ def validate(raw: dict, label="?") -> dict:
     images = setting["dataset"] in DATASETS or setting["dataset"] == "folder"
     if setting["jit_compile"] == "auto":
         setting["jit_compile"] = images
+    if setting["checkpoint_ensemble"] == "auto":
+        setting["checkpoint_ensemble"] = 1 if images else 5
     if setting["sweet_spot_criterion"] == "auto":
-        setting["sweet_spot_criterion"] = "val_vs_corrupted" if images else "val_vs_uniform"
-    elif setting["sweet_spot_criterion"] == "val_vs_corrupted" and not images:
-        _fail(label, "sweet_spot_criterion", "val_vs_corrupted",
-              "val_vs_uniform or val_vs_generated on vectors (corruptions are made for images)")
+        setting["sweet_spot_criterion"] = "val_vs_corrupted" if images else "val_vs_synthetic"
     if setting["dataset"] in DATASETS:
         _check_classes(setting, label)
     elif not images:

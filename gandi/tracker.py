@@ -26,7 +26,7 @@ from gandi.outputs.checkpoints import Checkpoints
 from gandi.outputs.reconstruction_plots import reconstruction_figures
 from gandi.outputs.results import library_versions, load_results, write_results
 from gandi.outputs.run_folder import atomic_save
-from gandi.selection import takes_the_sweet_spot, tie_tolerance
+from gandi.selection import best_steps, ensemble_scores, takes_the_sweet_spot, tie_tolerance
 from gandi.thresholds import mc_threshold, validation_threshold
 from gandi.training import Diverged
 
@@ -47,12 +47,14 @@ class Tracker:
         uniform = rng.uniform(low, high, size=data.validation.shape).astype(np.float32)
         # drawn in every run (the corrupted reference comes next from the same stream); scored
         # on images only as the criterion: noise is told from digits from the first steps on,
-        # so its AUC sits at 1.0 and costs a fifth of each evaluation for nothing
+        # so its AUC sits at 1.0 and costs a fifth of each evaluation for nothing. On vectors
+        # both references are scored (cheap there): each criterion's curve is in the results.
         images = data.validation.ndim > 2
-        self.uniform_reference = (uniform if self.criterion == "val_vs_uniform" or not images
-                                  else None)
+        uses = {"val_vs_uniform": {"uniform"}, "val_vs_corrupted": {"corrupted"},
+                "val_vs_synthetic": {"uniform", "corrupted"}}.get(self.criterion, set())
+        self.uniform_reference = uniform if "uniform" in uses or not images else None
         self.corrupted_reference = (corrupt(data.validation, rng)
-                                    if self.criterion == "val_vs_corrupted" else None)
+                                    if "corrupted" in uses or not images else None)
         self.tie_tolerance = tie_tolerance(len(data.validation))
         # the test samples of the curve (its own seed: the data and references stay as drawn)
         self.curve = curve_sample(data.test_y, setting["track_test_limit"],
@@ -68,6 +70,9 @@ class Tracker:
         self.restarts: list[dict] = []  # automatic restarts after a divergence
         self._sweet_weights = None
         self.sweet_scores = None
+        self.ensemble_size = setting["checkpoint_ensemble"]
+        self._ensemble_weights: dict[int, dict] = {}  # step -> scoring weights, the k best
+        self.ensemble: dict | None = None  # its members' steps and scales, once scored
         self._pending_losses: list[dict] = []
         self.checkpoints = Checkpoints(run.checkpoints, detector.checkpoint_objects(),
                                        setting["max_checkpoints"])
@@ -106,7 +111,8 @@ class Tracker:
         self.last_step = step
         state = {"rows": self.rows, "pending_losses": self._pending_float_losses(),
                  "sweet_spot": self.sweet_spot, "sweet_weights": self._sweet_weights,
-                 "sweet_scores": self.sweet_scores, "snapshots": self.snapshots}
+                 "sweet_scores": self.sweet_scores, "snapshots": self.snapshots,
+                 "ensemble_weights": self._ensemble_weights}
         write_results(self._state_file(step), state)
         self.checkpoints.save(step)
         kept = {int(p.rsplit("-", 1)[1]) for p in self.checkpoints.manager.checkpoints}
@@ -125,6 +131,7 @@ class Tracker:
         self._pending_losses = state["pending_losses"]
         self.sweet_spot, self._sweet_weights = state["sweet_spot"], state["sweet_weights"]
         self.sweet_scores, self.snapshots = state["sweet_scores"], state["snapshots"]
+        self._ensemble_weights = state.get("ensemble_weights", {})
         self.last_step = step
         return step
 
@@ -182,6 +189,19 @@ class Tracker:
             self._sweet_weights = self.detector.scoring_weights()
             self.sweet_scores = {"validation": val_scores, "test": test_scores,
                                  "generated": gen_scores}
+        if self.ensemble_size > 1:
+            self._update_ensemble(step)
+
+    def _update_ensemble(self, step):
+        """Keep the scoring weights of the k best tracked steps so far. The set only ever loses
+        a step to a better newcomer (`best_steps`), so weights kept as they come suffice."""
+        keep = {self.rows[i]["step"] for i in best_steps(
+            [r["criterion"] for r in self.rows], self.ensemble_size, self.tie_tolerance)}
+        if step in keep:
+            self._ensemble_weights[step] = (self._sweet_weights
+                                            if self.sweet_spot and self.sweet_spot["step"] == step
+                                            else self.detector.scoring_weights())
+        self._ensemble_weights = {s: w for s, w in self._ensemble_weights.items() if s in keep}
 
     def _write_tensorboard(self, step, row, val_scores, test_scores, gen_scores):
         write_tracked_step(self.writer, step, row, self.curve_y, val_scores, test_scores,
@@ -220,6 +240,16 @@ class Tracker:
                              "threshold_source": f"{source}_p{self.percentile:g}",
                              "tracked": True})
                 scores[detector] = s
+        s = self._score_checkpoint_ensemble() if len(self._ensemble_weights) > 1 else None
+        if s is not None:
+            threshold = validation_threshold(s["validation"], self.percentile)
+            name = f"{self.detector.tracked_name} checkpoint ensemble"
+            rows.append({"detector": name, "step": self.sweet_spot["step"],
+                         **detection_metrics(self.data.test_y, s["test"], threshold),
+                         "threshold_source": f"validation_normals_p{self.percentile:g}",
+                         "tracked": False})
+            scores[name] = s
+            self.ensemble.update(threshold=float(threshold), scores=s)
         for detector, score in (self.detector.final_scorers() if costly else {}).items():
             s = {"validation": score(self.data.validation, progress=progress),
                  "test": score(self.data.test_x, progress=progress)}
@@ -230,6 +260,28 @@ class Tracker:
                          "tracked": False})  # scored once, on the final networks
             scores[detector] = s
         return pd.DataFrame(rows), scores
+
+    def _score_checkpoint_ensemble(self) -> dict | None:
+        """Validation and whole-test scores of the checkpoint ensemble: each kept step's
+        networks score both, standardised on its validation scores, then averaged. None when
+        fewer than two members have finite scores."""
+        members, steps = [], []
+        for step in sorted(self._ensemble_weights):
+            weights = self._ensemble_weights[step]
+            v = self.detector.score_with(weights, self.data.validation)
+            t = self.detector.score_with(weights, self.data.test_x)
+            if not (np.all(np.isfinite(v)) and np.all(np.isfinite(t))):
+                self.log.warning("checkpoint ensemble: step %d's scores are not finite; left "
+                                 "out", step)
+                continue
+            members.append((v, t))
+            steps.append(step)
+        if len(members) < 2:
+            return None
+        validation, test, scales = ensemble_scores(members)
+        self.ensemble = {"members": [{"step": step, "mean": mean, "std": std}
+                                     for step, (mean, std) in zip(steps, scales)]}
+        return {"validation": validation, "test": test, "generated": None}
 
     # -- the end of a run ----------------------------------------------------------------
     def finish(self, step: int, status: str, error: str | None = None,
@@ -253,6 +305,8 @@ class Tracker:
                 if self.detector.threshold_ is not None:  # with the exported networks
                     self.run.write_thresholds(self.sweet_spot["step"], self.detector.threshold_,
                                               self.detector.mc_threshold_)
+                if self.ensemble is not None:
+                    self._export_checkpoint_ensemble()
             except MetricError as err:
                 self.log.warning("final metrics skipped: %s", err)
         figures = plots.run_figures(self.measurements, self.sweet_spot, self.snapshots,
@@ -281,6 +335,8 @@ class Tracker:
             "measurements": self.measurements,
             "final": pd.DataFrame() if final is None else final,
             "sweet_spot": self.sweet_spot,
+            "tie_tolerance": self.tie_tolerance,  # the sweet-spot rule's, to replay it
+            "checkpoint_ensemble": self.ensemble,  # members (step, scale), threshold, scores
             "best_test_auc": self.best_test_auc(),
             "snapshots": self.snapshots,
             "restarts": self.restarts,
@@ -303,13 +359,28 @@ class Tracker:
             auc = np.nan
         self.sweet_spot = {**self.sweet_spot, "test_auc": float(auc)}
 
+    def _export_checkpoint_ensemble(self):
+        """Each member's scoring networks as Keras files and how to combine them (steps, the
+        validation scale of each, the threshold), so that `gandi score --ensemble` gives the
+        ensemble's very scores."""
+        for member in self.ensemble["members"]:
+            step = member["step"]
+            self._export_networks(self._ensemble_weights[step],
+                                  lambda name: self.run.ensemble_model(step, name))
+        self.run.write_ensemble({k: v for k, v in self.ensemble.items() if k != "scores"})
+
     def _export_sweet_spot(self):
         """Each scoring network at the sweet spot as a Keras model file."""
+        self._export_networks(self._sweet_weights, self.run.sweet_spot_model)
+
+    def _export_networks(self, weights: dict, path_of):
+        """The scoring networks with `weights` ({network: weights}), each as the Keras model
+        file `path_of(network)`."""
         import keras
-        for name, weights in self._sweet_weights.items():
+        for name, w in weights.items():
             model = keras.models.clone_model(self.detector.networks[name])
-            model.set_weights(weights)
-            atomic_save(self.run.sweet_spot_model(name), model.save)
+            model.set_weights(w)
+            atomic_save(path_of(name), model.save)
 
 
 def write_tracked_step(writer, step: int, row: dict, test_y, val_scores, test_scores,

@@ -171,14 +171,16 @@ def test_tabular_benchmark_puts_classical_detectors_on_gandis_split(tmp_path, ca
     from gandi.metrics import roc_auc
     from gandi.outputs.results import load_results
     args = ["--dataset", "tabular", "--quick", "--sets", "ionosphere", "--detectors",
-            "autoencoder", "knn", "iforest", "--out", str(tmp_path / "out"),
+            "autoencoder", "vae", "knn", "iforest", "--out", str(tmp_path / "out"),
             "--log-dir", str(tmp_path / "log"), "--data-dir", str(TABULAR_DIR)]
     assert main(args) == 0
     cells = pd.read_csv(tmp_path / "out" / "tabular.csv")
     assert sorted(zip(cells["detector"], cells["family"])) == [
-        ("autoencoder", "gandi"), ("iforest", "classical"), ("knn", "classical")]
+        ("autoencoder", "gandi"), ("autoencoder checkpoint ensemble", "gandi"),
+        ("gandi ensemble (all)", "gandi"), ("iforest", "classical"), ("knn", "classical"),
+        ("vae", "gandi"), ("vae checkpoint ensemble", "gandi")]
     assert (cells["dataset"] == "ionosphere").all() and (cells["seed"] == 0).all()
-    gandi = cells[cells["family"] == "gandi"].iloc[0]
+    gandi = cells.set_index("detector").loc["autoencoder"]
     run = load_results(tmp_path / "log" / "results" / gandi["signature"] / "results.pkl")
     assert run["setting"]["data_file"].endswith("ionosphere.npz")
     assert gandi["auc"] == pytest.approx(float(run["final"].set_index("detector")
@@ -191,10 +193,28 @@ def test_tabular_benchmark_puts_classical_detectors_on_gandis_split(tmp_path, ca
     assert knn["auc"] == pytest.approx(
         roc_auc(data.test_y, CLASSICAL["knn"]().fit(data.train).score(data.test_x)), abs=1e-12)
     md = (tmp_path / "out" / "tabular.md").read_text()
-    assert "| ionosphere |" in md and "autoencoder (gandi)" in md and "knn (classical)" in md
+    assert "| detector | family | ionosphere | mean |" in md
+    assert "| autoencoder | gandi |" in md and "| knn | classical |" in md
+    # the run's checkpoint ensemble is a row of its own, from the run's final table
+    ensemble = cells.set_index("detector").loc["autoencoder checkpoint ensemble"]
+    assert ensemble["signature"] == gandi["signature"] and math.isnan(ensemble["oracle_best_auc"])
+    assert ensemble["auc"] == pytest.approx(float(run["final"].set_index("detector").loc[
+        "autoencoder checkpoint ensemble", "auc"]))
+    assert "autoencoder checkpoint ensemble" in md and "vs autoencoder" in md
+    # the detector ensemble: both runs' exported detectors on the split, each standardised on
+    # the validation normals, averaged
+    from gandi.score.exported import load_exported
+    from gandi.selection import ensemble_scores
+    both = cells.set_index("detector").loc["gandi ensemble (all)"]
+    assert sorted(both["signature"].split()) == sorted(
+        cells.set_index("detector").loc[["autoencoder", "vae"], "signature"])
+    _, test, _ = ensemble_scores([
+        (d.score(data.validation), d.score(data.test_x)) for d in (
+            load_exported(sig, tmp_path / "log") for sig in both["signature"].split())])
+    assert both["auc"] == pytest.approx(roc_auc(data.test_y, test), abs=1e-12)
     capsys.readouterr()
     assert main(args) == 0
-    assert "0 item(s) to run (a gandi run, or a table's classical detectors), 3 cell(s) already " \
+    assert "0 item(s) to run (a gandi run, or a table's classical detectors), 7 cell(s) already " \
         "finished" in capsys.readouterr().out
 
 

@@ -22,7 +22,7 @@ def test_easy_setting_reaches_auc_above_0_9_at_the_label_free_sweet_spot(tmp_pat
     results = run_setting(1, setting, tmp_path, progress=False)
     sweet = results["sweet_spot"]
     record_property("sweet_spot_auc", sweet["test_auc"])
-    assert sweet["criterion"] == "val_vs_uniform"
+    assert sweet["criterion"] == "val_vs_synthetic"
     assert sweet["test_auc"] > 0.9, results["measurements"][["step", "d_auc", "criterion"]]
     # the sweet spot is where the label-free criterion peaks, whatever the test AUC does
     m = results["measurements"]

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import run_params
-from conftest import ROOT, assert_float32_close, networks_terms
+from conftest import EPS32, ROOT, assert_float32_close, networks_terms
 from gandi.data.table_batches import npz_arrays
 from gandi.detectors import DETECTORS
 from gandi.experiment import run_setting
@@ -118,6 +118,40 @@ def test_every_supported_detector_scores_as_it_was_tracked(tmp_path, tmp_path_fa
     malignant = (table_files["test_frame"]["target"] == "malignant").to_numpy()
     check_scores_file(out, run, np.concatenate([np.flatnonzero(~malignant),
                                                 np.flatnonzero(malignant)]))
+
+
+def test_the_checkpoint_ensemble_scores_as_in_training(tmp_path, capsys, table_run,
+                                                      table_files):
+    """`--ensemble`: the run's k best tracked steps rebuilt from their exported networks, each
+    on its validation scale, averaged: the ensemble's very test scores of training, and its
+    threshold."""
+    from gandi.score.exported import load_exported
+    from gandi.selection import best_steps
+    ensemble = table_run["checkpoint_ensemble"]
+    m = table_run["measurements"]
+    kept = best_steps(m["criterion"].tolist(), table_run["setting"]["checkpoint_ensemble"],
+                      table_run["tie_tolerance"])
+    assert [e["step"] for e in ensemble["members"]] == m["step"].iloc[kept].tolist()
+    assert table_run["sweet_spot"]["step"] in [e["step"] for e in ensemble["members"]]
+    row = table_run["final"].set_index("detector").loc["autoencoder checkpoint ensemble"]
+    assert row["threshold"] == ensemble["threshold"]
+    out = tmp_path / "scores.csv"
+    capsys.readouterr()
+    assert score(table_run, table_files["test"], out, "--ensemble", "--batch-size", "64") == 0
+    assert "(checkpoint ensemble of steps " + ", ".join(
+        str(e["step"]) for e in ensemble["members"]) + ")" in capsys.readouterr().out
+    scores = pd.read_csv(out)
+    assert (scores["is_anomaly"] == (scores["score"] > ensemble["threshold"])).all()
+    malignant = (table_files["test_frame"]["target"] == "malignant").to_numpy()
+    order = np.concatenate([np.flatnonzero(~malignant), np.flatnonzero(malignant)])
+    # each member's float32 rounding (assert_float32_close's bound) divided by its std, averaged
+    exported = load_exported(table_run["signature"], table_run["run"].log_dir, ensemble=True)
+    x = exported.transform.apply(table_files["test_frame"].drop(columns="target"), "test.csv")
+    bound = np.mean([terms(table_run) * EPS32 * np.abs(member.score(x)).max() / std
+                     for member, (_, std) in zip(exported.detector.members,
+                                                 exported.detector.scales)])
+    np.testing.assert_allclose(scores["score"].to_numpy()[order],
+                               ensemble["scores"]["test"], rtol=0, atol=bound)
 
 
 def test_image_folder_round_trip(tmp_path, digit_run, digit_folder):
@@ -255,6 +289,8 @@ def _bad(case, tmp_path, table_run, digit_run, table_files):
         return table_sig, test, ["--batch-size", "0"], log
     if case == "unknown id column":
         return table_sig, test, ["--id-column", "patient"], log
+    if case == "no checkpoint ensemble":  # images: checkpoint_ensemble auto is 1
+        return image_sig, test, ["--ensemble"], image_log  # refused before DATA is read
     raise AssertionError(case)
 
 
@@ -274,6 +310,8 @@ BAD = {
     "no such data": r"absent\.csv: no such file or folder",
     "batch size 0": r"--batch-size 0: expected an integer > 0",
     "unknown id column": r"no column 'patient' for --id-column",
+    "no checkpoint ensemble": r"has no checkpoint ensemble \(.*checkpoint_ensemble\.json is "
+                              r"missing: its setting's checkpoint_ensemble is 1",
 }
 
 

@@ -1,12 +1,15 @@
 """Evaluation and selection without a run: scores in, a row and a sweet spot out (gandi.evaluation,
 gandi.selection); and the Tracker's choice in real runs is the rule replayed over its curve."""
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.metrics import f1_score, roc_auc_score
 
+from conftest import TEST_SEED
 from gandi.evaluation import curve_sample, tracked_row
 from gandi.metrics import MetricError
-from gandi.selection import sweet_spot_index, takes_the_sweet_spot, tie_tolerance
+from gandi.selection import (best_steps, ensemble_scores, sweet_spot_index, takes_the_sweet_spot,
+                             tie_tolerance)
 
 NAN = float("nan")
 
@@ -37,6 +40,32 @@ def test_the_trackers_choice_is_the_rule_replayed(smoke_runs):
         m, n_validation = results["measurements"], results["setting"]["n_validation"]
         i = sweet_spot_index(m["criterion"].tolist(), tie_tolerance(n_validation))
         assert m["step"].iloc[i] == results["sweet_spot"]["step"]
+        assert results["tie_tolerance"] == tie_tolerance(n_validation)
+
+
+def test_every_criterion_replayed_on_the_same_runs(smoke_runs):
+    """On vectors the Tracker scores every reference, so each criterion's choice can be
+    replayed (gandi.criterion_study): the run's own criterion replays to its sweet spot, the
+    synthetic one is the mean of the near and far ones (as many samples of each), and a cost is
+    never negative (the oracle is the curve's best)."""
+    from gandi.criterion_study import markdown, run_costs
+    _, runs = smoke_runs
+    rows = []
+    for results, _ in runs.values():
+        m = results["measurements"]
+        assert {"val_vs_uniform_auc", "val_vs_corrupted_auc", "val_vs_synthetic_auc"} <= set(m)
+        np.testing.assert_allclose(m["val_vs_synthetic_auc"],
+                                   (m["val_vs_uniform_auc"] + m["val_vs_corrupted_auc"]) / 2,
+                                   atol=1e-12)
+        costs = run_costs(results)
+        (own,) = [r for r in costs if r["chosen"]]
+        assert own["criterion"] == results["setting"]["sweet_spot_criterion"]
+        assert own["step"] == results["sweet_spot"]["step"]
+        assert all(0 <= r["cost"] <= 1 for r in costs)
+        rows += costs
+    text = markdown(pd.DataFrame(rows))
+    assert "| detector | val_vs_corrupted | val_vs_generated | val_vs_synthetic | " \
+           "val_vs_uniform |" in text
 
 
 def test_a_tracked_row_from_scores_alone():
@@ -52,14 +81,17 @@ def test_a_tracked_row_from_scores_alone():
     for name, other in (("uniform", uniform), ("corrupted", corrupted), ("generated", generated)):
         expected = roc_auc_score(np.r_[np.zeros(200), np.ones(len(other))], np.r_[val, other])
         assert row[f"val_vs_{name}_auc"] == pytest.approx(expected)
+    # near and far synthetic anomalies together: as many of each, so the mean of their AUCs
+    assert row["val_vs_synthetic_auc"] == pytest.approx(
+        (row["val_vs_uniform_auc"] + row["val_vs_corrupted_auc"]) / 2, abs=1e-12)
     assert row["mc_threshold"] == pytest.approx(np.percentile(generated, 95))
     assert row["mc_f1"] == pytest.approx(f1_score(test_y, test > row["mc_threshold"]))
     # without the optional references, only their columns are missing
     plain = tracked_row(test_y, val, test, uniform, 95)
-    assert set(row) - set(plain) == {"val_vs_corrupted_auc", "val_vs_generated_auc",
-                                     "mc_threshold", "mc_f1"}
+    assert set(row) - set(plain) == {"val_vs_corrupted_auc", "val_vs_synthetic_auc",
+                                     "val_vs_generated_auc", "mc_threshold", "mc_f1"}
     no_uniform = tracked_row(test_y, val, test, None, 95, corrupted, generated)
-    assert set(row) - set(no_uniform) == {"val_vs_uniform_auc"}
+    assert set(row) - set(no_uniform) == {"val_vs_uniform_auc", "val_vs_synthetic_auc"}
     with pytest.raises(MetricError):
         tracked_row(test_y, val, np.full(400, NAN), uniform, 95)
 
@@ -75,3 +107,59 @@ def test_the_curve_sample_keeps_the_anomalies_share_and_is_fixed_by_its_seed(ano
     assert not np.array_equal(picked, curve_sample(y, 200, seed=8))
     assert np.array_equal(curve_sample(y, None, seed=7), np.arange(1000))
     assert np.array_equal(curve_sample(y, 1000, seed=7), np.arange(1000))
+
+
+# -- label-free ensembles (gandi.selection): pure functions on synthetic scores -----------------
+
+def test_the_checkpoint_ensemble_keeps_the_best_steps_and_the_sweet_spot():
+    tol = 0.01
+    curve = [0.5, 0.9, 0.7, 0.895, NAN, 0.85, 0.6]
+    assert sweet_spot_index(curve, tol) == 3  # ties 0.9 within tol: the later step
+    assert best_steps(curve, 1, tol) == [3]
+    assert best_steps(curve, 3, tol) == [1, 3, 5]      # in training order; NaN never counts
+    assert best_steps(curve, 99, tol) == [0, 1, 2, 3, 5, 6]
+    assert best_steps([NAN, NAN], 3, tol) == []
+    # a saturated criterion: the latest of the tied steps first
+    assert best_steps([0.3, 1.0, 1.0, 1.0, 1.0], 2, tol) == [3, 4]
+
+
+def test_an_ensemble_does_not_depend_on_its_members_scales():
+    """Each member is standardised on its own validation scores: a member rescaled and shifted
+    (the scores of another detector) gives the very same ensemble, to float64 rounding."""
+    rng = np.random.default_rng(TEST_SEED)
+    val, test = rng.normal(size=300), rng.normal(size=500)
+    val2, test2 = val + rng.normal(size=300), test + rng.normal(size=500)
+    v, s, _ = ensemble_scores([(val, test), (val2, test2)])
+    v_scaled, s_scaled, scales = ensemble_scores([(val * 1e4 - 7, test * 1e4 - 7), (val2, test2)])
+    # float64: relative rounding ~1e-16 per operation, on values of order 1e4 after scaling
+    np.testing.assert_allclose(s_scaled, s, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(v_scaled, v, rtol=0, atol=1e-10)
+    # standardised on validation: the ensemble's validation scores have mean 0
+    assert abs(v.mean()) < 1e-12
+    assert scales[0] == pytest.approx((val.mean() * 1e4 - 7, val.std() * 1e4), rel=1e-12)
+    assert ensemble_scores([(np.ones(5), np.arange(3.0))])[2] == [(1.0, 1.0)]  # std 0 -> 1
+
+
+def test_an_ensemble_of_two_noisy_copies_beats_each_copy():
+    """Two detectors that see the same signal with independent noise: averaging halves the
+    independent part. A member's score is y + N(0, 0.25) + N(0, 1), AUC Phi(1 / sqrt(2 * 1.25))
+    = 0.736; the ensemble's y + N(0, 0.25) + N(0, 0.5), AUC Phi(1 / sqrt(2 * 0.75)) = 0.793. With
+    4,000 samples per class an AUC's standard error is ~0.005: the 0.057 gap is > 10 of them,
+    and the bound (+0.02) holds far from the edge for any seed."""
+    rng = np.random.default_rng(TEST_SEED)
+    n = 4000
+    y = np.r_[np.zeros(n), np.ones(n)]
+    signal = y + rng.normal(0, 0.5, 2 * n)  # what both detectors see
+    copies = [signal + rng.normal(0, 1, 2 * n) for _ in range(2)]
+    validation_signal = rng.normal(0, 0.5, 1000)
+    validations = [validation_signal + rng.normal(0, 1, 1000) for _ in range(2)]
+    _, ensemble, _ = ensemble_scores(list(zip(validations, copies)))
+    members = [roc_auc_score(y, c) for c in copies]
+    assert roc_auc_score(y, ensemble) > max(members) + 0.02, (roc_auc_score(y, ensemble), members)
+
+
+def test_an_ensemble_refuses_non_finite_members():
+    with pytest.raises(ValueError, match="not all finite"):
+        ensemble_scores([(np.ones(3), np.array([1.0, NAN]))])
+    with pytest.raises(ValueError, match="at least one"):
+        ensemble_scores([])

@@ -50,12 +50,18 @@ def test_not_a_dict():
         validate([1, 2])
 
 
-def test_auto_criterion_resolves_by_data_kind():
-    assert validate({})["sweet_spot_criterion"] == "val_vs_uniform"
+def test_auto_criterion_and_ensemble_resolve_by_data_kind():
+    assert validate({})["sweet_spot_criterion"] == "val_vs_synthetic"
+    assert validate({})["checkpoint_ensemble"] == 5
     images = {"dataset": "mnist", "normal_class": 1, "g_arch": "dcgan", "d_arch": "dcgan"}
     assert validate(images)["sweet_spot_criterion"] == "val_vs_corrupted"
-    with pytest.raises(SettingError, match="corruptions are made for images"):
-        validate({"sweet_spot_criterion": "val_vs_corrupted"})
+    assert validate(images)["checkpoint_ensemble"] == 1
+    # corruptions are made for vectors too
+    assert validate({"sweet_spot_criterion": "val_vs_corrupted"})["sweet_spot_criterion"] == \
+        "val_vs_corrupted"
+    with pytest.raises(SettingError, match="checkpoint_ensemble = 0 is not allowed; expected "
+                                           '"auto" or an integer >= 1'):
+        validate({"checkpoint_ensemble": 0})
 
 
 def test_jit_compile_auto_is_xla_on_images_and_not_on_vectors():

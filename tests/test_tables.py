@@ -340,8 +340,6 @@ def test_a_bad_setting_file_is_one_line(tmp_path, capsys, content, expected):
     ({"dataset": "table", "data_file": "a.csv", "missing": "drop"}, "impute_median"),
     ({"dataset": "table", "data_file": "a.csv", "normal_values": "benign"},
      "a non-empty list of label values"),
-    ({"dataset": "table", "data_file": "a.csv", "sweet_spot_criterion": "val_vs_corrupted"},
-     "corruptions are made for images"),
 ])
 def test_table_settings_are_validated(raw, message):
     with pytest.raises(SettingError, match=message):
@@ -349,7 +347,7 @@ def test_table_settings_are_validated(raw, message):
 
 
 def test_auto_criterion_on_a_table_is_for_vectors():
-    assert table("a.csv")["sweet_spot_criterion"] == "val_vs_uniform"
+    assert table("a.csv")["sweet_spot_criterion"] == "val_vs_synthetic"
 
 
 def test_report_sorts_numbered_settings_and_setting_files_together():

@@ -1,4 +1,5 @@
-"""Synthetic anomalies made from normal images, for choosing a checkpoint without any label.
+"""Synthetic anomalies made from normal data (images or vectors), for choosing a checkpoint
+without any label.
 
 On images, uniform noise is told apart from normals by every detector from the first steps on, so
 the `val_vs_uniform` criterion sits at 1.0 and cannot rank checkpoints. What goes wrong late in
@@ -13,6 +14,19 @@ Each corrupted image gets one of four corruptions, drawn with the setting's seed
 - `overlay`: the pixel-wise maximum of the image and another normal image;
 - `rotate`: the image turned by 90 or 270 degrees;
 - `erase`: a patch set to the image's background (its minimum value).
+
+On vectors (tables, distributions) the bounding-box noise of `val_vs_uniform` saturates the same
+way: in 20+ dimensions a detector rejects the widened box almost at once, so the criterion sits at
+1.0 and ties go to the latest step. Corrupted vectors stay near the data instead. Each validation
+normal gets one of two corruptions on a random subset of its features:
+- `swap`: the subset's values taken from another normal (each feature's marginal distribution is
+  kept; only the dependence between features is broken), on 2 or more features;
+- `jitter`: the subset moved by Gaussian noise scaled by each feature's spread (on 1-D data, the
+  only corruption).
+The strength is drawn per vector over a wide range (1 feature up to half of them; noise from
+0.1 to 2 standard deviations), so that the criterion neither starts at 0.5 nor reaches 1.0 for a
+detector that is merely reasonable: the weakest corruptions are nearly normal, and only a detector
+that is still improving keeps catching more of them.
 """
 from __future__ import annotations
 
@@ -22,10 +36,43 @@ CORRUPTIONS = ("cutpaste", "overlay", "rotate", "erase")
 PATCH_FRACTION = (0.25, 0.45)  # patch side as a fraction of the image side
 
 
-def corrupt(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+VECTOR_CORRUPTIONS = ("swap", "jitter")
+JITTER_SCALE = (0.1, 2.0)  # the noise's standard deviation, in each feature's own (drawn log-uniform)
+
+
+def corrupt(data: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One corrupted copy of each row of `data`: images (N, H, W, C) or vectors (N, D); the input
+    is not changed."""
+    if data.ndim == 4:
+        return corrupt_images(data, rng)
+    if data.ndim == 2:
+        return corrupt_vectors(data, rng)
+    raise ValueError(f"corrupt() takes images (N, H, W, C) or vectors (N, D), got shape "
+                     f"{data.shape}")
+
+
+def corrupt_vectors(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One corrupted copy of each vector of `vectors` (N, D): a random subset of its features
+    swapped with another vector's or jittered (module docstring)."""
+    n, dims = vectors.shape
+    out = vectors.copy()
+    spread = vectors.std(axis=0)
+    spread = np.where(spread > 0, spread, 1.0)  # a constant feature still moves when jittered
+    kinds = rng.integers(len(VECTOR_CORRUPTIONS), size=n) if dims > 1 else np.ones(n, int)
+    partners = (np.arange(n) + rng.integers(1, max(n, 2), size=n)) % n
+    for i, kind in enumerate(kinds):
+        subset = rng.choice(dims, size=rng.integers(1, max(1, dims // 2) + 1), replace=False)
+        if VECTOR_CORRUPTIONS[kind] == "swap" and n > 1:
+            out[i, subset] = vectors[partners[i], subset]
+        else:
+            scale = np.exp(rng.uniform(*np.log(JITTER_SCALE)))
+            out[i, subset] += (rng.normal(size=len(subset)) * scale * spread[subset]).astype(
+                vectors.dtype)
+    return out
+
+
+def corrupt_images(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One corrupted copy of each image of `images` (N, H, W, C); the input is not changed."""
-    if images.ndim != 4:
-        raise ValueError(f"corrupt() takes images (N, H, W, C), got shape {images.shape}")
     out = images.copy()
     n, height, width, _ = images.shape
     kinds = rng.integers(len(CORRUPTIONS), size=n)

@@ -137,6 +137,18 @@ class RunFolders:
     def read_thresholds(self) -> dict:
         return json.loads(self.thresholds_file.read_text())
 
+    def ensemble_model(self, step: int, network: str) -> Path:
+        return self.checkpoints / f"ensemble_{step}_{network}.keras"
+
+    @property
+    def ensemble_file(self) -> Path:
+        return self.checkpoints / "checkpoint_ensemble.json"
+
+    def write_ensemble(self, ensemble: dict):
+        """The checkpoint ensemble's members (step, mean and std of its validation scores) and
+        threshold: with `ensemble_model` files, what `gandi score --ensemble` needs."""
+        atomic_write_bytes(self.ensemble_file, json.dumps(ensemble, indent=2).encode())
+
     def write_status(self, status: str, **info):
         """How the run stands. While it is `running` each write is a heartbeat: who runs it
         (host, pid) and when, so that a reader can tell a run that was killed (liveness)."""

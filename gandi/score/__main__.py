@@ -1,5 +1,6 @@
 """Score new data with a finished run's detector: `python -m gandi.score RUN DATA [--out FILE]
-[--batch-size N] [--log-dir DIR] [--id-column COLUMN]` (also `gandi-score`, `gandi score`).
+[--batch-size N] [--log-dir DIR] [--id-column COLUMN] [--ensemble]` (also `gandi-score`,
+`gandi score`). With --ensemble, the run's checkpoint ensemble scores instead of the sweet spot.
 
 RUN is a run signature under --log-dir or the path of one of its folders. DATA is a table file
 (a run on a table) or an image folder, image list or image (a run on images); see
@@ -38,6 +39,9 @@ def _parser():
                    help=f"rows or images read and scored at once (default: {DEFAULT_BATCH})")
     p.add_argument("--log-dir", default="log_dir", help="where RUN's folders are (default: "
                    "log_dir)")
+    p.add_argument("--ensemble", action="store_true",
+                   help="score with the run's checkpoint ensemble (its best tracked steps, "
+                        "averaged on their validation scales) instead of the sweet spot")
     p.add_argument("--id-column", help="tables: the column whose values are the ids (default: "
                    "the data row number, 1 for the first row)")
     return p
@@ -107,7 +111,7 @@ def main(argv=None) -> int:
         from gandi.data.errors import DataError
         from gandi.score.exported import RunError, load_exported
         try:
-            exported = load_exported(args.run, args.log_dir)
+            exported = load_exported(args.run, args.log_dir, args.ensemble)
             batches = _batches(exported, data, args.batch_size, args.id_column)
             n, flagged = write_scores(out, batches, exported)
         except (RunError, DataError) as err:
@@ -121,8 +125,11 @@ def main(argv=None) -> int:
         print("gandi.score: interrupted; no output written", file=sys.stderr)
         return EXIT_INTERRUPTED
     what = "rows" if exported.is_table else "images"
+    chosen = ("checkpoint ensemble of steps " + ", ".join(
+        str(step) for step in exported.detector.steps) if args.ensemble
+              else f"sweet spot at step {exported.step}")
     print(f"scored {n} {what} of {data} with the {exported.name} of run "
-          f"{exported.run.signature} (sweet spot at step {exported.step}); {flagged} above the "
+          f"{exported.run.signature} ({chosen}); {flagged} above the "
           f"threshold {exported.detector.threshold_:.6g}; wrote {out}")
     return 0
 

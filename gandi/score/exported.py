@@ -112,9 +112,25 @@ def _sample_shape(setting: dict, transform) -> tuple:
     return (setting["image_size"], setting["image_size"], setting["channels"])
 
 
-def load_exported(spec: str, log_dir="log_dir") -> ExportedDetector:
+class CheckpointEnsemble:
+    """The run's checkpoint ensemble as one detector: its members (the detector rebuilt with
+    each kept step's networks) scored, each on its validation scale, averaged
+    (`gandi.selection.combine`); `threshold_` is the one chosen in training."""
+    def __init__(self, steps, members, scales, threshold):
+        self.steps, self.members, self.scales, self.threshold_ = steps, members, scales, threshold
+
+    def score(self, x):
+        from gandi.selection import combine
+        return combine([m.score(x) for m in self.members], self.scales)
+
+    def is_anomaly(self, scores):
+        import numpy as np
+        return (np.asarray(scores) > self.threshold_).astype(np.int64)
+
+
+def load_exported(spec: str, log_dir="log_dir", ensemble: bool = False) -> ExportedDetector:
     """The run `spec` (a signature under log_dir, or a path of one of its folders) rebuilt at its
-    sweet spot; a RunError with one line when it cannot score."""
+    sweet spot, or as its checkpoint ensemble; a RunError with one line when it cannot score."""
     from gandi.detectors import DETECTORS
     from gandi.setting_keys import DEFAULTS
     run = _finished_run(spec, log_dir)
@@ -142,19 +158,42 @@ def load_exported(spec: str, log_dir="log_dir") -> ExportedDetector:
         except (OSError, ValueError, KeyError, TypeError, DataError) as err:
             raise RunError(f"run {run.signature}: no usable feature transform "
                            f"{run.transform_file} ({type(err).__name__}: {err})") from None
-    detector = _rebuilt(run, setting, detector_class, _sample_shape(setting, transform))
+    shape = _sample_shape(setting, transform)
+    if ensemble:
+        return ExportedDetector(run, setting, _ensemble(run, setting, detector_class, shape),
+                                fitted["step"], transform)
+    detector = _rebuilt(run, setting, detector_class, shape)
     detector.threshold_, detector.mc_threshold_ = fitted["threshold"], fitted["mc_threshold"]
     return ExportedDetector(run, setting, detector, fitted["step"], transform)
 
 
-def _rebuilt(run: RunFolders, setting: dict, detector_class, sample_shape):
-    """The detector built from its setting, its scoring networks given the exported weights."""
+def _ensemble(run: RunFolders, setting: dict, detector_class, sample_shape):
+    if not run.ensemble_file.is_file():
+        raise RunError(f"run {run.signature} has no checkpoint ensemble ({run.ensemble_file} "
+                       f"is missing: its setting's checkpoint_ensemble is 1, fewer than two "
+                       f"tracked steps had finite scores, or the run predates ensembles)")
+    try:
+        saved = json.loads(run.ensemble_file.read_text())
+        members = [(m["step"], (float(m["mean"]), float(m["std"]))) for m in saved["members"]]
+        threshold = float(saved["threshold"])
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise RunError(f"run {run.signature}: unreadable {run.ensemble_file} "
+                       f"({type(err).__name__}: {err})") from None
+    detectors = [_rebuilt(run, setting, detector_class, sample_shape,
+                          lambda network, step=step: run.ensemble_model(step, network))
+                 for step, _ in members]
+    return CheckpointEnsemble([step for step, _ in members], detectors, [scale for _, scale in members], threshold)
+
+
+def _rebuilt(run: RunFolders, setting: dict, detector_class, sample_shape, model_path=None):
+    """The detector built from its setting, its scoring networks given the exported weights
+    (the sweet spot's, or those `model_path(network)` names)."""
     import keras
     from gandi.device import compute_device
     with compute_device():
         detector = detector_class(setting, sample_shape)
         for network in detector_class.scoring_networks:
-            path = run.sweet_spot_model(network)
+            path = (model_path or run.sweet_spot_model)(network)
             try:
                 weights = keras.models.load_model(path, compile=False).get_weights()
                 detector.networks[network].set_weights(weights)
