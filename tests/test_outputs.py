@@ -40,7 +40,10 @@ def test_every_setting_wrote_a_complete_results_pickle(smoke_runs):
         assert {"detector_auc", "losses", "generator_fit", "score_histograms"} <= set(
             results["figures"])
         final = results["final"]
-        assert final["detector"].tolist() == ["discriminator", "mc_threshold"]
+        # the checkpoint ensemble (auto: 5 on vectors) of the two tracked steps, 0 and the last
+        assert final["detector"].tolist() == ["discriminator", "mc_threshold",
+                                              "discriminator checkpoint ensemble"]
+        assert [m["step"] for m in results["checkpoint_ensemble"]["members"]] == [0, SMOKE_STEPS]
         assert {"auc", "ap", "f1", "precision", "recall", "threshold",
                 "threshold_source"} <= set(final.columns)
         assert "tensorflow-cpu" in results["versions"] or "tensorflow" in results["versions"]

@@ -131,7 +131,11 @@ def test_nan_weights_are_listed_diverged_with_the_last_good_checkpoint(tmp_path)
     results = load_results(log_dir / "results" / sig / "results.pkl")
     assert results["status"] == "diverged" and results["error"].startswith("diverged at step 37")
     assert results["measurements"]["step"].tolist() == [0, 10, 20, 30]
-    assert results["sweet_spot"]["step"] <= 30 and len(results["final"]) == 2
+    assert results["sweet_spot"]["step"] <= 30
+    # the checkpoint ensemble of steps before the divergence: finite, a row of its own
+    assert results["final"]["detector"].tolist() == ["discriminator", "mc_threshold",
+                                                     "discriminator checkpoint ensemble"]
+    assert np.isfinite(results["final"]["auc"]).all()
     # the newest checkpoint is the last good one (step 30) and holds finite weights
     latest = tf.train.latest_checkpoint(str(log_dir / "checkpoints" / sig))
     assert latest.endswith("ckpt-30")

@@ -86,7 +86,8 @@ checkpoint_every: 4
 train_limit: 128
 test_limit: 100
 n_generated: 50
-""")
+jit_compile: false
+""")  # XLA would compile for longer than the 4 steps train: the point is the failing trial
     out = tmp_path / "table.csv"
     args = [str(spec), "--jobs", "2", "--log-dir", str(tmp_path / "log"), "--out", str(out),
             "--no-progress"]

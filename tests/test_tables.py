@@ -64,7 +64,8 @@ def test_discriminator_on_breast_cancer(tmp_path, cancer_files, record_property)
     final = results["final"].set_index("detector")
     record_property("sweet_spot_auc", results["sweet_spot"]["test_auc"])
     record_property("oracle_best_auc", results["best_test_auc"]["test_auc"])
-    assert set(final.index) == {"discriminator", "mc_threshold"}
+    assert set(final.index) == {"discriminator", "mc_threshold",
+                                "discriminator checkpoint ensemble"}
     assert final.loc["discriminator", "auc"] == results["sweet_spot"]["test_auc"]  # same scores
     # test set: 20% of the benign rows and every malignant one
     assert final.loc["discriminator", ["tp", "fn"]].sum() == N_MALIGNANT
