@@ -20,7 +20,7 @@ from gandi.settings import validate
 # too many for a test.
 RUNS = {"egbad": (20, {}), "ganomaly": (22, {"g_arch": "cae"})}
 SLICE = {"data_dir": str(MNIST_DIR), "train_limit": 1500, "test_limit": 400, "epochs": None,
-         "steps": 60, "track_every": 20, "checkpoint_every": 20, "n_generated": 200, **SEEDS}
+         "steps": 90, "track_every": 30, "checkpoint_every": 30, "n_generated": 200, **SEEDS}
 
 
 @pytest.fixture(scope="module", params=sorted(RUNS))

@@ -58,8 +58,8 @@ def test_mnist_digit_1_two_epochs_auc_above_0_9_at_the_sweet_spot(digit_1_gan, r
 
 @needs_mnist
 def test_anogan_scores_batched_finite_and_higher_for_anomalies(digit_1_gan, record_property):
-    """AnoGAN's test AUC over seeds 0-4 (GANDI_TEST_SEED): 0.987, 0.976, 0.995, 0.966, 0.982:
-    margin >= 0.066 over the bound."""
+    """AnoGAN's test AUC over seeds 0-4 (GANDI_TEST_SEED), 10 search iterations: 0.987, 0.973,
+    0.991, 0.964, 0.977: margin >= 0.064 over the bound."""
     results = digit_1_gan
     final = results["final"].set_index("detector")
     assert list(final.index) == ["discriminator", "mc_threshold", "anogan"]
