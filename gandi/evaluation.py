@@ -34,8 +34,9 @@ def tracked_row(test_y: np.ndarray, val_scores: np.ndarray, test_scores: np.ndar
                 gen_scores: np.ndarray | None = None) -> dict:
     """The detector's test metrics at the label-free threshold (the `percentile` of validation
     normal scores), the separation AUCs of validation normals from each reference given (uniform,
-    corrupted, both together as `synthetic`, generated: the sweet-spot criteria) and, with generated samples, the Monte-Carlo
-    threshold and its F1. Raises MetricError when a metric is undefined (e.g. NaN scores)."""
+    corrupted, both together as `synthetic`, generated: the sweet-spot criteria) and, with
+    generated samples, the Monte-Carlo threshold and its F1. Raises MetricError when a metric is
+    undefined (e.g. NaN scores)."""
     threshold = validation_threshold(val_scores, percentile)
     row = {f"d_{k}": v for k, v in detection_metrics(test_y, test_scores, threshold).items()}
     if uniform_scores is not None:

@@ -3,7 +3,7 @@ label-free ensembles built on the same criteria.
 
 Sweet-spot criteria (setting `sweet_spot_criterion`), each an AUC computed at every tracked step
 (`gandi.evaluation.tracked_row`, column `<criterion>_auc`):
-- `val_vs_corrupted` (the default, `auto`): AUC of telling validation normals from corrupted
+- `val_vs_corrupted` (`auto` on images): AUC of telling validation normals from corrupted
   copies of them (`gandi.data.corruptions`): on images patches moved or erased, images overlaid
   or rotated; on vectors a random subset of features swapped with another normal's or jittered.
   Corrupted normals are near-normal, so the criterion keeps its resolution where uniform noise
@@ -13,6 +13,10 @@ Sweet-spot criteria (setting `sweet_spot_criterion`), each an AUC computed at ev
   training data's bounding box widened by 50% each side (Tax & Duin's "artificial outliers").
   On images, and on tables of 20+ features, a detector rejects the box almost at once: the
   criterion sits at 1.0 and ties go to the latest step.
+- `val_vs_synthetic` (`auto` on vectors): both references at once, near (corrupted) and far
+  (uniform), as many of each. On the eight ODDS tables and the nine distribution settings it
+  cost less overall than either alone, the discriminator and the AAE on tables excepted
+  (`benchmarks/results/selection_study.csv`, the paper).
 - `val_vs_generated`: AUC of telling validation normals from generated samples; high while the
   generator is poor, so it tends to pick early steps.
 

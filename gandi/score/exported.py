@@ -182,7 +182,8 @@ def _ensemble(run: RunFolders, setting: dict, detector_class, sample_shape):
     detectors = [_rebuilt(run, setting, detector_class, sample_shape,
                           lambda network, step=step: run.ensemble_model(step, network))
                  for step, _ in members]
-    return CheckpointEnsemble([step for step, _ in members], detectors, [scale for _, scale in members], threshold)
+    return CheckpointEnsemble([step for step, _ in members], detectors,
+                              [scale for _, scale in members], threshold)
 
 
 def _rebuilt(run: RunFolders, setting: dict, detector_class, sample_shape, model_path=None):
