@@ -46,7 +46,8 @@ from gandi.playground import _import_tensorflow_quietly
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = ROOT / "benchmarks" / "published.csv"
-COLUMNS = ["detector", "class", "seed", "auc", "f1", "oracle_best_auc", "signature", "seconds"]
+COLUMNS = ["detector", "family", "class", "seed", "auc", "f1", "oracle_best_auc", "signature",
+           "seconds"]  # family: gandi (a run) or classical (gandi.classical, the same split)
 # gandi detector -> the method name published tables use
 PUBLISHED_NAMES = {"anogan": "AnoGAN", "egbad": "EGBAD", "ganomaly": "GANomaly",
                    "autoencoder": "DCAE", "vae": "VAE", "aae": "AAE"}
@@ -83,8 +84,10 @@ def detector_settings(dataset: str, wanted) -> dict:
     if wanted != ["all"]:
         unknown = [d for d in wanted if d not in found]
         if unknown:
+            from gandi.classical import CLASSICAL
             raise BenchmarkError(f"--detectors: no {dataset} setting for {', '.join(unknown)}; "
-                                 f"available: {', '.join(found)}")
+                                 f"available: {', '.join(found)}; classical: "
+                                 f"{', '.join(CLASSICAL)}")
         found = {d: found[d] for d in wanted}
     return found
 
@@ -106,20 +109,50 @@ def run_cell(detector, cls, number, setting, log_dir) -> dict:
     return result_row(results, detector, cls, time.time() - started)
 
 
+def classical_cells(detectors, cls: int, seed: int, setting: dict) -> list[dict]:
+    """One row per classical detector (`gandi.classical`): fitted on the training normals of
+    the split a gandi run of this class and seed draws (`setting` validated: its data keys and
+    seed), flattened pixels scaled as gandi scales them; AUC and F1 (at the 95th percentile of
+    the validation normals' scores) on its test set. No training curve: no oracle."""
+    from gandi.classical import CLASSICAL
+    from gandi.data import load_splits
+    from gandi.metrics import detection_metrics
+    from gandi.thresholds import validation_threshold
+    data = load_splits(setting, np.random.default_rng(setting["numpy_seed"]))
+    rows = []
+    for name in detectors:
+        started = time.time()
+        detector = CLASSICAL[name](seed=seed).fit(data.train)
+        test = detector.score(data.test_x)
+        threshold = validation_threshold(detector.score(data.validation),
+                                         setting["threshold_percentile"])
+        metrics = detection_metrics(data.test_y, test, threshold)
+        rows.append({"detector": name, "family": "classical", "class": cls, "seed": seed,
+                     "auc": metrics["auc"], "f1": metrics["f1"], "oracle_best_auc": np.nan,
+                     "signature": "", "seconds": round(time.time() - started, 1)})
+    return rows
+
+
 def result_row(results: dict, detector: str, cls, seconds: float) -> dict:
     """A finished run as one row of COLUMNS: the detector's test AUC and F1 as exported (the
     label-free choice), and the oracle-best AUC over training when that score was tracked."""
     final = results["final"].set_index("detector")
     row = final.loc[detector if detector in final.index else final.index[0]]
     best = results["best_test_auc"] or {}
-    return {"detector": detector, "class": cls, "seed": results["seeds"]["numpy"],
+    return {"detector": detector, "family": "gandi", "class": cls,
+            "seed": results["seeds"]["numpy"],
             "auc": float(row["auc"]), "f1": float(row["f1"]),
             "oracle_best_auc": float(best.get("test_auc", np.nan)) if row["tracked"] else np.nan,
             "signature": results["signature"], "seconds": round(seconds, 1)}
 
 
 def read_cells(path: Path, columns=COLUMNS) -> pd.DataFrame:
-    return pd.read_csv(path) if path.is_file() else pd.DataFrame(columns=columns)
+    if not path.is_file():
+        return pd.DataFrame(columns=columns)
+    cells = pd.read_csv(path)
+    if "family" in columns and "family" not in cells:  # a CSV from before classical rows
+        cells.insert(1, "family", "gandi")
+    return cells
 
 
 def write_atomic(path: Path, text: str):
@@ -164,16 +197,19 @@ def markdown(cells: pd.DataFrame, published: pd.DataFrame, dataset: str, protoco
     out = io.StringIO()
     out.write(f"# {dataset}, {protocol}: test AUC per class\n\n"
               "Ours: mean ± std over n seeds (a single number: one seed), the model chosen "
-              "without test labels. Published: "
+              "without test labels. Classical: `gandi.classical` fitted on the same split's "
+              "training normals (flattened pixels, the same scaling). Published: "
               "from `benchmarks/published.csv` (~ = approximate: read off a figure or quoted "
               "by a secondary source).\n\n")
     for d in detectors:
         if d in GRID:
             out.write(f"{d}: its setting with " + ", ".join(
                 f"{k} = {v}" for k, v in GRID[d].items()) + " (cost; not in --quick).\n\n")
+    family = (dict(zip(cells["detector"], cells["family"])) if "family" in cells
+              else {})  # classical rows are named so; gandi's are "ours"
     header = ["class"]
     for d in detectors:
-        header.append(f"{d} (ours)")
+        header.append(f"{d} (classical)" if family.get(d) == "classical" else f"{d} (ours)")
         if d in PUBLISHED_NAMES and PUBLISHED_NAMES[d] in set(published["method"]):
             header.append(f"{PUBLISHED_NAMES[d]} (published)")
     # published methods that no gandi detector reproduces (e.g. Deep SVDD): reference columns
@@ -196,13 +232,14 @@ def markdown(cells: pd.DataFrame, published: pd.DataFrame, dataset: str, protoco
         row += [_published_cell(published[published["method"] == m], cls, classes)
                  for m in references]
         out.write("| " + " | ".join(row) + " |\n")
+    ours = [d for d in detectors if family.get(d) != "classical"]  # only a run has a curve
     out.write("\n## Oracle: best test AUC over training (chosen WITH test labels: an upper "
               "bound, not a result)\n\nEmpty for a score computed once on the final networks "
-              "(AnoGAN): it is not followed over training.\n\n| class | " + " | ".join(detectors) + " |\n|"
-              + " --- |" * (len(detectors) + 1) + "\n")
+              "(AnoGAN): it is not followed over training.\n\n| class | " + " | ".join(ours)
+              + " |\n|" + " --- |" * (len(ours) + 1) + "\n")
     for cls in classes:
         row = [str(cls)] + [_mean_std(cells[(cells["detector"] == d) & (cells["class"] == cls)]
-                                      ["oracle_best_auc"]) for d in detectors]
+                                      ["oracle_best_auc"]) for d in ours]
         out.write("| " + " | ".join(row) + " |\n")
     return out.getvalue()
 
@@ -322,43 +359,63 @@ def main(argv=None) -> int:
     try:
         classes = parse_classes(args.classes or ("0,1" if args.quick else "0-9"))
         seeds = range(args.seeds if args.seeds is not None else (1 if args.quick else 3))
-        chosen = detector_settings(args.dataset, args.detectors)
+        from gandi.classical import CLASSICAL
+        every = args.detectors == ["all"]
+        classical = list(CLASSICAL) if every else [d for d in args.detectors if d in CLASSICAL]
+        gandi = ["all"] if every else [d for d in args.detectors if d not in CLASSICAL]
+        chosen = detector_settings(args.dataset, gandi) if gandi else {}
     except BenchmarkError as err:
         print(f"gandi.benchmark: error: {err}", file=sys.stderr)
         return 2
     from gandi.data.errors import DataError
-    from gandi.settings import SettingError
+    from gandi.settings import SettingError, validate
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     csv_path = out / f"{args.dataset}_{args.protocol}.csv"
     md_path = out / f"{args.dataset}_{args.protocol}.md"
     cells = read_cells(csv_path)
     done = {(d, int(c), int(s)) for d, c, s in zip(cells["detector"], cells["class"], cells["seed"])}
-    todo = [(d, c, s) for d in chosen for c in classes for s in seeds if (d, c, s) not in done]
+    # a gandi cell is a run; the classical detectors of a (class, seed) share its split: one item
+    todo = [([d], c, s) for d in chosen for c in classes for s in seeds if (d, c, s) not in done]
+    for c in classes:
+        for s in seeds:
+            missing = [d for d in classical if (d, c, s) not in done]
+            todo += [(missing, c, s)] if missing else []
     if args.report_only:
         todo, args.no_speed = [], True
-    print(f"{len(todo)} cell(s) to run, {len(done)} already finished in {csv_path}", flush=True)
-    for i, (detector, cls, seed) in enumerate(todo, 1):
-        number, raw = chosen[detector]
-        setting = cell_setting(raw, args.protocol, cls, seed, args.quick, args.data_dir,
-                               detector)
+    print(f"{len(todo)} item(s) to run (a gandi run, or a class's classical detectors), "
+          f"{len(done)} cell(s) already finished in {csv_path}", flush=True)
+    # the split of a classical item: the one a gandi run of that class and seed draws
+    reference = (chosen.get("discriminator")
+                 or detector_settings(args.dataset, ["discriminator"])["discriminator"])
+    for i, (detectors, cls, seed) in enumerate(todo, 1):
         try:  # missing data shows when the first cell loads it
-            row = run_cell(detector, cls, number, setting, args.log_dir)
+            if detectors[0] in chosen:
+                number, raw = chosen[detectors[0]]
+                setting = cell_setting(raw, args.protocol, cls, seed, args.quick, args.data_dir,
+                                       detectors[0])
+                rows = [run_cell(detectors[0], cls, number, setting, args.log_dir)]
+            else:
+                setting = validate(cell_setting(reference[1], args.protocol, cls, seed,
+                                                args.quick, args.data_dir), str(reference[0]))
+                rows = classical_cells(detectors, cls, seed, setting)
         except (SettingError, DataError) as err:
             print(f"gandi.benchmark: error: {err}", file=sys.stderr)
             return 2
-        cells = pd.concat([cells, pd.DataFrame([row])], ignore_index=True)
-        write_atomic(csv_path, cells[COLUMNS].to_csv(index=False))  # after every cell: resumable
-        print(f"[{i}/{len(todo)}] {detector} class {cls} seed {seed}: AUC {row['auc']:.3f} "
-              f"({row['seconds']} s)", flush=True)
-    wanted = cells[cells["detector"].isin(chosen) & cells["class"].isin(classes)]
+        cells = pd.concat([cells, pd.DataFrame(rows)], ignore_index=True)
+        write_atomic(csv_path, cells[COLUMNS].to_csv(index=False))  # after every item: resumable
+        for row in rows:
+            print(f"[{i}/{len(todo)}] {row['detector']} class {cls} seed {seed}: AUC "
+                  f"{row['auc']:.3f} ({row['seconds']} s)", flush=True)
+    wanted = cells[cells["detector"].isin(list(chosen) + classical)
+                   & cells["class"].isin(classes)]
     report = markdown(wanted, published_auc(args.dataset, args.protocol, Path(args.published)),
                       args.dataset, args.protocol)
     if args.report_only:  # the speed measured by an earlier run stays
         report += speed_section(md_path)
     write_atomic(md_path, report)  # the AUC tables stand even if the speed measurement fails
     written = [csv_path]
-    if not args.no_speed:
+    if not args.no_speed and chosen:  # speed is gandi's detectors' (classical: no training)
         # the speed of the detectors as benchmarked: their settings for the first class
         overrides = cell_setting({}, args.protocol, classes[0], 0, args.quick, args.data_dir)
         speed, sizes = measure_speed(args.dataset, list(chosen), args.quick, overrides)

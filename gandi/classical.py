@@ -16,6 +16,10 @@ gandi's own split and scaling, scoring with higher = more anomalous (gandi's pol
   negative logs (PyOD's formula, written out here: no extra dependency).
 - `pca`: reconstruction error from the principal components that explain 95% of the training
   normals' variance (at most min(n, d) - 1).
+- `kde`: minus the log density of a Gaussian kernel density estimate of the training normals
+  (scikit-learn). Its bandwidth is chosen without labels: the one of `KDE_BANDWIDTHS` (multiples
+  of the median distance between training normals) under which a held-out fifth of the training
+  normals is most likely, the estimate fitted on the other four fifths; then refitted on all.
 
 Parameters are the libraries' defaults (PyOD's where scikit-learn has none): a label-free choice,
 the same for every data set, as a user without labelled anomalies would run them.
@@ -25,10 +29,11 @@ from __future__ import annotations
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
-from sklearn.neighbors import LocalOutlierFactor, NearestNeighbors
+from sklearn.neighbors import KernelDensity, LocalOutlierFactor, NearestNeighbors
 from sklearn.svm import OneClassSVM
 
 OCSVM_FIT_LIMIT = 10_000
+KDE_BANDWIDTHS = (0.05, 0.1, 0.2, 0.3, 0.5, 1.0)  # times the median distance between normals
 
 
 def _flat(x) -> np.ndarray:
@@ -131,10 +136,32 @@ class PCAReconstruction(Classical):
         return np.sum((x - back) ** 2, axis=1)
 
 
+class KDE(Classical):
+    name = "kde"
+
+    def _fit(self, x):
+        rng = np.random.default_rng(self.seed)
+        order = rng.permutation(len(x))
+        held, kept = x[order[:max(1, len(x) // 5)]], x[order[max(1, len(x) // 5):]]
+        pairs = rng.choice(len(x), size=(min(2000, len(x)), 2))
+        scale = float(np.median(np.linalg.norm(x[pairs[:, 0]] - x[pairs[:, 1]], axis=1)))
+        scale = scale if scale > 0 else 1.0
+        if len(kept) == 0:  # one training row: nothing to hold out
+            self.bandwidth = scale
+        else:
+            likelihood = {b: KernelDensity(bandwidth=b * scale).fit(kept).score(held)
+                          for b in KDE_BANDWIDTHS}
+            self.bandwidth = max(likelihood, key=likelihood.get) * scale
+        self.model = KernelDensity(bandwidth=self.bandwidth).fit(x)
+
+    def _score(self, x):
+        return -self.model.score_samples(x)
+
+
 def _skewness(x: np.ndarray) -> np.ndarray:
     centred = x - x.mean(axis=0)
     std = centred.std(axis=0)
     return np.where(std > 0, (centred ** 3).mean(axis=0) / np.where(std > 0, std, 1) ** 3, 0.0)
 
 
-CLASSICAL = {c.name: c for c in (IForest, OCSVM, KNN, LOF, ECOD, PCAReconstruction)}
+CLASSICAL = {c.name: c for c in (IForest, OCSVM, KNN, LOF, ECOD, PCAReconstruction, KDE)}

@@ -8,8 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import run_params
 from conftest import MNIST_DIR, TABULAR_DIR, needs_mnist, needs_tabular
-from gandi.benchmark import main, parse_classes, BenchmarkError
+from gandi.benchmark import QUICK, BenchmarkError, main, parse_classes
+
+
+def nothing_to_run(finished: int) -> str:
+    return (f"0 item(s) to run (a gandi run, or a class's classical detectors), {finished} "
+            "cell(s) already finished")
+
 
 PUBLISHED_HEADER = "paper,method,dataset,protocol,class,metric,value,std,approximate,source,note\n"
 
@@ -47,7 +54,7 @@ def test_quick_benchmark_writes_resumes_and_compares(tmp_path, capsys):
     # a second run finds every cell finished: nothing runs, nothing new is written
     capsys.readouterr()
     assert main(args) == 0
-    assert "0 cell(s) to run, 2 already finished" in capsys.readouterr().out
+    assert nothing_to_run(2) in capsys.readouterr().out
     assert sorted(p.name for p in (tmp_path / "log" / "results").iterdir()) == runs
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out" / "mnist_normal_class.csv"), cells)
     # ... but the speed is measured: it is the machine's state, not a cell
@@ -104,6 +111,41 @@ def check_speed(csv_path, md: str, detectors: list):
         assert shown[-1] == value[f"anogan_speedup_{way}", "anogan"]
 
 
+@needs_mnist
+def test_classical_detectors_fit_the_split_a_gandi_run_draws(tmp_path, capsys):
+    """`--detectors knn pca` on MNIST: classical rows (`family` classical, no oracle) fitted on
+    the training normals of the split the discriminator's cell of that class and seed draws;
+    refitting on that split gives the same AUC. Columns of their own in the table, none in the
+    oracle's; a CSV from before the family column reads as gandi's."""
+    from gandi.classical import CLASSICAL
+    from gandi.data import load_splits
+    from gandi.metrics import roc_auc
+    from gandi.settings import validate
+    out = tmp_path / "out"
+    out.mkdir()
+    pd.DataFrame([{"detector": "discriminator", "class": 1, "seed": 0, "auc": 0.9, "f1": 0.5,
+                   "oracle_best_auc": 0.95, "signature": "old", "seconds": 1.0}]
+                 ).to_csv(out / "mnist_normal_class.csv", index=False)  # no family column
+    args = ["--quick", "--classes", "1", "--detectors", "discriminator", "knn", "pca",
+            "--no-speed", "--out", str(out), "--log-dir", str(tmp_path / "log"),
+            "--data-dir", str(MNIST_DIR)]
+    assert main(args) == 0
+    assert "1 item(s) to run" in capsys.readouterr().out  # the discriminator's cell was done
+    cells = pd.read_csv(out / "mnist_normal_class.csv").set_index("detector")
+    assert cells["family"].to_dict() == {"discriminator": "gandi", "knn": "classical",
+                                         "pca": "classical"}
+    assert cells.loc[["knn", "pca"], "oracle_best_auc"].isna().all()
+    setting = validate({**run_params.SETTINGS[10], "normal_class": 1, "data_dir": str(MNIST_DIR),
+                        "numpy_seed": 0, "tf_seed": 0, **QUICK}, "10")
+    data = load_splits(setting, np.random.default_rng(0))
+    knn = CLASSICAL["knn"](seed=0).fit(data.train).score(data.test_x)
+    assert cells.loc["knn", "auc"] == pytest.approx(roc_auc(data.test_y, knn), abs=1e-12)
+    md = (out / "mnist_normal_class.md").read_text()
+    assert "| class | discriminator (ours) | knn (classical) | pca (classical) |" in md
+    assert "| class | discriminator |\n" in md  # the oracle's table: runs only
+    assert main(args) == 0 and nothing_to_run(3) in capsys.readouterr().out
+
+
 def test_no_speed_writes_no_speed_csv(tmp_path, capsys):
     """--no-speed: nothing measured, no speed CSV, no speed section (cells already finished, so
     nothing trains either)."""
@@ -115,7 +157,7 @@ def test_no_speed_writes_no_speed_csv(tmp_path, capsys):
                  ).to_csv(out / "mnist_normal_class.csv", index=False)
     assert main(["--quick", "--no-speed", "--detectors", "discriminator", "--out", str(out),
                  "--log-dir", str(tmp_path / "log")]) == 0
-    assert "0 cell(s) to run, 3 already finished" in capsys.readouterr().out
+    assert nothing_to_run(3) in capsys.readouterr().out
     assert not (out / "mnist_normal_class_speed.csv").exists()
     md = (out / "mnist_normal_class.md").read_text()
     assert "| 0 | 0.900 |" in md and "## Speed" not in md
@@ -153,7 +195,7 @@ def test_report_only_rebuilds_the_tables_and_keeps_the_measured_speed(tmp_path, 
     (out / "mnist_normal_class.md").write_text("# old tables\n\n## Speed (measured in this run)"
                                                "\n\n| vae | 123 | 456 |\n")
     assert main(["--report-only", "--detectors", "vae", "--out", str(out)]) == 0
-    assert "0 cell(s) to run, 10 already finished" in capsys.readouterr().out
+    assert nothing_to_run(10) in capsys.readouterr().out
     md = (out / "mnist_normal_class.md").read_text()
     assert "# old tables" not in md and "| 9 | 0.950 |" in md and "| mean | 0.725 |" in md
     assert md.endswith("## Speed (measured in this run)\n\n| vae | 123 | 456 |\n")

@@ -112,3 +112,22 @@ def test_tables_section_is_the_tabular_report_of_the_csv(tmp_path):
     assert "vae 0.035" in md  # mean of 0.05 and 0.02
     assert "Best gandi detector vae 0.850 against the best classical knn 0.870" in md
     assert "-0.020" in md
+
+
+def test_a_benchmark_section_sets_gandi_beside_the_classical_detectors(tmp_path):
+    """Classical rows get their own columns and a comparison line; the quality goal is about
+    gandi's detectors only (a classical detector above the goal does not meet it for gandi)."""
+    results, out = tmp_path / "results", tmp_path / "paper"
+    results.mkdir()
+    (out / "figures").mkdir(parents=True)
+    rows = [("vae", "gandi", 0.95, 0.97), ("knn", "classical", 0.98, None)]
+    pd.DataFrame([{"detector": d, "family": f, "class": c, "seed": 0, "auc": a,
+                   "f1": 0.5, "oracle_best_auc": o, "signature": "", "seconds": 1.0}
+                  for d, f, a, o in rows for c in (0, 1)]).to_csv(
+        results / "mnist_normal_class.csv", index=False)
+    md = paper.benchmark_section(2, "mnist", "normal_class", results, tmp_path, out,
+                                 tmp_path / "no_published.csv")
+    assert "| class | vae (ours) | knn (classical) |" in md
+    assert "the best detector, vae, reaches 0.950" in md  # not knn's 0.980
+    assert "- **Against the classical detectors** (same splits; best: knn 0.980): vae -0.030." \
+        in md
