@@ -17,7 +17,7 @@ gandi's own split and scaling, scoring with higher = more anomalous (gandi's pol
 - `pca`: reconstruction error from the principal components that explain 95% of the training
   normals' variance (at most min(n, d) - 1).
 - `kde`: minus the log density of a Gaussian kernel density estimate of the training normals
-  (scikit-learn). Its bandwidth is chosen without labels: the one of `KDE_BANDWIDTHS` (multiples
+  (written out: squared distances by matrix products, log-sum-exp). Its bandwidth is chosen without labels: the one of `KDE_BANDWIDTHS` (multiples
   of the median distance between training normals) under which a held-out fifth of the training
   normals is most likely, the estimate fitted on the other four fifths; then refitted on all.
 
@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
-from sklearn.neighbors import KernelDensity, LocalOutlierFactor, NearestNeighbors
+from sklearn.neighbors import LocalOutlierFactor, NearestNeighbors
 from sklearn.svm import OneClassSVM
 
 OCSVM_FIT_LIMIT = 10_000
@@ -138,24 +138,42 @@ class PCAReconstruction(Classical):
 
 class KDE(Classical):
     name = "kde"
+    chunk = 1024  # rows scored at once: a chunk x training-rows matrix of squared distances
 
     def _fit(self, x):
         rng = np.random.default_rng(self.seed)
         order = rng.permutation(len(x))
-        held, kept = x[order[:max(1, len(x) // 5)]], x[order[max(1, len(x) // 5):]]
+        cut = max(1, len(x) // 5)
+        held, kept = x[order[:cut]], x[order[cut:]]
         pairs = rng.choice(len(x), size=(min(2000, len(x)), 2))
         scale = float(np.median(np.linalg.norm(x[pairs[:, 0]] - x[pairs[:, 1]], axis=1)))
         scale = scale if scale > 0 else 1.0
         if len(kept) == 0:  # one training row: nothing to hold out
             self.bandwidth = scale
         else:
-            likelihood = {b: KernelDensity(bandwidth=b * scale).fit(kept).score(held)
+            d2 = _squared_distances(held, kept)  # once, for every bandwidth of the grid
+            likelihood = {b: _log_density(d2, b * scale, x.shape[1]).sum()
                           for b in KDE_BANDWIDTHS}
             self.bandwidth = max(likelihood, key=likelihood.get) * scale
-        self.model = KernelDensity(bandwidth=self.bandwidth).fit(x)
+        self.train = x
 
     def _score(self, x):
-        return -self.model.score_samples(x)
+        return np.concatenate([
+            -_log_density(_squared_distances(x[i:i + self.chunk], self.train), self.bandwidth,
+                          x.shape[1]) for i in range(0, len(x), self.chunk)])
+
+
+def _squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    d2 = (a ** 2).sum(1)[:, None] - 2 * a @ b.T + (b ** 2).sum(1)[None, :]
+    return np.maximum(d2, 0.0)
+
+
+def _log_density(d2: np.ndarray, bandwidth: float, dims: int) -> np.ndarray:
+    """Log density of a Gaussian KDE at each row of `d2` (squared distances to the n kernel
+    centres), computed stably (log-sum-exp)."""
+    from scipy.special import logsumexp
+    return (logsumexp(-d2 / (2 * bandwidth ** 2), axis=1) - np.log(d2.shape[1])
+            - dims / 2 * np.log(2 * np.pi * bandwidth ** 2))
 
 
 def _skewness(x: np.ndarray) -> np.ndarray:
