@@ -266,10 +266,15 @@ class Tracker:
         networks score both, standardised on its validation scores, then averaged. None when
         fewer than two members have finite scores."""
         members, steps = [], []
+        sweet = self.sweet_scores
         for step in sorted(self._ensemble_weights):
-            weights = self._ensemble_weights[step]
-            v = self.detector.score_with(weights, self.data.validation)
-            t = self.detector.score_with(weights, self.data.test_x)
+            if (step == self.sweet_spot["step"]
+                    and len(sweet["test"]) == len(self.data.test_x)):
+                v, t = sweet["validation"], sweet["test"]  # already scored with these networks
+            else:
+                weights = self._ensemble_weights[step]
+                v = self.detector.score_with(weights, self.data.validation)
+                t = self.detector.score_with(weights, self.data.test_x)
             if not (np.all(np.isfinite(v)) and np.all(np.isfinite(t))):
                 self.log.warning("checkpoint ensemble: step %d's scores are not finite; left "
                                  "out", step)
