@@ -3,6 +3,7 @@
     gandi playground --settings 42      train (python -m gandi.playground)
     gandi score RUN DATA --out s.csv    score new data (python -m gandi.score)
     gandi sweep SPEC                    many runs (python -m gandi.sweep)
+    gandi export RUN PATH               a run as a TensorFlow SavedModel (python -m gandi.export)
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import importlib
 import sys
 
 COMMANDS = {"playground": "gandi.playground", "score": "gandi.score.__main__",
-            "sweep": "gandi.sweep.__main__"}
+            "sweep": "gandi.sweep.__main__", "export": "gandi.export"}
 
 
 def main(argv=None) -> int:

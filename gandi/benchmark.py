@@ -46,8 +46,9 @@ from gandi.playground import _import_tensorflow_quietly
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = ROOT / "benchmarks" / "published.csv"
-COLUMNS = ["detector", "family", "class", "seed", "auc", "f1", "oracle_best_auc", "signature",
-           "seconds"]  # family: gandi (a run) or classical (gandi.classical, the same split)
+COLUMNS = ["detector", "family", "class", "seed", "auc", "auprc", "f1", "oracle_best_auc",
+           "signature", "seconds"]  # family: gandi (a run) or classical (the same split)
+# auprc: average precision, anomaly = positive (EGBAD's MNIST table reports it)
 # gandi detector -> the method name published tables use
 PUBLISHED_NAMES = {"anogan": "AnoGAN", "egbad": "EGBAD", "ganomaly": "GANomaly",
                    "autoencoder": "DCAE", "vae": "VAE", "aae": "AAE"}
@@ -98,6 +99,10 @@ def cell_setting(raw: dict, protocol: str, cls: int, seed: int, quick: bool, dat
                  detector=None):
     other = "anomaly_class" if protocol == "normal_class" else "normal_class"
     setting = {**raw, protocol: cls, other: None, "numpy_seed": seed, "tf_seed": seed}
+    if protocol == "anomaly_class" and raw.get("epochs"):
+        # nine classes are normal: nine times the images per epoch. The same images seen as
+        # the one-class setting (an MNIST autoencoder cell: 320 s at its 10 epochs, ~35 s)
+        setting["epochs"] = max(1, round(raw["epochs"] / 9))
     if data_dir:
         setting["data_dir"] = data_dir
     return {**setting, **QUICK} if quick else {**setting, **GRID.get(detector, {})}
@@ -130,7 +135,8 @@ def classical_cells(detectors, cls: int, seed: int, setting: dict) -> list[dict]
                                          setting["threshold_percentile"])
         metrics = detection_metrics(data.test_y, test, threshold)
         rows.append({"detector": name, "family": "classical", "class": cls, "seed": seed,
-                     "auc": metrics["auc"], "f1": metrics["f1"], "oracle_best_auc": np.nan,
+                     "auc": metrics["auc"], "auprc": metrics["ap"], "f1": metrics["f1"],
+                     "oracle_best_auc": np.nan,
                      "signature": "", "seconds": round(time.time() - started, 1)})
     return rows
 
@@ -143,7 +149,7 @@ def result_row(results: dict, detector: str, cls, seconds: float) -> dict:
     best = results["best_test_auc"] or {}
     return {"detector": detector, "family": "gandi", "class": cls,
             "seed": results["seeds"]["numpy"],
-            "auc": float(row["auc"]), "f1": float(row["f1"]),
+            "auc": float(row["auc"]), "auprc": float(row["ap"]), "f1": float(row["f1"]),
             "oracle_best_auc": float(best.get("test_auc", np.nan)) if row["tracked"] else np.nan,
             "signature": results["signature"], "seconds": round(seconds, 1)}
 
@@ -154,6 +160,8 @@ def read_cells(path: Path, columns=COLUMNS) -> pd.DataFrame:
     cells = pd.read_csv(path)
     if "family" in columns and "family" not in cells:  # a CSV from before classical rows
         cells.insert(1, "family", "gandi")
+    if "auprc" in columns and "auprc" not in cells:  # a CSV from before AUPRC was kept
+        cells.insert(list(cells).index("auc") + 1, "auprc", np.nan)
     return cells
 
 
@@ -162,13 +170,14 @@ def write_atomic(path: Path, text: str):
     atomic_write_bytes(path, text.encode())
 
 
-def published_auc(dataset: str, protocol: str, path: Path = PUBLISHED) -> pd.DataFrame:
-    """Published AUCs as {(method, class): 'value (paper)'}-ready rows."""
+def published_auc(dataset: str, protocol: str, path: Path = PUBLISHED,
+                  metric: str = "auc") -> pd.DataFrame:
+    """Published numbers of one metric ("auc" or "auprc") as {(method, class): value} rows."""
     if not path.is_file():
         return pd.DataFrame(columns=["method", "class", "value", "paper", "approximate"])
     table = pd.read_csv(path)
     table = table[(table["dataset"] == dataset) & (table["protocol"] == protocol)
-                  & (table["metric"] == "auc")]
+                  & (table["metric"] == metric)]
     return table[["method", "class", "value", "paper", "approximate"]]
 
 
@@ -193,7 +202,43 @@ def _published_cell(pub: pd.DataFrame, cls, classes) -> str:
     return ("~" if bool(hit["approximate"].iloc[0]) else "") + f"{hit['value'].iloc[0]:.3f}"
 
 
-def markdown(cells: pd.DataFrame, published: pd.DataFrame, dataset: str, protocol: str) -> str:
+def metric_table(cells: pd.DataFrame, published: pd.DataFrame, metric: str,
+                 family: dict) -> str:
+    """One metric's markdown table: a row per class and the mean, a column per detector (ours
+    or classical) followed by its published twin when `published` has one, then the published
+    methods no gandi detector reproduces."""
+    classes = sorted(cells["class"].unique())
+    detectors = list(dict.fromkeys(cells["detector"]))
+    methods = set(published["method"])
+    header = ["class"]
+    for d in detectors:
+        header.append(f"{d} (classical)" if family.get(d) == "classical" else f"{d} (ours)")
+        if d in PUBLISHED_NAMES and PUBLISHED_NAMES[d] in methods:
+            header.append(f"{PUBLISHED_NAMES[d]} (published)")
+    # published methods that no gandi detector reproduces (e.g. Deep SVDD): reference columns
+    references = [m for m in dict.fromkeys(published["method"])
+                  if m not in PUBLISHED_NAMES.values()]
+    header += [f"{m} (published)" for m in references]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    for cls in classes + ["mean"]:
+        row = [str(cls)]
+        for d in detectors:
+            mine = cells[cells["detector"] == d]
+            if cls == "mean":  # mean over classes of the per-class means
+                row.append(f"{mine.groupby('class')[metric].mean().mean():.3f}")
+            else:
+                row.append(_mean_std(mine[mine["class"] == cls][metric]))
+            name = PUBLISHED_NAMES.get(d)
+            if name and name in methods:
+                row.append(_published_cell(published[published["method"] == name], cls, classes))
+        row += [_published_cell(published[published["method"] == m], cls, classes)
+                for m in references]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def markdown(cells: pd.DataFrame, published: pd.DataFrame, dataset: str, protocol: str,
+             published_path: Path = PUBLISHED) -> str:
     classes = sorted(cells["class"].unique())
     detectors = list(dict.fromkeys(cells["detector"]))
     out = io.StringIO()
@@ -203,37 +248,23 @@ def markdown(cells: pd.DataFrame, published: pd.DataFrame, dataset: str, protoco
               "training normals (flattened pixels, the same scaling). Published: "
               "from `benchmarks/published.csv` (~ = approximate: read off a figure or quoted "
               "by a secondary source).\n\n")
+    if protocol == "anomaly_class":
+        out.write("One class is the anomaly, the other nine are normal (the GANomaly and EGBAD "
+                  "protocol). Each detector trains its one-class setting's epochs divided by 9 "
+                  "(at least 1): the same number of training images as its normal_class cell.\n\n")
     for d in detectors:
         if d in GRID:
             out.write(f"{d}: its setting with " + ", ".join(
                 f"{k} = {v}" for k, v in GRID[d].items()) + " (cost; not in --quick).\n\n")
     family = (dict(zip(cells["detector"], cells["family"])) if "family" in cells
               else {})  # classical rows are named so; gandi's are "ours"
-    header = ["class"]
-    for d in detectors:
-        header.append(f"{d} (classical)" if family.get(d) == "classical" else f"{d} (ours)")
-        if d in PUBLISHED_NAMES and PUBLISHED_NAMES[d] in set(published["method"]):
-            header.append(f"{PUBLISHED_NAMES[d]} (published)")
-    # published methods that no gandi detector reproduces (e.g. Deep SVDD): reference columns
-    references = [m for m in dict.fromkeys(published["method"])
-                  if m not in PUBLISHED_NAMES.values()]
-    header += [f"{m} (published)" for m in references]
-    out.write("| " + " | ".join(header) + " |\n|" + " --- |" * len(header) + "\n")
-    for cls in classes + ["mean"]:
-        row = [str(cls)]
-        for d in detectors:
-            mine = cells[cells["detector"] == d]
-            if cls == "mean":  # mean over classes of the per-class means
-                per_class = mine.groupby("class")["auc"].mean()
-                row.append(f"{per_class.mean():.3f}")
-            else:
-                row.append(_mean_std(mine[mine["class"] == cls]["auc"]))
-            name = PUBLISHED_NAMES.get(d)
-            if name and name in set(published["method"]):
-                row.append(_published_cell(published[published["method"] == name], cls, classes))
-        row += [_published_cell(published[published["method"] == m], cls, classes)
-                 for m in references]
-        out.write("| " + " | ".join(row) + " |\n")
+    out.write(metric_table(cells, published, "auc", family))
+    if "auprc" in cells and cells["auprc"].notna().any():
+        auprc = published_auc(dataset, protocol, published_path, "auprc")
+        out.write("\n## AUPRC (average precision, anomaly = positive) per class\n\n"
+                  "The same runs and choices as above; AUPRC depends on the share of anomalies "
+                  "in the test set, so compare it only on the same protocol.\n\n")
+        out.write(metric_table(cells, auprc, "auprc", family))
     ours = [d for d in detectors if family.get(d) != "classical"]  # only a run has a curve
     out.write("\n## Oracle: best test AUC over training (chosen WITH test labels: an upper "
               "bound, not a result)\n\nEmpty for a score computed once on the final networks "
@@ -412,7 +443,7 @@ def main(argv=None) -> int:
     wanted = cells[cells["detector"].isin(list(chosen) + classical)
                    & cells["class"].isin(classes)]
     report = markdown(wanted, published_auc(args.dataset, args.protocol, Path(args.published)),
-                      args.dataset, args.protocol)
+                      args.dataset, args.protocol, Path(args.published))
     if args.report_only:  # the speed measured by an earlier run stays
         report += speed_section(md_path)
     write_atomic(md_path, report)  # the AUC tables stand even if the speed measurement fails

@@ -135,7 +135,7 @@ def distributions_section(results: Path, log_dir: Path, out: Path) -> str:
 
 def benchmark_section(number: int, dataset: str, protocol: str, results: Path, log_dir: Path,
                       out: Path, published_path: Path) -> str:
-    cells = pd.read_csv(results / f"{dataset}_{protocol}.csv")
+    cells = benchmark.read_cells(results / f"{dataset}_{protocol}.csv")  # old CSVs filled in
     published = benchmark.published_auc(dataset, protocol, published_path)
     classes = sorted(cells["class"].unique())
     name = DATASET_NAMES.get(dataset, dataset)
@@ -147,7 +147,7 @@ def benchmark_section(number: int, dataset: str, protocol: str, results: Path, l
                f"gandi.benchmark --dataset {dataset} --protocol {protocol} --detectors "
                f"{' '.join(detectors)} --classes {classes[0]}-{classes[-1]} --seeds "
                f"{len(seeds)}\n```\n\n")
-    table = benchmark.markdown(cells, published, dataset, protocol)
+    table = benchmark.markdown(cells, published, dataset, protocol, published_path)
     text.write(table.split("\n", 2)[2].replace("\n## ", "\n### ") + "\n")  # drop its title
     means = cells.groupby(["detector", "class"])["auc"].mean().groupby("detector").mean()
     oracle = cells.groupby(["detector", "class"])["oracle_best_auc"].mean().groupby(
@@ -176,21 +176,31 @@ def benchmark_section(number: int, dataset: str, protocol: str, results: Path, l
                        f"{d} {complete[d] - classical[bar]:+.3f}"
                        for d in complete.sort_values(ascending=False).index) + ".\n")
     unpublished = []
+    auprc = benchmark.published_auc(dataset, protocol, published_path, "auprc")
     for detector in detectors:
         method = benchmark.PUBLISHED_NAMES.get(detector)
-        pub = published[(published["method"] == method) & published["class"].isin(classes)]
-        if method and not len(pub):  # (the discriminator has no published twin: ours)
+        found = False
+        for metric, table_ in (("auc", published), ("auprc", auprc)):
+            pub = table_[(table_["method"] == method) & table_["class"].isin(classes)]
+            ours = cells[cells["detector"] == detector].groupby("class")[metric].mean()
+            ours = ours[ours.index.isin(pub["class"])].dropna()
+            if not method or not len(pub) or not len(ours):
+                continue
+            found = True
+            pub = pub[pub["class"].isin(ours.index)]  # the classes both have
+            diff = ours.mean() - pub["value"].mean()
+            text.write(f"- **{detector} against its published {metric.upper()}** ({method}, "
+                       f"{pub['paper'].iloc[0]}, classes {', '.join(map(str, ours.index))}): "
+                       f"{ours.mean():.3f} against {pub['value'].mean():.3f}, {diff:+.3f}.\n")
+        if method and not found:  # (the discriminator has no published twin: ours)
             unpublished.append(detector)
-        elif method:
-            ours = cells[cells["detector"] == detector].groupby("class")["auc"].mean()
-            ours = ours[ours.index.isin(pub["class"])].mean()
-            diff = ours - pub["value"].mean()
-            text.write(f"- **{detector} against its published number** ({method}, "
-                       f"{pub['paper'].iloc[0]}): {ours:.3f} against {pub['value'].mean():.3f}, "
-                       f"{'+' if diff >= 0 else ''}{diff:.3f}.\n")
     if unpublished:
-        text.write(f"- **No published AUC on this protocol in `benchmarks/published.csv`** for "
-                   f"{', '.join(unpublished)}: their published-number comparison is open.\n")
+        text.write(f"- **No published number on this protocol in `benchmarks/published.csv`** "
+                   f"for {', '.join(unpublished)}: their published-number comparison is open.\n")
+    seconds = cells.groupby("detector", sort=False)["seconds"].mean()
+    text.write("- **Cost per cell** (mean seconds per class and seed on the machine that ran "
+               "it; a gandi cell is a whole run with its tracking, a classical one fit and "
+               "score): " + ", ".join(f"{d} {v:.0f} s" for d, v in seconds.items()) + ".\n")
     references = published[~published["method"].isin(benchmark.PUBLISHED_NAMES.values())]
     for method, pub in references.groupby("method", sort=False):
         beat = [d for d in complete.index if complete[d] >= pub["value"].mean()]

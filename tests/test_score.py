@@ -103,6 +103,8 @@ def test_table_round_trip(tmp_path, capsys, table_run, table_files):
     assert re.fullmatch(rf"scored {N_TEST} rows of .*test.csv with the autoencoder of run "
                         rf"{table_run['signature']} \(sweet spot at step \d+\); \d+ above the "
                         rf"threshold \S+; wrote .*scores.csv", line), line
+    features = table_files["test_frame"].drop(columns="target").to_numpy(np.float32)
+    check_served(table_run, features, tmp_path / "served")
 
 
 @pytest.mark.parametrize("detector", ["discriminator", "egbad", "ganomaly", "vae", "aae"])
@@ -118,6 +120,27 @@ def test_every_supported_detector_scores_as_it_was_tracked(tmp_path, tmp_path_fa
     malignant = (table_files["test_frame"]["target"] == "malignant").to_numpy()
     check_scores_file(out, run, np.concatenate([np.flatnonzero(~malignant),
                                                 np.flatnonzero(malignant)]))
+    features = table_files["test_frame"].drop(columns="target").to_numpy(np.float32)
+    check_served(run, features, tmp_path / "served")
+
+
+def check_served(run: dict, x, path) -> None:
+    """`gandi export RUN PATH`: the SavedModel's serving_default computes, from the raw input
+    (as float32; images: pixels 0-255), the scores gandi.load(run).decision_function gives for
+    `x` (float32 rounding aside: the saved graph is the same ops, compiled apart) and is_anomaly
+    at the run's threshold."""
+    import tensorflow as tf
+
+    import gandi
+    from gandi.export import main as export
+    assert export([run["signature"], str(path), "--log-dir", str(run["run"].log_dir)]) == 0
+    served = tf.saved_model.load(str(path)).signatures["serving_default"]
+    out = served(x=tf.constant(x, tf.float32))
+    expected = gandi.load(run["signature"], run["run"].log_dir).decision_function(x)
+    assert_float32_close(out["score"].numpy(), expected, terms(run))
+    threshold = threshold_of(run)
+    clear = np.abs(expected - threshold) > 1e-4 * np.max(np.abs(expected))  # not on the edge
+    assert (out["is_anomaly"].numpy() == (expected > threshold))[clear].all()
 
 
 def test_the_checkpoint_ensemble_scores_as_in_training(tmp_path, capsys, table_run,
@@ -180,6 +203,10 @@ def test_image_folder_round_trip(tmp_path, digit_run, digit_folder):
     assert score(digit_run, digit_folder / test_ids[0], tmp_path / "one.csv") == 0
     assert_float32_close(pd.read_csv(tmp_path / "one.csv")["score"],
                          [scores.loc[test_ids[0], "score"]], terms(digit_run))
+    # served: the pixels as gandi score read them (0-255), in the run's (n, h, w, c) layout
+    from gandi.data.image_folders import read_image
+    pixels = np.stack([read_image(digit_folder / f, 28, 1) for f in test_ids[:64]])
+    check_served(digit_run, pixels, tmp_path / "served")
 
 
 # ----- streaming -------------------------------------------------------------------------------
@@ -340,3 +367,23 @@ def test_gandi_score_in_a_real_process(tmp_path, table_run, table_files):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         f"gandi.score: error: {tmp_path / 'x.csv'}: no such file or folder"]
+
+
+def test_export_refuses_with_one_line_and_writes_nothing(tmp_path, capsys, table_run):
+    from gandi.export import main as export
+    log = str(table_run["run"].log_dir)
+    anogan = fake_run(tmp_path / "log", {**table_run["setting"], "detector": "anogan"},
+                      "finished")
+    (tmp_path / "taken").mkdir()
+    for args, message in (
+            ([anogan, str(tmp_path / "a"), "--log-dir", str(tmp_path / "log")],
+             r"does not score detector 'anogan' \(its score is a latent search"),
+            ([table_run["signature"], str(tmp_path / "taken"), "--log-dir", log],
+             r"taken exists; give a new folder \(nothing was written\)")):
+        capsys.readouterr()
+        assert export(args) == 2
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("gandi export: error: "), lines
+        assert re.search(message, lines[0]), lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log", "taken"]
+    assert not any((tmp_path / "taken").iterdir())

@@ -1,0 +1,346 @@
+"""gandi from Python, in PyOD's and scikit-learn's conventions.
+
+    import gandi
+    det = gandi.Detector("autoencoder", steps=500).fit(X_normal)   # normal data only
+    det.decision_function(X)      # (n,) higher = more anomalous
+    det.predict(X)                # 0/1 at det.threshold_ (chosen on held-out normals)
+    det.run_                      # the run's signature: its folders under log_dir/
+    gandi.load(det.run_)          # the same detector, fitted, from its run folder
+
+`fit` makes an ordinary run, as `python -m gandi.playground` does: a run folder with its
+setting, checkpoints, TensorBoard logs, plots and results, the step chosen without labels on
+held-out normals (`validation_fraction` of X), and the sweet spot's networks exported. So
+everything the command line offers on a run (`gandi score`, `--resume`, the paper) works on it.
+
+How the arrays become a run: vectors `(n, d)` are written as an NPZ table (columns `x_0` ..
+`x_{d-1}`) and read by the table path, whose feature transform (standardised on the training
+normals) is saved with the run; images `(n, h, w)` or `(n, h, w, c)` (square, c = 1 or 3;
+uint8 0-255, or float in [0, 1], stored as 8 bits) are written as PNG files and read by the image
+folder path (scaled to [-1, 1]). The files live under `log_dir/fit_data/`, named by the run's
+setting, so the run can be resumed and re-read.
+
+The run's test set only reports (its AUC curve, final table): with `eval_set=(X_eval, y_eval)`
+(labels 0 normal, 1 anomaly) it is that set. Without one, a tenth of X (at most 1,000) is held
+out as test normals and as many synthetic anomalies are made from them (`gandi.data.corruptions`):
+its AUC then says how well the detector separates corrupted copies of normal data, not real
+anomalies (the run's log says so). Nothing is chosen with test labels either way.
+
+Parameters: any setting key (`steps`, `epochs`, `e_arch`, `latent_dim`, `lr_g`, ...) except the
+data keys `fit` sets; validated when the detector is made, with the command line's one-line
+errors (`gandi.settings.SettingError`, a ValueError). Defaults: on vectors the tabular
+benchmark's setting (gandi's MLPs, 2,000 steps), on images the detector's first MNIST setting
+in `run_params` (without its data keys).
+"""
+from __future__ import annotations
+
+import sys
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+from gandi.data.errors import DataError
+from gandi.playground import _import_tensorflow_quietly
+
+_import_tensorflow_quietly()  # gandi's messages, not TensorFlow's start-up lines
+
+# setting keys `fit` sets from the arrays (or `seed`): not parameters
+FIT_KEYS = ("dataset", "data_file", "train_file", "test_file", "image_dir", "normal_class",
+            "anomaly_class", "label_column", "normal_values", "anomaly_values", "drop_columns",
+            "image_size", "channels", "numpy_seed", "tf_seed", "name", "data_dir",
+            "categorical", "missing", "test_fraction", "test_limit", "train_limit")
+LABEL = "label"
+REPORT_SHARE, REPORT_LIMIT = 0.1, 1000  # held-out test normals without an eval_set
+
+
+class InputError(ValueError):
+    """Bad arrays or an unfitted detector; the message is the one line the user sees."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Arrays in, checked
+# ---------------------------------------------------------------------------------------------
+
+def checked_array(X, what: str = "X") -> np.ndarray:
+    """X as a numeric array of vectors (n, d) or images (n, h, w[, c]); one-line InputError."""
+    try:
+        array = np.asarray(X)
+    except (ValueError, TypeError) as err:
+        raise InputError(f"{what}: not an array ({err})") from None
+    if array.dtype == bool or array.dtype.kind not in "iuf":
+        raise InputError(f"{what}: dtype {array.dtype}; expected numbers (uint8 or float "
+                         f"images, numeric vectors)")
+    if array.ndim not in (2, 3, 4):
+        raise InputError(f"{what}: shape {array.shape}; expected vectors (n, d) or images "
+                         f"(n, h, w) / (n, h, w, c)")
+    if len(array) == 0 or array[0].size == 0:
+        raise InputError(f"{what}: shape {array.shape} holds no data")
+    if array.dtype.kind == "f":
+        bad = ~np.isfinite(array.reshape(len(array), -1)).all(axis=1)
+        if bad.any():
+            raise InputError(f"{what}: {int(bad.sum())} sample(s) hold NaN or inf (first: "
+                             f"index {int(np.flatnonzero(bad)[0])}); remove or impute them")
+    return array
+
+
+def image_pixels(images: np.ndarray, what: str = "X") -> np.ndarray:
+    """Images as uint8 (n, h, w, c): uint8 as they are, floats in [0, 1] times 255, rounded
+    (what the PNG files of a fit hold, so training and scoring see the same pixels)."""
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.shape[1] != images.shape[2] or images.shape[3] not in (1, 3):
+        raise InputError(f"{what}: images of shape {images.shape[1:]}; expected square images "
+                         f"(h == w) with 1 or 3 channels")
+    if images.dtype == np.uint8:
+        return images
+    low, high = float(images.min()), float(images.max())
+    if images.dtype.kind == "f" and low >= 0 and high <= 1:
+        return np.round(images * 255).astype(np.uint8)
+    if images.dtype.kind in "iu" and low >= 0 and high <= 255:
+        return images.astype(np.uint8)
+    raise InputError(f"{what}: pixel values from {low:g} to {high:g}; expected uint8 0-255 or "
+                     f"floats in [0, 1]")
+
+
+# ---------------------------------------------------------------------------------------------
+# The run's data as files the table and image-folder paths read
+# ---------------------------------------------------------------------------------------------
+
+def _report_set(X: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(training X, test x, test y) without an eval_set: held-out normals and as many
+    synthetic anomalies made from them (corrupted copies)."""
+    from gandi.data.corruptions import corrupt
+    rng = np.random.default_rng(seed)
+    n_report = min(REPORT_LIMIT, max(1, int(round(REPORT_SHARE * len(X)))))
+    order = rng.permutation(len(X))
+    normals = X[order[:n_report]]
+    anomalies = corrupt(normals, rng)
+    return (X[order[n_report:]], np.concatenate([normals, anomalies]),
+            np.repeat(np.array([0, 1]), n_report))
+
+
+def _write_vectors(folder: Path, train, test_x, test_y) -> dict:
+    names = {"train_file": folder / "train.npz", "test_file": folder / "test.npz"}
+    np.savez(names["train_file"], x=np.asarray(train, np.float64))
+    np.savez(names["test_file"], x=np.asarray(test_x, np.float64), **{LABEL: test_y})
+    return {"dataset": "table", "label_column": LABEL, "normal_values": [0],
+            "anomaly_values": [1], **{k: str(v) for k, v in names.items()}}
+
+
+def _write_images(folder: Path, train, test_x, test_y) -> dict:
+    from PIL import Image
+
+    def write(images, sub: str):
+        (folder / sub).mkdir(parents=True)
+        for i, pixels in enumerate(images):
+            Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(
+                folder / sub / f"{i:06d}.png")
+    write(train, "train/normal")
+    write(test_x[test_y == 0], "test/normal")
+    write(test_x[test_y == 1], "test/abnormal")
+    return {"dataset": "folder", "image_dir": str(folder), "image_size": int(train.shape[1]),
+            "channels": int(train.shape[3])}
+
+
+# ---------------------------------------------------------------------------------------------
+# The detector
+# ---------------------------------------------------------------------------------------------
+
+def base_setting(detector: str, images: bool) -> dict:
+    """The setting a parameter overrides: the detector's first MNIST setting for images (data
+    keys removed), the tabular benchmark's for vectors."""
+    if images:
+        from gandi.speed import dataset_settings
+        found = dataset_settings("mnist").get(detector)
+        raw = dict(found[1]) if found else {}
+    else:
+        from gandi.benchmark_tables import TABLE_SETTING
+        raw = dict(TABLE_SETTING)
+    return {k: v for k, v in raw.items() if k not in FIT_KEYS}
+
+
+def _check_parameters(setting: dict, detector) -> None:
+    from gandi.settings import SettingError, validate
+    fixed = [k for k in setting if k in FIT_KEYS]
+    if fixed:
+        raise SettingError(f"gandi.Detector: {fixed[0]!r} is set by fit() from the arrays (or by "
+                           f"seed); parameters are setting keys other than "
+                           f"{', '.join(FIT_KEYS)}")
+    # keys and values, checked on vectors (the image keys are fit's); fit checks again with
+    # the data (a setting may be valid on one kind and not the other)
+    validate({**base_setting(detector, images=False), **setting, "detector": detector,
+              "dataset": "table", "train_file": "x.npz", "test_file": "y.npz"},
+             label="gandi.Detector")
+
+
+class Detector:
+    """A gandi detector with PyOD's interface (module docstring): fit(X) on normal data,
+    decision_function(X) higher = more anomalous, predict(X) 0/1 at threshold_."""
+
+    _estimator_type = "outlier_detector"  # scikit-learn's tag for anomaly detectors
+
+    def __init__(self, detector: str = "vae", seed: int = 0, log_dir="log_dir",
+                 verbose: int = 1, **setting):
+        _check_parameters(setting, detector)
+        self.detector, self.seed, self.log_dir, self.verbose = detector, seed, log_dir, verbose
+        self._setting = setting  # the very objects passed: sklearn.base.clone checks identity
+
+    # scikit-learn's parameter protocol ---------------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict:
+        return {"detector": self.detector, "seed": self.seed, "log_dir": self.log_dir,
+                "verbose": self.verbose, **self._setting}
+
+    def set_params(self, **params) -> "Detector":
+        mine = {k: params.pop(k) for k in ("detector", "seed", "log_dir", "verbose")
+                if k in params}
+        setting = {**self._setting, **params}
+        _check_parameters(setting, mine.get("detector", self.detector))
+        for key, value in mine.items():
+            setattr(self, key, value)
+        self._setting = setting
+        return self
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"gandi.Detector({shown})"
+
+    # training ----------------------------------------------------------------------------------
+    def fit(self, X, y=None, eval_set=None) -> "Detector":
+        """Train on normal samples X (`y` is ignored, as in PyOD); `eval_set=(X_eval, y_eval)`:
+        labelled data the run reports on (never chooses with). Returns self."""
+        from gandi.experiment import run_setting
+        from gandi.settings import validate
+        X = checked_array(X)
+        images = X.ndim > 2
+        if images:
+            X = image_pixels(X)
+        if eval_set is not None:
+            test_x, test_y = self._eval_set(eval_set, X, images)
+            train = X
+        else:
+            train, test_x, test_y = _report_set(X, self.seed)
+        folder = Path(self.log_dir) / "fit_data" / uuid.uuid4().hex[:12]
+        folder.mkdir(parents=True)
+        data = (_write_images if images else _write_vectors)(folder, train, test_x, test_y)
+        setting = validate({**base_setting(self.detector, images), **self._setting, **data,
+                            "detector": self.detector, "numpy_seed": self.seed,
+                            "tf_seed": self.seed, "name": f"gandi.Detector({self.detector})"},
+                           label="gandi.Detector")
+        progress = self.verbose >= 2 or (self.verbose == 1 and sys.stderr.isatty())
+        results = run_setting(f"python_{self.detector}", setting, self.log_dir,
+                              progress=progress)
+        if results.get("status") != "finished":
+            raise RuntimeError(f"gandi.Detector: the run {results['run'].signature} ended "
+                               f"{results.get('status')}: {results.get('error') or 'see its log'}"
+                               f" ({results['run'].log_file})")
+        self._attach(results["run"])
+        self.decision_scores_ = self.decision_function(X)
+        _save_fit_scores(results["run"], self.decision_scores_)
+        return self
+
+    def _eval_set(self, eval_set, X, images):
+        try:
+            X_eval, y_eval = eval_set
+        except (TypeError, ValueError):
+            raise InputError("eval_set: expected a pair (X_eval, y_eval)") from None
+        X_eval = checked_array(X_eval, "eval_set X")
+        if X_eval.shape[1:] != X.shape[1:] and not (images and X_eval.ndim == 3):
+            raise InputError(f"eval_set X: samples of shape {X_eval.shape[1:]}, X's are "
+                             f"{X.shape[1:]}")
+        if images:
+            X_eval = image_pixels(X_eval, "eval_set X")
+        y_eval = np.asarray(y_eval).ravel()
+        if len(y_eval) != len(X_eval) or not np.isin(y_eval, (0, 1)).all():
+            raise InputError(f"eval_set y: expected {len(X_eval)} labels, 0 (normal) or 1 "
+                             f"(anomaly); got {len(y_eval)} with values "
+                             f"{sorted(set(y_eval.tolist()))[:5]}")
+        if len(set(y_eval.tolist())) < 2:
+            raise InputError("eval_set y: needs normal (0) and anomalous (1) samples for an AUC")
+        order = np.argsort(y_eval, kind="stable")  # normals first, as every test set
+        return X_eval[order], y_eval[order].astype(np.int64)
+
+    def _attach(self, run) -> None:
+        from gandi.score.exported import load_exported
+        self._exported = load_exported(str(run.results), self.log_dir)
+        self.run_ = run.signature
+        self.threshold_ = float(self._exported.detector.threshold_)
+        self.step_ = self._exported.step
+
+    # scoring -----------------------------------------------------------------------------------
+    def decision_function(self, X) -> np.ndarray:
+        """Anomaly scores (n,), higher = more anomalous: the sweet spot's networks."""
+        exported = self._fitted()
+        X = checked_array(X)
+        if exported.is_table:
+            columns = exported.transform.columns
+            if X.ndim != 2 or X.shape[1] != len(columns):
+                raise InputError(f"X: shape {X.shape}; the detector was fitted on vectors of "
+                                 f"{len(columns)} features")
+            import pandas as pd
+            try:
+                x = exported.transform.apply(pd.DataFrame(X, columns=columns), "X")
+            except DataError as err:
+                raise InputError(str(err)) from None
+        else:
+            from gandi.data.images import scaled
+            size, channels = exported.setting["image_size"], exported.setting["channels"]
+            if X.ndim == 2 or X.shape[1:3] != (size, size):
+                raise InputError(f"X: shape {X.shape}; the detector was fitted on {size}x{size} "
+                                 f"images with {channels} channel(s)")
+            pixels = image_pixels(X)
+            if pixels.shape[3] != channels:
+                raise InputError(f"X: {pixels.shape[3]} channel(s); the detector was fitted on "
+                                 f"{channels}")
+            x = scaled(pixels)
+        return np.asarray(exported.score(x), dtype=np.float64)
+
+    def export(self, path) -> Path:
+        """The fitted detector as a TensorFlow SavedModel at `path` (gandi/export.py): its
+        `serving_default(x)` returns the scores decision_function gives (x as float32: vectors
+        as passed to fit, images as pixel values 0-255)."""
+        from gandi.export import export_saved_model
+        return export_saved_model(self._fitted(), path)
+
+    def predict(self, X) -> np.ndarray:
+        """1 (anomaly) where decision_function(X) > threshold_, else 0."""
+        return (self.decision_function(X) > self.threshold_).astype(np.int64)
+
+    def _fitted(self):
+        exported = getattr(self, "_exported", None)
+        if exported is None:
+            from sklearn.exceptions import NotFittedError  # a ValueError and AttributeError
+            raise NotFittedError("this gandi.Detector is not fitted yet: call fit(X) or "
+                                 "gandi.load(run) first")
+        return exported
+
+
+def _save_fit_scores(run, scores: np.ndarray) -> None:
+    from gandi.outputs.run_folder import atomic_save
+    atomic_save(run.results / "fit_scores.npy", lambda path: np.save(path, scores))
+
+
+def load(run: str, log_dir="log_dir", verbose: int = 1) -> Detector:
+    """The fitted Detector of a finished run: its signature under log_dir, or a path of one of
+    its folders (a run of gandi.Detector.fit, of the playground or of a benchmark)."""
+    from gandi.outputs.run_folder import RunFolders
+    from gandi.score.exported import RunError, load_exported
+    from gandi.setting_keys import DEFAULTS
+    try:
+        folders = RunFolders.find(str(run), log_dir, option="gandi.load")
+    except LookupError as err:
+        raise RunError(str(err)) from None
+    exported = load_exported(str(folders.results), folders.log_dir)
+    setting = exported.setting
+    params = {k: v for k, v in setting.items()
+              if k not in FIT_KEYS and k != "detector" and v != DEFAULTS.get(k)}
+    detector = Detector.__new__(Detector)  # no re-check: the run's setting was validated
+    detector.detector, detector.seed = setting["detector"], setting["numpy_seed"]
+    detector.log_dir, detector.verbose, detector._setting = folders.log_dir, verbose, params
+    detector._exported = exported
+    detector.run_, detector.step_ = folders.signature, exported.step
+    detector.threshold_ = float(exported.detector.threshold_)
+    saved = folders.results / "fit_scores.npy"
+    if saved.is_file():
+        detector.decision_scores_ = np.load(saved)
+    return detector
+

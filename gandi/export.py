@@ -1,0 +1,126 @@
+"""A finished run's detector as a TensorFlow SavedModel, for serving:
+
+    gandi export RUN PATH [--log-dir DIR]      (python -m gandi.export; or Detector.export(PATH))
+
+The SavedModel's `serving_default` signature takes the raw input `x` and returns
+`{"score": (n,) float32, "is_anomaly": (n,) bool}`, all computed by the exported graph: the
+scaling, the sweet spot's networks and the detector's score formula (`_anomaly_score`, the very
+function the Tracker and `gandi score` run), and `score > threshold_` (the threshold chosen in
+training). `x` is float32:
+- a run on vectors: `(n, d)`, the feature columns in the run's order (numbers only: a run whose
+  table had one-hot encoded text columns is refused); missing values (NaN) are imputed as in
+  training when its setting imputes them; then standardised with the training normals' mean and
+  deviation, in float64 as the table path does;
+- a run on images: `(n, h, w, c)`, pixel values 0-255 (uint8 images cast to float32), then
+  scaled to [-1, 1].
+
+    served = tf.saved_model.load(PATH).signatures["serving_default"]
+    served(x=tf.constant(images, tf.float32))["score"]
+
+Supported: the detectors `gandi score` supports (not AnoGAN: its score is a latent search).
+The folder is written beside PATH and renamed into place when complete.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from gandi.playground import _import_tensorflow_quietly
+
+
+class ExportError(ValueError):
+    """A run or path that cannot be exported; the message is the one line the user sees."""
+
+
+def _scaling(exported):
+    """(the raw input's per-sample shape, the graph function from raw x to the networks' input)."""
+    import tensorflow as tf
+    if exported.transform is None:
+        setting = exported.setting
+        shape = (setting["image_size"], setting["image_size"], setting["channels"])
+        return shape, lambda x: x / 127.5 - 1.0  # gandi.data.images.scaled, in float32
+    transform = exported.transform
+    if transform.categories:
+        raise ExportError(f"run {exported.run.signature}: its table one-hot encodes text column "
+                          f"{next(iter(transform.categories))!r}, which a float32 input cannot "
+                          f"carry; export a run on numeric columns")
+    fill = np.array([transform.fill.get(c, np.nan) for c in transform.columns], np.float64)
+    mean, std = np.asarray(transform.mean, np.float64), np.asarray(transform.std, np.float64)
+
+    def scale(x):  # TabularTransform.apply: impute, standardise in float64, then float32
+        raw = tf.cast(x, tf.float64)
+        raw = tf.where(tf.math.is_nan(raw), tf.constant(fill)[None, :], raw)
+        return tf.cast((raw - tf.constant(mean)) / tf.constant(std), tf.float32)
+    return (len(transform.columns),), scale
+
+
+def build_module(exported):
+    """A tf.Module whose `serve` is the serving signature (module docstring)."""
+    import keras
+    import tensorflow as tf
+    shape, scale = _scaling(exported)
+    detector = exported.detector
+    threshold = float(detector.threshold_)
+
+    class Served(tf.Module):
+        def __init__(self):
+            super().__init__(name="gandi_detector")
+            # tracked, so that their variables are saved: the networks and the models built
+            # on them that the score reads (EGBAD's feature extractor shares D's layers)
+            self.networks = dict(detector.networks)
+            self.models = [v for v in vars(detector).values() if isinstance(v, keras.Model)]
+            self.threshold = tf.constant(threshold, tf.float32)
+
+        @tf.function(input_signature=[tf.TensorSpec((None, *shape), tf.float32, name="x")])
+        def serve(self, x):
+            score = tf.cast(detector._anomaly_score(scale(x)), tf.float32)
+            return {"score": score, "is_anomaly": score > self.threshold}
+    return Served()
+
+
+def export_saved_model(exported, path) -> Path:
+    """Write the SavedModel of `exported` (gandi.score.exported.ExportedDetector) to `path`
+    (which must not exist), atomically."""
+    import tensorflow as tf
+    path = Path(path)
+    if path.exists():
+        raise ExportError(f"{path} exists; give a new folder (nothing was written)")
+    module = build_module(exported)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        tf.saved_model.save(module, str(staging / "model"),
+                            signatures={"serving_default": module.serve})
+        (staging / "model").rename(path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return path
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="gandi export", description=__doc__.splitlines()[0])
+    p.add_argument("run", help="a finished run: its signature under --log-dir, or a path of one "
+                               "of its folders")
+    p.add_argument("path", help="the SavedModel folder to write (must not exist)")
+    p.add_argument("--log-dir", default="log_dir")
+    args = p.parse_args(argv)
+    _import_tensorflow_quietly()
+    from gandi.score.exported import RunError, load_exported
+    try:
+        exported = load_exported(args.run, args.log_dir)
+        written = export_saved_model(exported, args.path)
+    except (RunError, ExportError) as err:
+        print(f"gandi export: error: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {written}: serving_default(x) -> score, is_anomaly ({exported.name}, run "
+          f"{exported.run.signature}, threshold {exported.detector.threshold_:.6g})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
