@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # fixtures, e.g. one trained GAN, are built once): 1.4x faster than one on 2 cores.
 TEST_WORKERS ?= 2
 
-.PHONY: run test install system-deps bench readme clean
+.PHONY: run test install install-gpu system-deps bench readme clean
 
 # The example table of settings 40-41 (README: "Run gandi on your data"): scikit-learn's
 # breast-cancer data as a CSV with a text label column.
@@ -40,6 +40,14 @@ test: $(STAMP) system-deps
 
 install: $(STAMP)
 
+# GPU users: the same install, then TensorFlow's full build with its CUDA libraries in place of
+# the CPU build (a few GB more; `make run`/`make test` keep the small CPU build). pip will note
+# that gandi asked for tensorflow-cpu: both provide the same `tensorflow` module.
+install-gpu: $(STAMP)
+	$(PY) -m pip uninstall --quiet -y tensorflow-cpu
+	$(PY) -m pip install --quiet 'tensorflow[and-cuda]>=2.16,<2.22'
+	$(PY) -c "import tensorflow as tf; print('GPUs:', tf.config.list_physical_devices('GPU'))"
+
 # The README's table of setting keys, regenerated from gandi/setting_keys.py (a test fails
 # when it is stale).
 readme: $(STAMP)
@@ -48,7 +56,7 @@ readme: $(STAMP)
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,ray]'
+	$(PY) -m pip install --quiet -e '.[test,ray,onnx]'
 	touch $(STAMP)
 
 # Fashion-MNIST comes from Debian; skipped (with a note) where apt is not usable.

@@ -233,6 +233,9 @@ class Detector:
             raise RuntimeError(f"gandi.Detector: the run {results['run'].signature} ended "
                                f"{results.get('status')}: {results.get('error') or 'see its log'}"
                                f" ({results['run'].log_file})")
+        import matplotlib.pyplot as plt
+        for figure in results.get("figures", {}).values():
+            plt.close(figure)  # saved with the run; open, they pile up over many fits
         self._attach(results["run"])
         self.decision_scores_ = self.decision_function(X)
         _save_fit_scores(results["run"], self.decision_scores_)
@@ -294,12 +297,13 @@ class Detector:
             x = scaled(pixels)
         return np.asarray(exported.score(x), dtype=np.float64)
 
-    def export(self, path) -> Path:
-        """The fitted detector as a TensorFlow SavedModel at `path` (gandi/export.py): its
-        `serving_default(x)` returns the scores decision_function gives (x as float32: vectors
-        as passed to fit, images as pixel values 0-255)."""
-        from gandi.export import export_saved_model
-        return export_saved_model(self._fitted(), path)
+    def export(self, path, onnx: bool = False) -> Path:
+        """The fitted detector as a TensorFlow SavedModel folder at `path` (gandi/export.py),
+        or an ONNX file with `onnx=True`: its `serving_default(x)` returns the scores
+        decision_function gives (x as float32: vectors as passed to fit, images as pixel
+        values 0-255)."""
+        from gandi.export import export_onnx, export_saved_model
+        return (export_onnx if onnx else export_saved_model)(self._fitted(), path)
 
     def predict(self, X) -> np.ndarray:
         """1 (anomaly) where decision_function(X) > threshold_, else 0."""

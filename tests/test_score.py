@@ -104,7 +104,7 @@ def test_table_round_trip(tmp_path, capsys, table_run, table_files):
                         rf"{table_run['signature']} \(sweet spot at step \d+\); \d+ above the "
                         rf"threshold \S+; wrote .*scores.csv", line), line
     features = table_files["test_frame"].drop(columns="target").to_numpy(np.float32)
-    check_served(table_run, features, tmp_path / "served")
+    check_served(table_run, features, tmp_path / "served", onnx=True)
 
 
 @pytest.mark.parametrize("detector", ["discriminator", "egbad", "ganomaly", "vae", "aae"])
@@ -124,7 +124,7 @@ def test_every_supported_detector_scores_as_it_was_tracked(tmp_path, tmp_path_fa
     check_served(run, features, tmp_path / "served")
 
 
-def check_served(run: dict, x, path) -> None:
+def check_served(run: dict, x, path, onnx: bool = False) -> None:
     """`gandi export RUN PATH`: the SavedModel's serving_default computes, from the raw input
     (as float32; images: pixels 0-255), the scores gandi.load(run).decision_function gives for
     `x` (float32 rounding aside: the saved graph is the same ops, compiled apart) and is_anomaly
@@ -141,6 +141,15 @@ def check_served(run: dict, x, path) -> None:
     threshold = threshold_of(run)
     clear = np.abs(expected - threshold) > 1e-4 * np.max(np.abs(expected))  # not on the edge
     assert (out["is_anomaly"].numpy() == (expected > threshold))[clear].all()
+    if onnx:  # --onnx: the same graph through tf2onnx, run by onnxruntime
+        import onnxruntime
+        assert export([run["signature"], str(path) + ".onnx", "--onnx", "--log-dir",
+                       str(run["run"].log_dir)]) == 0
+        session = onnxruntime.InferenceSession(str(path) + ".onnx")
+        score, is_anomaly = session.run(["score", "is_anomaly"],
+                                        {"x": np.asarray(x, np.float32)})
+        assert_float32_close(score, expected, terms(run))
+        assert (is_anomaly == (expected > threshold))[clear].all()
 
 
 def test_the_checkpoint_ensemble_scores_as_in_training(tmp_path, capsys, table_run,
@@ -206,7 +215,7 @@ def test_image_folder_round_trip(tmp_path, digit_run, digit_folder):
     # served: the pixels as gandi score read them (0-255), in the run's (n, h, w, c) layout
     from gandi.data.image_folders import read_image
     pixels = np.stack([read_image(digit_folder / f, 28, 1) for f in test_ids[:64]])
-    check_served(digit_run, pixels, tmp_path / "served")
+    check_served(digit_run, pixels, tmp_path / "served", onnx=True)
 
 
 # ----- streaming -------------------------------------------------------------------------------

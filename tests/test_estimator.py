@@ -1,0 +1,200 @@
+"""gandi.Detector and gandi.load: PyOD's and scikit-learn's contract on a real run. Vectors: the
+breast-cancer table (conftest's `cancer`) as arrays, 250 benign rows to fit on and the other
+rows to report on; images: real MNIST ones, fitted without an eval set (the run reports on
+synthetic anomalies). Every fitted value is checked against what the run wrote (its pickle,
+its exported networks, its data files)."""
+import re
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+import gandi
+from conftest import MNIST_DIR, assert_auc_close, networks_terms
+from gandi.estimator import InputError
+from gandi.metrics import roc_auc
+from gandi.outputs.results import load_results
+from gandi.outputs.run_folder import RunFolders
+from gandi.settings import SettingError
+
+N_FIT = 250
+# setting 41's autoencoder (the shipped table template) at a test's length
+VECTOR_PARAMS = {"steps": 150, "track_every": 50, "checkpoint_every": 150, "latent_dim": 4,
+                 "lr_g": 1e-3, "beta_1": 0.9, "checkpoint_ensemble": 1}
+# 120 steps: at 60, seed 4's criterion chose the untrained step 0 (AUC 0.0 on real digits)
+IMAGE_PARAMS = {"epochs": None, "steps": 120, "track_every": 40, "checkpoint_every": 120}
+N_ONES = 600
+
+
+@pytest.fixture(scope="module")
+def vectors(cancer):
+    x = cancer.drop(columns="target").to_numpy()
+    malignant = (cancer["target"] == "malignant").to_numpy()
+    benign = np.flatnonzero(~malignant)
+    rest = np.setdiff1d(np.arange(len(x)), benign[:N_FIT])
+    return {"fit": x[benign[:N_FIT]], "eval": x[rest], "eval_y": malignant[rest].astype(int)}
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory, vectors):
+    log_dir = tmp_path_factory.mktemp("api_log")
+    detector = gandi.Detector("autoencoder", seed=0, log_dir=str(log_dir), verbose=0,
+                              **VECTOR_PARAMS)
+    return detector.fit(vectors["fit"], eval_set=(vectors["eval"], vectors["eval_y"]))
+
+
+def results_of(detector) -> dict:
+    return load_results(RunFolders(detector.log_dir, detector.run_).results_file)
+
+
+def test_fit_makes_a_run_and_the_fitted_values_are_the_runs(fitted, vectors):
+    results = results_of(fitted)
+    assert results["status"] == "finished" and results["setting"]["detector"] == "autoencoder"
+    assert results["setting"]["steps"] == 150 and results["seeds"]["numpy"] == 0
+    row = results["final"].set_index("detector").loc["autoencoder"]
+    assert fitted.threshold_ == float(row["threshold"])  # chosen on validation normals
+    # the run's test set is the eval set (normals first): its final AUC is what the detector
+    # gives the eval set now, from the sweet spot's exported networks
+    scores = fitted.decision_function(vectors["eval"])
+    assert scores.shape == (len(vectors["eval"]),) and scores.dtype == np.float64
+    terms = networks_terms([fitted._exported.detector.networks[n] for n in ("encoder", "decoder")])
+    assert_auc_close(vectors["eval_y"], scores, float(row["auc"]), terms)
+    # a learning bound (seeds 0-4: 0.882-0.926 at these 150 steps)
+    assert roc_auc(vectors["eval_y"], scores) > 0.85
+    # decision_scores_: the fit data's scores, also saved with the run for gandi.load
+    np.testing.assert_array_equal(fitted.decision_scores_,
+                                  fitted.decision_function(vectors["fit"]))
+    saved = np.load(RunFolders(fitted.log_dir, fitted.run_).results / "fit_scores.npy")
+    np.testing.assert_array_equal(saved, fitted.decision_scores_)
+    predicted = fitted.predict(vectors["eval"])
+    np.testing.assert_array_equal(predicted, (scores > fitted.threshold_).astype(int))
+    assert 0 < predicted.sum() < len(predicted)
+
+
+def test_clone_keeps_every_parameter_and_drops_the_fit(fitted):
+    copy = clone(fitted)
+    assert copy.get_params() == fitted.get_params()
+    assert copy.get_params()["steps"] == 150 and copy.get_params()["detector"] == "autoencoder"
+    with pytest.raises(NotFittedError, match="not fitted yet: call fit"):
+        copy.decision_function(np.zeros((2, 30)))
+    copy.set_params(steps=7, seed=3)
+    assert copy.get_params()["steps"] == 7 and copy.seed == 3 and fitted.get_params()["steps"] == 150
+    with pytest.raises(SettingError, match=r"steps = 0 is not allowed; expected an integer > 0"):
+        copy.set_params(steps=0)
+    assert copy.get_params()["steps"] == 7  # a refused change leaves the detector as it was
+
+
+def test_load_gives_the_fitted_detector_back(fitted, vectors):
+    loaded = gandi.load(fitted.run_, log_dir=fitted.log_dir)
+    np.testing.assert_array_equal(loaded.decision_function(vectors["eval"]),
+                                  fitted.decision_function(vectors["eval"]))
+    assert loaded.threshold_ == fitted.threshold_ and loaded.run_ == fitted.run_
+    np.testing.assert_array_equal(loaded.decision_scores_, fitted.decision_scores_)
+    assert loaded.get_params()["steps"] == 150 and loaded.detector == "autoencoder"
+    # by the path of one of the run's folders, too
+    folder = RunFolders(fitted.log_dir, fitted.run_).plots
+    assert gandi.load(str(folder)).threshold_ == fitted.threshold_
+    with pytest.raises(ValueError, match=r"gandi.load 'nope': expected a run signature"):
+        gandi.load("nope")
+
+
+def test_export_round_trip(fitted, vectors, tmp_path):
+    import tensorflow as tf
+    x = vectors["eval"].astype(np.float32)
+    fitted.export(tmp_path / "model")
+    served = tf.saved_model.load(str(tmp_path / "model")).signatures["serving_default"](
+        x=tf.constant(x))
+    expected = fitted.decision_function(x)
+    # the same float32 input, the same ops in the saved graph: equal to 1e-5
+    np.testing.assert_allclose(served["score"].numpy(), expected, rtol=1e-5,
+                               atol=1e-5 * np.abs(expected).max())
+    np.testing.assert_array_equal(served["is_anomaly"].numpy(), expected > fitted.threshold_)
+
+
+BAD = {
+    "one dimension": (lambda v: v["eval"][0], r"X: shape \(30,\); expected vectors \(n, d\)"),
+    "NaN": (lambda v: np.where(np.arange(30) == 4, np.nan, v["eval"][:3]),
+            r"X: 3 sample\(s\) hold NaN or inf \(first: index 0\)"),
+    "features": (lambda v: v["eval"][:, :29],
+                 r"X: shape \(\d+, 29\); the detector was fitted on vectors of 30 features"),
+    "text": (lambda v: v["eval"].astype(str), r"X: dtype <U\d+; expected numbers"),
+    "images": (lambda v: np.zeros((2, 28, 28), np.uint8),
+               r"the detector was fitted on vectors of 30 features"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_input_at_scoring_is_one_clear_error(fitted, vectors, case):
+    make, message = BAD[case]
+    with pytest.raises(InputError, match=message) as caught:
+        fitted.decision_function(make(vectors))
+    assert isinstance(caught.value, ValueError) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"stepz": 3}, r"setting gandi.Detector: unknown key 'stepz'; allowed keys: "),
+    ({"data_file": "x.csv"}, r"'data_file' is set by fit\(\) from the arrays"),
+    ({"lr_g": -1.0}, r"setting gandi.Detector: lr_g = -1.0 is not allowed"),
+    ({"detector": "svm"}, r"setting gandi.Detector: detector = 'svm' is not allowed")])
+def test_bad_parameters_are_refused_when_the_detector_is_made(params, message):
+    detector = params.pop("detector", "vae")
+    with pytest.raises(SettingError, match=message):
+        gandi.Detector(detector, **params)
+
+
+def test_bad_fit_input_writes_no_run(tmp_path, vectors):
+    detector = gandi.Detector("autoencoder", log_dir=str(tmp_path), verbose=0, steps=5)
+    for X, eval_set, message in (
+            (vectors["fit"][:, 0], None, r"X: shape \(250,\)"),
+            (vectors["fit"], (vectors["eval"], np.full(len(vectors["eval"]), 2)),
+             r"eval_set y: expected \d+ labels, 0 \(normal\) or 1 \(anomaly\)"),
+            (vectors["fit"], (vectors["eval"][:, :3], vectors["eval_y"]),
+             r"eval_set X: samples of shape \(3,\), X's are \(30,\)"),
+            (np.zeros((5, 28, 30)), None, r"expected square images")):
+        with pytest.raises(InputError, match=message):
+            detector.fit(X, eval_set=eval_set)
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.fixture(scope="module")
+def ones(tmp_path_factory):
+    """Real MNIST: N_ONES training ones to fit on, and 100 test ones and 100 other test digits."""
+    from gandi.data.images import read_idx
+    if not (MNIST_DIR / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"shared MNIST copy not found at {MNIST_DIR}")
+    x = read_idx(MNIST_DIR / "train-images-idx3-ubyte.gz")[:10000]
+    y = read_idx(MNIST_DIR / "train-labels-idx1-ubyte.gz")[:10000]
+    test_x = read_idx(MNIST_DIR / "t10k-images-idx3-ubyte.gz")[:2000]
+    test_y = read_idx(MNIST_DIR / "t10k-labels-idx1-ubyte.gz")[:2000]
+    other = np.concatenate([test_x[test_y == 1][:100], test_x[test_y != 1][:100]])
+    return {"fit": x[y == 1][:N_ONES], "test": other, "test_y": np.repeat([0, 1], 100)}
+
+
+def test_images_without_an_eval_set(tmp_path, ones):
+    """(n, h, w) uint8 images, no eval set: a tenth of them held out as test normals and as many
+    corrupted copies as test anomalies (the run says so in its files); floats in [0, 1] score as
+    the same uint8 pixels."""
+    import tensorflow as tf
+    detector = gandi.Detector("autoencoder", log_dir=str(tmp_path), verbose=0, **IMAGE_PARAMS)
+    detector.fit(ones["fit"])
+    data = next((tmp_path / "fit_data").iterdir())
+    counts = {part: len(list((data / part).glob("*.png")))
+              for part in ("train/normal", "test/normal", "test/abnormal")}
+    assert counts == {"train/normal": N_ONES - 60, "test/normal": 60, "test/abnormal": 60}
+    final = results_of(detector)["final"].set_index("detector").loc["autoencoder"]
+    assert final[["tp", "fp", "tn", "fn"]].sum() == 120
+    scores = detector.decision_function(ones["test"])
+    np.testing.assert_array_equal(detector.decision_function(ones["test"] / 255.0), scores)
+    np.testing.assert_array_equal(detector.decision_function(ones["test"][..., None]), scores)
+    assert roc_auc(ones["test_y"], scores) > 0.8  # a learning bound (seeds 0-4: 0.990-0.991)
+    assert detector.decision_scores_.shape == (N_ONES,)
+    detector.export(tmp_path / "model")
+    served = tf.saved_model.load(str(tmp_path / "model")).signatures["serving_default"](
+        x=tf.constant(ones["test"][..., None], tf.float32))["score"].numpy()
+    np.testing.assert_allclose(served, scores, rtol=1e-5, atol=1e-5 * np.abs(scores).max())
+    with pytest.raises(InputError, match=r"pixel values from 0 to 255; expected uint8 0-255 or "
+                                         r"floats in \[0, 1\]"):
+        detector.decision_function(ones["test"].astype(np.float32))
+    with pytest.raises(InputError, match=re.escape("the detector was fitted on 28x28 images")):
+        detector.decision_function(ones["test"][:, :27, :27])
