@@ -21,7 +21,7 @@ from gandi.data.corruptions import corrupt
 from gandi.data.distributions import data_box
 from gandi.evaluation import curve_sample, tracked_row
 from gandi.metrics import MetricError, detection_metrics, goodness_of_fit, roc_auc
-from gandi.outputs import plots
+from gandi.outputs import plots, tensorboard
 from gandi.outputs.checkpoints import Checkpoints
 from gandi.outputs.reconstruction_plots import reconstruction_figures
 from gandi.outputs.results import library_versions, load_results, write_results
@@ -169,7 +169,7 @@ class Tracker:
         row["criterion"] = row.get(f"{self.criterion}_auc", np.nan)
         self.rows.append(row)
         self._update_sweet_spot(step, row, val_scores, test_scores, gen_scores)
-        self._write_tensorboard(step, row, val_scores, test_scores, gen_scores)
+        self._write_tensorboard(step, row, val_scores, test_scores, gen_scores, generated)
         self.log.info("step %d: %s", step, ", ".join(
             f"{k}={v:.4g}" for k, v in row.items() if k != "step" and np.isfinite(v)))
         return row
@@ -203,9 +203,23 @@ class Tracker:
                                             else self.detector.scoring_weights())
         self._ensemble_weights = {s: w for s, w in self._ensemble_weights.items() if s in keep}
 
-    def _write_tensorboard(self, step, row, val_scores, test_scores, gen_scores):
+    def _write_tensorboard(self, step, row, val_scores, test_scores, gen_scores, generated):
         write_tracked_step(self.writer, step, row, self.curve_y, val_scores, test_scores,
                            gen_scores)
+        with self.writer.as_default(step=step):
+            tensorboard.write_pr_curve("pr_curve/test", step, self.curve_y, test_scores)
+            tensorboard.write_images(step, generated, self.detector, self.data.validation)
+        self.writer.flush()
+
+    def _write_hparams(self, step):
+        """The run's row in TensorBoard's HParams dashboard: its setting and outcome."""
+        sweet, best = self.sweet_spot or {}, self.best_test_auc()
+        at_sweet = [r.get("d_auc", np.nan) for r in self.rows if r["step"] == sweet.get("step")]
+        cost = (best["test_auc"] - at_sweet[0]) if best and at_sweet else None
+        tensorboard.write_hparams(self.writer, self.run.signature, self.setting, step, {
+            "hparams/sweet_spot_test_auc": sweet.get("test_auc"),
+            "hparams/criterion": sweet.get("criterion_value"),
+            "hparams/label_free_cost": cost})
 
     @property
     def measurements(self) -> pd.DataFrame:
@@ -325,6 +339,7 @@ class Tracker:
         results = self.results(status, step, error, final, figures)
         write_results(self.run.results_file, results)
         plots.close(figures)
+        self._write_hparams(step)
         self.writer.close()
         return results
 

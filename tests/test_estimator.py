@@ -189,6 +189,17 @@ def test_images_without_an_eval_set(tmp_path, ones):
     np.testing.assert_array_equal(detector.decision_function(ones["test"][..., None]), scores)
     assert roc_auc(ones["test_y"], scores) > 0.8  # a learning bound (seeds 0-4: 0.990-0.991)
     assert detector.decision_scores_.shape == (N_ONES,)
+    # TensorBoard's Images: validation normals above their reconstructions, at tracked steps
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    events = EventAccumulator(str(RunFolders(detector.log_dir, detector.run_).tensorboard),
+                              size_guidance={"tensors": 0})
+    events.Reload()
+    shown = events.Tensors("images/reconstructions_of_validation_normals")
+    assert [e.step for e in shown] == [0, 40, 80, 120]
+    width, height, png = tf.make_ndarray(shown[-1].tensor_proto)  # the image plugin's layout
+    picture = tf.io.decode_png(png).numpy()
+    assert (int(width), int(height)) == (8 * 28, 2 * 28) and picture.shape == (56, 224, 1)
+    assert events.SummaryMetadata("pr_curve/test").plugin_data.plugin_name == "pr_curves"
     detector.export(tmp_path / "model")
     served = tf.saved_model.load(str(tmp_path / "model")).signatures["serving_default"](
         x=tf.constant(ones["test"][..., None], tf.float32))["score"].numpy()

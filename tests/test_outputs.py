@@ -79,6 +79,46 @@ def test_event_file_holds_the_scalars_and_histograms(smoke_runs):
     assert logged == pytest.approx(results["measurements"]["d_auc"].tolist(), abs=EPS32)
 
 
+def hparams_of(events) -> dict:
+    """The HParams plugin's session start info of a run's event file: {key: value}."""
+    from tensorboard.plugins.hparams import plugin_data_pb2
+    content = events.SummaryMetadata("_hparams_/session_start_info").plugin_data.content
+    info = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info
+    return {k: v.WhichOneof("kind") and getattr(v, v.WhichOneof("kind"))
+            for k, v in info.hparams.items()}
+
+
+def test_event_file_holds_pr_curves_and_hparams(smoke_runs):
+    """The PR curves plugin's tensor at each tracked step (counts of the curve's test sample), and
+    the HParams dashboard's row: the setting's keys and the sweet spot's outcome."""
+    log_dir, runs = smoke_runs
+    results, sig = runs["1"]
+    events = EventAccumulator(str(log_dir / "tensorboard" / sig), size_guidance={"tensors": 0})
+    events.Reload()
+    assert events.SummaryMetadata("pr_curve/test").plugin_data.plugin_name == "pr_curves"
+    curves = events.Tensors("pr_curve/test")
+    assert [e.step for e in curves] == [0, SMOKE_STEPS]
+    setting = results["setting"]
+    data = distribution_splits(setting, np.random.default_rng(setting["numpy_seed"]))
+    curve_y = data.test_y[curve_sample(data.test_y, setting["track_test_limit"],
+                                       setting["numpy_seed"] + 2)]
+    n_anomaly, n_normal = int(curve_y.sum()), int((curve_y == 0).sum())
+    for event in curves:
+        tp, fp, tn, fn, precision, recall = tf.make_ndarray(event.tensor_proto)
+        assert (tp[0], fp[0], tn[0], fn[0]) == (n_anomaly, n_normal, 0, 0)  # lowest threshold
+        assert np.all(tp + fn == n_anomaly) and np.all(fp + tn == n_normal)
+        assert np.all(np.diff(tp) <= 0) and np.all(np.diff(fp) <= 0)  # rising thresholds
+        assert recall[0] == 1 and precision[0] == pytest.approx(n_anomaly / (n_anomaly + n_normal))
+    hparams = hparams_of(events)
+    assert hparams["steps"] == SMOKE_STEPS and hparams["distribution"] == setting["distribution"]
+    assert hparams["numpy_seed"] == 3 and hparams["detector"] == "discriminator"
+    outcome = float(tf.make_ndarray(events.Tensors("hparams/sweet_spot_test_auc")[0].tensor_proto))
+    assert outcome == pytest.approx(results["sweet_spot"]["test_auc"], abs=EPS32)
+    cost = float(tf.make_ndarray(events.Tensors("hparams/label_free_cost")[0].tensor_proto))
+    m = results["measurements"].set_index("step")["d_auc"]
+    assert cost == pytest.approx(m.max() - m[results["sweet_spot"]["step"]], abs=2 * EPS32)
+
+
 def test_checkpoint_restores_the_final_networks(smoke_runs):
     """A fresh detector restored from the last checkpoint scores the curve's test sample exactly
     as the tracked final step did."""

@@ -1,0 +1,80 @@
+"""What a run shows in TensorBoard beyond its scalars and score histograms: the *Images*
+(generated images and, for the autoencoder family, reconstructions of fixed validation normals)
+and the *PR curves* of the test slice at each tracked step, and the *HParams* dashboard (the
+setting's keys as hyper-parameters, the run's outcome as metrics) so that the runs of a sweep or
+a benchmark compare in one table.
+
+Test labels draw the PR curves: reporting only, like the AUC curve."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import tensorflow as tf
+
+IMAGES = 16          # generated images per tracked step
+RECONSTRUCTED = 8    # validation normals shown with their reconstructions
+PR_THRESHOLDS = 101
+# the metrics of the HParams dashboard, written as scalars when the run finishes
+HPARAM_METRICS = {"hparams/sweet_spot_test_auc": "test AUC at the label-free sweet spot",
+                  "hparams/criterion": "the label-free criterion at the sweet spot",
+                  "hparams/label_free_cost": "oracle-best test AUC minus the sweet spot's "
+                                             "(uses test labels: reporting)"}
+
+
+def as_picture(images: np.ndarray) -> np.ndarray:
+    """[-1, 1] images (n, h, w, c) -> [0, 1], what tf.summary.image takes."""
+    return np.clip((np.asarray(images, np.float32) + 1.0) / 2.0, 0.0, 1.0)
+
+
+def write_images(step: int, generated, detector, validation) -> None:
+    """Generated images (a generator's samples) and, where the detector reconstructs, the first
+    RECONSTRUCTED validation normals above their reconstructions (one image)."""
+    if generated is not None and np.ndim(generated) == 4:
+        tf.summary.image("images/generated", as_picture(generated[:IMAGES]), step=step,
+                         max_outputs=IMAGES)
+    if hasattr(detector, "reconstruct") and np.ndim(validation) == 4:
+        inputs = validation[:RECONSTRUCTED]
+        pairs = np.concatenate([np.concatenate(list(inputs), axis=1),
+                                np.concatenate(list(detector.reconstruct(inputs)), axis=1)])
+        tf.summary.image("images/reconstructions_of_validation_normals",
+                         as_picture(pairs[None]), step=step)
+
+
+def write_pr_curve(tag: str, step: int, labels, scores) -> None:
+    """The precision-recall curve of `scores` (higher = anomaly) against `labels`, for the PR
+    curves plugin. Its thresholds are evenly spaced over [0, 1]: the scores are mapped there by
+    their min and max (monotone, so the curve is the scores' own)."""
+    from tensorboard.plugins.pr_curve import summary as pr_summary
+    from tensorboard.util import tensor_util
+    scores = np.asarray(scores, np.float64)
+    if not np.all(np.isfinite(scores)) or len(set(np.asarray(labels).tolist())) < 2:
+        return
+    span = scores.max() - scores.min()
+    unit = (scores - scores.min()) / span if span > 0 else np.zeros_like(scores)
+    value = pr_summary.pb(tag, np.asarray(labels).astype(bool), unit.astype(np.float32),
+                          num_thresholds=PR_THRESHOLDS).value[0]
+    tf.summary.write(tag, tensor_util.make_ndarray(value.tensor), step=step,
+                     metadata=value.metadata.SerializeToString())
+
+
+def hparam_value(value):
+    """A setting value as the HParams plugin takes it: bool, int, float or str (others as JSON)."""
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def write_hparams(writer, signature: str, setting: dict, step: int, metrics: dict) -> None:
+    """The run in the HParams dashboard: every setting key that is not None, and `metrics`
+    ({HPARAM_METRICS key: value}, finite ones) as scalars at `step`."""
+    from tensorboard.plugins.hparams import api as hp
+    hparams = {k: hparam_value(v) for k, v in sorted(setting.items()) if v is not None}
+    with writer.as_default(step=step):
+        hp.hparams(hparams, trial_id=signature)
+        for tag, value in metrics.items():
+            if value is not None and np.isfinite(value):
+                tf.summary.scalar(tag, float(value), description=HPARAM_METRICS[tag])
+    writer.flush()
