@@ -2,6 +2,7 @@
 threshold and AnoGAN through the suite's trainer, Tracker and outputs."""
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import run_params
 from conftest import (MNIST_DIR, SEEDS, assert_float32_close, needs_fashion, needs_mnist,
@@ -54,6 +55,15 @@ def test_mnist_digit_1_two_epochs_auc_above_0_9_at_the_sweet_spot(digit_1_gan, r
                  "examples_mc_threshold", "detector_auc"):
         assert (run.plots / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
     assert results["snapshots"][max(results["snapshots"])].shape == (64, 28, 28, 1)
+    # TensorBoard's Images: 16 of the generator's images at every tracked step
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    events = EventAccumulator(str(run.tensorboard), size_guidance={"tensors": 0})
+    events.Reload()
+    shown = events.Tensors("images/generated")
+    assert [e.step for e in shown] == results["measurements"]["step"].tolist()
+    width, height, *pngs = tf.make_ndarray(shown[-1].tensor_proto)
+    assert (int(width), int(height), len(pngs)) == (28, 28, 16)
+    assert tf.io.decode_png(pngs[0]).shape == (28, 28, 1)
 
 
 @needs_mnist
