@@ -140,7 +140,13 @@ def test_classical_detectors_fit_the_split_a_gandi_run_draws(tmp_path, capsys):
     data = load_splits(setting, np.random.default_rng(0))
     knn = CLASSICAL["knn"](seed=0).fit(data.train).score(data.test_x)
     assert cells.loc["knn", "auc"] == pytest.approx(roc_auc(data.test_y, knn), abs=1e-12)
+    from sklearn.metrics import average_precision_score
+    assert cells.loc["knn", "auprc"] == pytest.approx(average_precision_score(data.test_y, knn),
+                                                      abs=1e-12)
+    assert np.isnan(cells.loc["discriminator", "auprc"])  # an old row: not kept then
     md = (out / "mnist_normal_class.md").read_text()
+    auprc = md.split("## AUPRC")[1].split("## Oracle")[0]
+    assert f"| 1 |  | {cells.loc['knn', 'auprc']:.3f} | {cells.loc['pca', 'auprc']:.3f} |" in auprc
     assert "| class | discriminator (ours) | knn (classical) | pca (classical) |" in md
     assert "| class | discriminator |\n" in md  # the oracle's table: runs only
     assert main(args) == 0 and nothing_to_run(3) in capsys.readouterr().out
@@ -267,3 +273,30 @@ def test_tabular_benchmark_bad_arguments_are_one_line(tmp_path, capsys):
     assert "no nothere.npz in" in capsys.readouterr().err
     assert main(["--sets", "letter", "--out", str(tmp_path)]) == 2
     assert "--sets goes with --dataset tabular" in capsys.readouterr().err
+
+
+def test_anomaly_class_protocol_trains_a_ninth_of_the_epochs_and_reports_auprc(tmp_path, capsys):
+    """One digit anomalous, nine normal: nine times the images per epoch, so a cell trains its
+    one-class setting's epochs / 9 (at least 1). The report puts AUPRC beside the published
+    AUPRC of EGBAD's table (its MNIST numbers are AUPRC on this protocol)."""
+    from gandi.benchmark import cell_setting
+    assert cell_setting({"epochs": 10}, "anomaly_class", 3, 0, False)["epochs"] == 1
+    assert cell_setting({"epochs": 2}, "anomaly_class", 3, 0, False)["epochs"] == 1
+    assert cell_setting({"epochs": 27}, "anomaly_class", 3, 0, False)["epochs"] == 3
+    assert cell_setting({"epochs": 10}, "normal_class", 3, 0, False)["epochs"] == 10
+    assert cell_setting({"steps": 50, "epochs": None}, "anomaly_class", 3, 0,
+                        False)["epochs"] is None
+    out = tmp_path / "out"
+    out.mkdir()
+    pd.DataFrame([{"detector": "egbad", "family": "gandi", "class": c, "seed": 0, "auc": 0.8,
+                   "auprc": 0.1 * c, "f1": 0.5, "oracle_best_auc": 0.9, "signature": f"r{c}",
+                   "seconds": 1.0} for c in (1, 4)]).to_csv(out / "mnist_anomaly_class.csv",
+                                                          index=False)
+    assert main(["--report-only", "--protocol", "anomaly_class", "--detectors", "egbad",
+                 "--classes", "1,4", "--out", str(out)]) == 0
+    md = (out / "mnist_anomaly_class.md").read_text()
+    assert "epochs divided by 9" in md
+    auprc = md.split("## AUPRC")[1].split("## Oracle")[0]
+    assert "| class | egbad (ours) | EGBAD (published) |" in auprc
+    assert "| 1 | 0.100 | ~0.287 |" in auprc and "| 4 | 0.400 | ~0.443 |" in auprc
+    assert "| mean | 0.250 | 0.365 |" in auprc
