@@ -33,6 +33,7 @@ in `run_params` (without its data keys).
 """
 from __future__ import annotations
 
+import shutil
 import sys
 import uuid
 from pathlib import Path
@@ -119,27 +120,30 @@ def _report_set(X: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, np.nd
             np.repeat(np.array([0, 1]), n_report))
 
 
-def _write_vectors(folder: Path, train, test_x, test_y) -> dict:
-    names = {"train_file": folder / "train.npz", "test_file": folder / "test.npz"}
-    np.savez(names["train_file"], x=np.asarray(train, np.float64))
-    np.savez(names["test_file"], x=np.asarray(test_x, np.float64), **{LABEL: test_y})
+def data_keys(folder: Path, images: bool, train: np.ndarray) -> dict:
+    """The setting's data keys for the files `write_data` puts in `folder`."""
+    if images:
+        return {"dataset": "folder", "image_dir": str(folder),
+                "image_size": int(train.shape[1]), "channels": int(train.shape[3])}
     return {"dataset": "table", "label_column": LABEL, "normal_values": [0],
-            "anomaly_values": [1], **{k: str(v) for k, v in names.items()}}
+            "anomaly_values": [1], "train_file": str(folder / "train.npz"),
+            "test_file": str(folder / "test.npz")}
 
 
-def _write_images(folder: Path, train, test_x, test_y) -> dict:
+def write_data(folder: Path, images: bool, train, test_x, test_y) -> None:
+    """Vectors as NPZ tables (train: the block `x`; test: `x` and the label), images as PNG
+    files under train/normal, test/normal and test/abnormal (the image folder layout)."""
+    if not images:
+        np.savez(folder / "train.npz", x=np.asarray(train, np.float64))
+        np.savez(folder / "test.npz", x=np.asarray(test_x, np.float64), **{LABEL: test_y})
+        return
     from PIL import Image
-
-    def write(images, sub: str):
+    for images_, sub in ((train, "train/normal"), (test_x[test_y == 0], "test/normal"),
+                         (test_x[test_y == 1], "test/abnormal")):
         (folder / sub).mkdir(parents=True)
-        for i, pixels in enumerate(images):
+        for i, pixels in enumerate(images_):
             Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(
                 folder / sub / f"{i:06d}.png")
-    write(train, "train/normal")
-    write(test_x[test_y == 0], "test/normal")
-    write(test_x[test_y == 1], "test/abnormal")
-    return {"dataset": "folder", "image_dir": str(folder), "image_size": int(train.shape[1]),
-            "channels": int(train.shape[3])}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,7 +213,7 @@ class Detector:
         """Train on normal samples X (`y` is ignored, as in PyOD); `eval_set=(X_eval, y_eval)`:
         labelled data the run reports on (never chooses with). Returns self."""
         from gandi.experiment import run_setting
-        from gandi.settings import validate
+        from gandi.settings import SettingError, validate
         X = checked_array(X)
         images = X.ndim > 2
         if images:
@@ -220,22 +224,27 @@ class Detector:
         else:
             train, test_x, test_y = _report_set(X, self.seed)
         folder = Path(self.log_dir) / "fit_data" / uuid.uuid4().hex[:12]
-        folder.mkdir(parents=True)
-        data = (_write_images if images else _write_vectors)(folder, train, test_x, test_y)
-        setting = validate({**base_setting(self.detector, images), **self._setting, **data,
-                            "detector": self.detector, "numpy_seed": self.seed,
-                            "tf_seed": self.seed, "name": f"gandi.Detector({self.detector})"},
-                           label="gandi.Detector")
+        setting = validate({**base_setting(self.detector, images), **self._setting,
+                            **data_keys(folder, images, train), "detector": self.detector,
+                            "numpy_seed": self.seed, "tf_seed": self.seed,
+                            "name": f"gandi.Detector({self.detector})"}, label="gandi.Detector")
         progress = self.verbose >= 2 or (self.verbose == 1 and sys.stderr.isatty())
-        results = run_setting(f"python_{self.detector}", setting, self.log_dir,
-                              progress=progress)
+        folder.mkdir(parents=True)
+        try:
+            write_data(folder, images, train, test_x, test_y)
+        except BaseException:  # a full disk, Ctrl-C: no half-written data
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        try:
+            results = run_setting(f"python_{self.detector}", setting, self.log_dir,
+                                  progress=progress)
+        except (SettingError, DataError):  # before any run folder holds the data (a batch
+            shutil.rmtree(folder, ignore_errors=True)  # larger than the training set)
+            raise
         if results.get("status") != "finished":
             raise RuntimeError(f"gandi.Detector: the run {results['run'].signature} ended "
                                f"{results.get('status')}: {results.get('error') or 'see its log'}"
                                f" ({results['run'].log_file})")
-        import matplotlib.pyplot as plt
-        for figure in results.get("figures", {}).values():
-            plt.close(figure)  # saved with the run; open, they pile up over many fits
         self._attach(results["run"])
         self.decision_scores_ = self.decision_function(X)
         _save_fit_scores(results["run"], self.decision_scores_)

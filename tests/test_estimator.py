@@ -155,6 +155,10 @@ def test_bad_fit_input_writes_no_run(tmp_path, vectors):
         with pytest.raises(InputError, match=message):
             detector.fit(X, eval_set=eval_set)
     assert not any(tmp_path.iterdir())
+    # a setting that cannot run on these data is found after they are written: removed again
+    with pytest.raises(SettingError, match=r"batch_size = 512 is larger than the \d+ training"):
+        detector.set_params(batch_size=512).fit(vectors["fit"])
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
 
 
 @pytest.fixture(scope="module")
