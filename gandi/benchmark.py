@@ -225,7 +225,10 @@ def metric_table(cells: pd.DataFrame, published: pd.DataFrame, metric: str,
         for d in detectors:
             mine = cells[cells["detector"] == d]
             if cls == "mean":  # mean over classes of the per-class means
-                row.append(f"{mine.groupby('class')[metric].mean().mean():.3f}")
+                per_class = mine.groupby("class")[metric].mean().dropna()
+                partial = (f" ({len(per_class)} of {len(classes)} classes)"
+                           if len(per_class) < len(classes) else "")  # unfinished: not comparable
+                row.append(f"{per_class.mean():.3f}{partial}" if len(per_class) else "")
             else:
                 row.append(_mean_std(mine[mine["class"] == cls][metric]))
             name = PUBLISHED_NAMES.get(d)
