@@ -240,7 +240,7 @@ def metric_table(cells: pd.DataFrame, published: pd.DataFrame, metric: str,
     return "\n".join(lines) + "\n"
 
 
-def markdown(cells: pd.DataFrame, published: pd.DataFrame, dataset: str, protocol: str,
+def markdown(cells: pd.DataFrame, dataset: str, protocol: str,
              published_path: Path = PUBLISHED) -> str:
     classes = sorted(cells["class"].unique())
     detectors = list(dict.fromkeys(cells["detector"]))
@@ -261,7 +261,8 @@ def markdown(cells: pd.DataFrame, published: pd.DataFrame, dataset: str, protoco
                 f"{k} = {v}" for k, v in GRID[d].items()) + " (cost; not in --quick).\n\n")
     family = (dict(zip(cells["detector"], cells["family"])) if "family" in cells
               else {})  # classical rows are named so; gandi's are "ours"
-    out.write(metric_table(cells, published, "auc", family))
+    out.write(metric_table(cells, published_auc(dataset, protocol, published_path), "auc",
+                           family))
     if "auprc" in cells and cells["auprc"].notna().any():
         auprc = published_auc(dataset, protocol, published_path, "auprc")
         out.write("\n## AUPRC (average precision, anomaly = positive) per class\n\n"
@@ -445,8 +446,7 @@ def main(argv=None) -> int:
                   f"{row['auc']:.3f} ({row['seconds']} s)", flush=True)
     wanted = cells[cells["detector"].isin(list(chosen) + classical)
                    & cells["class"].isin(classes)]
-    report = markdown(wanted, published_auc(args.dataset, args.protocol, Path(args.published)),
-                      args.dataset, args.protocol, Path(args.published))
+    report = markdown(wanted, args.dataset, args.protocol, Path(args.published))
     if args.report_only:  # the speed measured by an earlier run stays
         report += speed_section(md_path)
     write_atomic(md_path, report)  # the AUC tables stand even if the speed measurement fails

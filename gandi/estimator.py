@@ -272,6 +272,7 @@ class Detector:
         return X_eval[order], y_eval[order].astype(np.int64)
 
     def _attach(self, run) -> None:
+        """The fitted state: the run's detector at its sweet spot, as gandi score rebuilds it."""
         from gandi.score.exported import load_exported
         self._exported = load_exported(str(run.results), self.log_dir)
         self.run_ = run.signature
@@ -336,22 +337,19 @@ def load(run: str, log_dir="log_dir", verbose: int = 1) -> Detector:
     """The fitted Detector of a finished run: its signature under log_dir, or a path of one of
     its folders (a run of gandi.Detector.fit, of the playground or of a benchmark)."""
     from gandi.outputs.run_folder import RunFolders
-    from gandi.score.exported import RunError, load_exported
+    from gandi.score.exported import RunError
     from gandi.setting_keys import DEFAULTS
     try:
         folders = RunFolders.find(str(run), log_dir, option="gandi.load")
     except LookupError as err:
         raise RunError(str(err)) from None
-    exported = load_exported(str(folders.results), folders.log_dir)
-    setting = exported.setting
-    params = {k: v for k, v in setting.items()
-              if k not in FIT_KEYS and k != "detector" and v != DEFAULTS.get(k)}
     detector = Detector.__new__(Detector)  # no re-check: the run's setting was validated
+    detector.log_dir, detector.verbose = str(folders.log_dir), verbose
+    detector._attach(folders)
+    setting = detector._exported.setting
     detector.detector, detector.seed = setting["detector"], setting["numpy_seed"]
-    detector.log_dir, detector.verbose, detector._setting = folders.log_dir, verbose, params
-    detector._exported = exported
-    detector.run_, detector.step_ = folders.signature, exported.step
-    detector.threshold_ = float(exported.detector.threshold_)
+    detector._setting = {k: v for k, v in setting.items()
+                         if k not in FIT_KEYS and k != "detector" and v != DEFAULTS.get(k)}
     saved = folders.results / "fit_scores.npy"
     if saved.is_file():
         detector.decision_scores_ = np.load(saved)

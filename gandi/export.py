@@ -114,11 +114,10 @@ def export_onnx(exported, path) -> Path:
     path = Path(path)
     if path.exists():
         raise ExportError(f"{path} exists; give a new file (nothing was written)")
-    try:
-        import tf2onnx  # noqa: F401
-    except ImportError:
+    import importlib.util
+    if importlib.util.find_spec("tf2onnx") is None:  # the converter runs in its own process
         raise ExportError("--onnx needs tf2onnx: pip install -e '.[onnx]' (or pip install "
-                          "tf2onnx onnxruntime)") from None
+                          "tf2onnx onnxruntime)")
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:

@@ -147,7 +147,7 @@ def benchmark_section(number: int, dataset: str, protocol: str, results: Path, l
                f"gandi.benchmark --dataset {dataset} --protocol {protocol} --detectors "
                f"{' '.join(detectors)} --classes {classes[0]}-{classes[-1]} --seeds "
                f"{len(seeds)}\n```\n\n")
-    table = benchmark.markdown(cells, published, dataset, protocol, published_path)
+    table = benchmark.markdown(cells, dataset, protocol, published_path)
     text.write(table.split("\n", 2)[2].replace("\n## ", "\n### ") + "\n")  # drop its title
     means = cells.groupby(["detector", "class"])["auc"].mean().groupby("detector").mean()
     oracle = cells.groupby(["detector", "class"])["oracle_best_auc"].mean().groupby(
