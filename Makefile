@@ -6,7 +6,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 # The suite runs in two pytest-xdist workers, a test file per worker at a time (a file's module
-# fixtures, e.g. one trained GAN, are built once): 1.4x faster than one on 2 cores.
+# fixtures, e.g. one trained GAN, are built once): 1.4x faster than one on 2 cores. Files go out
+# heaviest first (tests/conftest.py), not by their number of tests.
 TEST_WORKERS ?= 2
 
 .PHONY: run test install install-gpu system-deps bench readme clean
@@ -36,7 +37,7 @@ run: $(STAMP)
 	$(PY) -m gandi.playground
 
 test: $(STAMP) system-deps
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 install: $(STAMP)
 
