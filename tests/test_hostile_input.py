@@ -725,6 +725,10 @@ def expected_columns(members) -> dict | None:
             return None
         if array.ndim == 1:
             columns[name] = array
+        elif len(array) == 0 and array.shape[1] > 0:
+            # columns of no rows: refused. Not built one by one: a header may declare 0 rows of
+            # 10**8 columns, which this loop once turned into 10**8 views (a 12 GB worker)
+            return None
         else:
             columns.update({f"{name}_{j}": array[:, j] for j in range(array.shape[1])})
     lengths = {len(values) for values in columns.values()}
