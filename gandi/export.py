@@ -28,6 +28,7 @@ every detector, measured).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import sys
 import tempfile
@@ -88,39 +89,43 @@ def build_module(exported):
     return Served()
 
 
+@contextlib.contextmanager
+def staged(path: Path, what: str):
+    """A staging folder beside `path` (which must not exist), removed when done: an export is
+    written there and renamed into place only when complete."""
+    if path.exists():
+        raise ExportError(f"{path} exists; give a new {what} (nothing was written)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def export_saved_model(exported, path) -> Path:
     """Write the SavedModel of `exported` (gandi.score.exported.ExportedDetector) to `path`
     (which must not exist), atomically."""
     import tensorflow as tf
     path = Path(path)
-    if path.exists():
-        raise ExportError(f"{path} exists; give a new folder (nothing was written)")
-    module = build_module(exported)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
+    module = build_module(exported)  # a run it refuses leaves no folder behind
+    with staged(path, "folder") as staging:
         tf.saved_model.save(module, str(staging / "model"),
                             signatures={"serving_default": module.serve})
         (staging / "model").rename(path)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return path
 
 
 def export_onnx(exported, path) -> Path:
     """The SavedModel of `exported` converted to ONNX by tf2onnx, written to `path` (which must
     not exist) when the conversion succeeded."""
+    import importlib.util
     import subprocess
     path = Path(path)
-    if path.exists():
-        raise ExportError(f"{path} exists; give a new file (nothing was written)")
-    import importlib.util
     if importlib.util.find_spec("tf2onnx") is None:  # the converter runs in its own process
         raise ExportError("--onnx needs tf2onnx: pip install -e '.[onnx]' (or pip install "
                           "tf2onnx onnxruntime)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
+    with staged(path, "file") as staging:
         export_saved_model(exported, staging / "saved_model")
         converted = subprocess.run(
             [sys.executable, "-m", "tf2onnx.convert", "--saved-model",
@@ -131,8 +136,6 @@ def export_onnx(exported, path) -> Path:
             raise ExportError(f"tf2onnx could not convert run {exported.run.signature}: "
                               f"{last[:300]}")
         (staging / "model.onnx").rename(path)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return path
 
 
