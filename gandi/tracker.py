@@ -21,8 +21,9 @@ from gandi.data.corruptions import corrupt
 from gandi.data.distributions import data_box
 from gandi.evaluation import curve_sample, tracked_row
 from gandi.metrics import MetricError, detection_metrics, goodness_of_fit, roc_auc
-from gandi.outputs import plots, tensorboard
+from gandi.outputs import galleries, plots, tensorboard
 from gandi.outputs.checkpoints import Checkpoints
+from gandi.outputs.map_pictures import MAP_SCALE_IMAGES, map_scale
 from gandi.outputs.reconstruction_plots import reconstruction_figures
 from gandi.outputs.results import library_versions, load_results, write_results
 from gandi.outputs.run_folder import atomic_save
@@ -317,13 +318,16 @@ class Tracker:
         if self._sweet_weights is not None:
             self._export_sweet_spot()
             self._score_whole_test_set_at_sweet_spot()
-        final, final_scores = pd.DataFrame(), {}
+        final, final_scores, maps = pd.DataFrame(), {}, {}
         if status in ("finished", "interrupted", "diverged"):
             try:  # costly scorers only for a run that finished: after Ctrl-C the user wants out
                 final, final_scores = self.final_results(status == "finished", progress)
+                maps = self._map_makers(costly=status == "finished")
                 if self.detector.threshold_ is not None:  # with the exported networks
+                    tracked = maps.get(self.detector.tracked_name)
                     self.run.write_thresholds(self.sweet_spot["step"], self.detector.threshold_,
-                                              self.detector.mc_threshold_)
+                                              self.detector.mc_threshold_,
+                                              tracked[2] if tracked else None)
                 if self.ensemble is not None:
                     self._export_checkpoint_ensemble()
             except MetricError as err:
@@ -334,6 +338,7 @@ class Tracker:
         if self.sweet_scores is not None:
             figures.update(reconstruction_figures(self.detector, self.data,
                                                   self.sweet_scores["test"]))
+        figures.update(self._galleries(final, final_scores, maps))
         for name, fig in figures.items():
             plots.save_png(fig, self.run.plots / f"{name}.png")
         results = self.results(status, step, error, final, figures)
@@ -342,6 +347,42 @@ class Tracker:
         self._write_hparams(step)
         self.writer.close()
         return results
+
+    def _map_makers(self, costly: bool) -> dict:
+        """{final table row: (map name, maps(x), colour scale)} for the rows whose detector has
+        an anomaly map, on images: the tracked detector with its sweet spot's networks, and the
+        final scorers' maps (when they ran). The scale is chosen on validation normals."""
+        d, out = self.detector, {}
+        if self.data.test_x.ndim != 4:
+            return out
+        if d.map_name and self._sweet_weights is not None:
+            out[d.tracked_name] = (d.map_name,
+                                   lambda x: d.map_with(self._sweet_weights, x))
+        if costly:
+            out.update(d.final_maps())
+        reference = self.data.validation[:MAP_SCALE_IMAGES]
+        return {name: (map_name, maps, map_scale(maps(reference)))
+                for name, (map_name, maps) in out.items()}
+
+    def _galleries(self, final, final_scores: dict, maps: dict) -> dict:
+        """A gallery figure per detector row of the final table (not the Monte-Carlo
+        threshold's: the discriminator's scores), on images; the same pictures in TensorBoard
+        at the sweet spot's step."""
+        if self.data.test_x.ndim != 4 or not len(final):
+            return {}
+        figures = {}
+        rows = final.set_index("detector")
+        for name, s in final_scores.items():
+            if name == "mc_threshold":
+                continue
+            map_name, maps_of, scale = maps.get(name, (None, None, None))
+            threshold, step = float(rows.loc[name, "threshold"]), int(rows.loc[name, "step"])
+            pictures = galleries.gallery_pictures(self.data.test_x, s["test"], self.data.test_y,
+                                                  threshold, maps_of, scale)
+            figures[f"gallery_{name.replace(' ', '_')}"] = galleries.gallery_figure(
+                pictures, s["test"], threshold, name, step, map_name, scale)
+            tensorboard.write_galleries(self.writer, name, step, pictures, map_name)
+        return figures
 
     def results(self, status, step, error=None, final=None, figures=None) -> dict:
         """The results pickle's content: plain data only."""

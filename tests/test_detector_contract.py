@@ -17,7 +17,7 @@ import run_params
 from conftest import SEEDS, assert_float32_close, score_terms
 from gandi.data.tabular_transform import TabularTransform
 from gandi.detectors import DETECTORS
-from gandi.detectors.base import Detector
+from gandi.detectors.base import Detector, NoAnomalyMap
 from gandi.outputs.checkpoints import Checkpoints
 from gandi.outputs.run_folder import RunFolders, atomic_save
 from gandi.score.exported import NOT_SUPPORTED, RunError, load_exported
@@ -179,6 +179,50 @@ def test_final_scorers_give_one_finite_score_per_sample(built):
     for name, scorer in built.detector.final_scorers().items():
         scores = scorer(built.x[:5])
         assert scores.shape == (5,) and np.all(np.isfinite(scores)), name
+
+
+def test_anomaly_maps_are_per_pixel_on_images_and_refused_on_vectors(built):
+    """Every detector has a map on images (its score's per-pixel part, or the discriminator's
+    saliency), one (h, w) array per image, independent of the batch; on vectors it says why
+    not, in one line."""
+    d, x = built.detector, built.x
+    if built.kind == "vectors":
+        with pytest.raises(NoAnomalyMap, match=r"anomaly maps are for images \(h, w, channels\)"):
+            d.anomaly_map(x)
+        assert d.final_maps() == {}
+        return
+    assert d.map_name
+    maps = d.anomaly_map(x)
+    assert maps.shape == (N, 28, 28) and maps.dtype == np.float32
+    assert np.all(np.isfinite(maps)) and np.all(maps >= 0) and maps.sum() > 0
+    assert d.anomaly_map(x[:0]).shape == (0, 28, 28)
+    terms = score_terms(d) * (2 if built.name in ("discriminator", "anogan") else 1)  # + backprop
+    split = np.concatenate([d.anomaly_map(x[:1]), d.anomaly_map(x[1:9]), d.anomaly_map(x[9:])])
+    assert_float32_close(split, maps, terms)
+
+
+def test_a_residual_map_adds_up_to_its_score(built):
+    """Where the score is a sum or mean of per-pixel terms, the map holds those terms."""
+    d, x = built.detector, built.x
+    if built.kind == "vectors" or built.name not in ("autoencoder", "vae", "egbad", "anogan"):
+        pytest.skip("no per-pixel score term to add up")
+    terms = score_terms(d)
+    if built.name == "autoencoder":  # score = mean over pixels (one channel) of the map
+        assert_float32_close(d.anomaly_map(x).mean(axis=(1, 2)), d.score(x), terms)
+    elif built.name == "vae":  # score = reconstruction term (the map's sum) + beta * KL
+        mu, logvar = np.split(d.encoder(x, training=False).numpy(), 2, axis=-1)
+        kl = 0.5 * np.sum(np.exp(logvar) + mu ** 2 - 1.0 - logvar, axis=1)
+        assert_float32_close(d.anomaly_map(x).sum(axis=(1, 2)) + d.beta * kl, d.score(x),
+                             terms)
+    elif built.name == "egbad":  # map = |x - G(E(x))|: the score's alpha-weighted term
+        rebuilt = d.generator(d.encoder(x, training=False), training=False).numpy()
+        assert_float32_close(d.anomaly_map(x), np.abs(x - rebuilt).sum(axis=-1), terms)
+    else:  # AnoGAN: score = (1 - lambda) * the map's sum + lambda * a feature distance >= 0
+        name, maps = d.final_maps()["anogan"]
+        residual = maps(x[:5]).sum(axis=(1, 2))
+        scores = d.final_scorers()["anogan"](x[:5])
+        assert "G(z*)" in name and residual.shape == (5,) and np.all(residual > 0)
+        assert np.all((1 - d.setting["anogan_lambda"]) * residual <= scores * (1 + 1e-5))
 
 
 def test_generate_draws_from_a_fixed_seed(built):

@@ -9,7 +9,8 @@ the image GANs'; a latent gradient penalty is not implemented).
 
     anomaly_score(x) = mean squared error of x vs Dec(E(x)) + aae_latent_weight * -D_z(E(x))
 
-The second term (a code unlike the prior is anomalous) is off by default.
+The second term (a code unlike the prior is anomalous) is off by default. The anomaly map is the
+autoencoder's (the first term per pixel; the latent term has no per-pixel part).
 """
 from __future__ import annotations
 

@@ -6,7 +6,8 @@ anomalous when no z does.
 f_D is the discriminator's "features" layer (feature matching). The search runs for all images
 of a batch at once, in one compiled loop with a fixed input signature (no retracing per batch);
 each image's loss depends only on its own z, so batching changes speed, not scores. The score is
-the loss at the last iteration (higher = more anomalous).
+the loss at the last iteration (higher = more anomalous); its anomaly map is the residual
+|x - G(z*)| at the searched z* (summed over channels).
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from gandi.detectors.discriminator import DiscriminatorDetector
 from gandi.device import compute_device
 from gandi.nets import features_of
 from gandi.setting_checks import SettingKey, in_unit_interval, positive_int, positive_number
+
+ANOGAN_MAP = "residual |x - G(z*)| at the searched latent z*"
 
 
 class LatentSearch:
@@ -68,17 +71,31 @@ class LatentSearch:
 
     def score(self, x, batch_size: int, progress: bool = False, seed: int = 0) -> np.ndarray:
         """AnoGAN score of every image, `batch_size` images optimised together."""
+        out = [scores.numpy() for _, scores, _ in self._searched(x, batch_size, progress, seed)]
+        return np.concatenate(out) if out else np.empty((0,), np.float32)
+
+    def maps(self, x, batch_size: int, progress: bool = False, seed: int = 0) -> np.ndarray:
+        """AnoGAN's anomaly map of every image (n, h, w): the residual |x - G(z*)| at the
+        searched z*, summed over channels (the score's residual term per pixel)."""
+        out = []
+        for batch, _, z in self._searched(x, batch_size, progress, seed):
+            with compute_device():
+                fake = self.generator(z, training=False)
+            out.append(np.abs(batch - np.asarray(fake)).sum(axis=-1))
+        x = np.asarray(x)
+        return np.concatenate(out) if out else np.empty((0, *x.shape[1:3]), np.float32)
+
+    def _searched(self, x, batch_size: int, progress: bool, seed: int):
+        """(images, scores, z*) per batch of `batch_size` images searched together."""
         x = np.asarray(x, np.float32)
         z0 = self.initial_latents(len(x), seed)
-        out = []
         starts = range(0, len(x), batch_size)
-        with compute_device():
-            for i in tqdm(starts, desc="AnoGAN latent search", unit="batch", disable=not progress,
-                          leave=False):
-                scores, _ = self.search(x[i:i + batch_size], z0[i:i + batch_size],
+        for i in tqdm(starts, desc="AnoGAN latent search", unit="batch", disable=not progress,
+                      leave=False):
+            with compute_device():
+                scores, z = self.search(x[i:i + batch_size], z0[i:i + batch_size],
                                         tf.constant(self.iterations, tf.int32))
-                out.append(scores.numpy())
-        return np.concatenate(out) if out else np.empty((0,), np.float32)
+            yield x[i:i + batch_size], scores, z
 
 
 class AnoGANDetector(DiscriminatorDetector):
@@ -100,9 +117,19 @@ class AnoGANDetector(DiscriminatorDetector):
     # scored by `score` is the discriminator; the AnoGAN score is a final scorer
 
     def final_scorers(self) -> dict:
-        s = self.setting
-        search = LatentSearch(self.generator, self.discriminator, self.latent_dim,
-                              s["anogan_iterations"], s["anogan_lambda"], s["anogan_lr"],
-                              s["jit_compile"])
+        search = self._latent_search()
         return {"anogan": lambda x, progress=False: search.score(
-            x, s["anogan_batch"], progress=progress)}
+            x, self.setting["anogan_batch"], progress=progress)}
+
+    def final_maps(self) -> dict:
+        if len(self.sample_shape) != 3:
+            return {}
+        search = self._latent_search()
+        return {"anogan": (ANOGAN_MAP, lambda x, progress=False: search.maps(
+            x, self.setting["anogan_batch"], progress=progress))}
+
+    def _latent_search(self) -> LatentSearch:
+        s = self.setting
+        return LatentSearch(self.generator, self.discriminator, self.latent_dim,
+                            s["anogan_iterations"], s["anogan_lambda"], s["anogan_lr"],
+                            s["jit_compile"])

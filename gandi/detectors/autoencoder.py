@@ -4,6 +4,9 @@ and fails on the rest:
 
     anomaly_score(x) = mean over pixels of (x - Dec(E(x)))^2
 
+Its anomaly map is that squared error per pixel (averaged over channels): the score is the
+map's mean.
+
 With the "cae" encoder and decoder and latent_dim 2 this is the convolutional autoencoder of the
 reconstruction-error approach, and the whole latent space can be drawn.
 """
@@ -38,6 +41,7 @@ class AutoencoderDetector(Detector):
     loss_names = ("reconstruction_loss",)
     scoring_networks = ("encoder", "decoder")
     arch_keys = ("e_arch", "g_arch")
+    map_name = "squared reconstruction error (x - x_hat)^2"
 
     def __init__(self, setting: dict, sample_shape: tuple):
         super().__init__(setting, sample_shape)
@@ -78,6 +82,9 @@ class AutoencoderDetector(Detector):
 
     def _anomaly_score(self, x):
         return tf.reduce_mean(squared_error(x, self._mean_reconstruction(x)), axis=1)
+
+    def _anomaly_map(self, x):
+        return tf.reduce_mean(tf.square(x - self._mean_reconstruction(x)), axis=-1)
 
     # -- codes and reconstructions (figures: gandi.outputs.reconstruction_plots) -----------
     def codes(self, x) -> np.ndarray:

@@ -11,13 +11,17 @@ The base gives the rest once: `score`, `generate` (samples of `generator_network
 latent draws: the Monte-Carlo threshold and the generator's goodness of fit), the fitted
 thresholds `threshold_` and `mc_threshold_`, `predict(x)` and the checkpoint objects. Optional:
 `final_scorers()` (costly scores computed once after training) and `setting_keys` (the setting
-keys only it reads, each with its default, check and doc). A detector draws nothing: its
+keys only it reads, each with its default, check and doc). Where its score has a per-pixel
+part, `_anomaly_map(x)` and `map_name` (what the map shows): `anomaly_map(x) -> (n, h, w)` runs
+it compiled and batched, like `score`; `final_maps()` gives the maps of `final_scorers()`. A
+detector without a map says so (`NoAnomalyMap`). A detector draws nothing: its
 figures are gandi.outputs' (those of autoencoders: `reconstruction_plots`, from `codes(x)` and
 `reconstruct(x)`).
 """
 from __future__ import annotations
 
 import abc
+import contextlib
 
 import numpy as np
 import tensorflow as tf
@@ -29,6 +33,10 @@ from gandi.optimizers import make_optimizer
 # samples per compiled scoring call: 512 scored 10-30% more images/s than 4096 for every
 # image detector on a 2-core AMD EPYC (Zen 3, AVX2), 2026-12-01: activations that stay in cache
 SCORE_BATCH = 512
+
+
+class NoAnomalyMap(ValueError):
+    """A detector (or data) without a per-pixel anomaly map; the message says why."""
 
 
 class Detector(abc.ABC):
@@ -55,6 +63,8 @@ class Detector(abc.ABC):
     # doc)}; gandi.setting_keys adds them to the key table (shared keys live there)
     setting_keys: dict = {}
     uses_d_steps = False         # GANs: d_steps discriminator updates, one real batch each
+    # what anomaly_map(x) shows (figure titles, --maps); None: the score has no per-pixel part
+    map_name: str | None = None
 
     def __init__(self, setting: dict, sample_shape: tuple):
         self.setting = setting
@@ -70,6 +80,7 @@ class Detector(abc.ABC):
         self._score = tf.function(self._anomaly_score, reduce_retracing=True)
         self._generate = tf.function(self._generated, jit_compile=setting["jit_compile"],
                                      reduce_retracing=True)
+        self._map = tf.function(self._anomaly_map, reduce_retracing=True)
 
     # -- what each detector supplies ------------------------------------------------------
     @property
@@ -90,6 +101,11 @@ class Detector(abc.ABC):
     def _anomaly_score(self, x):
         """The raw anomaly score of one batch (a tensor), every network in inference mode."""
 
+    def _anomaly_map(self, x):
+        """The per-pixel anomaly of one batch of images (n, h, w), every network in inference
+        mode; detectors whose score has a per-pixel part supply it with `map_name`."""
+        raise NoAnomalyMap(self._no_map_reason())
+
     # -- what the base gives every detector -----------------------------------------------
     def train_step(self, batch) -> dict:
         """`train_step_eager`, compiled (tf.function; XLA with the setting's jit_compile)."""
@@ -98,6 +114,22 @@ class Detector(abc.ABC):
     def score(self, x) -> np.ndarray:
         """Anomaly score per sample, higher = more anomalous; batched, inference mode."""
         return batched(self._score, np.asarray(x, np.float32))
+
+    def anomaly_map(self, x) -> np.ndarray:
+        """Per-pixel anomaly of each image (n, h, w), higher = more anomalous (what `map_name`
+        says); batched, inference mode. NoAnomalyMap for a detector without one or on vectors."""
+        reason = self._no_map_reason()
+        if reason:
+            raise NoAnomalyMap(reason)
+        return batched(self._map, np.asarray(x, np.float32), empty=self.sample_shape[:2])
+
+    def _no_map_reason(self) -> str:
+        if self.map_name is None:
+            return f"detector {self.name!r} has no anomaly map: its score has no per-pixel part"
+        if len(self.sample_shape) != 3:
+            return (f"detector {self.name!r} was built for vectors of shape {self.sample_shape}; "
+                    f"anomaly maps are for images (h, w, channels)")
+        return ""
 
     def predict(self, x) -> np.ndarray:
         """1 (anomaly) or 0 per sample: score(x) > threshold_."""
@@ -143,6 +175,11 @@ class Detector(abc.ABC):
         """Costly scores computed once after training: {detector name: score(x, progress)}."""
         return {}
 
+    def final_maps(self) -> dict:
+        """The anomaly maps of final_scorers' scores, where they have one: {detector name:
+        (map_name, maps(x) -> (n, h, w))}."""
+        return {}
+
     def checkpoint_objects(self) -> dict:
         # Keras keeps dropout's random state in seed-generator variables that a TF checkpoint
         # of the model skips; saved too, so that a resumed run draws the same dropout masks.
@@ -158,17 +195,28 @@ class Detector(abc.ABC):
     def scoring_weights(self) -> dict:
         return {name: self.networks[name].get_weights() for name in self.scoring_networks}
 
-    def score_with(self, weights: dict, x: np.ndarray) -> np.ndarray:
-        """score(x) with the scoring networks set to `weights` (e.g. the sweet spot's), then
+    @contextlib.contextmanager
+    def weights_set(self, weights: dict):
+        """The scoring networks set to `weights` (e.g. the sweet spot's) inside the block, then
         set back: the networks being trained are left as they were."""
         now = self.scoring_weights()
         try:
             for name, w in weights.items():
                 self.networks[name].set_weights(w)
-            return self.score(x)
+            yield self
         finally:
             for name, w in now.items():
                 self.networks[name].set_weights(w)
+
+    def score_with(self, weights: dict, x: np.ndarray) -> np.ndarray:
+        """score(x) with the scoring networks set to `weights`, then set back."""
+        with self.weights_set(weights):
+            return self.score(x)
+
+    def map_with(self, weights: dict, x: np.ndarray) -> np.ndarray:
+        """anomaly_map(x) with the scoring networks set to `weights`, then set back."""
+        with self.weights_set(weights):
+            return self.anomaly_map(x)
 
 
 def latent_draws(n: int, latent_dim: int, seed: int) -> np.ndarray:
@@ -176,8 +224,19 @@ def latent_draws(n: int, latent_dim: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
 
 
-def batched(fn, x: np.ndarray, batch: int = SCORE_BATCH) -> np.ndarray:
-    """Apply a compiled function in batches on the compute device; concatenate the results."""
+def batched(fn, x: np.ndarray, batch: int = SCORE_BATCH, empty: tuple = ()) -> np.ndarray:
+    """Apply a compiled function in batches on the compute device; concatenate the results
+    (for no sample: an empty array of per-sample shape `empty`)."""
     with compute_device():
         parts = [np.asarray(fn(tf.constant(x[i:i + batch]))) for i in range(0, len(x), batch)]
-    return np.concatenate(parts) if parts else np.empty((0,), np.float32)
+    return np.concatenate(parts) if parts else np.empty((0, *empty), np.float32)
+
+
+def gaussian_smoothed(maps, sigma: float = 1.0, radius: int = 2):
+    """(n, h, w) maps blurred by a normalised Gaussian (2 * radius + 1 pixels wide): a gradient
+    saliency is speckled pixel to pixel; smoothing shows the region it points at."""
+    offsets = tf.range(-radius, radius + 1, dtype=tf.float32)
+    g = tf.exp(-0.5 * tf.square(offsets / sigma))
+    kernel = tf.tensordot(g, g, axes=0)
+    kernel = tf.reshape(kernel / tf.reduce_sum(kernel), (2 * radius + 1, 2 * radius + 1, 1, 1))
+    return tf.nn.conv2d(maps[..., None], kernel, strides=1, padding="SAME")[..., 0]

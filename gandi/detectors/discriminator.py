@@ -2,12 +2,16 @@
 
 anomaly_score(x) = -D(x): D's raw output says "real" (high) vs "generated" (low), so its
 negation is higher for samples unlike the training data.
+
+D's score has no per-pixel part; its anomaly map is a gradient saliency, |d score / d x| summed
+over channels and Gaussian-smoothed (sigma 1 pixel): where a small change of the image moves the
+score most, not where the anomaly is measured.
 """
 from __future__ import annotations
 
 import tensorflow as tf
 
-from gandi.detectors.base import Detector
+from gandi.detectors.base import Detector, gaussian_smoothed
 from gandi.losses import LOSSES
 from gandi.nets import DISCRIMINATORS, GENERATORS, build
 
@@ -22,6 +26,7 @@ class DiscriminatorDetector(Detector):
     generator_network = "generator"
     arch_keys = ("g_arch", "d_arch")
     uses_d_steps = True
+    map_name = "gradient saliency |d score / d x|, smoothed (not a residual)"
 
     def __init__(self, setting: dict, sample_shape: tuple):
         super().__init__(setting, sample_shape)
@@ -90,3 +95,11 @@ class DiscriminatorDetector(Detector):
 
     def _anomaly_score(self, x):
         return -self.discriminator(x, training=False)
+
+    def _anomaly_map(self, x):
+        # in inference mode each sample's score depends on its own pixels only: the gradient of
+        # the batch's sum is every sample's own gradient
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            score = tf.reduce_sum(self._anomaly_score(x))
+        return gaussian_smoothed(tf.reduce_sum(tf.abs(tape.gradient(score, x)), axis=-1))

@@ -9,7 +9,8 @@ from (G(z), z) (generated); G and E together try to fool it. Score:
 with L_D "cross_entropy": the sigmoid cross-entropy of D(x, E(x)) against "real", or
 "feature_matching": ||f_D(x, E(x)) - f_D(G(E(x)), E(x))||_1, f_D being D's "features" layer.
 Sums per sample, every network in inference mode: a score never depends on the batch. The game
-is the cross-entropy one of the paper, whatever the setting's `loss`.
+is the cross-entropy one of the paper, whatever the setting's `loss`. The anomaly map is the
+reconstruction term per pixel, |x - G(E(x))| summed over channels.
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ class EGBADDetector(Detector):
     generator_network = "generator"
     arch_keys = ("g_arch", "e_arch", "jd_arch")
     uses_d_steps = True
+    map_name = "residual |x - G(E(x))| (the score's reconstruction term)"
 
     def __init__(self, setting: dict, sample_shape: tuple):
         super().__init__(setting, sample_shape)
@@ -116,3 +118,7 @@ class EGBADDetector(Detector):
             discrimination = per_sample_sum(tf.abs(
                 self.features([x, z], training=False) - self.features([x_rec, z], training=False)))
         return self.alpha * residual + (1.0 - self.alpha) * discrimination
+
+    def _anomaly_map(self, x):
+        x_rec = self.generator(self.encoder(x, training=False), training=False)
+        return tf.reduce_sum(tf.abs(x - x_rec), axis=-1)

@@ -11,7 +11,9 @@ Generator loss (G_E, G_D and E together), as in the paper's code:
   + w_enc * mean((G_E(x) - E(x_hat))^2)   encoder: the two codes agree
 D tells real x from x_hat with sigmoid cross-entropy; like the paper, it is re-initialised (to
 its initial weights) when its loss collapses below 1e-5. The score is not min-max scaled: that
-needs the whole test set at once and is for display only.
+needs the whole test set at once and is for display only. The score has no per-pixel part: the
+anomaly map is the reconstruction residual |x - G_D(G_E(x))| (summed over channels), where the
+generator failed to rebuild the image, and is named so.
 """
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ class GANomalyDetector(Detector):
     scoring_networks = ("generator_encoder", "generator_decoder", "encoder")
     arch_keys = ("e_arch", "g_arch", "d_arch")
     uses_d_steps = True
+    map_name = "reconstruction residual |x - x_hat| (the score itself compares latent codes)"
 
     def __init__(self, setting: dict, sample_shape: tuple):
         super().__init__(setting, sample_shape)
@@ -127,3 +130,7 @@ class GANomalyDetector(Detector):
         z = self.generator_encoder(x, training=False)
         z_hat = self.encoder(self.generator_decoder(z, training=False), training=False)
         return tf.reduce_mean(tf.square(z - z_hat), axis=1)
+
+    def _anomaly_map(self, x):
+        x_hat = self.generator_decoder(self.generator_encoder(x, training=False), training=False)
+        return tf.reduce_sum(tf.abs(x - x_hat), axis=-1)

@@ -13,7 +13,9 @@ Scores (setting `vae_score`), higher = more anomalous, over `vae_samples` draws 
 - "reconstruction_probability" (An & Cho 2015): -mean_l log p(x | z_l), the mean reconstruction
   error over the draws (with a fixed decoder variance, "elbo" minus the KL term).
 The scoring draws are fixed (stateless, from a constant seed) and the same for every image, so
-a score is reproducible and does not depend on which images share a batch.
+a score is reproducible and does not depend on which images share a batch. The anomaly map is
+the reconstruction term per pixel, -log p(x|z) averaged over the same draws (summed over
+channels): its sum over pixels is the score's reconstruction term.
 """
 from __future__ import annotations
 
@@ -44,6 +46,7 @@ class VAEDetector(AutoencoderDetector):
     tracked_name = "vae"
     loss_names = ("reconstruction_loss", "kl_loss")
     generator_network = "decoder"  # p(x|z) decodes prior draws z ~ N(0, I)
+    map_name = "reconstruction term -log p(x|z) per pixel, over the scoring draws"
 
     def __init__(self, setting: dict, sample_shape: tuple):
         super().__init__(setting, sample_shape)
@@ -75,14 +78,23 @@ class VAEDetector(AutoencoderDetector):
         mu, _ = self._posterior(x, training=False)
         return self.decoder(mu, training=False)
 
+    def _reconstruction_error(self, x, mu, logvar):
+        """(x - Dec(z))^2 per pixel (feature), averaged over the fixed draws z = mu + sigma *
+        eps: x's shape."""
+        sigma = tf.exp(logvar / 2)
+        error = tf.zeros_like(x)
+        for eps in self.score_eps:  # a graph loop over the fixed draws, one decoder pass each
+            error += tf.square(x - self.decoder(mu + sigma * eps, training=False))
+        return error / self.score_eps.shape[0]
+
     def _anomaly_score(self, x):
         mu, logvar = self._posterior(x, training=False)
-        sigma = tf.exp(logvar / 2)
-        error = tf.zeros(tf.shape(x)[0])
-        for eps in self.score_eps:  # a graph loop over the fixed draws, one decoder pass each
-            error += tf.reduce_sum(squared_error(x, self.decoder(mu + sigma * eps,
-                                                                 training=False)), 1)
-        error /= self.score_eps.shape[0]
+        error = tf.reduce_sum(tf.reshape(self._reconstruction_error(x, mu, logvar),
+                                         (tf.shape(x)[0], -1)), axis=1)
         if self.score_kind == "elbo":
             return error + self.beta * kl_divergence(mu, logvar)
         return error
+
+    def _anomaly_map(self, x):
+        return tf.reduce_sum(self._reconstruction_error(x, *self._posterior(x, training=False)),
+                             axis=-1)

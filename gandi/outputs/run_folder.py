@@ -127,12 +127,14 @@ class RunFolders:
     def thresholds_file(self) -> Path:
         return self.checkpoints / "sweet_spot_thresholds.json"
 
-    def write_thresholds(self, step: int, threshold: float, mc_threshold: float | None):
+    def write_thresholds(self, step: int, threshold: float, mc_threshold: float | None,
+                         map_scale: float | None = None):
         """The detector's thresholds chosen in training (its threshold_ and mc_threshold_), for
-        the networks exported at the sweet spot `step`: `gandi score` restores them with those."""
+        the networks exported at the sweet spot `step`: `gandi score` restores them with those;
+        with the colour scale of their anomaly maps (`gandi.outputs.map_pictures`), if any."""
         atomic_write_bytes(self.thresholds_file, json.dumps(
-            {"step": step, "threshold": threshold, "mc_threshold": mc_threshold},
-            indent=2).encode())
+            {"step": step, "threshold": threshold, "mc_threshold": mc_threshold,
+             "map_scale": map_scale}, indent=2).encode())
 
     def read_thresholds(self) -> dict:
         return json.loads(self.thresholds_file.read_text())

@@ -58,6 +58,21 @@ def write_pr_curve(tag: str, step: int, labels, scores) -> None:
                      metadata=value.metadata.SerializeToString())
 
 
+def write_galleries(writer, detector: str, step: int, pictures: dict, map_name) -> None:
+    """A detector's galleries (`gandi.outputs.galleries`) as images at `step`, one tag each:
+    galleries/<detector>/<gallery>; the description says what the picture shows."""
+    from gandi.outputs.galleries import GALLERIES, SHOWN
+    with writer.as_default(step=step):
+        for gallery, (idx, canvas) in pictures.items():
+            if canvas is None:
+                continue
+            what = GALLERIES[gallery].format(n=SHOWN).replace("\n", " ")
+            shown = f"map laid over each image: {map_name}" if map_name else "no anomaly map"
+            tf.summary.image(f"galleries/{detector.replace(' ', '_')}/{gallery}", canvas[None],
+                             description=f"{detector}, {len(idx)} images: {what}. {shown}.")
+    writer.flush()
+
+
 def hparam_value(value):
     """A setting value as the HParams plugin takes it: bool, int, float or str (others as JSON)."""
     if isinstance(value, (bool, int, float, str)):

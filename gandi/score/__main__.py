@@ -10,6 +10,11 @@ detector's `threshold_`, the run's validation-percentile threshold at the sweet 
 DATA has labels, `label` (as DATA holds it; not used). DATA is read in batches of --batch-size,
 so a file larger than memory streams; the CSV is written to a temporary file and renamed when
 complete. Bad input gets one line and exit status 2, and no output file.
+
+With --maps DIR (a run on images), a PNG per image too: the input, its anomaly map and the map
+laid over it, side by side (`gandi.outputs.map_pictures`, on the run's colour scale), at DIR/<the
+image's id>.png; written batch by batch into a folder beside DIR that is renamed to DIR when
+every image is done (DIR must not exist).
 """
 from __future__ import annotations
 
@@ -44,6 +49,8 @@ def _parser():
                         "averaged on their validation scales) instead of the sweet spot")
     p.add_argument("--id-column", help="tables: the column whose values are the ids (default: "
                    "the data row number, 1 for the first row)")
+    p.add_argument("--maps", metavar="DIR", help="images: also write a PNG per image (input | "
+                   "anomaly map | overlay) into DIR, a new folder, at <id>.png")
     return p
 
 
@@ -67,8 +74,9 @@ def _batches(exported, data: Path, batch_size: int, id_column):
     return sources.image_batches(data, s["image_size"], s["channels"], batch_size)
 
 
-def write_scores(out: Path, batches, exported) -> tuple[int, int]:
-    """Score every batch into `out` (atomically); return (samples, flagged as anomalies)."""
+def write_scores(out: Path, batches, exported, on_batch=None) -> tuple[int, int]:
+    """Score every batch into `out` (atomically); return (samples, flagged as anomalies).
+    `on_batch(ids, x)`, if given, is called with each batch as it is scored."""
     import numpy as np
     import pandas as pd
     from gandi.outputs.run_folder import atomic_save
@@ -77,6 +85,8 @@ def write_scores(out: Path, batches, exported) -> tuple[int, int]:
     def write(tmp):
         with open(tmp, "w", newline="", encoding="utf-8") as f:
             for ids, x, labels in batches:
+                if on_batch is not None:
+                    on_batch(ids, x)
                 scores = exported.score(x)
                 flagged = exported.detector.is_anomaly(scores)
                 rows = pd.DataFrame({"id": ids, "score": scores.astype(np.float64),
@@ -88,6 +98,49 @@ def write_scores(out: Path, batches, exported) -> tuple[int, int]:
                 counts[1] += int(flagged.sum())
     atomic_save(out, write)
     return counts[0], counts[1]
+
+
+def map_file(folder: Path, image_id: str) -> Path:
+    """Where the map picture of image `image_id` goes: its id's path under `folder`, suffix
+    .png; '..' and a leading '/' are kept inside the folder."""
+    parts = [("up" if part == ".." else part) for part in Path(image_id).parts
+             if part not in ("", ".") and part != Path(image_id).anchor]
+    return folder.joinpath(*parts).with_suffix(".png") if parts else folder / "image.png"
+
+
+class MapWriter:
+    """Writes each scored batch's map pictures into a staging folder; `scale` is the run's
+    colour scale (a run from before it was saved: the first batch's, chosen the same way)."""
+
+    def __init__(self, exported, staging: Path):
+        self.exported, self.staging, self.scale = exported, staging, exported.map_scale
+        self.written = 0
+
+    def __call__(self, ids, x):
+        from gandi.outputs.map_pictures import map_scale, png_bytes, strips
+        maps = self.exported.detector.anomaly_map(x)
+        if self.scale is None:
+            self.scale = map_scale(maps)
+        pictures = strips(x, maps, self.scale)
+        zoom = max(1, -(-128 // x.shape[1]))  # at least 128 pixels tall
+        for image_id, picture in zip(ids, pictures):
+            path = map_file(self.staging, image_id)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(png_bytes(picture, zoom))
+            self.written += 1
+
+
+def _check_maps(maps: Path, exported, ensemble: bool) -> None:
+    if exported.is_table:
+        raise BadInput(f"--maps {maps}: anomaly maps are for runs on images; run "
+                       f"{exported.run.signature} was trained on a table")
+    if ensemble:
+        raise BadInput("--maps with --ensemble: the maps are the sweet spot's detector's; "
+                       "score without --ensemble")
+    if maps.exists():
+        raise BadInput(f"--maps {maps} exists; name a new folder (nothing was written)")
+    if not maps.parent.is_dir():
+        raise BadInput(f"--maps {maps}: folder {maps.parent} does not exist")
 
 
 def _check_out(out: Path, data: Path) -> None:
@@ -113,7 +166,17 @@ def main(argv=None) -> int:
         try:
             exported = load_exported(args.run, args.log_dir, args.ensemble)
             batches = _batches(exported, data, args.batch_size, args.id_column)
-            n, flagged = write_scores(out, batches, exported)
+            if args.maps is None:
+                n, flagged = write_scores(out, batches, exported)
+            else:
+                from gandi.export import staged
+                maps = Path(args.maps)
+                _check_maps(maps, exported, args.ensemble)
+                with staged(maps, "folder") as staging:
+                    (staging / "maps").mkdir()
+                    writer = MapWriter(exported, staging / "maps")
+                    n, flagged = write_scores(out, batches, exported, writer)
+                    (staging / "maps").rename(maps)
         except (RunError, DataError) as err:
             raise BadInput(str(err)) from None
         except OSError as err:  # a full disk, no permission: the error names the file
@@ -130,7 +193,8 @@ def main(argv=None) -> int:
               else f"sweet spot at step {exported.step}")
     print(f"scored {n} {what} of {data} with the {exported.name} of run "
           f"{exported.run.signature} ({chosen}); {flagged} above the "
-          f"threshold {exported.detector.threshold_:.6g}; wrote {out}")
+          f"threshold {exported.detector.threshold_:.6g}; wrote {out}"
+          + (f" and {writer.written} anomaly maps to {args.maps}" if args.maps else ""))
     return 0
 
 

@@ -44,6 +44,7 @@ class ExportedDetector:
     detector: object                      # a Detector: sweet-spot weights, threshold_ set
     step: int                             # the sweet spot
     transform: TabularTransform | None    # tables: the fitted feature transform
+    map_scale: float | None = None        # the colour scale of its anomaly maps, if saved
 
     @property
     def name(self) -> str:
@@ -103,7 +104,7 @@ def _final_table_thresholds(run: RunFolders, tracked: str) -> dict:
                        f"threshold (final metrics were skipped; see {run.log_file})")
     mc = final.loc[final["detector"] == "mc_threshold", "threshold"]
     return {"step": int(rows["step"].iloc[0]), "threshold": float(rows["threshold"].iloc[0]),
-            "mc_threshold": float(mc.iloc[0]) if len(mc) else None}
+            "mc_threshold": float(mc.iloc[0]) if len(mc) else None, "map_scale": None}
 
 
 def _sample_shape(setting: dict, transform) -> tuple:
@@ -164,7 +165,8 @@ def load_exported(spec: str, log_dir="log_dir", ensemble: bool = False) -> Expor
                                 fitted["step"], transform)
     detector = _rebuilt(run, setting, detector_class, shape)
     detector.threshold_, detector.mc_threshold_ = fitted["threshold"], fitted["mc_threshold"]
-    return ExportedDetector(run, setting, detector, fitted["step"], transform)
+    return ExportedDetector(run, setting, detector, fitted["step"], transform,
+                            fitted.get("map_scale"))
 
 
 def _ensemble(run: RunFolders, setting: dict, detector_class, sample_shape):
