@@ -36,6 +36,10 @@ CORRUPTIONS = ("cutpaste", "overlay", "rotate", "erase")
 PATCH_FRACTION = (0.25, 0.45)  # patch side as a fraction of the image side
 
 
+# paste_patches: anomalies at a known place, for scoring anomaly maps (gandi.map_quality)
+PASTED_FRACTION = (0.3, 0.5)  # the pasted patch's side, as a fraction of the image side
+CHANGED = 0.1  # a pixel the paste changed by more (summed over channels, of the range [-1, 1])
+
 VECTOR_CORRUPTIONS = ("swap", "jitter")
 JITTER_SCALE = (0.1, 2.0)  # the noise's standard deviation, in each feature's own (drawn log-uniform)
 
@@ -93,6 +97,28 @@ def corrupt_images(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
                 sy, sx = rng.integers(height - ph + 1), rng.integers(width - pw + 1)
                 out[i, y:y + ph, x:x + pw] = images[i, sy:sy + ph, sx:sx + pw]
     return out
+
+
+def paste_patches(images: np.ndarray, donors: np.ndarray, rng: np.random.Generator,
+                  fraction=PASTED_FRACTION) -> tuple:
+    """Anomalies whose place is known, for measuring anomaly maps: each image (N, H, W, C) with a
+    square patch of a donor image (e.g. one of another class) pasted over its object. The patch
+    (a side `fraction` of the image's, drawn per image) is cut around a foreground pixel of a
+    random donor, so it carries strokes, and pasted around one of the image's. Returns (pasted
+    images, masks (N, H, W) of the pixels the paste changed by more than CHANGED, boxes (N, 4)
+    as (y, x, height, width)); the inputs are not changed."""
+    out = images.copy()
+    n, height, width, _ = images.shape
+    boxes = np.zeros((n, 4), int)
+    for i in range(n):
+        side = max(1, int(round(min(height, width) * rng.uniform(*fraction))))
+        donor = donors[rng.integers(len(donors))]
+        dy, dx = _over_foreground(donor, side, side, rng)
+        y, x = _over_foreground(images[i], side, side, rng)
+        out[i, y:y + side, x:x + side] = donor[dy:dy + side, dx:dx + side]
+        boxes[i] = y, x, side, side
+    masks = np.abs(out - images).sum(axis=-1) > CHANGED
+    return out, masks, boxes
 
 
 def _over_foreground(image: np.ndarray, ph: int, pw: int, rng: np.random.Generator):
