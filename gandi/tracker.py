@@ -74,6 +74,7 @@ class Tracker:
         self.ensemble_size = setting["checkpoint_ensemble"]
         self._ensemble_weights: dict[int, dict] = {}  # step -> scoring weights, the k best
         self.ensemble: dict | None = None  # its members' steps and scales, once scored
+        self.galleries: dict = {}  # final table row -> what its galleries show (at the end)
         self._pending_losses: list[dict] = []
         self.checkpoints = Checkpoints(run.checkpoints, detector.checkpoint_objects(),
                                        setting["max_checkpoints"])
@@ -370,7 +371,7 @@ class Tracker:
         at the sweet spot's step."""
         if self.data.test_x.ndim != 4 or not len(final):
             return {}
-        figures = {}
+        figures, self.galleries = {}, {}
         rows = final.set_index("detector")
         for name, s in final_scores.items():
             if name == "mc_threshold":
@@ -381,6 +382,10 @@ class Tracker:
                                                   threshold, maps_of, scale)
             figures[f"gallery_{name.replace(' ', '_')}"] = galleries.gallery_figure(
                 pictures, s["test"], threshold, name, step, map_name, scale)
+            self.galleries[name] = {"step": step, "threshold": threshold, "map_name": map_name,
+                                    "map_scale": scale, "test_indices": {
+                                        gallery: idx.tolist() for gallery, (idx, _) in
+                                        pictures.items()}}
             tensorboard.write_galleries(self.writer, name, step, pictures, map_name)
         return figures
 
@@ -398,6 +403,7 @@ class Tracker:
             "sweet_spot": self.sweet_spot,
             "tie_tolerance": self.tie_tolerance,  # the sweet-spot rule's, to replay it
             "checkpoint_ensemble": self.ensemble,  # members (step, scale), threshold, scores
+            "galleries": self.galleries,  # per row: step, threshold, map, shown test indices
             "best_test_auc": self.best_test_auc(),
             "snapshots": self.snapshots,
             "restarts": self.restarts,

@@ -204,3 +204,55 @@ HEAVY_FIRST = ("test_sweep.py", "test_encoder_gans.py", "test_image_runs.py", "t
 def pytest_collection_modifyitems(config, items):
     rank = {name: i for i, name in enumerate(HEAVY_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a file's order kept
+
+
+# ----- galleries (gandi.outputs.galleries), read back from a finished image run ------------------
+
+def assert_galleries(results, data, tracked=None):
+    """The run's galleries, read back: a figure (PNG) per final-table row but the Monte-Carlo
+    threshold's (the discriminator's scores again); each non-empty gallery in TensorBoard at the
+    row's step, tiled 4 wide; the errors shown are errors by the test labels; a row with a map
+    draws colour. With `tracked` (the run's detector restored at the sweet spot, as gandi.score
+    has it) the tracked row's pictures are exactly its maps laid over the test images shown, on
+    the run's saved colour scale, and they rank above the most normal ones."""
+    import tensorflow as tf
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from gandi.outputs.galleries import GAP, tiled
+    from gandi.outputs.map_pictures import overlay
+    run, final = results["run"], results["final"]
+    rows = [row for row in final["detector"] if row != "mc_threshold"]
+    assert rows and sorted(results["galleries"]) == sorted(rows)
+    events = EventAccumulator(str(run.tensorboard), size_guidance={"tensors": 0})
+    events.Reload()
+    side = data.test_x.shape[1]
+    for row in rows:
+        info, name = results["galleries"][row], row.replace(" ", "_")
+        assert (run.plots / f"gallery_{name}.png").read_bytes()[:4] == b"\x89PNG"
+        assert f"gallery_{name}" in results["figures"]
+        shown = info["test_indices"]
+        assert len(shown["most_anomalous"]) == len(shown["most_normal"]) == 16
+        assert all(data.test_y[i] == 0 for i in shown["false_positives"])
+        assert all(data.test_y[i] == 1 for i in shown["false_negatives"])
+        for gallery, idx in shown.items():
+            tag = f"galleries/{name}/{gallery}"
+            if not idx:
+                assert tag not in events.Tags()["tensors"]
+                continue
+            (event,) = events.Tensors(tag)
+            assert event.step == info["step"]
+            picture = tf.io.decode_png(tf.make_ndarray(event.tensor_proto)[2]).numpy()
+            tile_rows = -(-len(idx) // 4)
+            assert picture.shape == (tile_rows * (side + GAP) - GAP, 4 * (side + GAP) - GAP, 3)
+            if info["map_name"]:
+                assert np.any(picture[..., 0] != picture[..., 2]), "no map colour"
+            if tracked is not None and row == tracked.tracked_name:
+                x = data.test_x[idx]
+                expected = tiled(overlay(x, tracked.anomaly_map(x), info["map_scale"]))
+                # the same maps to float32 rounding: at most one step of 255 apart
+                assert np.abs(picture.astype(int) - np.round(expected * 255)).max() <= 1
+    if tracked is not None:
+        info = results["galleries"][tracked.tracked_name]
+        assert run.read_thresholds()["map_scale"] == info["map_scale"] > 0
+        scores = tracked.score(data.test_x[info["test_indices"]["most_anomalous"]
+                                          + info["test_indices"]["most_normal"]])
+        assert scores[:16].min() > scores[16:].max()

@@ -6,8 +6,8 @@ import pytest
 import tensorflow as tf
 
 import run_params
-from conftest import (MNIST_DIR, SEEDS, assert_auc_close, assert_float32_close, needs_mnist,
-                      score_terms)
+from conftest import (MNIST_DIR, SEEDS, assert_auc_close, assert_float32_close, assert_galleries,
+                      needs_mnist, score_terms)
 from gandi.data import load_splits
 from gandi.detectors import DETECTORS
 from gandi.experiment import run_setting
@@ -71,6 +71,14 @@ def test_the_exported_sweet_spot_networks_give_the_sweet_spot_auc(trained):
         fresh.networks[network].set_weights(model.get_weights())
     assert_auc_close(data.test_y, fresh.score(data.test_x), results["sweet_spot"]["test_auc"],
                      score_terms(detector))
+
+
+@needs_mnist
+def test_the_galleries_show_the_sweet_spots_residual_maps(trained):
+    from gandi.score.exported import load_exported
+    _, results, _, data = trained
+    assert_galleries(results, data, load_exported(results["signature"],
+                                                  results["run"].log_dir).detector)
 
 
 @needs_mnist

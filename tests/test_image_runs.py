@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 
 import run_params
-from conftest import (MNIST_DIR, SEEDS, assert_float32_close, needs_fashion, needs_mnist,
-                      reduction_terms)
+from conftest import (MNIST_DIR, SEEDS, assert_float32_close, assert_galleries, needs_fashion,
+                      needs_mnist, reduction_terms)
 from gandi.data import load_splits
 from gandi.detectors import DETECTORS
 from gandi.detectors.anogan import LatentSearch
@@ -64,6 +64,20 @@ def test_mnist_digit_1_two_epochs_auc_above_0_9_at_the_sweet_spot(digit_1_gan, r
     width, height, *pngs = tf.make_ndarray(shown[-1].tensor_proto)
     assert (int(width), int(height), len(pngs)) == (28, 28, 16)
     assert tf.io.decode_png(pngs[0]).shape == (28, 28, 1)
+
+
+@needs_mnist
+def test_galleries_of_the_discriminators_saliency_and_anogans_residual(digit_1_gan):
+    """Both rows of the run (the discriminator at the sweet spot, AnoGAN on the final networks)
+    draw galleries with their maps; the discriminator's are its saliency, recomputed here."""
+    from gandi.score.exported import _rebuilt
+    results = digit_1_gan
+    setting = results["setting"]
+    data = load_splits(setting, np.random.default_rng(setting["numpy_seed"]))
+    at_sweet_spot = _rebuilt(results["run"], setting, DETECTORS["anogan"], data.sample_shape)
+    assert_galleries(results, data, at_sweet_spot)
+    assert "saliency" in results["galleries"]["discriminator"]["map_name"]
+    assert "G(z*)" in results["galleries"]["anogan"]["map_name"]
 
 
 @needs_mnist
