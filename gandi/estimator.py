@@ -283,6 +283,27 @@ class Detector:
     def decision_function(self, X) -> np.ndarray:
         """Anomaly scores (n,), higher = more anomalous: the sweet spot's networks."""
         exported = self._fitted()
+        return np.asarray(exported.score(self._model_input(exported, X)), dtype=np.float64)
+
+    def anomaly_map(self, X) -> np.ndarray:
+        """Per-pixel anomaly (n, h, w) of images, higher = more anomalous: the sweet spot's
+        detector's map (`map_name_` says what it is; README, Detectors). An InputError for a
+        detector fitted on vectors."""
+        exported = self._fitted()
+        if exported.is_table:
+            raise InputError("anomaly_map: the detector was fitted on vectors; anomaly maps are "
+                             "for images")
+        return exported.detector.anomaly_map(self._model_input(exported, X))
+
+    @property
+    def map_name_(self) -> str | None:
+        """What anomaly_map shows, None on vectors."""
+        exported = self._fitted()
+        return None if exported.is_table else exported.detector.map_name
+
+    @staticmethod
+    def _model_input(exported, X) -> np.ndarray:
+        """X checked against the fit and scaled as the networks take it."""
         X = checked_array(X)
         if exported.is_table:
             columns = exported.transform.columns
@@ -305,7 +326,7 @@ class Detector:
                 raise InputError(f"X: {pixels.shape[3]} channel(s); the detector was fitted on "
                                  f"{channels}")
             x = scaled(pixels)
-        return np.asarray(exported.score(x), dtype=np.float64)
+        return x
 
     def export(self, path, onnx: bool = False) -> Path:
         """The fitted detector as a TensorFlow SavedModel folder at `path` (gandi/export.py),

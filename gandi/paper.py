@@ -8,6 +8,8 @@ Every number in `paper/README.md` comes from a results file, never from a hand e
   `benchmarks/published.csv`, and `<dataset>_<protocol>_speed.csv` when the benchmark measured speed;
 - `<results>/tabular.csv`: the ODDS tables, gandi beside the classical detectors
   (`python -m gandi.benchmark --dataset tabular`);
+- `<results>/anomaly_maps.csv`: where the anomaly maps point on pasted patches
+  (`benchmarks/anomaly_maps.py`), with the runs' galleries;
 - `<results>/efficiency.json`: the efficiency section (`benchmarks/efficiency.py`), with the CPU
   named and what the same step would do on a GPU.
 Figures are drawn from the run folders those files name (found by signature anywhere under
@@ -293,6 +295,9 @@ def build(results: Path, log_dir: Path, out: Path, published: Path) -> str:
     tables = tables_section(number, results / "tabular.csv")
     text.write(tables)
     number += bool(tables)
+    maps = maps_section(number, results / "anomaly_maps.csv", log_dir, out)
+    text.write(maps)
+    number += bool(maps)
     text.write(efficiency_section(number, results / "efficiency.json"))
     return text.getvalue()
 
@@ -313,6 +318,54 @@ def tables_section(number: int, path: Path) -> str:
                  + study_markdown(pd.read_csv(study)))
     return (f"## {number}. Tables (ODDS), semi-supervised\n\n```\n.venv/bin/python -m "
             "gandi.benchmark --dataset tabular --seeds 3\n```\n" + body + "\n")
+
+
+def maps_section(number: int, path: Path, log_dir: Path, out: Path) -> str:
+    """Where the anomaly maps point (`benchmarks/anomaly_maps.py`): pixel AUROC and mass inside
+    a pasted patch per detector beside the reference maps, and the galleries of the first
+    seed's runs; "" before that benchmark has run."""
+    if not path.is_file():
+        return ""
+    from gandi.map_quality import markdown as maps_markdown
+    cells = pd.read_csv(path)
+    body = maps_markdown(cells, "").split("\n", 2)[2]  # the table without its title
+    figures = []
+    for signature in cells.loc[cells["family"] == "gandi"].sort_values("seed")[
+            "signature"].drop_duplicates():
+        figures += gallery_figures(log_dir, signature, out)
+    first = cells.loc[cells["family"] == "gandi", "seed"].min()
+    shown = "".join(f"![{name}](figures/{name})\n\n" for name in figures
+                    if f"_seed{first}_" in name)
+    return (f"## {number}. Where the anomaly maps point (pasted patches, MNIST)\n\n"
+            "```\n.venv/bin/python benchmarks/anomaly_maps.py --seeds 3\n```\n\n"
+            "Each image detector trains its shipped MNIST setting (normal digit 1) as shipped. "
+            "On up to 500 test normals a square patch (0.3-0.5 of the side) of a test image of "
+            "another digit is pasted over the digit; the truth is the pixels the paste changed. "
+            "*Pixel AUROC*: the map's values as scores of those pixels, pooled over all pixels "
+            "of all images (anomalib's measure; 0.5 = a map that knows nothing). *Mass inside*: "
+            "the share of each map's total inside the pasted square. *Image AUROC*: the "
+            "detector's score telling the pasted images from the same normals unpasted. Two "
+            "maps need no detector: uniform noise, and |x - mean training image|. The "
+            "discriminator's map is a gradient saliency, not a residual; GANomaly's is its "
+            "reconstruction residual (its score compares latent codes). Mean ± std over seeds."
+            "\n\n" + body + "\n" + shown)
+
+
+def gallery_figures(log_dir: Path, signature: str, out: Path) -> list[str]:
+    """Copy a run's gallery figures into out/figures/maps_<setting>_seed<k>_<row>.png; return
+    the names written, or those already there when the run folder is gone."""
+    import shutil
+    setting, seed = signature.rsplit("_", 1)[1], signature.split("_")[-2].split("-")[0]
+    stem = f"maps_{setting}_seed{seed}_"
+    hits = sorted(log_dir.glob(f"**/plots/{signature}/gallery_*.png"))
+    if not hits:
+        return sorted(p.name for p in (out / "figures").glob(f"{stem}*.png"))
+    names = []
+    for hit in hits:
+        name = stem + hit.name.removeprefix("gallery_")
+        shutil.copyfile(hit, out / "figures" / name)
+        names.append(name)
+    return names
 
 
 def _split_stem(stem: str) -> tuple[str, str]:

@@ -132,6 +132,12 @@ def test_bad_input_at_scoring_is_one_clear_error(fitted, vectors, case):
     assert isinstance(caught.value, ValueError) and "\n" not in str(caught.value)
 
 
+def test_a_detector_fitted_on_vectors_has_no_anomaly_map(fitted, vectors):
+    assert fitted.map_name_ is None
+    with pytest.raises(InputError, match="fitted on vectors; anomaly maps are for images"):
+        fitted.anomaly_map(vectors["eval"])
+
+
 @pytest.mark.parametrize("params, message", [
     ({"stepz": 3}, r"setting gandi.Detector: unknown key 'stepz'; allowed keys: "),
     ({"data_file": "x.csv"}, r"'data_file' is set by fit\(\) from the arrays"),
@@ -190,6 +196,12 @@ def test_images_without_an_eval_set(tmp_path, ones):
     assert final[["tp", "fp", "tn", "fn"]].sum() == 120
     scores = detector.decision_function(ones["test"])
     np.testing.assert_array_equal(detector.decision_function(ones["test"] / 255.0), scores)
+    # the autoencoder's map: squared error per pixel, whose mean is the score
+    maps = detector.anomaly_map(ones["test"])
+    assert maps.shape == (len(scores), 28, 28) and "squared" in detector.map_name_
+    from conftest import assert_float32_close, score_terms
+    assert_float32_close(maps.mean(axis=(1, 2)), scores,
+                         score_terms(detector._exported.detector))
     np.testing.assert_array_equal(detector.decision_function(ones["test"][..., None]), scores)
     assert roc_auc(ones["test_y"], scores) > 0.8  # a learning bound (seeds 0-4: 0.990-0.991)
     assert detector.decision_scores_.shape == (N_ONES,)

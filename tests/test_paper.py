@@ -114,6 +114,35 @@ def test_tables_section_is_the_tabular_report_of_the_csv(tmp_path):
     assert "-0.020" in md
 
 
+def test_maps_section_tables_the_pasted_patch_measures_and_shows_the_galleries(tmp_path):
+    """Mean ± std per map from anomaly_maps.csv, best pixel AUROC first, the reference maps
+    beside; the first seed's gallery figures copied from the run folders, and kept when the
+    run folders are gone; no CSV, no section."""
+    path, out, log_dir = tmp_path / "anomaly_maps.csv", tmp_path / "paper", tmp_path / "log"
+    (out / "figures").mkdir(parents=True)
+    assert paper.maps_section(6, path, log_dir, out) == ""
+    sig = {seed: f"GAN_2026-12-02_04-42-03_47534{seed}_{seed}-{seed}_30" for seed in (0, 1)}
+    rows = [("autoencoder", "gandi", 0, 0.90, 0.6, 0.8, sig[0]),
+            ("autoencoder", "gandi", 1, 0.94, 0.7, 0.9, sig[1]),
+            ("random map", "reference", 0, 0.50, 0.17, None, sig[0]),
+            ("random map", "reference", 1, 0.52, 0.15, None, sig[1])]
+    pd.DataFrame([{"detector": d, "family": f, "seed": s, "pixel_auroc": a, "mass_inside": m,
+                   "image_auroc": i, "signature": g, "seconds": 1.0}
+                  for d, f, s, a, m, i, g in rows]).to_csv(path, index=False)
+    for seed in (0, 1):
+        (log_dir / "plots" / sig[seed]).mkdir(parents=True)
+        (log_dir / "plots" / sig[seed] / "gallery_autoencoder.png").write_bytes(b"png%d" % seed)
+    md = paper.maps_section(6, path, log_dir, out)
+    assert md.startswith("## 6. Where the anomaly maps point (pasted patches, MNIST)")
+    assert ("| autoencoder | gandi | 2 | 0.920 ± 0.028 | 0.650 ± 0.071 | 0.850 ± 0.071 |\n"
+            "| random map | reference | 2 | 0.510 ± 0.014 | 0.160 ± 0.014 | - |") in md
+    assert "![maps_30_seed0_autoencoder.png](figures/maps_30_seed0_autoencoder.png)" in md
+    assert "seed1" not in md
+    assert (out / "figures" / "maps_30_seed0_autoencoder.png").read_bytes() == b"png0"
+    shutil.rmtree(log_dir)
+    assert paper.maps_section(6, path, log_dir, out) == md
+
+
 def test_a_benchmark_section_sets_gandi_beside_the_classical_detectors(tmp_path):
     """Classical rows get their own columns and a comparison line; the quality goal is about
     gandi's detectors only (a classical detector above the goal does not meet it for gandi)."""

@@ -218,6 +218,62 @@ def test_image_folder_round_trip(tmp_path, digit_run, digit_folder):
     check_served(digit_run, pixels, tmp_path / "served")  # ONNX: once, on the table
 
 
+def test_maps_of_an_image_folder_are_input_map_overlay_on_the_runs_scale(tmp_path, digit_run,
+                                                                        digit_folder, capsys):
+    """--maps: a PNG per image at the image's path, the input, the map of the sweet spot's
+    detector and the overlay, on the colour scale saved with the run's thresholds."""
+    from PIL import Image
+    from gandi.data.image_folders import read_image
+    from gandi.data.images import scaled
+    from gandi.outputs.map_pictures import grey_rgb, heat
+    from gandi.score.exported import load_exported
+    maps_dir = tmp_path / "maps"
+    assert score(digit_run, digit_folder, tmp_path / "s.csv", "--maps", str(maps_dir),
+                 "--batch-size", "150") == 0
+    assert "and 400 anomaly maps to" in capsys.readouterr().out
+    files = sorted(p.relative_to(digit_folder) for p in digit_folder.rglob("*") if p.is_file())
+    assert any(f.suffix == ".jpg" for f in files)
+    assert sorted(p.relative_to(maps_dir) for p in maps_dir.rglob("*")
+                  if p.is_file()) == sorted(f.with_suffix(".png") for f in files)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".maps")]  # staging gone
+    detector = load_exported(digit_run["signature"], digit_run["run"].log_dir).detector
+    scale = digit_run["run"].read_thresholds()["map_scale"]
+    assert scale > 0
+    for name in (files[0], files[-1]):  # an abnormal and a normal digit
+        picture = np.asarray(Image.open(maps_dir / name.with_suffix(".png")))
+        assert picture.shape == (140, 5 * (3 * 28 + 4), 3)  # 5x zoom: at least 128 tall
+        strip = picture[::5, ::5].astype(int)
+        x = scaled(read_image(digit_folder / name, 28, 1))[None]
+        np.testing.assert_array_equal(strip[:, :28], np.round(grey_rgb(x)[0] * 255))
+        expected = np.round(heat(detector.anomaly_map(x), scale)[0] * 255)
+        assert np.abs(strip[:, 30:58] - expected).max() <= 1  # float32 maps: one step at most
+
+
+@pytest.mark.parametrize("case", ["exists", "table run", "ensemble"])
+def test_maps_refused_with_one_line_and_nothing_written(tmp_path, capsys, table_run, digit_run,
+                                                        digit_folder, table_files, case):
+    maps_dir = tmp_path / "maps"
+    run, data, extra = digit_run, digit_folder, []
+    if case == "exists":
+        maps_dir.mkdir()
+        (maps_dir / "mine.txt").write_text("keep")
+    elif case == "table run":
+        run, data = table_run, table_files["test"]
+    else:
+        extra = ["--ensemble"]
+    capsys.readouterr()
+    assert score(run, data, tmp_path / "s.csv", "--maps", str(maps_dir), *extra) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    message = {"exists": r"--maps .*maps exists; name a new folder \(nothing was written\)",
+               "table run": r"--maps .*: anomaly maps are for runs on images; run \S+ was "
+                            r"trained on a table",
+               "ensemble": r"--maps with --ensemble: the maps are the sweet spot's"}[case]
+    assert len(lines) == 1 and re.search(message, lines[0]), lines
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["maps"] if case == "exists" else [])
+    if case == "exists":
+        assert [p.name for p in maps_dir.iterdir()] == ["mine.txt"]
+
+
 # ----- streaming -------------------------------------------------------------------------------
 
 def test_a_csv_streams_in_small_batches_to_the_same_output(tmp_path, table_run, table_files):

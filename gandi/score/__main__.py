@@ -130,10 +130,8 @@ class MapWriter:
             self.written += 1
 
 
-def _check_maps(maps: Path, exported, ensemble: bool) -> None:
-    if exported.is_table:
-        raise BadInput(f"--maps {maps}: anomaly maps are for runs on images; run "
-                       f"{exported.run.signature} was trained on a table")
+def _check_maps(maps: Path, ensemble: bool) -> None:
+    """What --maps can be told before the run is loaded."""
     if ensemble:
         raise BadInput("--maps with --ensemble: the maps are the sweet spot's detector's; "
                        "score without --ensemble")
@@ -160,6 +158,8 @@ def main(argv=None) -> int:
             raise BadInput(f"--batch-size {args.batch_size}: expected an integer > 0")
         out, data = Path(args.out), Path(args.data)
         _check_out(out, data)
+        if args.maps is not None:
+            _check_maps(Path(args.maps), args.ensemble)
         _import_tensorflow_quietly()
         from gandi.data.errors import DataError
         from gandi.score.exported import RunError, load_exported
@@ -171,7 +171,9 @@ def main(argv=None) -> int:
             else:
                 from gandi.export import staged
                 maps = Path(args.maps)
-                _check_maps(maps, exported, args.ensemble)
+                if exported.is_table:
+                    raise BadInput(f"--maps {maps}: anomaly maps are for runs on images; run "
+                                   f"{exported.run.signature} was trained on a table")
                 with staged(maps, "folder") as staging:
                     (staging / "maps").mkdir()
                     writer = MapWriter(exported, staging / "maps")
