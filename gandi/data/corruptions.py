@@ -27,6 +27,10 @@ The strength is drawn per vector over a wide range (1 feature up to half of them
 0.1 to 2 standard deviations), so that the criterion neither starts at 0.5 nor reaches 1.0 for a
 detector that is merely reasonable: the weakest corruptions are nearly normal, and only a detector
 that is still improving keeps catching more of them.
+
+`paste_patches` makes anomalies whose place is known (a patch of another class's image pasted
+over the object, with the mask of the pixels it changed): not a criterion, the ground truth
+against which `gandi.map_quality` measures anomaly maps.
 """
 from __future__ import annotations
 

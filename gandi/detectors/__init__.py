@@ -2,8 +2,9 @@
 `optimizers`, `train_step_eager` and `_anomaly_score`; the base gives the compiled `train_step`,
 `score(x) -> np.ndarray` (higher = more anomalous, tracked over training), the fitted
 `threshold_` with `predict(x)`, and `generate`; `final_scorers()` gives the costly scores
-computed once after training (e.g. AnoGAN's latent search). tests/test_detector_contract.py
-checks every entry."""
+computed once after training (e.g. AnoGAN's latent search); on images, `anomaly_map(x) ->
+(n, h, w)`, where in the image the score comes from (`map_name` says what it is), and
+`final_maps()`. tests/test_detector_contract.py checks every entry."""
 from gandi.detectors.aae import AAEDetector
 from gandi.detectors.anogan import AnoGANDetector
 from gandi.detectors.autoencoder import AutoencoderDetector

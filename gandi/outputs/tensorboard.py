@@ -1,6 +1,7 @@
 """What a run shows in TensorBoard beyond its scalars and score histograms: the *Images*
 (generated images and, for the autoencoder family, reconstructions of fixed validation normals)
-and the *PR curves* of the test slice at each tracked step, and the *HParams* dashboard (the
+and the *PR curves* of the test slice at each tracked step; the galleries of test images with
+their anomaly maps at the chosen step (`gandi.outputs.galleries`); and the *HParams* dashboard (the
 setting's keys as hyper-parameters, the run's outcome as metrics) so that the runs of a sweep or
 a benchmark compare in one table.
 
