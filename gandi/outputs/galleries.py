@@ -56,7 +56,8 @@ def gallery_pictures(test_x, scores, labels, threshold: float, maps_of=None,
     and its colour `scale`, each image carries its map, computed for the shown images only."""
     chosen = picks(scores, labels, threshold)
     shown = np.unique(np.concatenate(list(chosen.values()))).astype(int)
-    maps = dict(zip(shown, maps_of(test_x[shown]))) if maps_of is not None and len(shown) else {}
+    maps = ({} if maps_of is None or not len(shown) else  # a diverged network: no colour
+            dict(zip(shown, np.nan_to_num(maps_of(test_x[shown]), nan=0.0, posinf=0.0))))
     out = {}
     for gallery, idx in chosen.items():
         if not len(idx):
