@@ -15,10 +15,11 @@ from gandi.metrics import roc_auc
 from gandi.outputs.checkpoints import Checkpoints
 from gandi.settings import validate
 
-# EGBAD as shipped (setting 20). GANomaly (setting 22) with the BatchNorm-free `cae` decoder: the
+# EGBAD as shipped (setting 20) but batches of 32 (the suite's time: 42 s instead of 53 s alone).
+# GANomaly (setting 22) with the BatchNorm-free `cae` decoder: the
 # DCGAN generator's BatchNorm moving statistics need ~300 steps before inference mode works,
 # too many for a test.
-RUNS = {"egbad": (20, {}), "ganomaly": (22, {"g_arch": "cae"})}
+RUNS = {"egbad": (20, {"batch_size": 32}), "ganomaly": (22, {"g_arch": "cae"})}
 SLICE = {"data_dir": str(MNIST_DIR), "train_limit": 1500, "test_limit": 400, "epochs": None,
          "steps": 90, "track_every": 30, "checkpoint_every": 30, "n_generated": 200, **SEEDS}
 
@@ -47,7 +48,7 @@ def trained(request, tmp_path_factory):
 @needs_mnist
 def test_a_short_run_detects_the_other_digits(trained, record_property):
     """Mean score of the test anomalies minus that of the test normals over seeds 0-4
-    (GANDI_TEST_SEED): EGBAD 101, 66, 73, 42, 71; GANomaly 6.1, 5.9, 5.1, 5.7, 4.2 (bound: > 0)."""
+    (GANDI_TEST_SEED): EGBAD 82, 69, 57, 24, 73; GANomaly 6.1, 5.9, 5.1, 5.7, 4.2 (bound: > 0)."""
     name, results, detector, data = trained
     assert results["status"] == "finished", results["error"]
     final = results["final"].set_index("detector")
