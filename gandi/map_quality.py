@@ -94,8 +94,7 @@ def measure_run(run, setting: dict, data, seed: int) -> list[dict]:
     on the pasted-patch set of `data`'s test normals and anomalies (the donors); image_auroc is
     the detector's score telling the pasted images from the same normals unpasted."""
     from gandi.metrics import separation_auc
-    normals = data.test_x[data.test_y == 0][:PASTED_IMAGES]
-    pasted, masks, boxes = pasted_patch_set(normals, data.test_x[data.test_y == 1], seed)
+    normals, (pasted, masks, boxes) = _test_pasted_set(data, seed)
     rows = []
     for name, (maps, score) in run_maps(run, setting).items():
         rows.append({"detector": name, "family": "gandi", "seed": seed,
@@ -104,10 +103,15 @@ def measure_run(run, setting: dict, data, seed: int) -> list[dict]:
     return rows
 
 
+def _test_pasted_set(data, seed: int) -> tuple:
+    """(the test normals used, their pasted-patch set), the donors being the test anomalies."""
+    normals = data.test_x[data.test_y == 0][:PASTED_IMAGES]
+    return normals, pasted_patch_set(normals, data.test_x[data.test_y == 1], seed)
+
+
 def reference_rows(data, seed: int) -> list[dict]:
     """The maps made without a detector, on the same pasted-patch set as `measure_run`."""
-    normals = data.test_x[data.test_y == 0][:PASTED_IMAGES]
-    pasted, masks, boxes = pasted_patch_set(normals, data.test_x[data.test_y == 1], seed)
+    _, (pasted, masks, boxes) = _test_pasted_set(data, seed)
     return [{"detector": name, "family": "reference", "seed": seed,
              **quality(maps, masks, boxes), "image_auroc": np.nan}
             for name, maps in reference_maps(pasted, data.train, seed).items()]

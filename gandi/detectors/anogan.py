@@ -129,7 +129,11 @@ class AnoGANDetector(DiscriminatorDetector):
             x, self.setting["anogan_batch"], progress=progress))}
 
     def _latent_search(self) -> LatentSearch:
-        s = self.setting
-        return LatentSearch(self.generator, self.discriminator, self.latent_dim,
-                            s["anogan_iterations"], s["anogan_lambda"], s["anogan_lr"],
-                            s["jit_compile"])
+        """One search for the scores and the maps: its compiled loop (with XLA, compiled once
+        per batch shape) is traced and compiled once, not once per use."""
+        if getattr(self, "_latent", None) is None:
+            s = self.setting
+            self._latent = LatentSearch(self.generator, self.discriminator, self.latent_dim,
+                                        s["anogan_iterations"], s["anogan_lambda"],
+                                        s["anogan_lr"], s["jit_compile"])
+        return self._latent

@@ -74,7 +74,6 @@ def gallery_figure(pictures: dict, scores, threshold: float, detector: str, step
                    map_name: str | None, scale: float | None) -> plt.Figure:
     """The four galleries of one detector in one figure, each image titled with its score."""
     fig, axes = plt.subplots(2, 2, figsize=(10, 11))
-    h, w = None, None
     for ax, (gallery, (idx, canvas)) in zip(axes.flat, pictures.items()):
         ax.set_title(GALLERIES[gallery].format(n=SHOWN), fontsize=9)
         ax.set(xticks=[], yticks=[])
@@ -82,9 +81,8 @@ def gallery_figure(pictures: dict, scores, threshold: float, detector: str, step
             ax.text(0.5, 0.5, "none", ha="center", va="center", transform=ax.transAxes)
             continue
         ax.imshow(canvas, interpolation="nearest")
-        if h is None:  # every tile has the images' size
-            h = (canvas.shape[0] + GAP) // max(1, int(np.ceil(len(idx) / COLUMNS))) - GAP
-            w = (canvas.shape[1] + GAP) // COLUMNS - GAP
+        rows = -(-len(idx) // COLUMNS)  # the tile size, from the canvas `tiled` made
+        h, w = (canvas.shape[0] + GAP) // rows - GAP, (canvas.shape[1] + GAP) // COLUMNS - GAP
         for k, i in enumerate(idx):
             r, c = divmod(k, COLUMNS)
             ax.text(c * (w + GAP) + 1, r * (h + GAP) + 1, f"{scores[i]:.3g}", fontsize=7,
