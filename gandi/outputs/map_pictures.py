@@ -28,9 +28,15 @@ def map_scale(maps: np.ndarray) -> float:
     return scale if scale > 0 else (float(maps.max()) or 1.0)
 
 
+def unit_range(images: np.ndarray) -> np.ndarray:
+    """Images in the networks' range [-1, 1] -> [0, 1] (what pictures and tf.summary.image
+    take), float32."""
+    return np.clip((np.asarray(images, np.float32) + 1.0) / 2.0, 0.0, 1.0)
+
+
 def grey_rgb(images: np.ndarray) -> np.ndarray:
     """Images in the networks' range [-1, 1], (n, h, w, c), as RGB in [0, 1], (n, h, w, 3)."""
-    unit = np.clip((np.asarray(images, np.float32) + 1.0) / 2.0, 0.0, 1.0)
+    unit = unit_range(images)
     return np.repeat(unit, 3, axis=-1) if unit.shape[-1] == 1 else unit[..., :3]
 
 

@@ -13,6 +13,8 @@ import json
 import numpy as np
 import tensorflow as tf
 
+from gandi.outputs.map_pictures import unit_range
+
 IMAGES = 16          # generated images per tracked step
 RECONSTRUCTED = 8    # validation normals shown with their reconstructions
 PR_THRESHOLDS = 101
@@ -23,23 +25,18 @@ HPARAM_METRICS = {"hparams/sweet_spot_test_auc": "test AUC at the label-free swe
                                              "(uses test labels: reporting)"}
 
 
-def as_picture(images: np.ndarray) -> np.ndarray:
-    """[-1, 1] images (n, h, w, c) -> [0, 1], what tf.summary.image takes."""
-    return np.clip((np.asarray(images, np.float32) + 1.0) / 2.0, 0.0, 1.0)
-
-
 def write_images(step: int, generated, detector, validation) -> None:
     """Generated images (a generator's samples) and, where the detector reconstructs, the first
     RECONSTRUCTED validation normals above their reconstructions (one image)."""
     if generated is not None and np.ndim(generated) == 4:
-        tf.summary.image("images/generated", as_picture(generated[:IMAGES]), step=step,
+        tf.summary.image("images/generated", unit_range(generated[:IMAGES]), step=step,
                          max_outputs=IMAGES)
     if hasattr(detector, "reconstruct") and np.ndim(validation) == 4:
         inputs = validation[:RECONSTRUCTED]
         pairs = np.concatenate([np.concatenate(list(inputs), axis=1),
                                 np.concatenate(list(detector.reconstruct(inputs)), axis=1)])
         tf.summary.image("images/reconstructions_of_validation_normals",
-                         as_picture(pairs[None]), step=step)
+                         unit_range(pairs[None]), step=step)
 
 
 def write_pr_curve(tag: str, step: int, labels, scores) -> None:
