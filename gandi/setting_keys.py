@@ -178,10 +178,11 @@ SHARED_KEYS = {
         None, *optional(lambda v: isinstance(v, str) and v.strip() != "", "a folder path"),
         "a folder with normal/ and abnormal/, or train/normal/, test/normal/ and test/abnormal/, "
         "of PNG or JPEG files; relative to the current folder", data=("folder",)),
-    # the convolutional generators upsample twice by 2, from a map of a quarter of the side
+    # any side: the convolutional networks take their depth from it and the generators crop
+    # what they upsample to it (gandi.nets.image_sizes)
     "image_size": SettingKey(
-        28, lambda v: is_int(v) and 8 <= v <= 1024 and v % 4 == 0,
-        "an integer in [8, 1024] divisible by 4",
+        28, lambda v: is_int(v) and 8 <= v <= 1024,
+        "an integer in [8, 1024]",
         "every image is resized (stretched) to image_size x image_size (MNIST, Fashion-MNIST: "
         "28)", data=("folder",)),
     "channels": SettingKey(1, lambda v: is_int(v) and v in (1, 3), "1 (grey) or 3 (colour)",

@@ -135,7 +135,7 @@ def test_an_unreadable_image_is_named(tmp_path):
 
 # ----- the networks adapt to the image shape ----------------------------------------------------
 
-@pytest.mark.parametrize("size", [28, 32, 64])
+@pytest.mark.parametrize("size", [8, 14, 28, 32, 64])
 @pytest.mark.parametrize("channels", [1, 3])
 def test_convolutional_networks_take_the_image_shape(size, channels):
     shape = (size, size, channels)
@@ -150,6 +150,17 @@ def test_convolutional_networks_take_the_image_shape(size, channels):
         assert np.asarray(build(ENCODERS, arch, shape, latent_dim=5)(x)).shape == (3, 5)
     joint = build(JOINT_DISCRIMINATORS, "dcgan_joint", shape, latent_dim=16)
     assert np.asarray(joint([x, z])).shape == (3,)
+
+
+@pytest.mark.parametrize("size, stages, last_map", [(8, 2, 2), (14, 2, 4), (32, 2, 8),
+                                                    (64, 3, 8), (100, 4, 7), (128, 4, 8)])
+def test_the_depth_follows_the_image_size(size, stages, last_map):
+    """Two stride-2 stages up to 32 pixels, one more per doubling: the discriminator's last map
+    (its "features") stays at most 8 pixels a side whatever the image."""
+    d = build(DISCRIMINATORS, "dcgan", (size, size, 1))
+    strided = [layer for layer in d.layers if getattr(layer, "strides", None) == (2, 2)]
+    assert len(strided) == stages
+    assert strided[-1].output.shape[1:3] == (last_map, last_map)
 
 
 def test_28_pixel_grey_networks_are_unchanged():
@@ -239,7 +250,7 @@ def test_bad_folder_is_one_line_exit_2_and_no_run_folder(tmp_path, capsys, digit
 
 @pytest.mark.parametrize("raw,message", [
     ({"dataset": "folder"}, "image_dir = None is not allowed; expected a folder path"),
-    ({"dataset": "folder", "image_dir": "x", "image_size": 30}, "divisible by 4"),
+    ({"dataset": "folder", "image_dir": "x", "image_size": 6}, r"an integer in \[8, 1024\]"),
     ({"dataset": "folder", "image_dir": "x", "channels": 2}, "1 \\(grey\\) or 3 \\(colour\\)"),
     ({"dataset": "folder", "image_dir": "x", "normal_class": 1}, "None for an image folder"),
     ({"dataset": "folder", "image_dir": "x", "test_fraction": 0.95},

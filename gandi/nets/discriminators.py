@@ -6,6 +6,8 @@ To add one: write a builder and add it to DISCRIMINATORS.
 import keras
 from keras import layers
 
+from gandi.nets.image_sizes import stride_stages
+
 
 def _mlp(input_shape, units, activation="leaky_relu", dropout=0.0, name="discriminator"):
     x = keras.Input(shape=input_shape, name="x")
@@ -34,20 +36,26 @@ def mlp_dropout(input_shape, units=(64, 64), activation="leaky_relu", dropout=0.
 
 
 def dcgan(input_shape=(28, 28, 1), filters=64, dropout=0.3):
-    """DCGAN discriminator: two stride-2 convolutions with LeakyReLU (no BatchNorm, so a score
+    """DCGAN discriminator: stride-2 convolutions doubling the filters (two up to 32x32 images,
+    more for larger ones: gandi.nets.image_sizes) with LeakyReLU (no BatchNorm, so a score
     never depends on which images share a batch). Its last hidden layer, named "features", is
     what AnoGAN's feature matching compares."""
     x = keras.Input(shape=input_shape, name="x")
-    h = layers.Conv2D(filters, 4, strides=2, padding="same")(x)
-    h = layers.LeakyReLU(0.2)(h)
-    h = layers.Dropout(dropout)(h)
-    h = layers.Conv2D(filters * 2, 4, strides=2, padding="same")(h)
-    h = layers.LeakyReLU(0.2)(h)
-    h = layers.Dropout(dropout)(h)
+    h = _strided(x, filters, dropout)
     h = layers.Flatten(name="features")(h)
     out = layers.Dense(1, name="logit")(h)
     out = layers.Reshape(())(out)
     return keras.Model(x, out, name="discriminator")
+
+
+def _strided(x, filters, dropout):
+    """The DCGAN discriminator's convolutions: each stride 2, LeakyReLU, dropout."""
+    h = x
+    for stage in range(stride_stages(*x.shape[1:3])):
+        h = layers.Conv2D(filters * 2 ** stage, 4, strides=2, padding="same")(h)
+        h = layers.LeakyReLU(0.2)(h)
+        h = layers.Dropout(dropout)(h)
+    return h
 
 
 DISCRIMINATORS = {"mlp_small": mlp_small, "mlp_medium": mlp_medium, "mlp_dropout": mlp_dropout,
@@ -77,16 +85,13 @@ def mlp_joint(input_shape, latent_dim=8, units=(64, 64), activation="leaky_relu"
 def dcgan_joint(input_shape=(28, 28, 1), latent_dim=64, filters=64, z_units=256, units=512,
                 dropout=0.3):
     """EGBAD's joint discriminator (after Zenati et al.'s MNIST one, with half their dense
-    widths: twice as fast on a CPU, as good on MNIST): x through the DCGAN discriminator's two
+    widths: twice as fast on a CPU, as good on MNIST): x through the DCGAN discriminator's
     stride-2 convolutions, z through a dense layer, then a joint dense layer ("features", what
     EGBAD's feature matching compares) and the logit. No BatchNorm, so a score never depends on
     which images share a batch."""
     x = keras.Input(shape=input_shape, name="x")
     z = keras.Input(shape=(latent_dim,), name="z")
-    hx = layers.Conv2D(filters, 4, strides=2, padding="same")(x)
-    hx = layers.Dropout(dropout)(layers.LeakyReLU(0.2)(hx))
-    hx = layers.Conv2D(filters * 2, 4, strides=2, padding="same")(hx)
-    hx = layers.Flatten()(layers.Dropout(dropout)(layers.LeakyReLU(0.2)(hx)))
+    hx = layers.Flatten()(_strided(x, filters, dropout))
     hz = layers.Dropout(dropout)(layers.Dense(z_units, activation="leaky_relu")(z))
     h = layers.Dense(units, activation="leaky_relu", name="features")(
         layers.Concatenate()([hx, hz]))

@@ -6,6 +6,8 @@ import numpy as np
 import keras
 from keras import layers
 
+from gandi.nets.image_sizes import base_map, crop_to, stride_stages
+
 
 def _mlp(latent_shape, output_shape, units, activation="leaky_relu", name="generator"):
     z = keras.Input(shape=latent_shape, name="z")
@@ -30,35 +32,42 @@ def mlp_large(latent_shape, output_shape=(1,), units=(128, 128, 128), activation
 
 
 def dcgan(latent_shape, output_shape=(28, 28, 1), filters=64):
-    """DCGAN generator (Radford et al. 2016): dense to a 1/4-size map, two stride-2 transposed
-    convolutions, tanh output for images scaled to [-1, 1]."""
+    """DCGAN generator (Radford et al. 2016): dense to a small map, stride-2 transposed
+    convolutions (two up to 32x32 images, more for larger ones: gandi.nets.image_sizes), each
+    halving the channels, tanh output for images scaled to [-1, 1]; cropped to the image size
+    where it is not a multiple of the upsampling (14x14)."""
     height, width, channels = output_shape
-    if height % 4 or width % 4:
-        raise ValueError(f"dcgan needs image sides divisible by 4, got {output_shape}")
+    stages = stride_stages(height, width)
+    base_h, base_w = base_map(height, width, stages)
     z = keras.Input(shape=latent_shape, name="z")
-    h = layers.Dense((height // 4) * (width // 4) * filters * 2, use_bias=False)(z)
+    h = layers.Dense(base_h * base_w * filters * 2 ** (stages - 1), use_bias=False)(z)
     h = layers.BatchNormalization()(h)
     h = layers.LeakyReLU(0.2)(h)
-    h = layers.Reshape((height // 4, width // 4, filters * 2))(h)
-    h = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False)(h)
-    h = layers.BatchNormalization()(h)
-    h = layers.LeakyReLU(0.2)(h)
+    h = layers.Reshape((base_h, base_w, filters * 2 ** (stages - 1)))(h)
+    for stage in range(stages - 1, 0, -1):
+        h = layers.Conv2DTranspose(filters * 2 ** (stage - 1), 4, strides=2, padding="same",
+                                   use_bias=False)(h)
+        h = layers.BatchNormalization()(h)
+        h = layers.LeakyReLU(0.2)(h)
     x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", activation="tanh")(h)
-    return keras.Model(z, x, name="generator")
+    return keras.Model(z, crop_to(x, height, width), name="generator")
 
 
 def cae(latent_shape, output_shape=(28, 28, 1)):
     """The reconstruction-error autoencoder's decoder: the mirror of the `cae` encoder
-    (code -> 1/4-size map of 64 channels -> ConvTranspose 32 -> ConvTranspose to the image)."""
+    (code -> small map of 64 channels -> ConvTranspose 32 -> ConvTranspose to the image; one
+    more stage per doubling above 32x32, gandi.nets.image_sizes), cropped to the image size."""
     height, width, channels = output_shape
-    if height % 4 or width % 4:
-        raise ValueError(f"cae needs image sides divisible by 4, got {output_shape}")
+    stages = stride_stages(height, width)
+    base_h, base_w = base_map(height, width, stages)
     z = keras.Input(shape=latent_shape, name="z")
-    h = layers.Dense((height // 4) * (width // 4) * 64, activation="relu")(z)
-    h = layers.Reshape((height // 4, width // 4, 64))(h)
-    h = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu")(h)
+    h = layers.Dense(base_h * base_w * 32 * 2 ** (stages - 1), activation="relu")(z)
+    h = layers.Reshape((base_h, base_w, 32 * 2 ** (stages - 1)))(h)
+    for stage in range(stages - 1, 0, -1):
+        h = layers.Conv2DTranspose(32 * 2 ** (stage - 1), 3, strides=2, padding="same",
+                                   activation="relu")(h)
     x = layers.Conv2DTranspose(channels, 3, strides=2, padding="same", activation="tanh")(h)
-    return keras.Model(z, x, name="decoder")
+    return keras.Model(z, crop_to(x, height, width), name="decoder")
 
 
 GENERATORS = {"mlp_small": mlp_small, "mlp_medium": mlp_medium, "mlp_large": mlp_large,
