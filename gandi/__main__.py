@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 import sys
 
+from gandi.setting_checks import did_you_mean
+
 COMMANDS = {"playground": "gandi.playground", "score": "gandi.score.__main__",
             "sweep": "gandi.sweep.__main__", "export": "gandi.export"}
 
@@ -21,8 +23,9 @@ def main(argv=None) -> int:
         return 0
     if not argv or argv[0] not in COMMANDS:
         got = f"unknown command {argv[0]!r}" if argv else "no command"
-        print(f"gandi: error: {got}; expected one of {', '.join(COMMANDS)} (see gandi --help)",
-              file=sys.stderr)
+        near = did_you_mean(argv[0], COMMANDS) if argv else ""
+        print(f"gandi: error: {got}; expected one of {', '.join(COMMANDS)}{near} (see gandi "
+              "--help)", file=sys.stderr)
         return 2
     return importlib.import_module(COMMANDS[argv[0]]).main(argv[1:])
 

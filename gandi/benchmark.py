@@ -33,7 +33,6 @@ and the markdown gets a section "Speed (measured in this run)" with the same num
 """
 from __future__ import annotations
 
-import argparse
 import io
 import sys
 import time
@@ -42,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gandi.playground import _import_tensorflow_quietly
+from gandi.playground import _ExitingParser, _import_tensorflow_quietly
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = ROOT / "benchmarks" / "published.csv"
@@ -358,7 +357,8 @@ def speed_markdown(speed: pd.DataFrame, sizes, csv_name: str) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m gandi.benchmark", description=__doc__.splitlines()[0])
+    p = _ExitingParser(prog="python -m gandi.benchmark", name="gandi.benchmark",
+                       description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="mnist", choices=("mnist", "fashion_mnist", "tabular"),
                    help="tabular: the ODDS tables, gandi's vector detectors beside the classical "
                         "ones (gandi/benchmark_tables.py)")

@@ -4,7 +4,7 @@
     det = gandi.Detector("autoencoder", steps=500).fit(X_normal)   # normal data only
     det.decision_function(X)      # (n,) higher = more anomalous
     det.predict(X)                # 0/1 at det.threshold_ (chosen on held-out normals)
-    det.run_                      # the run's signature: its folders under log_dir/
+    det.run_                      # the run's results folder (det.signature_: its name)
     gandi.load(det.run_)          # the same detector, fitted, from its run folder
 
 `fit` makes an ordinary run, as `python -m gandi.playground` does: a run folder with its
@@ -26,16 +26,19 @@ its AUC then says how well the detector separates corrupted copies of normal dat
 anomalies (the run's log says so). Nothing is chosen with test labels either way.
 
 Parameters: any setting key (`steps`, `epochs`, `e_arch`, `latent_dim`, `lr_g`, ...) except the
-data keys `fit` sets; validated when the detector is made, with the command line's one-line
-errors (`gandi.settings.SettingError`, a ValueError). Defaults: on vectors the tabular
-benchmark's setting (gandi's MLPs, 2,000 steps), on images the detector's first MNIST setting
-in `run_params` (without its data keys).
+data keys `fit` sets. As in scikit-learn, `__init__` and `set_params` only store them; `fit`
+checks them against the data (an image architecture such as `cae` is refused on vectors only),
+with the command line's one-line errors (`gandi.settings.SettingError`, a ValueError). Defaults
+(gandi.fit_defaults): 2,000 steps tracked 20 times whatever the data's size; on vectors the
+tabular benchmark's MLPs, on images the detector's networks and rates of its first MNIST setting
+in `run_params`, the networks' depth following the image size; the batch halved for small data.
 """
 from __future__ import annotations
 
 import shutil
 import sys
 import uuid
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +55,10 @@ FIT_KEYS = ("dataset", "data_file", "train_file", "test_file", "image_dir", "nor
             "categorical", "missing", "test_fraction", "test_limit", "train_limit")
 LABEL = "label"
 REPORT_SHARE, REPORT_LIMIT = 0.1, 1000  # held-out test normals without an eval_set
+
+
+class TrainingWarning(UserWarning):
+    """A fit that finished but may have trained too short (its curve says so)."""
 
 
 class InputError(ValueError):
@@ -112,12 +119,16 @@ def _report_set(X: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, np.nd
     synthetic anomalies made from them (corrupted copies)."""
     from gandi.data.corruptions import corrupt
     rng = np.random.default_rng(seed)
-    n_report = min(REPORT_LIMIT, max(1, int(round(REPORT_SHARE * len(X)))))
+    n_report = _report_size(len(X))
     order = rng.permutation(len(X))
     normals = X[order[:n_report]]
     anomalies = corrupt(normals, rng)
     return (X[order[n_report:]], np.concatenate([normals, anomalies]),
             np.repeat(np.array([0, 1]), n_report))
+
+
+def _report_size(n: int) -> int:
+    return min(REPORT_LIMIT, max(1, int(round(REPORT_SHARE * n))))
 
 
 def data_keys(folder: Path, images: bool, train: np.ndarray) -> dict:
@@ -150,31 +161,26 @@ def write_data(folder: Path, images: bool, train, test_x, test_y) -> None:
 # The detector
 # ---------------------------------------------------------------------------------------------
 
-def base_setting(detector: str, images: bool) -> dict:
-    """The setting a parameter overrides: the detector's first MNIST setting for images (data
-    keys removed), the tabular benchmark's for vectors."""
-    if images:
-        from gandi.speed import dataset_settings
-        found = dataset_settings("mnist").get(detector)
-        raw = dict(found[1]) if found else {}
-    else:
-        from gandi.benchmark_tables import TABLE_SETTING
-        raw = dict(TABLE_SETTING)
-    return {k: v for k, v in raw.items() if k not in FIT_KEYS}
-
-
-def _check_parameters(setting: dict, detector) -> None:
-    from gandi.settings import SettingError, validate
+def _check_fixed(setting: dict) -> None:
+    from gandi.settings import SettingError
     fixed = [k for k in setting if k in FIT_KEYS]
     if fixed:
         raise SettingError(f"gandi.Detector: {fixed[0]!r} is set by fit() from the arrays (or by "
                            f"seed); parameters are setting keys other than "
                            f"{', '.join(FIT_KEYS)}")
-    # keys and values, checked on vectors (the image keys are fit's); fit checks again with
-    # the data (a setting may be valid on one kind and not the other)
-    validate({**base_setting(detector, images=False), **setting, "detector": detector,
-              "dataset": "table", "train_file": "x.npz", "test_file": "y.npz"},
-             label="gandi.Detector")
+
+
+def fit_setting(detector: str, given: dict, images: bool, n_fit: int) -> dict:
+    """The run's setting before its data keys: the defaults for the data's kind
+    (gandi.fit_defaults) overridden by the `given` parameters, completed for the `n_fit`
+    samples fit() trains and validates on."""
+    from gandi.fit_defaults import completed, default_setting
+    from gandi.setting_keys import DEFAULTS
+    _check_fixed(given)
+    setting = {**default_setting(detector, images), **given}
+    held_out = setting.get("validation_fraction", DEFAULTS["validation_fraction"])
+    n_train = n_fit - int(round(held_out * n_fit)) if isinstance(held_out, float) else n_fit
+    return completed(setting, given, n_train)
 
 
 class Detector:
@@ -185,7 +191,8 @@ class Detector:
 
     def __init__(self, detector: str = "vae", seed: int = 0, log_dir="log_dir",
                  verbose: int = 1, **setting):
-        _check_parameters(setting, detector)
+        # scikit-learn's contract: stored as given, checked by fit (which knows the data's kind:
+        # 'cae' is an image architecture, refused on vectors only)
         self.detector, self.seed, self.log_dir, self.verbose = detector, seed, log_dir, verbose
         self._setting = setting  # the very objects passed: sklearn.base.clone checks identity
 
@@ -195,13 +202,11 @@ class Detector:
                 "verbose": self.verbose, **self._setting}
 
     def set_params(self, **params) -> "Detector":
-        mine = {k: params.pop(k) for k in ("detector", "seed", "log_dir", "verbose")
-                if k in params}
-        setting = {**self._setting, **params}
-        _check_parameters(setting, mine.get("detector", self.detector))
-        for key, value in mine.items():
-            setattr(self, key, value)
-        self._setting = setting
+        """Store new parameters (checked by the next fit, as scikit-learn's estimators do)."""
+        for key in ("detector", "seed", "log_dir", "verbose"):
+            if key in params:
+                setattr(self, key, params.pop(key))
+        self._setting = {**self._setting, **params}
         return self
 
     def __repr__(self) -> str:
@@ -220,14 +225,17 @@ class Detector:
             X = image_pixels(X)
         if eval_set is not None:
             test_x, test_y = self._eval_set(eval_set, X, images)
+        n_train = len(X) - (0 if eval_set is not None else _report_size(len(X)))
+        # the parameters, checked now that the data's kind and size are known
+        folder = Path(self.log_dir) / "fit_data" / uuid.uuid4().hex[:12]
+        setting = validate({**fit_setting(self.detector, self._setting, images, n_train),
+                            **data_keys(folder, images, X), "detector": self.detector,
+                            "numpy_seed": self.seed, "tf_seed": self.seed,
+                            "name": f"gandi.Detector({self.detector})"}, label="gandi.Detector")
+        if eval_set is not None:
             train = X
         else:
             train, test_x, test_y = _report_set(X, self.seed)
-        folder = Path(self.log_dir) / "fit_data" / uuid.uuid4().hex[:12]
-        setting = validate({**base_setting(self.detector, images), **self._setting,
-                            **data_keys(folder, images, train), "detector": self.detector,
-                            "numpy_seed": self.seed, "tf_seed": self.seed,
-                            "name": f"gandi.Detector({self.detector})"}, label="gandi.Detector")
         progress = self.verbose >= 2 or (self.verbose == 1 and sys.stderr.isatty())
         folder.mkdir(parents=True)
         try:
@@ -245,6 +253,9 @@ class Detector:
             raise RuntimeError(f"gandi.Detector: the run {results['run'].signature} ended "
                                f"{results.get('status')}: {results.get('error') or 'see its log'}"
                                f" ({results['run'].log_file})")
+        for warning in results.get("warnings", []):
+            warnings.warn(f"gandi.Detector({self.detector!r}): {warning}", TrainingWarning,
+                          stacklevel=2)
         self._attach(results["run"])
         self.decision_scores_ = self.decision_function(X)
         _save_fit_scores(results["run"], self.decision_scores_)
@@ -275,7 +286,10 @@ class Detector:
         """The fitted state: the run's detector at its sweet spot, as gandi score rebuilds it."""
         from gandi.score.exported import load_exported
         self._exported = load_exported(str(run.results), self.log_dir)
-        self.run_ = run.signature
+        # where the run is, not only its name: gandi.load(det.run_) finds it from any folder,
+        # whatever log_dir was
+        self.run_ = str(run.results.resolve())
+        self.signature_ = run.signature
         self.threshold_ = float(self._exported.detector.threshold_)
         self.step_ = self._exported.step
 

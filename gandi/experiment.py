@@ -155,6 +155,8 @@ def _finish(run, tracker, step, status, error, progress, started: float, log) ->
                      seconds=round(seconds, 1), last_checkpoint=run.last_checkpoint(),
                      sweet_spot=tracker.sweet_spot_summary() if tracker else None)
     log.info("run %s %s at step %d after %.1f s", run.signature, status, step, seconds)
+    for warning in results.get("warnings", []):
+        log.warning(warning)
     return results
 
 

@@ -27,7 +27,6 @@ every detector, measured).
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import shutil
 import sys
@@ -36,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gandi.playground import _import_tensorflow_quietly
+from gandi.playground import _ExitingParser, _import_tensorflow_quietly
 
 
 class ExportError(ValueError):
@@ -140,7 +139,8 @@ def export_onnx(exported, path) -> Path:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="gandi export", description=__doc__.splitlines()[0])
+    p = _ExitingParser(prog="gandi export", name="gandi export",
+                       description=__doc__.splitlines()[0])
     p.add_argument("run", help="a finished run: its signature under --log-dir, or a path of one "
                                "of its folders")
     p.add_argument("path", help="the SavedModel folder to write (must not exist)")

@@ -13,6 +13,8 @@ import re
 import sys
 import tempfile
 
+from gandi.setting_checks import did_you_mean
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
 
 EXIT_BAD_INPUT = 2
@@ -44,8 +46,38 @@ class BadInput(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    """argparse, but an error is one line (raised as BadInput), and a misspelt flag or choice
+    gets "did you mean" the nearest ones (argparse names only what it did not recognise)."""
+
     def error(self, message):  # one line, not argparse's usage block
         raise BadInput(f"{message} (see --help)")
+
+    def parse_args(self, args=None, namespace=None):  # argparse's, with the nearest flags
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            flag = next((a.split("=", 1)[0] for a in extras if a.startswith("-")), None)
+            self.error("unrecognized arguments: " + " ".join(extras)
+                       + did_you_mean(flag, self._option_string_actions))
+        return parsed
+
+    def _check_value(self, action, value):  # where argparse refuses a value not in `choices`
+        try:
+            super()._check_value(action, value)
+        except argparse.ArgumentError as err:
+            raise argparse.ArgumentError(
+                action, err.message + did_you_mean(value, action.choices)) from None
+
+
+class _ExitingParser(_Parser):
+    """For a command whose main does not catch BadInput: the same one line, as `name: error:
+    ...` on stderr, and exit status 2 (argparse's own exit, without its usage block)."""
+
+    def __init__(self, *args, name: str, **kwargs):
+        self.name = name
+        super().__init__(*args, **kwargs)
+
+    def error(self, message):
+        self.exit(EXIT_BAD_INPUT, f"{self.name}: error: {message} (see --help)\n")
 
 
 def _parser():
@@ -206,6 +238,9 @@ def main(argv=None) -> int:
             return EXIT_BAD_INPUT
         summary.append(_summary_line(number, results))
         print(summary[-1], flush=True)
+        for warning in results.get("warnings", []):
+            print(f"gandi.playground: warning: setting {number}: {warning}", file=sys.stderr,
+                  flush=True)
         if results["status"] == "interrupted":
             print("interrupted: the last checkpoint and the results so far are saved in "
                   f"{results['run'].results}; continue with --resume {results['signature']}",

@@ -12,7 +12,6 @@ last checkpoint and sweet-spot AUC so far. A run that says `running` but whose p
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import shlex
 import sys
@@ -24,6 +23,7 @@ import pandas as pd
 from gandi.outputs.liveness import observed_status
 from gandi.outputs.results import load_results
 from gandi.outputs.run_folder import RunFolders, atomic_write_bytes
+from gandi.playground import _ExitingParser
 
 NUMBERS = ("auc", "f1", "last_step_auc", "oracle_best_auc")
 
@@ -128,7 +128,8 @@ def markdown(table: pd.DataFrame) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m gandi.report", description=__doc__.splitlines()[0])
+    p = _ExitingParser(prog="python -m gandi.report", name="gandi.report",
+                       description=__doc__.splitlines()[0])
     p.add_argument("log_dir", nargs="?", default="log_dir")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")
     p.add_argument("--csv", help="also write the per-run rows to this CSV file")

@@ -62,6 +62,36 @@ def sweet_spot_index(criteria: Sequence[float], tolerance: float) -> int | None:
     return chosen
 
 
+# -- whether the curve says the run was long enough --------------------------------------------
+MIN_TRACKED = 5     # fewer tracked steps are no curve to choose a sweet spot on
+RISING_SHARE = 0.2  # the end of a curve: its last fifth of tracked steps
+
+
+def training_warnings(steps: Sequence[int], criteria: Sequence[float], tolerance: float,
+                      criterion: str) -> list[str]:
+    """One line per reason to doubt that a finished run trained long enough, from its tracked
+    steps and their label-free criteria alone: fewer than MIN_TRACKED tracked steps, or a
+    criterion still rising at the end (the best of the last fifth beats every earlier step by
+    more than `tolerance`, and the last step is the sweet spot)."""
+    if len(criteria) < MIN_TRACKED:
+        return [f"only {len(criteria)} tracked steps (fewer than {MIN_TRACKED}): the sweet spot "
+                f"was chosen on too short a curve; track more often (track_every) or train "
+                f"longer (steps)"]
+    values = np.asarray(criteria, dtype=float)
+    tail = max(1, int(np.ceil(RISING_SHARE * len(values))))
+    before, end = values[:-tail], values[-tail:]
+    if not np.isfinite(before).any() or not np.isfinite(end).any():
+        return []
+    best_before, best_end = np.nanmax(before), np.nanmax(end)
+    last_is_sweet = sweet_spot_index(criteria, tolerance) == len(criteria) - 1
+    if best_end > best_before + tolerance and last_is_sweet:
+        return [f"the label-free criterion {criterion} was still rising when training ended "
+                f"(best {best_before:.3f} up to step {steps[-tail - 1]}, {best_end:.3f} at the "
+                f"end, step {steps[-1]}): the detector may be undertrained; train longer "
+                f"(steps)"]
+    return []
+
+
 # -- label-free ensembles ------------------------------------------------------------------------
 # Several scores of the same data (the k best tracked steps of one run, or several detectors' runs
 # on one split) are put on one scale by the validation normals alone, then averaged. The

@@ -1,7 +1,9 @@
 """The checks a setting key's value must pass, and how a key is declared: shared by the settings
-schema (gandi/settings.py) and the detectors, which declare the keys only they read."""
+schema (gandi/settings.py) and the detectors, which declare the keys only they read. Also
+`did_you_mean`, the near names that the settings' and the commands' one-line errors suggest."""
 from __future__ import annotations
 
+import difflib
 import numbers
 from typing import Any, Callable, NamedTuple
 
@@ -16,6 +18,30 @@ class SettingKey(NamedTuple):
     doc: str
     detectors: tuple | None = None
     data: tuple | None = None
+
+    @property
+    def choices(self) -> tuple:
+        """The names a value must be one of (a `one_of` check), for "did you mean"; else ()."""
+        return tuple(getattr(self.check, "choices", ()))
+
+
+def did_you_mean(name, names) -> str:
+    """What the one-line error about an unknown key, value or flag appends: "; did you mean
+    'x'?" naming the (up to three) `names` that `name` is a near miss of (difflib, ignoring
+    case), or "" when none is near, so that a typo is fixed without reading every name."""
+    if not isinstance(name, str):
+        return ""
+    by_lower = {n.lower(): n for n in names if isinstance(n, str)}
+    typed = name.lower()
+    # only the case wrong: that name alone, not also the names near it
+    near = [typed] if typed in by_lower else difflib.get_close_matches(typed, by_lower, n=3)
+    if not near:
+        return ""
+    # names sharing a prefix (val_vs_...) are all near: keep those about as near as the nearest
+    ratio = {n: difflib.SequenceMatcher(None, typed, n).ratio() for n in near}
+    near = [n for n in near if ratio[n] >= ratio[near[0]] - 0.1]
+    *first, last = (repr(by_lower[n]) for n in near)
+    return "; did you mean " + (", ".join(first) + " or " if first else "") + last + "?"
 
 
 def is_int(v):
@@ -39,7 +65,10 @@ def optional(check, allowed):
 
 
 def one_of(choices):
-    return (lambda v: isinstance(v, str) and v in choices), "one of " + ", ".join(sorted(choices))
+    def check(v):
+        return isinstance(v, str) and v in choices
+    check.choices = choices  # SettingKey.choices: a misspelt value gets the nearest ones
+    return check, "one of " + ", ".join(sorted(choices))
 
 
 def at_least_zero(v):

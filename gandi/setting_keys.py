@@ -204,9 +204,8 @@ SHARED_KEYS = {
     "e_arch": SettingKey("mlp_small", *one_of(ENCODERS), "the encoder", detectors=WITH_ENCODER),
     "e_params": SettingKey({}, _a_dict, _KWARGS, "keyword arguments of the e_arch builder",
                            detectors=WITH_ENCODER),
-    "jd_arch": SettingKey("mlp_joint", lambda v: isinstance(v, str) and v in JOINT_DISCRIMINATORS,
-                          "a key of JOINT_DISCRIMINATORS", "EGBAD's discriminator on (x, z) pairs",
-                          detectors=("egbad",)),
+    "jd_arch": SettingKey("mlp_joint", *one_of(JOINT_DISCRIMINATORS),
+                          "EGBAD's discriminator on (x, z) pairs", detectors=("egbad",)),
     "jd_params": SettingKey({}, _a_dict, _KWARGS, "keyword arguments of the jd_arch builder",
                             detectors=("egbad",)),
     # training

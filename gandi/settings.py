@@ -2,7 +2,8 @@
 against the key table in `gandi.setting_keys` and the rules that tie keys together.
 
 A bad setting raises `SettingError` with one line naming the setting, the key, the value and
-what is allowed. Unknown keys are errors, never silently ignored.
+what is allowed; a misspelt key or name gets "did you mean" the nearest ones. Unknown keys are
+errors, never silently ignored.
 """
 from __future__ import annotations
 
@@ -15,15 +16,21 @@ from gandi.data.tables import TABLE_FILE_KEYS
 from gandi.detectors import DETECTORS
 from gandi.nets import (DISCRIMINATORS, ENCODERS, GENERATORS, IMAGE_ARCHITECTURES,
                         JOINT_DISCRIMINATORS)
+from gandi.setting_checks import did_you_mean
 from gandi.setting_keys import DEFAULTS, KEYS
+
+# where an unknown key's error points to: every key would not make one readable line
+EVERY_KEY = "python -m gandi.playground --list --keys lists every key"
 
 
 class SettingError(ValueError):
     """A bad setting; the message is the one line the user sees."""
 
 
-def _fail(label, key, value, allowed):
-    raise SettingError(f"setting {label}: {key} = {value!r} is not allowed; expected {allowed}")
+def _fail(label, key, value, allowed, hint=""):
+    """`hint`: what did_you_mean says about a value misspelt from a fixed set of names."""
+    raise SettingError(f"setting {label}: {key} = {value!r} is not allowed; expected "
+                       f"{allowed}{hint}")
 
 
 def validate(raw: dict, label="?") -> dict:
@@ -32,13 +39,13 @@ def validate(raw: dict, label="?") -> dict:
         raise SettingError(f"setting {label}: must be a dict of keys to values, got {type(raw).__name__}")
     unknown = sorted(set(raw) - set(DEFAULTS), key=repr)  # keys may be of any type
     if unknown:
-        raise SettingError(f"setting {label}: unknown key {unknown[0]!r}; allowed keys: "
-                           + ", ".join(sorted(DEFAULTS)))
+        raise SettingError(f"setting {label}: unknown key {unknown[0]!r}"
+                           f"{did_you_mean(unknown[0], DEFAULTS)} ({EVERY_KEY})")
     setting = copy.deepcopy(DEFAULTS)
     setting.update(copy.deepcopy(raw))
     for key, spec in KEYS.items():
         if not spec.check(setting[key]):
-            _fail(label, key, setting[key], spec.allowed)
+            _fail(label, key, setting[key], spec.allowed, did_you_mean(setting[key], spec.choices))
     # cross-key rules
     images = setting["dataset"] in DATASETS or setting["dataset"] == "folder"
     if setting["jit_compile"] == "auto":
@@ -149,7 +156,8 @@ def _check_params(label, key, builder, params, fixed=()):
     accepted = [p for p in inspect.signature(builder).parameters if p not in fixed]
     unknown = sorted(set(params) - set(accepted), key=repr)
     if unknown:
-        _fail(label, key, params, f"keyword arguments of {builder.__name__}: " + ", ".join(accepted))
+        _fail(label, key, params, f"keyword arguments of {builder.__name__}: "
+              + ", ".join(accepted), did_you_mean(unknown[0], accepted))
 
 
 def _check_builds(setting, label):

@@ -27,7 +27,8 @@ from gandi.outputs.map_pictures import MAP_SCALE_IMAGES, map_scale
 from gandi.outputs.reconstruction_plots import reconstruction_figures
 from gandi.outputs.results import library_versions, load_results, write_results
 from gandi.outputs.run_folder import atomic_save
-from gandi.selection import best_steps, ensemble_scores, takes_the_sweet_spot, tie_tolerance
+from gandi.selection import (best_steps, ensemble_scores, takes_the_sweet_spot, tie_tolerance,
+                             training_warnings)
 from gandi.thresholds import mc_threshold, validation_threshold
 from gandi.training import Diverged
 
@@ -339,12 +340,14 @@ class Tracker:
         if self.sweet_scores is not None:
             figures.update(reconstruction_figures(self.detector, self.data,
                                                   self.sweet_scores["test"]))
-        figures.update(self._galleries(final, final_scores, maps))
-        for name, fig in figures.items():
-            plots.save_png(fig, self.run.plots / f"{name}.png")
-        results = self.results(status, step, error, final, figures)
-        write_results(self.run.results_file, results)
-        plots.close(figures)
+        try:  # closed whatever happens: pyplot keeps every open figure for the process's life
+            figures.update(self._galleries(final, final_scores, maps))
+            for name, fig in figures.items():
+                plots.save_png(fig, self.run.plots / f"{name}.png")
+            results = self.results(status, step, error, final, figures)
+            write_results(self.run.results_file, results)
+        finally:
+            plots.close(figures)
         self._write_hparams(step)
         self.writer.close()
         return results
@@ -408,9 +411,19 @@ class Tracker:
             "snapshots": self.snapshots,
             "restarts": self.restarts,
             "figures": figures or {},
+            "warnings": self.training_warnings(status),
             "seeds": {"numpy": self.setting["numpy_seed"], "tf": self.setting["tf_seed"]},
             "versions": library_versions(),
         }
+
+    def training_warnings(self, status: str) -> list[str]:
+        """Why a finished run may have trained too short (gandi.selection.training_warnings);
+        a run that ended otherwise says so in its status already."""
+        if status != "finished":
+            return []
+        return training_warnings([r["step"] for r in self.rows],
+                                 [r["criterion"] for r in self.rows], self.tie_tolerance,
+                                 self.criterion)
 
     def _score_whole_test_set_at_sweet_spot(self):
         """The curve scored a sample of the test set; the final table, its plots and the sweet

@@ -1,4 +1,5 @@
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -24,6 +25,28 @@ needs_mnist = pytest.mark.skipif(not (MNIST_DIR / "train-images-idx3-ubyte.gz").
 needs_fashion = pytest.mark.skipif(
     not (FASHION_DIR / "train-images-idx3-ubyte.gz").is_file(),
     reason=f"Fashion-MNIST not installed at {FASHION_DIR} (apt-get install dataset-fashion-mnist)")
+
+# ----- a subprocess's stderr: gandi's own lines only ---------------------------------------------
+# What TensorFlow prints depends on the CPU, the build and the environment (on AVX-512 CPUs its
+# oneDNN lines ignore TF_CPP_MIN_LOG_LEVEL), so no test may depend on it: a test that reads a
+# subprocess's stderr reads it through gandi_stderr (test_suite_rules.py enforces this).
+TENSORFLOW_LINES = re.compile("|".join((
+    # absl/glog (TensorFlow's and XLA's C++ logs): "I1204 09:50:25.606438  5205 port.cc:153] ...";
+    # before absl::InitializeLog the date is 0000 and the time "00:00:<seconds since 1970>"
+    r"[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\] ",
+    r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] ",  # TensorFlow's older C++ log format
+    r"WARNING: All log messages before absl::InitializeLog\(\) is called",  # absl's, once
+    r"To enable the following instructions: ",  # cpu_feature_guard's message, its 2nd line
+    r"(INFO|WARNING|ERROR):(tensorflow|absl):",  # TensorFlow's Python logger (e.g. retracing)
+)))
+
+
+def gandi_stderr(stderr: str) -> list[str]:
+    """A subprocess's stderr as gandi's own non-blank lines: TensorFlow's, absl's and XLA's log
+    lines dropped (TENSORFLOW_LINES, matched at a line's start)."""
+    return [line for line in stderr.splitlines()
+            if line.strip() and not TENSORFLOW_LINES.match(line)]
+
 
 # ----- seeds and float tolerances, shared by every test ------------------------------------------
 

@@ -12,7 +12,7 @@ from sklearn.exceptions import NotFittedError
 
 import gandi
 from conftest import MNIST_DIR, assert_auc_close, networks_terms
-from gandi.estimator import InputError
+from gandi.estimator import InputError, TrainingWarning
 from gandi.metrics import roc_auc
 from gandi.outputs.results import load_results
 from gandi.outputs.run_folder import RunFolders
@@ -41,11 +41,13 @@ def fitted(tmp_path_factory, vectors):
     log_dir = tmp_path_factory.mktemp("api_log")
     detector = gandi.Detector("autoencoder", seed=0, log_dir=str(log_dir), verbose=0,
                               **VECTOR_PARAMS)
-    return detector.fit(vectors["fit"], eval_set=(vectors["eval"], vectors["eval_y"]))
+    # 4 tracked steps: the fit says its curve is short (TrainingWarning), and still works
+    with pytest.warns(TrainingWarning, match=r"only 4 tracked steps \(fewer than 5\)"):
+        return detector.fit(vectors["fit"], eval_set=(vectors["eval"], vectors["eval_y"]))
 
 
 def results_of(detector) -> dict:
-    return load_results(RunFolders(detector.log_dir, detector.run_).results_file)
+    return load_results(RunFolders(detector.log_dir, detector.signature_).results_file)
 
 
 def test_fit_makes_a_run_and_the_fitted_values_are_the_runs(fitted, vectors):
@@ -65,7 +67,7 @@ def test_fit_makes_a_run_and_the_fitted_values_are_the_runs(fitted, vectors):
     # decision_scores_: the fit data's scores, also saved with the run for gandi.load
     np.testing.assert_array_equal(fitted.decision_scores_,
                                   fitted.decision_function(vectors["fit"]))
-    saved = np.load(RunFolders(fitted.log_dir, fitted.run_).results / "fit_scores.npy")
+    saved = np.load(RunFolders(fitted.log_dir, fitted.signature_).results / "fit_scores.npy")
     np.testing.assert_array_equal(saved, fitted.decision_scores_)
     predicted = fitted.predict(vectors["eval"])
     np.testing.assert_array_equal(predicted, (scores > fitted.threshold_).astype(int))
@@ -80,20 +82,26 @@ def test_clone_keeps_every_parameter_and_drops_the_fit(fitted):
         copy.decision_function(np.zeros((2, 30)))
     copy.set_params(steps=7, seed=3)
     assert copy.get_params()["steps"] == 7 and copy.seed == 3 and fitted.get_params()["steps"] == 150
+    # scikit-learn's contract: set_params stores, fit checks (against the data it is given)
+    copy.set_params(steps=0)
+    assert copy.get_params()["steps"] == 0
     with pytest.raises(SettingError, match=r"steps = 0 is not allowed; expected an integer > 0"):
-        copy.set_params(steps=0)
-    assert copy.get_params()["steps"] == 7  # a refused change leaves the detector as it was
+        copy.fit(np.zeros((40, 3)))
 
 
-def test_load_gives_the_fitted_detector_back(fitted, vectors):
-    loaded = gandi.load(fitted.run_, log_dir=fitted.log_dir)
+def test_load_gives_the_fitted_detector_back(fitted, vectors, monkeypatch, tmp_path):
+    # run_ locates the run: found from another folder, whatever log_dir the fit had
+    monkeypatch.chdir(tmp_path)
+    loaded = gandi.load(fitted.run_)
     np.testing.assert_array_equal(loaded.decision_function(vectors["eval"]),
                                   fitted.decision_function(vectors["eval"]))
     assert loaded.threshold_ == fitted.threshold_ and loaded.run_ == fitted.run_
+    assert loaded.signature_ == fitted.signature_ and fitted.run_.endswith(fitted.signature_)
+    assert gandi.load(fitted.signature_, log_dir=fitted.log_dir).run_ == fitted.run_
     np.testing.assert_array_equal(loaded.decision_scores_, fitted.decision_scores_)
     assert loaded.get_params()["steps"] == 150 and loaded.detector == "autoencoder"
     # by the path of one of the run's folders, too
-    folder = RunFolders(fitted.log_dir, fitted.run_).plots
+    folder = RunFolders(fitted.log_dir, fitted.signature_).plots
     assert gandi.load(str(folder)).threshold_ == fitted.threshold_
     with pytest.raises(ValueError, match=r"gandi.load 'nope': expected a run signature"):
         gandi.load("nope")
@@ -139,14 +147,23 @@ def test_a_detector_fitted_on_vectors_has_no_anomaly_map(fitted, vectors):
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"stepz": 3}, r"setting gandi.Detector: unknown key 'stepz'; allowed keys: "),
+    ({"stepz": 3}, r"setting gandi.Detector: unknown key 'stepz'"),
     ({"data_file": "x.csv"}, r"'data_file' is set by fit\(\) from the arrays"),
     ({"lr_g": -1.0}, r"setting gandi.Detector: lr_g = -1.0 is not allowed"),
-    ({"detector": "svm"}, r"setting gandi.Detector: detector = 'svm' is not allowed")])
-def test_bad_parameters_are_refused_when_the_detector_is_made(params, message):
+    ({"detector": "svm"}, r"setting gandi.Detector: detector = 'svm' is not allowed"),
+    ({"e_arch": "cae", "g_arch": "cae"}, r"e_arch = 'cae' is not allowed; expected an MLP "
+                                         r"architecture on vector data")])
+def test_bad_parameters_are_stored_then_refused_by_fit(params, message, tmp_path, vectors):
+    """scikit-learn's contract: __init__ stores, fit checks against the data (one line, nothing
+    written)."""
     detector = params.pop("detector", "vae")
-    with pytest.raises(SettingError, match=message):
-        gandi.Detector(detector, **params)
+    made = gandi.Detector(detector, log_dir=str(tmp_path), **params)
+    assert made.get_params() == {"detector": detector, "seed": 0, "log_dir": str(tmp_path),
+                                 "verbose": 1, **params}
+    with pytest.raises(SettingError, match=message) as caught:
+        made.fit(vectors["fit"])
+    assert "\n" not in str(caught.value)
+    assert not any(tmp_path.iterdir())
 
 
 def test_bad_fit_input_writes_no_run(tmp_path, vectors):
@@ -186,8 +203,11 @@ def test_images_without_an_eval_set(tmp_path, ones):
     corrupted copies as test anomalies (the files under fit_data say which); floats in [0, 1] score as
     the same uint8 pixels."""
     import tensorflow as tf
-    detector = gandi.Detector("autoencoder", log_dir=str(tmp_path), verbose=0, **IMAGE_PARAMS)
-    detector.fit(ones["fit"])
+    # image architectures as parameters: checked by fit, on images
+    detector = gandi.Detector("autoencoder", log_dir=str(tmp_path), verbose=0, e_arch="cae",
+                              g_arch="cae", **IMAGE_PARAMS)
+    with pytest.warns(TrainingWarning, match="only 4 tracked steps"):
+        detector.fit(ones["fit"])
     data = next((tmp_path / "fit_data").iterdir())
     counts = {part: len(list((data / part).glob("*.png")))
               for part in ("train/normal", "test/normal", "test/abnormal")}
@@ -207,7 +227,7 @@ def test_images_without_an_eval_set(tmp_path, ones):
     assert detector.decision_scores_.shape == (N_ONES,)
     # TensorBoard's Images: validation normals above their reconstructions, at tracked steps
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-    events = EventAccumulator(str(RunFolders(detector.log_dir, detector.run_).tensorboard),
+    events = EventAccumulator(str(RunFolders(detector.log_dir, detector.signature_).tensorboard),
                               size_guidance={"tensors": 0})
     events.Reload()
     shown = events.Tensors("images/reconstructions_of_validation_normals")

@@ -41,7 +41,7 @@ from gandi.detectors import DETECTORS  # noqa: E402
 from gandi.losses import LOSSES  # noqa: E402
 from gandi.nets import DISCRIMINATORS, GENERATORS  # noqa: E402
 from gandi.optimizers import OPTIMIZERS  # noqa: E402
-from gandi.setting_keys import DEFAULTS, SWEET_SPOT_CRITERIA  # noqa: E402
+from gandi.setting_keys import DEFAULTS, KEYS, SWEET_SPOT_CRITERIA  # noqa: E402
 from gandi.settings import SettingError, validate  # noqa: E402
 
 # no example database: nothing is written into the repository
@@ -85,15 +85,30 @@ def check_one_line(err: Exception) -> str:
     return message
 
 
+def check_suggestion(message: str, names) -> None:
+    """A "did you mean" in the message suggests only some of `names`."""
+    hint = re.search(r"; did you mean (.*)\?", message)
+    if hint:
+        suggested = re.findall(r"'([^']*)'", hint.group(1))
+        assert suggested and set(suggested) <= set(names), message
+
+
 def check_setting_error(err: SettingError, raw) -> None:
-    """One line, names the setting, and blames a key the user set (or its cross-key partner)."""
+    """One line, names the setting, and blames a key the user set (or its cross-key partner);
+    a suggestion names real keys (choices); an unknown key points to the list, not all keys."""
     message = check_one_line(err)
     assert message.startswith(f"setting {LABEL}: "), message
     unknown = [k for k in raw if k not in DEFAULTS]
     if unknown:
         assert "unknown key" in message and any(repr(k) in message for k in unknown), message
+        assert message.endswith("(python -m gandi.playground --list --keys lists every key)")
+        check_suggestion(message, DEFAULTS)
         return
     named = re.match(rf"setting {LABEL}: (\w+) = .* is not allowed; expected ", message)
+    if named and KEYS[named.group(1)].choices:
+        check_suggestion(message, KEYS[named.group(1)].choices)
+    elif named and not named.group(1).endswith("_params"):  # those suggest keyword arguments
+        assert "did you mean" not in message, message
     if named:
         # defaults are valid: the blame is on a key of raw, except for the two cross-key rules
         # (batch_size vs n_train; the anomaly is built from the distribution)
@@ -828,7 +843,12 @@ def test_missing_and_unreadable_files_are_one_line(work_dir):
 
 SETTING_FAILURES = [
     ("not-a-dict", [("steps", 10)], "must be a dict of keys to values, got list"),
-    ("unknown-key", {"stepz": 1}, "unknown key 'stepz'; allowed keys: .*, steps,"),
+    ("unknown-key", {"stepz": 1}, r"unknown key 'stepz'; did you mean 'steps'\? \(python -m "
+     r"gandi.playground --list --keys lists every key\)$"),
+    ("far-off-key", {"zz": 1}, r"unknown key 'zz' \(python -m gandi.playground --list --keys"),
+    ("misspelt-name", {"detector": "egbda"}, "detector = 'egbda' is not allowed; expected one of "
+     "aae, .*; did you mean 'egbad'\\?$"),
+    ("far-off-name", {"anomaly": "zz"}, r"anomaly = 'zz' is not allowed; expected one of [^;]*$"),
     ("bad-value", {"steps": float("nan")}, "steps = nan is not allowed; expected an integer > 0"),
     ("newline-in-value", {"name": 7, "stepz\n": "a\nb"}, r"unknown key 'stepz\\n'"),
     ("newline-in-text", {"loss": "x\ny"}, r"loss = 'x\\ny' is not allowed"),

@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -5,7 +6,7 @@ import sys
 import pytest
 
 import run_params
-from conftest import ROOT
+from conftest import ROOT, gandi_stderr
 from gandi.playground import EXIT_BAD_INPUT, main
 
 
@@ -28,7 +29,9 @@ def test_list_prints_every_numbered_setting(capsys):
     (["--settings", "one"], "unknown setting 'one'"),
     (["--steps", "-5"], "setting 1: steps = -5 is not allowed; expected an integer > 0"),
     (["--seed", "-1"], "numpy_seed = -1"),
-    (["--bogus"], "unrecognized arguments: --bogus"),
+    (["--bogus"], "unrecognized arguments: --bogus (see --help)"),  # nothing near
+    (["--seeed", "3"], "unrecognized arguments: --seeed 3; did you mean '--seed'? (see --help)"),
+    (["--log_dir=x"], "unrecognized arguments: --log_dir=x; did you mean '--log-dir'?"),
     (["--steps", "ten"], "argument --steps: invalid int value: 'ten'"),
 ])
 def test_bad_arguments_give_one_line_and_no_run_folder(tmp_path, capsys, args, expected):
@@ -62,6 +65,83 @@ def test_real_process_exit_status_and_single_line():
                            "--steps", "0"], capture_output=True, text=True, env=env, cwd=ROOT,
                           timeout=120)
     assert proc.returncode == 2
-    assert proc.stderr.strip() == ("gandi.playground: error: setting 1: steps = 0 is not "
-                                   "allowed; expected an integer > 0")
+    assert gandi_stderr(proc.stderr) == ["gandi.playground: error: setting 1: steps = 0 is not "
+                                         "allowed; expected an integer > 0"]
     assert "Traceback" not in proc.stdout
+
+
+@pytest.mark.parametrize("setting,expected", [
+    ({"stepz": 5}, "setting mine: unknown key 'stepz'; did you mean 'steps'? (python -m "
+                   "gandi.playground --list --keys lists every key)"),
+    ({"detector": "autoencodr"}, "setting mine: detector = 'autoencodr' is not allowed; expected "
+     "one of aae, anogan, autoencoder, discriminator, egbad, ganomaly, vae; did you mean "
+     "'autoencoder'?"),
+    ({"zzzz": 5}, "setting mine: unknown key 'zzzz' (python -m gandi.playground --list --keys "
+                  "lists every key)"),  # nothing near: where the keys are, not all of them
+])
+def test_a_misspelt_key_or_name_in_a_setting_file_gets_the_nearest(tmp_path, capsys, setting,
+                                                                   expected):
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(setting))
+    log_dir = tmp_path / "log"
+    assert main(["--setting-file", str(path), "--log-dir", str(log_dir)]) == EXIT_BAD_INPUT
+    assert _error_line(capsys) == f"gandi.playground: error: {expected}"
+    assert not log_dir.exists()
+
+
+def _exit_line(capsys, command, argv, prefix) -> str:
+    """The one error line of a command whose parser exits (status 2) or whose main returns 2."""
+    try:
+        status = command(argv)
+    except SystemExit as stop:
+        status = stop.code
+    assert status == EXIT_BAD_INPUT
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"{prefix}: error: "), err
+    return err[0]
+
+
+def _commands():
+    from gandi import __main__ as gandi_command
+    from gandi import benchmark, export, report
+    from gandi.score import __main__ as score
+    from gandi.sweep import __main__ as sweep
+    return {"gandi.score": score.main, "gandi.sweep": sweep.main, "gandi export": export.main,
+            "gandi.report": report.main, "gandi.benchmark": benchmark.main,
+            "gandi": gandi_command.main}
+
+
+@pytest.mark.parametrize("prefix,argv,suggestion", [
+    ("gandi.score", ["RUN", "DATA", "--ensmble"], "--ensemble"),
+    ("gandi.sweep", ["s.yaml", "--executor", "rya"], "ray"),  # a value from a fixed set
+    ("gandi.sweep", ["s.yaml", "--jbos", "2"], "--jobs"),
+    ("gandi export", ["RUN", "PATH", "--onxx"], "--onnx"),
+    ("gandi.report", ["--markdwn"], "--markdown"),
+    ("gandi.benchmark", ["--dataset", "minst"], "mnist"),
+    ("gandi", ["scroe"], "score"),
+])
+def test_every_command_suggests_the_flag_or_name_meant(capsys, prefix, argv, suggestion):
+    line = _exit_line(capsys, _commands()[prefix], argv, prefix)
+    assert f"; did you mean {suggestion!r}? (see " in line, line
+
+
+@pytest.mark.parametrize("prefix,argv,expected", [
+    ("gandi.sweep", ["s.yaml", "--executor", "slurm"],
+     "argument --executor: invalid choice: 'slurm' (choose from 'local', 'ray') (see --help)"),
+    ("gandi.score", ["RUN", "DATA", "--zzzz"], "unrecognized arguments: --zzzz (see --help)"),
+    ("gandi", ["zzzz"], "unknown command 'zzzz'; expected one of playground, score, sweep, "
+                        "export (see gandi --help)"),
+])
+def test_a_far_off_flag_or_name_gets_no_suggestion(capsys, prefix, argv, expected):
+    assert _exit_line(capsys, _commands()[prefix], argv, prefix) == f"{prefix}: error: {expected}"
+
+
+def test_real_process_misspelt_flag_exits_2_with_the_suggestion():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "gandi.playground", "--settings", "1",
+                           "--stesp", "5"], capture_output=True, text=True, env=env, cwd=ROOT,
+                          timeout=120)
+    assert proc.returncode == 2
+    assert gandi_stderr(proc.stderr) == [
+        "gandi.playground: error: unrecognized arguments: --stesp 5; did you mean '--steps'? "
+        "(see --help)"]

@@ -1,8 +1,13 @@
+from pathlib import Path
+
 import pytest
 
 import run_params
-from gandi.setting_keys import DEFAULTS
+from gandi.setting_checks import did_you_mean
+from gandi.setting_keys import DEFAULTS, KEYS
 from gandi.settings import SettingError, validate
+
+EVERY_KEY = "(python -m gandi.playground --list --keys lists every key)"
 
 
 def test_every_shipped_setting_is_valid():
@@ -20,7 +25,7 @@ def test_defaults_fill_in_and_input_is_not_modified():
 
 
 @pytest.mark.parametrize("raw,key,allowed", [
-    ({"stepz": 10}, "'stepz'", "allowed keys"),
+    ({"stepz": 10}, "'stepz'", "--list --keys lists every key"),
     ({"steps": -5}, "steps = -5", "an integer > 0"),
     ({"steps": 2.5}, "steps = 2.5", "an integer > 0"),
     ({"steps": True}, "steps = True", "an integer > 0"),
@@ -72,3 +77,84 @@ def test_jit_compile_auto_is_xla_on_images_and_not_on_vectors():
     assert validate({"jit_compile": True})["jit_compile"] is True
     with pytest.raises(SettingError, match="jit_compile = 'yes' .* expected true, false or auto"):
         validate({"jit_compile": "yes"})
+
+
+def _error(raw) -> str:
+    with pytest.raises(SettingError) as err:
+        validate(raw, label="7")
+    assert "\n" not in str(err.value)
+    return str(err.value)
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ({"lattent_dim": 4}, "setting 7: unknown key 'lattent_dim'; did you mean 'latent_dim'? "
+                         + EVERY_KEY),
+    ({"Batch_Size": 4}, "unknown key 'Batch_Size'; did you mean 'batch_size'? "),  # only the case
+    ({"lr": 1e-3}, "unknown key 'lr'; did you mean 'lr_g' or 'lr_d'? "),
+    ({"vae_scor": "elbo"}, "unknown key 'vae_scor'; did you mean 'vae_score'? "),  # a detector's
+])
+def test_a_misspelt_key_gets_the_nearest_keys_not_all_of_them(raw, expected):
+    message = _error(raw)
+    assert expected in message and message.endswith(EVERY_KEY)
+    assert "allowed keys" not in message and "track_test_limit" not in message
+
+
+def test_a_far_off_key_gets_no_suggestion_but_where_the_keys_are():
+    assert _error({"zzzz": 1}) == f"setting 7: unknown key 'zzzz' {EVERY_KEY}"
+    assert _error({3: 1}) == f"setting 7: unknown key 3 {EVERY_KEY}"  # keys of any type
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ({"detector": "autoencodr"}, "detector = 'autoencodr' is not allowed; expected one of aae, "
+     "anogan, autoencoder, discriminator, egbad, ganomaly, vae; did you mean 'autoencoder'?"),
+    ({"optimizer": "SGD"}, "expected one of adam, rmsprop, sgd; did you mean 'sgd'?"),
+    ({"dataset": "minst"}, "; did you mean 'mnist'?"),
+    ({"loss": "wgan-gp"}, "; did you mean 'wgan_gp'?"),
+    ({"d_arch": "dcgann"}, "; did you mean 'dcgan'?"),
+    ({"jd_arch": "mlp_jont"}, "expected one of dcgan_joint, mlp_joint; did you mean 'mlp_joint'?"),
+    ({"dataset": "table", "data_file": "t.csv", "categorical": "onehot"},
+     "; did you mean 'one_hot'?"),
+    ({"sweet_spot_criterion": "val_vs_corupted"}, "; did you mean 'val_vs_corrupted'?"),
+    ({"vae_score": "elbo_"}, "; did you mean 'elbo'?"),  # a key a detector declares
+    ({"g_params": {"unit": [8]}}, "keyword arguments of mlp_small: units, activation; did you "
+                                  "mean 'units'?"),  # a builder's keyword argument
+])
+def test_a_misspelt_name_value_gets_the_nearest_in_the_one_line(raw, expected):
+    message = _error(raw)
+    assert message.startswith("setting 7: ") and message.endswith(expected), message
+
+
+@pytest.mark.parametrize("raw", [{"detector": "isolation_forest"}, {"d_arch": "resnet"},
+                                 {"loss": "hinge"}, {"steps": -5}, {"detector": 3},
+                                 {"g_params": {"width": 3}}])
+def test_a_far_off_or_not_a_name_value_gets_no_suggestion(raw):
+    message = _error(raw)
+    assert "is not allowed; expected" in message and "did you mean" not in message, message
+
+
+def test_did_you_mean():
+    assert did_you_mean("lattent_dim", DEFAULTS) == "; did you mean 'latent_dim'?"
+    assert did_you_mean("ab", ["abc", "abd", "abe", "abf", "xyz"]) == \
+        "; did you mean 'abf', 'abe' or 'abd'?"  # at most three equally near
+    # only those about as near as the nearest (not also e_params, d_params)
+    assert did_you_mean("g_param", ["g_params", "e_params", "d_params"]) == \
+        "; did you mean 'g_params'?"
+    assert did_you_mean("--Seed", ["--seed", "--steps"]) == "; did you mean '--seed'?"
+    for far_off in ("zzzz", "", None, 3, ("steps",)):
+        assert did_you_mean(far_off, DEFAULTS) == ""
+    assert did_you_mean("steps", []) == ""
+
+
+def test_the_choices_of_a_key_are_its_one_of_names():
+    assert set(KEYS["detector"].choices) == set(KEYS["detector"].allowed[len("one of "):]
+                                                .split(", "))
+    assert KEYS["steps"].choices == () and KEYS["vae_score"].choices == (
+        "elbo", "reconstruction_probability")
+
+
+def test_the_readme_examples_of_did_you_mean_are_true():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for raw in ({"lattent_dim": 4}, {"detector": "autoencodr"}):
+        with pytest.raises(SettingError) as err:
+            validate(raw, label="7")
+        assert f"\ngandi.playground: error: {err.value}\n" in readme

@@ -149,6 +149,19 @@ def test_bad_specs_get_one_line_and_exit_2(tmp_path, capsys, text, message):
     assert not (tmp_path / "log").exists()  # nothing started, nothing written
 
 
+@pytest.mark.parametrize("key,near", [("lattent_dim", "; did you mean 'latent_dim'?"),
+                                      ("seed", "; did you mean 'seeds'?"),  # spec's own
+                                      ("learning_rate", "")])  # nothing near
+def test_a_misspelt_spec_key_gets_the_nearest_not_every_key(key, near):
+    from gandi.sweep import spec
+    import run_params
+    with pytest.raises(spec.SpecError) as err:
+        spec.expand({"settings": [1], key: [4]}, run_params.SETTINGS)
+    assert str(err.value) == (f"unknown key {key!r}{near} (a spec has settings, seeds, lr for "
+                              "both learning rates, and the setting keys that python -m "
+                              "gandi.playground --list --keys lists)")
+
+
 def test_python_spec_and_class_ranges_expand_in_order():
     from gandi.sweep import spec
     import run_params

@@ -51,9 +51,6 @@ class AutoencoderDetector(Detector):
                              output_shape=self.sample_shape, **setting["g_params"])
         self.autoencoder = joined(self.encoder, self.decoder)
         self.ae_optimizer = self._optimizer(setting["lr_g"], self.autoencoder)
-        self._encode = tf.function(lambda x: self.encoder(x, training=False),
-                                   reduce_retracing=True)
-        self._reconstruct = tf.function(self._mean_reconstruction, reduce_retracing=True)
 
     def _code_size(self) -> int:
         return self.latent_dim
@@ -87,9 +84,12 @@ class AutoencoderDetector(Detector):
         return tf.reduce_mean(tf.square(x - self._mean_reconstruction(x)), axis=-1)
 
     # -- codes and reconstructions (figures: gandi.outputs.reconstruction_plots) -----------
+    # called once or twice a run, for figures: eager (a tf.function per detector would trace
+    # at each of those calls, and TensorFlow warns of retracing in a process of many fits)
     def codes(self, x) -> np.ndarray:
         """The latent code of each sample (the posterior mean for a VAE)."""
-        return batched(self._encode, np.asarray(x, np.float32))[:, :self.latent_dim]
+        return batched(lambda x: self.encoder(x, training=False),
+                       np.asarray(x, np.float32))[:, :self.latent_dim]
 
     def reconstruct(self, x) -> np.ndarray:
-        return batched(self._reconstruct, np.asarray(x, np.float32))
+        return batched(self._mean_reconstruction, np.asarray(x, np.float32))

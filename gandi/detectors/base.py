@@ -75,12 +75,19 @@ class Detector(abc.ABC):
         self.threshold_: float | None = None
         self.mc_threshold_: float | None = None
         # Compiled once; each traces on its first call, when the subclass has built its networks.
+        # The scoring ones take any number of samples (batch dimension None): one trace per
+        # detector, not one more for a last, shorter batch. TensorFlow counts traces per Python
+        # function across instances, so a process that fits many detectors (a notebook, a sweep
+        # worker) stays below its retracing warning only if each instance traces once and is
+        # called many times; what a run calls once or twice (figures) is eager instead.
+        samples = [tf.TensorSpec((None, *self.sample_shape), tf.float32)]
         self._train_step = tf.function(self.train_step_eager, jit_compile=setting["jit_compile"],
                                        reduce_retracing=True)
-        self._score = tf.function(self._anomaly_score, reduce_retracing=True)
+        self._score = tf.function(self._anomaly_score, input_signature=samples)
         self._generate = tf.function(self._generated, jit_compile=setting["jit_compile"],
-                                     reduce_retracing=True)
-        self._map = tf.function(self._anomaly_map, reduce_retracing=True)
+                                     input_signature=[tf.TensorSpec((None, self.latent_dim),
+                                                                    tf.float32)])
+        self._map = tf.function(self._anomaly_map, input_signature=samples)
 
     # -- what each detector supplies ------------------------------------------------------
     @property

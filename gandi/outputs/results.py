@@ -39,7 +39,20 @@ def load_results(path, trusted: bool = False) -> dict:
                          f"(log_dir/results/<signature>/results.pkl) and a pickle can run code; "
                          f"pass trusted=True only for a file you made")
     with open(path, "rb") as f:
-        return pickle.load(f)
+        results = pickle.load(f)
+    _release_figures(results)
+    return results
+
+
+def _release_figures(results) -> None:
+    """Unpickled pyplot figures join pyplot's list of open figures, where they stay for the
+    process's life (a notebook that loads many runs would warn of "More than 20 figures"): they
+    are let go of at once, and stay usable (savefig, display)."""
+    figures = results.get("figures") if isinstance(results, dict) else None
+    if figures:
+        import matplotlib.pyplot as plt
+        for figure in figures.values():
+            plt.close(figure)
 
 
 def _in_run_folder(path: Path) -> bool:

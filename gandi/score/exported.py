@@ -90,13 +90,10 @@ def _thresholds(run: RunFolders, tracked: str) -> dict:
 
 def _final_table_thresholds(run: RunFolders, tracked: str) -> dict:
     """The same from the run's final table (the tracked detector's and mc_threshold's rows)."""
-    import matplotlib.pyplot as plt
     from gandi.outputs.results import load_results
     if not run.results_file.is_file():
         raise RunError(f"run {run.signature}: no results file {run.results_file}")
     results = load_results(run.results_file)
-    for figure in results.get("figures", {}).values():
-        plt.close(figure)  # unpickled figures join pyplot's list: not needed here
     final = results.get("final")
     rows = final[final["detector"] == tracked] if final is not None and len(final) else []
     if not len(rows):

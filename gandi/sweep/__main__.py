@@ -21,16 +21,13 @@ from pathlib import Path
 from tqdm import tqdm
 
 from gandi.outputs.run_folder import LogDirError, check_writable
+from gandi.playground import _ExitingParser
 from gandi.sweep import executors, spec, table
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit 2
-        self.exit(2, f"gandi.sweep: error: {message}\n")
-
-
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m gandi.sweep", description=__doc__.splitlines()[0])
+    p = _ExitingParser(prog="python -m gandi.sweep", name="gandi.sweep",
+                       description=__doc__.splitlines()[0])
     p.add_argument("spec", help="a .yaml/.yml file, or a .py file defining SWEEP")
     p.add_argument("--executor", choices=sorted(executors.EXECUTORS), default="local")
     p.add_argument("--address", default=None,

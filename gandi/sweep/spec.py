@@ -105,6 +105,7 @@ def _axis(key, value) -> list:
 
 def expand(spec: dict, available: dict) -> list[tuple[Trial, dict]]:
     """Every trial of the spec with its validated setting, or SpecError on the first bad one."""
+    from gandi.setting_checks import did_you_mean
     from gandi.setting_keys import DEFAULTS
     from gandi.settings import SettingError, validate
     if "settings" not in spec:
@@ -120,8 +121,10 @@ def expand(spec: dict, available: dict) -> list[tuple[Trial, dict]]:
     axes = {k: _axis(k, v) for k, v in spec.items() if k not in RESERVED}
     for key in axes:
         if not isinstance(key, str) or (key not in DEFAULTS and key not in ALIASES):
-            raise SpecError(f"unknown key {key!r}; a spec has settings, seeds, lr (both learning "
-                            "rates) and setting keys: " + ", ".join(sorted(DEFAULTS)))
+            raise SpecError(f"unknown key {key!r}"
+                            f"{did_you_mean(key, [*RESERVED, *ALIASES, *DEFAULTS])} (a spec "
+                            "has settings, seeds, lr for both learning rates, and the setting "
+                            "keys that python -m gandi.playground --list --keys lists)")
     trials = []
     for setting_id, seed, point in itertools.product(settings, seeds,
                                                      itertools.product(*axes.values())):

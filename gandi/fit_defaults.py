@@ -1,0 +1,64 @@
+"""What `gandi.Detector` trains with where a parameter is not given: a setting for the data's
+kind and size, counted in steps, never in epochs (two epochs of 100 images are four steps).
+
+- Vectors: the tabular benchmark's setting (gandi's MLPs), STEPS steps.
+- Images: the detector's networks and rates from its first MNIST setting in `run_params` (where
+  they were measured), STEPS steps too, whatever the number of images; the convolutional
+  networks take their depth from the image size (`gandi.nets.image_sizes`).
+- Every run is tracked TRACKED_POINTS times (a curve the sweet spot can be chosen on), also when
+  only `steps` is given.
+- The batch (64 in those settings) halves, down to MIN_BATCH, until the training set holds two
+  batches: 100 images minus the validation tenth train in batches of 32, not refused.
+"""
+from __future__ import annotations
+
+STEPS = 2000
+TRACKED_POINTS = 20
+MIN_BATCH = 8
+# the tabular benchmark trains with these too (gandi.benchmark_tables.TABLE_SETTING)
+VECTOR_SETTING = {"steps": STEPS, "track_every": STEPS // TRACKED_POINTS,
+                  "checkpoint_every": STEPS, "n_generated": 1000}
+# keys of a run_params setting that say what data it reads or how long it trains: not taken
+NOT_TAKEN = ("name", "dataset", "normal_class", "anomaly_class", "epochs", "steps",
+             "track_every", "checkpoint_every")
+
+
+def first_mnist_setting(detector: str) -> dict:
+    """The detector's first MNIST setting in run_params ({} when it has none)."""
+    import run_params
+    for _, raw in sorted(run_params.SETTINGS.items()):
+        if raw.get("dataset") == "mnist" and raw.get("detector", "discriminator") == detector:
+            return dict(raw)
+    return {}
+
+
+def default_setting(detector: str, images: bool) -> dict:
+    """The setting a Detector's parameters override, before the data's size is known."""
+    if not images:
+        return dict(VECTOR_SETTING)
+    taken = {k: v for k, v in first_mnist_setting(detector).items() if k not in NOT_TAKEN}
+    return {**taken, "epochs": None, "steps": STEPS, "track_every": STEPS // TRACKED_POINTS,
+            "checkpoint_every": STEPS // 4}
+
+
+def completed(setting: dict, given: dict, n_train: int) -> dict:
+    """`setting` (defaults overridden by the `given` parameters) with what follows from them and
+    from the `n_train` training samples: the tracking and checkpoint intervals of a given
+    `steps`, and a batch that fits the data, where those were not given themselves."""
+    out = dict(setting)
+    if "steps" in given and given.get("epochs") is None:
+        if "track_every" not in given:
+            out["track_every"] = max(1, out["steps"] // TRACKED_POINTS)
+        if "checkpoint_every" not in given:
+            out["checkpoint_every"] = min(out["steps"], setting["checkpoint_every"])
+    if "batch_size" not in given:
+        from gandi.setting_keys import DEFAULTS
+        out["batch_size"] = fitting_batch(out.get("batch_size", DEFAULTS["batch_size"]), n_train)
+    return out
+
+
+def fitting_batch(batch: int, n_train: int) -> int:
+    """`batch` halved (not below MIN_BATCH) until n_train samples hold two batches."""
+    while batch > MIN_BATCH and 2 * batch > n_train:
+        batch //= 2
+    return batch

@@ -1,0 +1,160 @@
+"""gandi.Detector's defaults on any data size (gandi.fit_defaults), the warning of a run whose
+curve says it trained too short (gandi.selection.training_warnings), and a long-lived process
+that fits many detectors: no retracing warning, no open figure, nothing of a finished fit kept."""
+import gc
+import logging
+import warnings
+import weakref
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import gandi
+from conftest import MNIST_DIR, needs_mnist
+from gandi.detectors import DETECTORS
+from gandi.estimator import TrainingWarning, data_keys, fit_setting
+from gandi.experiment import resolve_steps
+from gandi.fit_defaults import MIN_BATCH, STEPS, TRACKED_POINTS
+from gandi.selection import MIN_TRACKED, training_warnings
+from gandi.settings import validate
+
+IMAGE_DETECTORS = sorted(DETECTORS)
+
+
+def _image_setting(detector, n_fit, size, channels, given=None):
+    """The validated setting a fit on n_fit images of size x size would run, and its n_train."""
+    given = given or {}
+    images = np.zeros((n_fit, size, size, channels), np.uint8)
+    setting = fit_setting(detector, given, True, n_fit)
+    setting = validate({**setting, **data_keys(__import__("pathlib").Path("x"), True, images),
+                        "detector": detector}, label="test")
+    n_train = n_fit - int(round(setting["validation_fraction"] * n_fit))
+    return resolve_steps(setting, n_train), n_train
+
+
+@pytest.mark.parametrize("detector", IMAGE_DETECTORS)
+@pytest.mark.parametrize("n_fit, size, channels", [(100, 8, 1), (100, 14, 1), (1000, 28, 1),
+                                                   (6000, 28, 1), (40, 64, 3)])
+def test_image_defaults_are_steps_whatever_the_data_size(detector, n_fit, size, channels):
+    """Steps, not epochs: 100 images train as long as 6,000 (the old default, two epochs of
+    the first MNIST setting, was 4-16 steps on 100 images); tracked 20 times; a batch that
+    the training set holds twice."""
+    setting, n_train = _image_setting(detector, n_fit, size, channels)
+    assert setting["steps"] == STEPS and setting["epochs"] is None
+    assert setting["steps"] // setting["track_every"] == TRACKED_POINTS
+    per_step = DETECTORS[detector].samples_per_step(setting)
+    assert per_step <= n_train and (2 * setting["batch_size"] <= n_train
+                                    or setting["batch_size"] == MIN_BATCH)
+    # the networks of the detector's MNIST setting, whose depth follows the image size
+    assert setting["e_arch"] in ("cae", "dcgan") or detector in ("discriminator", "anogan")
+
+
+def test_given_parameters_win_and_set_what_follows_from_them():
+    setting, _ = _image_setting("autoencoder", 1000, 28, 1, {"steps": 300})
+    assert (setting["steps"], setting["track_every"]) == (300, 300 // TRACKED_POINTS)
+    setting, _ = _image_setting("autoencoder", 1000, 28, 1, {"steps": 300, "track_every": 7,
+                                                             "batch_size": 100})
+    assert (setting["track_every"], setting["batch_size"]) == (7, 100)
+    # epochs, given, still count passes over the data
+    setting, n_train = _image_setting("autoencoder", 1000, 28, 1, {"epochs": 3})
+    assert setting["steps"] == int(np.ceil(3 * n_train / setting["batch_size"]))
+    # vectors: the tabular benchmark's setting; the batch halves for a small table
+    assert fit_setting("vae", {}, False, 1000)["batch_size"] == 64
+    assert fit_setting("vae", {}, False, 45)["batch_size"] == 16
+    assert fit_setting("vae", {}, False, 5)["batch_size"] == MIN_BATCH
+
+
+# ----- the warning of a run that trained too short ----------------------------------------------
+
+def _steps(n):
+    return list(range(0, 100 * n, 100))
+
+
+@pytest.mark.parametrize("criteria, expected", [
+    ([0.5, 0.6, 0.7, 0.8], "only 4 tracked steps"),                 # too short a curve
+    ([0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95], "still rising"),        # best at the very end
+    ([0.5, 0.9, 1.0, 1.0, 1.0, 1.0, 1.0], None),                    # saturated: not rising
+    ([0.5, 0.9, 0.95, 0.9, 0.85, 0.8, 0.8], None),                  # peaked, then fell
+    ([0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.9], None),                   # the end is not the best
+    ([np.nan] * 7, None),                                           # no criterion at all
+])
+def test_training_warnings_read_the_label_free_curve(criteria, expected):
+    found = training_warnings(_steps(len(criteria)), criteria, 0.01, "val_vs_corrupted")
+    if expected is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and expected in found[0] and "\n" not in found[0]
+    assert MIN_TRACKED == 5
+
+
+@needs_mnist
+def test_a_default_fit_on_100_small_images_trains_thousands_of_steps(tmp_path):
+    """100 normal MNIST ones downscaled to 8x8 (the kind of set whose old default trained 16
+    steps): the defaults train 2,000 steps, tracked 21 times, and separate other digits (a
+    learning bound: AUC > 0.9; seeds 0-4 in benchmarks/results/image_defaults.csv)."""
+    from gandi.data.images import read_idx
+    from gandi.metrics import roc_auc
+    x = read_idx(MNIST_DIR / "train-images-idx3-ubyte.gz")[:3000]
+    y = read_idx(MNIST_DIR / "train-labels-idx1-ubyte.gz")[:3000]
+    small = np.stack([np.asarray(Image.fromarray(p).resize((8, 8), Image.BILINEAR)) for p in x])
+    ones, others = np.flatnonzero(y == 1), np.flatnonzero(y != 1)
+    test = np.concatenate([ones[100:200], others[:100]])
+    detector = gandi.Detector("autoencoder", log_dir=str(tmp_path), verbose=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TrainingWarning)  # a default fit has a curve to read
+        detector.fit(small[ones[:100]], eval_set=(small[test], np.repeat([0, 1], 100)))
+    from gandi.outputs.results import load_results
+    results = load_results(f"{detector.run_}/results.pkl")
+    import matplotlib.pyplot as plt
+    assert plt.get_fignums() == []  # the pickle's figures are not left open in pyplot
+    assert results["last_step"] == STEPS and len(results["measurements"]) == TRACKED_POINTS + 1
+    assert results["setting"]["image_size"] == 8 and results["setting"]["batch_size"] == 32
+    assert roc_auc(np.repeat([0, 1], 100), detector.decision_function(small[test])) > 0.9
+
+
+# ----- a long-lived process ---------------------------------------------------------------------
+
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+def test_twenty_fits_in_one_process_stay_flat(tmp_path):
+    """A notebook or a sweep worker: 20 fits of small detectors. TensorFlow's retracing warning
+    (its Python logger) never fires, matplotlib holds no figure, no warning is raised, and no
+    fit's networks outlive it (weak references die: memory does not grow with the fits)."""
+    import matplotlib.pyplot as plt
+    import tensorflow as tf
+    x = np.random.default_rng(0).normal(size=(120, 4))
+    records = _Records()
+    tf.get_logger().addHandler(records)
+    fitted = []  # per fit, weak references to its networks
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for i in range(20):
+                detector = gandi.Detector(("autoencoder", "vae", "discriminator", "aae")[i % 4],
+                                          seed=i, log_dir=str(tmp_path), verbose=0, steps=10,
+                                          track_every=2, n_generated=50)
+                detector.fit(x)
+                fitted.append([weakref.ref(n)
+                               for n in detector._exported.detector.networks.values()])
+                del detector
+    finally:
+        tf.get_logger().removeHandler(records)
+    gc.collect()
+    assert not [line for line in records.lines if "retracing" in line], records.lines
+    assert plt.get_fignums() == []
+    # gandi's and matplotlib's own warnings (numpy's deprecations inside TensorFlow aside)
+    ours = [w for w in caught if issubclass(w.category, (TrainingWarning, RuntimeWarning))
+            or "figure" in str(w.message).lower()]
+    assert ours == [], [str(w.message) for w in ours]
+    # each fit's networks are freed once the next fit starts (the newest may still be held by
+    # TensorFlow's caches until then): nothing accumulates
+    assert len(fitted) == 20 and all(len(refs) >= 2 for refs in fitted)
+    assert not [ref for refs in fitted[:-1] for ref in refs if ref() is not None]
