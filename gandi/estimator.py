@@ -55,6 +55,12 @@ FIT_KEYS = ("dataset", "data_file", "train_file", "test_file", "image_dir", "nor
             "categorical", "missing", "test_fraction", "test_limit", "train_limit")
 LABEL = "label"
 REPORT_SHARE, REPORT_LIMIT = 0.1, 1000  # held-out test normals without an eval_set
+MIN_FIT_SAMPLES = 10  # fewer leave no validation normal beside the training ones
+
+
+class InputTypeError(TypeError, ValueError):
+    """Values of a kind gandi cannot read (text in an object array): a TypeError, as numpy's
+    and scikit-learn's are, and a ValueError, as gandi's other input errors are."""
 
 
 class TrainingWarning(UserWarning):
@@ -71,16 +77,33 @@ class InputError(ValueError):
 
 def checked_array(X, what: str = "X") -> np.ndarray:
     """X as a numeric array of vectors (n, d) or images (n, h, w[, c]); one-line InputError."""
+    if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+        raise InputError(f"{what}: sparse input is not supported; pass a dense array "
+                         f"({what}.toarray())")
     try:
         array = np.asarray(X)
     except (ValueError, TypeError) as err:
         raise InputError(f"{what}: not an array ({err})") from None
+    if array.dtype == object:  # numbers in an object array (a DataFrame of mixed columns)
+        try:
+            array = array.astype(np.float64)
+        except (ValueError, TypeError) as err:
+            raise InputTypeError(f"{what}: dtype object holding values that are not numbers "
+                                 f"({err}); expected numbers") from None
+    if array.dtype.kind == "c":
+        raise InputError(f"{what}: Complex data not supported (dtype {array.dtype}); expected "
+                         f"real numbers")
     if array.dtype == bool or array.dtype.kind not in "iuf":
         raise InputError(f"{what}: dtype {array.dtype}; expected numbers (uint8 or float "
                          f"images, numeric vectors)")
     if array.ndim not in (2, 3, 4):
         raise InputError(f"{what}: shape {array.shape}; expected vectors (n, d) or images "
-                         f"(n, h, w) / (n, h, w, c)")
+                         f"(n, h, w) / (n, h, w, c)" + (f". Reshape your data: "
+                         f"{what}.reshape(-1, 1) for one feature, {what}.reshape(1, -1) for "
+                         f"one sample" if array.ndim == 1 else ""))
+    if array.ndim == 2 and array.shape[1] == 0:
+        raise InputError(f"{what}: 0 feature(s) (shape={array.shape}) while a minimum of 1 is "
+                         f"required.")
     if len(array) == 0 or array[0].size == 0:
         raise InputError(f"{what}: shape {array.shape} holds no data")
     if array.dtype.kind == "f":
@@ -183,11 +206,37 @@ def fit_setting(detector: str, given: dict, images: bool, n_fit: int) -> dict:
     return completed(setting, given, n_train)
 
 
-class Detector:
+def _sklearn_bases() -> tuple:
+    """scikit-learn's OutlierMixin (fit_predict, the outlier detector's tags) and BaseEstimator
+    (tags, HTML repr, clone), whose parameter protocol Detector overrides: its setting keys are
+    keyword arguments, not names in __init__'s signature."""
+    from sklearn.base import BaseEstimator, OutlierMixin
+    return OutlierMixin, BaseEstimator
+
+
+class Detector(*_sklearn_bases()):
     """A gandi detector with PyOD's interface (module docstring): fit(X) on normal data,
     decision_function(X) higher = more anomalous, predict(X) 0/1 at threshold_."""
 
     _estimator_type = "outlier_detector"  # scikit-learn's tag for anomaly detectors
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False  # a seed fixes a fit (set_seeds, seeded data and noise)
+        tags.input_tags.allow_nan = False  # refused with one line (checked_array)
+        return tags
+
+    # pickling: the fitted networks stay in the run folder; a pickled Detector reloads them
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # a copy: Python's default is the live __dict__
+        state.pop("_exported", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "run_" in state:
+            from gandi.score.exported import load_exported
+            self._exported = load_exported(state["run_"], self.log_dir)
 
     def __init__(self, detector: str = "vae", seed: int = 0, log_dir="log_dir",
                  verbose: int = 1, **setting):
@@ -220,6 +269,10 @@ class Detector:
         from gandi.experiment import run_setting
         from gandi.settings import SettingError, validate
         X = checked_array(X)
+        if len(X) < MIN_FIT_SAMPLES:
+            raise InputError(f"X: n_samples = {len(X)}; fit needs at least {MIN_FIT_SAMPLES} "
+                             f"normal samples (to train on, and to hold out validation normals "
+                             f"that choose the step and the threshold)")
         images = X.ndim > 2
         if images:
             X = image_pixels(X)
@@ -290,6 +343,8 @@ class Detector:
         # whatever log_dir was
         self.run_ = str(run.results.resolve())
         self.signature_ = run.signature
+        if self._exported.is_table:  # scikit-learn's name for the number of input features
+            self.n_features_in_ = len(self._exported.transform.columns)
         self.threshold_ = float(self._exported.detector.threshold_)
         self.step_ = self._exported.step
 
@@ -322,8 +377,10 @@ class Detector:
         if exported.is_table:
             columns = exported.transform.columns
             if X.ndim != 2 or X.shape[1] != len(columns):
-                raise InputError(f"X: shape {X.shape}; the detector was fitted on vectors of "
-                                 f"{len(columns)} features")
+                has = f"has {X.shape[1]} features" if X.ndim == 2 else f"of shape {X.shape}"
+                raise InputError(f"X {has}, but Detector is expecting {len(columns)} features "
+                                 f"as input (the detector was fitted on vectors of "
+                                 f"{len(columns)} features)")
             import pandas as pd
             try:
                 x = exported.transform.apply(pd.DataFrame(X, columns=columns), "X")

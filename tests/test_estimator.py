@@ -125,7 +125,8 @@ BAD = {
     "NaN": (lambda v: np.where(np.arange(30) == 4, np.nan, v["eval"][:3]),
             r"X: 3 sample\(s\) hold NaN or inf \(first: index 0\)"),
     "features": (lambda v: v["eval"][:, :29],
-                 r"X: shape \(\d+, 29\); the detector was fitted on vectors of 30 features"),
+                 r"X has 29 features, but Detector is expecting 30 features as input \(the "
+                 r"detector was fitted on vectors of 30 features\)"),
     "text": (lambda v: v["eval"].astype(str), r"X: dtype <U\d+; expected numbers"),
     "images": (lambda v: np.zeros((2, 28, 28), np.uint8),
                r"the detector was fitted on vectors of 30 features"),
