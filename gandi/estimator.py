@@ -42,8 +42,10 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from gandi.data.errors import DataError
+from gandi.data.tabular_transform import non_numeric_columns
 from gandi.playground import _import_tensorflow_quietly
 
 _import_tensorflow_quietly()  # gandi's messages, not TensorFlow's start-up lines
@@ -52,15 +54,20 @@ _import_tensorflow_quietly()  # gandi's messages, not TensorFlow's start-up line
 FIT_KEYS = ("dataset", "data_file", "train_file", "test_file", "image_dir", "normal_class",
             "anomaly_class", "label_column", "normal_values", "anomaly_values", "drop_columns",
             "image_size", "channels", "numpy_seed", "tf_seed", "name", "data_dir",
-            "categorical", "missing", "test_fraction", "test_limit", "train_limit")
+            "test_fraction", "test_limit", "train_limit")
 LABEL = "label"
 REPORT_SHARE, REPORT_LIMIT = 0.1, 1000  # held-out test normals without an eval_set
+OWN_PARAMETERS = ("detector", "seed", "log_dir", "verbose", "strict")  # not setting keys
 MIN_FIT_SAMPLES = 10  # fewer leave no validation normal beside the training ones
 
 
 class InputTypeError(TypeError, ValueError):
     """Values of a kind gandi cannot read (text in an object array): a TypeError, as numpy's
     and scikit-learn's are, and a ValueError, as gandi's other input errors are."""
+
+
+class ScoringWarning(UserWarning):
+    """Scores that rest on made-up values: missing values imputed, unseen categories."""
 
 
 class TrainingWarning(UserWarning):
@@ -114,6 +121,41 @@ def checked_array(X, what: str = "X") -> np.ndarray:
     return array
 
 
+def is_frame(X) -> bool:
+    return type(X).__name__ == "DataFrame" and hasattr(X, "columns")
+
+
+def checked_frame(X, what: str = "X"):
+    """A pandas DataFrame of rows: its columns by name (text), any dtypes (text columns and
+    missing values go through the `categorical` and `missing` parameters, as on the command
+    line); one-line InputError."""
+    frame = X.copy()
+    frame.columns = [str(c) for c in frame.columns]
+    if frame.shape[1] == 0:
+        raise InputError(f"{what}: 0 feature(s) (shape={frame.shape}) while a minimum of 1 is "
+                         f"required.")
+    if len(frame) == 0:
+        raise InputError(f"{what}: shape {frame.shape} holds no data")
+    twice = frame.columns[frame.columns.duplicated()]
+    if len(twice):
+        raise InputError(f"{what}: column {twice[0]!r} appears twice; columns are features by "
+                         f"name")
+    return frame.reset_index(drop=True)
+
+
+def named_columns(frame, columns: list, what: str = "X"):
+    """`frame`'s columns in the fit's order, by name; a missing or unknown name is one line."""
+    absent = [c for c in columns if c not in frame.columns]
+    if absent:
+        raise InputError(f"{what}: no column {absent[0]!r} ({len(absent)} missing); the "
+                         f"detector was fitted on columns {', '.join(map(repr, columns))}")
+    extra = [c for c in frame.columns if c not in columns]
+    if extra:
+        raise InputError(f"{what}: column {extra[0]!r} was not a feature in fit (fitted on "
+                         f"{', '.join(map(repr, columns))}); drop it")
+    return frame[columns]
+
+
 def image_pixels(images: np.ndarray, what: str = "X") -> np.ndarray:
     """Images as uint8 (n, h, w, c): uint8 as they are, floats in [0, 1] times 255, rounded
     (what the PNG files of a fit hold, so training and scoring see the same pixels)."""
@@ -154,19 +196,36 @@ def _report_size(n: int) -> int:
     return min(REPORT_LIMIT, max(1, int(round(REPORT_SHARE * n))))
 
 
-def data_keys(folder: Path, images: bool, train: np.ndarray) -> dict:
-    """The setting's data keys for the files `write_data` puts in `folder`."""
+def label_column(train) -> str:
+    """The test table's label column: LABEL, unless a DataFrame's feature is called so."""
+    taken = set(train.columns) if is_frame(train) else set()
+    name = LABEL
+    while name in taken:
+        name += "_"
+    return name
+
+
+def data_keys(folder: Path, images: bool, train) -> dict:
+    """The setting's data keys for the files `write_data` puts in `folder`: a DataFrame as
+    Parquet (its column names and dtypes kept), arrays as NPZ, images as PNG files."""
     if images:
         return {"dataset": "folder", "image_dir": str(folder),
                 "image_size": int(train.shape[1]), "channels": int(train.shape[3])}
-    return {"dataset": "table", "label_column": LABEL, "normal_values": [0],
-            "anomaly_values": [1], "train_file": str(folder / "train.npz"),
-            "test_file": str(folder / "test.npz")}
+    suffix = ".parquet" if is_frame(train) else ".npz"
+    return {"dataset": "table", "label_column": label_column(train), "normal_values": [0],
+            "anomaly_values": [1], "train_file": str(folder / f"train{suffix}"),
+            "test_file": str(folder / f"test{suffix}")}
 
 
 def write_data(folder: Path, images: bool, train, test_x, test_y) -> None:
-    """Vectors as NPZ tables (train: the block `x`; test: `x` and the label), images as PNG
-    files under train/normal, test/normal and test/abnormal (the image folder layout)."""
+    """A DataFrame as Parquet (test: with the label column), arrays as NPZ tables (train: the
+    block `x`; test: `x` and the label), images as PNG files under train/normal, test/normal
+    and test/abnormal (the image folder layout)."""
+    if is_frame(train):
+        train.to_parquet(folder / "train.parquet", index=False)
+        test_x.assign(**{label_column(train): test_y}).to_parquet(folder / "test.parquet",
+                                                                   index=False)
+        return
     if not images:
         np.savez(folder / "train.npz", x=np.asarray(train, np.float64))
         np.savez(folder / "test.npz", x=np.asarray(test_x, np.float64), **{LABEL: test_y})
@@ -239,20 +298,21 @@ class Detector(*_sklearn_bases()):
             self._exported = load_exported(state["run_"], self.log_dir)
 
     def __init__(self, detector: str = "vae", seed: int = 0, log_dir="log_dir",
-                 verbose: int = 1, **setting):
+                 verbose: int = 1, strict: bool = False, **setting):
         # scikit-learn's contract: stored as given, checked by fit (which knows the data's kind:
         # 'cae' is an image architecture, refused on vectors only)
         self.detector, self.seed, self.log_dir, self.verbose = detector, seed, log_dir, verbose
+        self.strict = strict  # refuse rows whose scores would rest on imputed or unseen values
         self._setting = setting  # the very objects passed: sklearn.base.clone checks identity
 
     # scikit-learn's parameter protocol ---------------------------------------------------------
     def get_params(self, deep: bool = True) -> dict:
         return {"detector": self.detector, "seed": self.seed, "log_dir": self.log_dir,
-                "verbose": self.verbose, **self._setting}
+                "verbose": self.verbose, "strict": self.strict, **self._setting}
 
     def set_params(self, **params) -> "Detector":
         """Store new parameters (checked by the next fit, as scikit-learn's estimators do)."""
-        for key in ("detector", "seed", "log_dir", "verbose"):
+        for key in OWN_PARAMETERS:
             if key in params:
                 setattr(self, key, params.pop(key))
         self._setting = {**self._setting, **params}
@@ -268,16 +328,21 @@ class Detector(*_sklearn_bases()):
         labelled data the run reports on (never chooses with). Returns self."""
         from gandi.experiment import run_setting
         from gandi.settings import SettingError, validate
-        X = checked_array(X)
+        frame = is_frame(X)
+        X = checked_frame(X) if frame else checked_array(X)
         if len(X) < MIN_FIT_SAMPLES:
             raise InputError(f"X: n_samples = {len(X)}; fit needs at least {MIN_FIT_SAMPLES} "
                              f"normal samples (to train on, and to hold out validation normals "
                              f"that choose the step and the threshold)")
-        images = X.ndim > 2
+        images = not frame and X.ndim > 2
         if images:
             X = image_pixels(X)
         if eval_set is not None:
             test_x, test_y = self._eval_set(eval_set, X, images)
+        elif frame and (X.isna().any().any() or non_numeric_columns(X)):
+            raise InputError("X: without eval_set the run reports on synthetic anomalies made "
+                             "by corrupting numeric rows, and X has text columns or missing "
+                             "values; pass eval_set=(X_eval, y_eval) with labelled rows")
         n_train = len(X) - (0 if eval_set is not None else _report_size(len(X)))
         # the parameters, checked now that the data's kind and size are known
         folder = Path(self.log_dir) / "fit_data" / uuid.uuid4().hex[:12]
@@ -287,6 +352,9 @@ class Detector(*_sklearn_bases()):
                             "name": f"gandi.Detector({self.detector})"}, label="gandi.Detector")
         if eval_set is not None:
             train = X
+        elif frame:  # numeric columns only (checked above): corrupted as vectors, named again
+            train, test_x, test_y = _report_set(X.to_numpy(np.float64), self.seed)
+            train, test_x = (pd.DataFrame(part, columns=X.columns) for part in (train, test_x))
         else:
             train, test_x, test_y = _report_set(X, self.seed)
         progress = self.verbose >= 2 or (self.verbose == 1 and sys.stderr.isatty())
@@ -299,9 +367,12 @@ class Detector(*_sklearn_bases()):
         try:
             results = run_setting(f"python_{self.detector}", setting, self.log_dir,
                                   progress=progress)
-        except (SettingError, DataError):  # before any run folder holds the data (a batch
-            shutil.rmtree(folder, ignore_errors=True)  # larger than the training set)
+        except SettingError:  # before any run folder holds the data (a batch larger than
+            shutil.rmtree(folder, ignore_errors=True)  # the training set)
             raise
+        except DataError as err:  # a value the table path refuses: named as the user's X
+            shutil.rmtree(folder, ignore_errors=True)
+            raise InputError(_as_the_users(str(err), folder)) from None
         if results.get("status") != "finished":
             raise RuntimeError(f"gandi.Detector: the run {results['run'].signature} ended "
                                f"{results.get('status')}: {results.get('error') or 'see its log'}"
@@ -310,7 +381,13 @@ class Detector(*_sklearn_bases()):
             warnings.warn(f"gandi.Detector({self.detector!r}): {warning}", TrainingWarning,
                           stacklevel=2)
         self._attach(results["run"])
-        self.decision_scores_ = self.decision_function(X)
+        with warnings.catch_warnings():  # X's own missing values were imputed in training too
+            warnings.simplefilter("ignore", ScoringWarning)
+            strict, self.strict = self.strict, False
+            try:
+                self.decision_scores_ = self.decision_function(X)
+            finally:
+                self.strict = strict
         _save_fit_scores(results["run"], self.decision_scores_)
         return self
 
@@ -319,7 +396,17 @@ class Detector(*_sklearn_bases()):
             X_eval, y_eval = eval_set
         except (TypeError, ValueError):
             raise InputError("eval_set: expected a pair (X_eval, y_eval)") from None
-        X_eval = checked_array(X_eval, "eval_set X")
+        if is_frame(X):
+            X_eval = (named_columns(checked_frame(X_eval, "eval_set X"), list(X.columns),
+                                    "eval_set X") if is_frame(X_eval)
+                      else pd.DataFrame(checked_array(X_eval, "eval_set X"), columns=X.columns)
+                      if np.ndim(X_eval) == 2 and np.shape(X_eval)[1] == X.shape[1]
+                      else None)
+            if X_eval is None:
+                raise InputError(f"eval_set X: expected a DataFrame with X's columns (or rows "
+                                 f"of {X.shape[1]} values in their order)")
+        else:
+            X_eval = checked_array(X_eval, "eval_set X")
         if X_eval.shape[1:] != X.shape[1:] and not (images and X_eval.ndim == 3):
             raise InputError(f"eval_set X: samples of shape {X_eval.shape[1:]}, X's are "
                              f"{X.shape[1:]}")
@@ -333,6 +420,8 @@ class Detector(*_sklearn_bases()):
         if len(set(y_eval.tolist())) < 2:
             raise InputError("eval_set y: needs normal (0) and anomalous (1) samples for an AUC")
         order = np.argsort(y_eval, kind="stable")  # normals first, as every test set
+        if is_frame(X_eval):
+            return X_eval.iloc[order].reset_index(drop=True), y_eval[order].astype(np.int64)
         return X_eval[order], y_eval[order].astype(np.int64)
 
     def _attach(self, run) -> None:
@@ -345,6 +434,12 @@ class Detector(*_sklearn_bases()):
         self.signature_ = run.signature
         if self._exported.is_table:  # scikit-learn's name for the number of input features
             self.n_features_in_ = len(self._exported.transform.columns)
+            # a table with a header (CSV, Parquet: a DataFrame's fit) has names, as
+            # scikit-learn's feature_names_in_; arrays (NPZ blocks x_0, x_1, ...) have none
+            s = self._exported.setting
+            source = s["data_file"] or s["train_file"]
+            if not str(source).lower().endswith(".npz"):
+                self.feature_names_in_ = np.asarray(self._exported.transform.columns, object)
         self.threshold_ = float(self._exported.detector.threshold_)
         self.step_ = self._exported.step
 
@@ -370,23 +465,62 @@ class Detector(*_sklearn_bases()):
         exported = self._fitted()
         return None if exported.is_table else exported.detector.map_name
 
-    @staticmethod
-    def _model_input(exported, X) -> np.ndarray:
+    def _rows(self, exported, X):
+        """X as a DataFrame in the fit's column order: a DataFrame by its names when the fit
+        had names, else by position (scikit-learn's convention, with its warning)."""
+        columns = exported.transform.columns
+        named = getattr(self, "feature_names_in_", None) is not None
+        if is_frame(X):
+            frame = checked_frame(X)
+            if named:
+                return named_columns(frame, columns)
+            warnings.warn("X has feature names, but Detector was fitted without feature names: "
+                          "its columns are taken in order", UserWarning, stacklevel=4)
+            X = frame
+        else:
+            X = checked_array(X)
+            if named:
+                warnings.warn("X does not have valid feature names, but Detector was fitted "
+                              "with feature names: its columns are taken in the fit's order",
+                              UserWarning, stacklevel=4)
+        if X.ndim != 2 or X.shape[1] != len(columns):
+            has = f"has {X.shape[1]} features" if X.ndim == 2 else f"of shape {X.shape}"
+            raise InputError(f"X {has}, but Detector is expecting {len(columns)} features "
+                             f"as input (the detector was fitted on vectors of "
+                             f"{len(columns)} features)")
+        return (X.set_axis(columns, axis=1) if is_frame(X)
+                else pd.DataFrame(X, columns=columns))
+
+    def _said_changes(self, exported, frame) -> None:
+        """What scoring makes up (missing values imputed, categories never seen in training):
+        a ScoringWarning, or with strict=True an InputError; both one line."""
+        changes = exported.transform.changes(frame)
+        said = []
+        for column, what in (("imputed", "missing value(s) imputed"),
+                             ("unseen", "category(ies) unseen in training, encoded as zeros")):
+            counts = changes[column].to_numpy()
+            if counts.any():
+                said.append(f"{int((counts > 0).sum())} row(s) with {int(counts.sum())} {what} "
+                            f"(first: row {int(counts.nonzero()[0][0])})")
+        if not said:
+            return
+        if self.strict:
+            raise InputError("X: " + "; ".join(said) + "; strict=True refuses rows that scoring "
+                             "would change")
+        warnings.warn("X: " + "; ".join(said) + ": their scores rest on made-up values "
+                      "(strict=True refuses them)", ScoringWarning, stacklevel=4)
+
+    def _model_input(self, exported, X) -> np.ndarray:
         """X checked against the fit and scaled as the networks take it."""
-        X = checked_array(X)
         if exported.is_table:
-            columns = exported.transform.columns
-            if X.ndim != 2 or X.shape[1] != len(columns):
-                has = f"has {X.shape[1]} features" if X.ndim == 2 else f"of shape {X.shape}"
-                raise InputError(f"X {has}, but Detector is expecting {len(columns)} features "
-                                 f"as input (the detector was fitted on vectors of "
-                                 f"{len(columns)} features)")
-            import pandas as pd
+            frame = self._rows(exported, X)
             try:
-                x = exported.transform.apply(pd.DataFrame(X, columns=columns), "X")
+                x = exported.transform.apply(frame, "X")
             except DataError as err:
                 raise InputError(str(err)) from None
+            self._said_changes(exported, frame)
         else:
+            X = checked_array(X)
             from gandi.data.images import scaled
             size, channels = exported.setting["image_size"], exported.setting["channels"]
             if X.ndim == 2 or X.shape[1:3] != (size, size):
@@ -420,12 +554,22 @@ class Detector(*_sklearn_bases()):
         return exported
 
 
+def _as_the_users(message: str, folder: Path) -> str:
+    """A table-path message about the files fit wrote, said of the user's X / eval_set X."""
+    for name, what in (("train", "X"), ("test", "X and eval_set X")):
+        for suffix in (".parquet", ".npz"):
+            for key in ("train_file", "test_file"):
+                message = message.replace(f"{key} {folder / (name + suffix)}", what)
+            message = message.replace(str(folder / (name + suffix)), what)
+    return message
+
+
 def _save_fit_scores(run, scores: np.ndarray) -> None:
     from gandi.outputs.run_folder import atomic_save
     atomic_save(run.results / "fit_scores.npy", lambda path: np.save(path, scores))
 
 
-def load(run: str, log_dir="log_dir", verbose: int = 1) -> Detector:
+def load(run: str, log_dir="log_dir", verbose: int = 1, strict: bool = False) -> Detector:
     """The fitted Detector of a finished run: its signature under log_dir, or a path of one of
     its folders (a run of gandi.Detector.fit, of the playground or of a benchmark)."""
     from gandi.outputs.run_folder import RunFolders
@@ -436,7 +580,7 @@ def load(run: str, log_dir="log_dir", verbose: int = 1) -> Detector:
     except LookupError as err:
         raise RunError(str(err)) from None
     detector = Detector.__new__(Detector)  # no re-check: the run's setting was validated
-    detector.log_dir, detector.verbose = str(folders.log_dir), verbose
+    detector.log_dir, detector.verbose, detector.strict = str(folders.log_dir), verbose, strict
     detector._attach(folders)
     setting = detector._exported.setting
     detector.detector, detector.seed = setting["detector"], setting["numpy_seed"]

@@ -4,15 +4,17 @@ rows to report on; images: real MNIST ones, fitted without an eval set (the run 
 synthetic anomalies). Every fitted value is checked against what the run wrote (its pickle,
 its exported networks, its data files)."""
 import re
+import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 import gandi
-from conftest import MNIST_DIR, assert_auc_close, networks_terms
-from gandi.estimator import InputError, TrainingWarning
+from conftest import MNIST_DIR, TEST_SEED, assert_auc_close, networks_terms
+from gandi.estimator import InputError, ScoringWarning, TrainingWarning
 from gandi.metrics import roc_auc
 from gandi.outputs.results import load_results
 from gandi.outputs.run_folder import RunFolders
@@ -160,7 +162,7 @@ def test_bad_parameters_are_stored_then_refused_by_fit(params, message, tmp_path
     detector = params.pop("detector", "vae")
     made = gandi.Detector(detector, log_dir=str(tmp_path), **params)
     assert made.get_params() == {"detector": detector, "seed": 0, "log_dir": str(tmp_path),
-                                 "verbose": 1, **params}
+                                 "verbose": 1, "strict": False, **params}
     with pytest.raises(SettingError, match=message) as caught:
         made.fit(vectors["fit"])
     assert "\n" not in str(caught.value)
@@ -175,7 +177,7 @@ def test_bad_fit_input_writes_no_run(tmp_path, vectors):
              r"eval_set y: expected \d+ labels, 0 \(normal\) or 1 \(anomaly\)"),
             (vectors["fit"], (vectors["eval"][:, :3], vectors["eval_y"]),
              r"eval_set X: samples of shape \(3,\), X's are \(30,\)"),
-            (np.zeros((5, 28, 30)), None, r"expected square images")):
+            (np.zeros((12, 28, 30)), None, r"expected square images")):
         with pytest.raises(InputError, match=message):
             detector.fit(X, eval_set=eval_set)
     assert not any(tmp_path.iterdir())
@@ -242,3 +244,111 @@ def test_images_without_an_eval_set(tmp_path, ones):
         detector.decision_function(ones["test"].astype(np.float32))
     with pytest.raises(InputError, match=re.escape("the detector was fitted on 28x28 images")):
         detector.decision_function(ones["test"][:, :27, :27])
+
+
+# ----- a user's own DataFrame: names, text, missing values ---------------------------------------
+
+@pytest.fixture(scope="module")
+def sensors(cancer):
+    """The breast-cancer rows as a user's frame: five named readings, a text column (mode) and
+    missing values; 250 benign rows to fit on, the rest (labelled) to report on."""
+    columns = ["mean radius", "mean texture", "mean perimeter", "mean area", "worst area"]
+    frame = cancer[columns].copy()
+    frame["mode"] = np.where(np.arange(len(frame)) % 3 == 0, "idle", "run")
+    frame.loc[[5, 17], "mean texture"] = np.nan
+    malignant = (cancer["target"] == "malignant").to_numpy()
+    benign = np.flatnonzero(~malignant)
+    rest = np.setdiff1d(np.arange(len(frame)), benign[:N_FIT])
+    return {"fit": frame.iloc[benign[:N_FIT]], "eval": frame.iloc[rest].reset_index(drop=True),
+            "eval_y": malignant[rest].astype(int)}
+
+
+@pytest.fixture(scope="module")
+def frame_fitted(tmp_path_factory, sensors):
+    log_dir = tmp_path_factory.mktemp("frame_log")
+    detector = gandi.Detector("autoencoder", seed=TEST_SEED, log_dir=str(log_dir), verbose=0,
+                              steps=100, latent_dim=4, lr_g=1e-3, beta_1=0.9, categorical="one_hot",
+                              missing="impute_median")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ScoringWarning)  # fit's own rows say nothing
+        warnings.simplefilter("ignore", TrainingWarning)
+        return detector.fit(sensors["fit"], eval_set=(sensors["eval"], sensors["eval_y"]))
+
+
+def test_a_frame_is_scored_by_its_column_names(frame_fitted, sensors):
+    columns = list(sensors["fit"].columns)
+    assert list(frame_fitted.feature_names_in_) == columns and frame_fitted.n_features_in_ == 6
+    clean = sensors["eval"].dropna()
+    scores = frame_fitted.decision_function(clean)
+    # the same rows with their columns in another order: the same scores (by name)
+    np.testing.assert_array_equal(frame_fitted.decision_function(clean[columns[::-1]]), scores)
+    assert roc_auc(sensors["eval_y"][clean.index], scores) > 0.8  # seeds 0-4: LATER
+    for frame, message in ((clean.drop(columns="mean area"), r"X: no column 'mean area'"),
+                           (clean.assign(extra=1.0), r"X: column 'extra' was not a feature")):
+        with pytest.raises(InputError, match=message) as caught:
+            frame_fitted.decision_function(frame)
+        assert "\n" not in str(caught.value)
+    # gandi.load keeps the names (the run's table had a header)
+    assert list(gandi.load(frame_fitted.run_).feature_names_in_) == columns
+
+
+def test_scoring_says_what_it_made_up(frame_fitted, sensors):
+    rows = sensors["eval"].dropna().iloc[:6].copy()
+    rows.iloc[0, 1] = np.nan        # a reading missing: imputed with the training median
+    rows.iloc[2, 5] = "standby"     # a mode never seen in training: all zeros
+    with pytest.warns(ScoringWarning, match=r"1 row\(s\) with 1 missing value\(s\) imputed "
+                                            r"\(first: row 0\); 1 row\(s\) with 1 category"):
+        frame_fitted.decision_function(rows)
+    strict = clone(frame_fitted).set_params(strict=True)
+    strict._exported, strict.feature_names_in_ = frame_fitted._exported, frame_fitted.feature_names_in_
+    with pytest.raises(InputError, match="strict=True refuses rows that scoring would change"):
+        strict.decision_function(rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # rows that need nothing made up: no warning
+        strict.decision_function(rows.iloc[[1, 3]])
+
+
+def test_gandi_score_on_the_users_csv_flags_what_it_imputed(frame_fitted, sensors, tmp_path,
+                                                           capsys):
+    from gandi.score.__main__ import main as score_main
+    rows = sensors["eval"].dropna().iloc[:8].copy()
+    rows.iloc[0, 1] = np.nan
+    rows.iloc[2, 5] = "standby"
+    rows = rows[list(rows.columns)[::-1]].assign(sensor_id=[f"s{i}" for i in range(8)])
+    rows.to_csv(tmp_path / "new.csv", index=False)
+    out = tmp_path / "scores.csv"
+    assert score_main([frame_fitted.run_, str(tmp_path / "new.csv"), "--out", str(out),
+                       "--id-column", "sensor_id"]) == 0
+    scores = pd.read_csv(out)
+    assert scores["imputed"].tolist() == [1, 0, 0, 0, 0, 0, 0, 0]
+    assert scores["unseen"].tolist() == [0, 0, 1, 0, 0, 0, 0, 0]
+    line = capsys.readouterr().out
+    assert "1 row(s) with missing values imputed (1 values) and 1 row(s) with categories " \
+           "unseen in training" in line
+    # the same rows as the Python API scores them, whatever the CSV's column order
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScoringWarning)
+        expected = frame_fitted.decision_function(rows.drop(columns="sensor_id"))
+    np.testing.assert_allclose(scores["score"], expected, rtol=1e-6)
+    # --strict: one line, exit 2, nothing written
+    assert score_main([frame_fitted.run_, str(tmp_path / "new.csv"), "--out",
+                       str(tmp_path / "strict.csv"), "--id-column", "sensor_id",
+                       "--strict"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "row 's0' has 1 missing value(s)" in err[0] and "--strict" in err[0]
+    assert not (tmp_path / "strict.csv").exists()
+
+
+def test_a_frame_with_text_and_no_eval_set_is_refused_with_the_way(tmp_path, sensors):
+    detector = gandi.Detector("autoencoder", log_dir=str(tmp_path), categorical="one_hot",
+                              missing="impute_median")
+    with pytest.raises(InputError, match=r"pass eval_set=\(X_eval, y_eval\)"):
+        detector.fit(sensors["fit"])
+    assert not any(tmp_path.iterdir())
+    # a missing value the setting does not impute: the user's X is named, not fit's files
+    fit = sensors["fit"].copy()
+    fit.iloc[:2, 1] = np.nan
+    with pytest.raises(InputError, match=r"^X: column 'mean texture' has \d+ missing values"):
+        gandi.Detector("autoencoder", log_dir=str(tmp_path), categorical="one_hot",
+                       steps=5).fit(fit, eval_set=(sensors["eval"], sensors["eval_y"]))
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]

@@ -128,6 +128,23 @@ class TabularTransform:
         raw = self._encode(frame)
         return ((raw - np.asarray(self.mean)) / np.asarray(self.std)).astype(np.float32)
 
+    def changes(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Per row of `frame` (its feature columns already checked), what `apply` makes up
+        rather than reads: `imputed`, its missing values (filled with the training normals'
+        median or mean; a missing category is all zeros), and `unseen`, its categories that the
+        training normals never had (all zeros too). Either can move a score a long way, so
+        scoring reports them."""
+        imputed = np.zeros(len(frame), np.int64)
+        unseen = np.zeros(len(frame), np.int64)
+        for column in self.columns:
+            values = frame[column]
+            absent = values.isna().to_numpy()
+            imputed += absent
+            if column in self.categories:
+                known = values.astype(str).isin(self.categories[column]).to_numpy()
+                unseen += ~absent & ~known
+        return pd.DataFrame({"imputed": imputed, "unseen": unseen}, index=frame.index)
+
     def _encode(self, frame: pd.DataFrame) -> np.ndarray:
         """Imputed numbers and one-hot columns, before standardising."""
         parts = []

@@ -6,8 +6,10 @@ RUN is a run signature under --log-dir or the path of one of its folders. DATA i
 (a run on a table) or an image folder, image list or image (a run on images); see
 `gandi.score.sources`. The output CSV has one row per sample, in DATA's order: `id`, `score`
 (higher = more anomalous), `is_anomaly` (1 when score > the threshold chosen in training: the
-detector's `threshold_`, the run's validation-percentile threshold at the sweet spot) and, when
-DATA has labels, `label` (as DATA holds it; not used). DATA is read in batches of --batch-size,
+detector's `threshold_`, the run's validation-percentile threshold at the sweet spot), for a
+table `imputed` and `unseen` (the row's values that scoring imputed and its categories unseen in
+training: either can move a score a long way; the summary line counts them, --strict refuses
+them) and, when DATA has labels, `label` (as DATA holds it; not used). DATA is read in batches of --batch-size,
 so a file larger than memory streams; the CSV is written to a temporary file and renamed when
 complete. Bad input gets one line and exit status 2, and no output file.
 
@@ -49,6 +51,10 @@ def _parser():
                         "averaged on their validation scales) instead of the sweet spot")
     p.add_argument("--id-column", help="tables: the column whose values are the ids (default: "
                    "the data row number, 1 for the first row)")
+    p.add_argument("--strict", action="store_true",
+                   help="tables: refuse (exit 2, no output) a row with a missing value or a "
+                        "category unseen in training, instead of imputing / encoding it and "
+                        "flagging it in the imputed and unseen columns")
     p.add_argument("--maps", metavar="DIR", help="images: also write a PNG per image (input | "
                    "anomaly map | overlay) into DIR, a new folder, at <id>.png")
     return p
@@ -74,30 +80,78 @@ def _batches(exported, data: Path, batch_size: int, id_column):
     return sources.image_batches(data, s["image_size"], s["channels"], batch_size)
 
 
-def write_scores(out: Path, batches, exported, on_batch=None) -> tuple[int, int]:
-    """Score every batch into `out` (atomically); return (samples, flagged as anomalies).
-    `on_batch(ids, x)`, if given, is called with each batch as it is scored."""
+class Scored:
+    """What write_scores counted: samples, flagged ones, and (tables) the rows whose values
+    scoring imputed or whose categories it never saw, and how many values."""
+
+    def __init__(self):
+        self.n = self.flagged = 0
+        self.imputed_rows = self.imputed_values = self.unseen_rows = self.unseen_values = 0
+
+    def changed(self) -> str:
+        """The summary line's part on what scoring made up ('' when nothing)."""
+        parts = []
+        if self.imputed_rows:
+            parts.append(f"{self.imputed_rows} row(s) with missing values imputed "
+                         f"({self.imputed_values} values)")
+        if self.unseen_rows:
+            parts.append(f"{self.unseen_rows} row(s) with categories unseen in training "
+                         f"({self.unseen_values} values, encoded as all zeros)")
+        return ("; " + " and ".join(parts) + ": see the imputed and unseen columns"
+                if parts else "")
+
+
+def strict_refusal(changes, ids, what: str) -> str | None:
+    """The one line --strict refuses a batch with, or None when scoring changes nothing."""
+    for column, said in (("imputed", "missing value(s) that scoring would impute"),
+                         ("unseen", "category(ies) unseen in training")):
+        counts = changes[column].to_numpy()
+        if counts.any():
+            first = int(counts.nonzero()[0][0])
+            return (f"{what} {ids[first]!r} has {int(counts[first])} {said} ({int(counts.sum())} "
+                    f"in this batch); --strict refuses rows that scoring would change (without "
+                    f"it, such rows are scored and flagged in the imputed/unseen columns)")
+    return None
+
+
+def write_scores(out: Path, batches, exported, on_batch=None, strict: bool = False) -> Scored:
+    """Score every batch into `out` (atomically); return what was counted (Scored).
+    `on_batch(ids, x)`, if given, is called with each batch as it is scored. Tables: the CSV
+    says per row how many values scoring imputed and how many categories it never saw
+    (`imputed`, `unseen`); with `strict` such a row is an error (DataError) instead."""
     import numpy as np
     import pandas as pd
+    from gandi.data.errors import DataError
     from gandi.outputs.run_folder import atomic_save
-    counts = [0, 0]
+    scored = Scored()
 
     def write(tmp):
         with open(tmp, "w", newline="", encoding="utf-8") as f:
-            for ids, x, labels in batches:
+            for ids, x, labels, changes in batches:
+                if strict and changes is not None:
+                    refusal = strict_refusal(changes, ids, "row")
+                    if refusal:
+                        raise DataError(refusal)
                 if on_batch is not None:
                     on_batch(ids, x)
                 scores = exported.score(x)
                 flagged = exported.detector.is_anomaly(scores)
                 rows = pd.DataFrame({"id": ids, "score": scores.astype(np.float64),
                                      "is_anomaly": flagged})
+                if changes is not None:
+                    rows["imputed"] = changes["imputed"].to_numpy()
+                    rows["unseen"] = changes["unseen"].to_numpy()
+                    scored.imputed_rows += int((rows["imputed"] > 0).sum())
+                    scored.imputed_values += int(rows["imputed"].sum())
+                    scored.unseen_rows += int((rows["unseen"] > 0).sum())
+                    scored.unseen_values += int(rows["unseen"].sum())
                 if labels is not None:
                     rows["label"] = labels
-                rows.to_csv(f, header=counts[0] == 0, index=False)  # float64: exact float32
-                counts[0] += len(rows)
-                counts[1] += int(flagged.sum())
+                rows.to_csv(f, header=scored.n == 0, index=False)  # float64: exact float32
+                scored.n += len(rows)
+                scored.flagged += int(flagged.sum())
     atomic_save(out, write)
-    return counts[0], counts[1]
+    return scored
 
 
 def map_file(folder: Path, image_id: str) -> Path:
@@ -167,7 +221,7 @@ def main(argv=None) -> int:
             exported = load_exported(args.run, args.log_dir, args.ensemble)
             batches = _batches(exported, data, args.batch_size, args.id_column)
             if args.maps is None:
-                n, flagged = write_scores(out, batches, exported)
+                scored = write_scores(out, batches, exported, strict=args.strict)
             else:
                 from gandi.export import staged
                 maps = Path(args.maps)
@@ -177,7 +231,7 @@ def main(argv=None) -> int:
                 with staged(maps, "folder") as staging:
                     (staging / "maps").mkdir()
                     writer = MapWriter(exported, staging / "maps")
-                    n, flagged = write_scores(out, batches, exported, writer)
+                    scored = write_scores(out, batches, exported, writer)
                     (staging / "maps").rename(maps)
         except (RunError, DataError) as err:
             raise BadInput(str(err)) from None
@@ -193,9 +247,9 @@ def main(argv=None) -> int:
     chosen = ("checkpoint ensemble of steps " + ", ".join(
         str(step) for step in exported.detector.steps) if args.ensemble
               else f"sweet spot at step {exported.step}")
-    print(f"scored {n} {what} of {data} with the {exported.name} of run "
-          f"{exported.run.signature} ({chosen}); {flagged} above the "
-          f"threshold {exported.detector.threshold_:.6g}; wrote {out}"
+    print(f"scored {scored.n} {what} of {data} with the {exported.name} of run "
+          f"{exported.run.signature} ({chosen}); {scored.flagged} above the "
+          f"threshold {exported.detector.threshold_:.6g}{scored.changed()}; wrote {out}"
           + (f" and {writer.written} anomaly maps to {args.maps}" if args.maps else ""))
     return 0
 

@@ -64,7 +64,9 @@ def _check_columns(columns, path: Path, transform, setting: dict, id_column) -> 
 
 def table_rows(path: Path, transform, setting: dict, batch_size: int,
                id_column: str | None = None) -> Iterator[tuple]:
-    """(ids, features, labels or None) per batch of rows of a table file."""
+    """(ids, features, labels or None, changes) per batch of rows of a table file; changes:
+    per row, the values scoring imputes and the categories it never saw
+    (TabularTransform.changes)."""
     label = setting["label_column"]
     first_row = 0
     for frame in table_batches(path, batch_size, text_columns=transform.categories):
@@ -74,7 +76,7 @@ def table_rows(path: Path, transform, setting: dict, batch_size: int,
         ids = (frame[id_column].tolist() if id_column is not None
                else list(range(first_row + 1, first_row + len(frame) + 1)))
         labels = frame[label].tolist() if label in frame.columns else None
-        yield ids, x, labels
+        yield ids, x, labels, transform.changes(frame[transform.columns])
         first_row += len(frame)
 
 
@@ -113,7 +115,8 @@ def image_files(data: Path) -> list[tuple[str, Path]]:
 
 
 def image_batches(data: Path, size: int, channels: int, batch_size: int) -> Iterator[tuple]:
-    """(ids, images, labels or None) per batch of images, file by file."""
+    """(ids, images, labels or None, None) per batch of images, file by file (an image is
+    read as it is: nothing imputed)."""
     files = image_files(data)
     labels = [folder_label(Path(image_id)) for image_id, _ in files]
     labelled = any(label is not None for label in labels)
@@ -122,4 +125,4 @@ def image_batches(data: Path, size: int, channels: int, batch_size: int) -> Iter
         x = read_images([path for _, path in batch], size, channels)
         yield ([image_id for image_id, _ in batch], x,
                ["" if v is None else v for v in labels[start:start + len(batch)]]
-               if labelled else None)
+               if labelled else None, None)
