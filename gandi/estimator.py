@@ -21,7 +21,8 @@ setting, so the run can be resumed and re-read.
 
 The run's test set only reports (its AUC curve, final table): with `eval_set=(X_eval, y_eval)`
 (labels 0 normal, 1 anomaly) it is that set. Without one, a tenth of X (at most 1,000) is held
-out as test normals and as many synthetic anomalies are made from them (`gandi.data.corruptions`):
+out as test normals and as many synthetic anomalies are made from them (`gandi.data.corruptions`;
+`gandi.data.splits.report_set`, which a table of normal rows only shares on the command line):
 its AUC then says how well the detector separates corrupted copies of normal data, not real
 anomalies (the run's log says so). Nothing is chosen with test labels either way.
 
@@ -44,6 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from gandi.data.errors import DataError
+from gandi.data.splits import report_set, report_size
 from gandi.playground import _import_tensorflow_quietly
 
 _import_tensorflow_quietly()  # gandi's messages, not TensorFlow's start-up lines
@@ -54,7 +56,6 @@ FIT_KEYS = ("dataset", "data_file", "train_file", "test_file", "image_dir", "nor
             "image_size", "channels", "numpy_seed", "tf_seed", "name", "data_dir",
             "categorical", "missing", "test_fraction", "test_limit", "train_limit")
 LABEL = "label"
-REPORT_SHARE, REPORT_LIMIT = 0.1, 1000  # held-out test normals without an eval_set
 MIN_FIT_SAMPLES = 10  # fewer leave no validation normal beside the training ones
 
 
@@ -136,23 +137,6 @@ def image_pixels(images: np.ndarray, what: str = "X") -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # The run's data as files the table and image-folder paths read
 # ---------------------------------------------------------------------------------------------
-
-def _report_set(X: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(training X, test x, test y) without an eval_set: held-out normals and as many
-    synthetic anomalies made from them (corrupted copies)."""
-    from gandi.data.corruptions import corrupt
-    rng = np.random.default_rng(seed)
-    n_report = _report_size(len(X))
-    order = rng.permutation(len(X))
-    normals = X[order[:n_report]]
-    anomalies = corrupt(normals, rng)
-    return (X[order[n_report:]], np.concatenate([normals, anomalies]),
-            np.repeat(np.array([0, 1]), n_report))
-
-
-def _report_size(n: int) -> int:
-    return min(REPORT_LIMIT, max(1, int(round(REPORT_SHARE * n))))
-
 
 def data_keys(folder: Path, images: bool, train: np.ndarray) -> dict:
     """The setting's data keys for the files `write_data` puts in `folder`."""
@@ -278,7 +262,7 @@ class Detector(*_sklearn_bases()):
             X = image_pixels(X)
         if eval_set is not None:
             test_x, test_y = self._eval_set(eval_set, X, images)
-        n_train = len(X) - (0 if eval_set is not None else _report_size(len(X)))
+        n_train = len(X) - (0 if eval_set is not None else report_size(len(X)))
         # the parameters, checked now that the data's kind and size are known
         folder = Path(self.log_dir) / "fit_data" / uuid.uuid4().hex[:12]
         setting = validate({**fit_setting(self.detector, self._setting, images, n_train),
@@ -288,7 +272,7 @@ class Detector(*_sklearn_bases()):
         if eval_set is not None:
             train = X
         else:
-            train, test_x, test_y = _report_set(X, self.seed)
+            train, test_x, test_y = report_set(X, np.random.default_rng(self.seed))
         progress = self.verbose >= 2 or (self.verbose == 1 and sys.stderr.isatty())
         folder.mkdir(parents=True)
         try:
