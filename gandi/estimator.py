@@ -21,7 +21,8 @@ setting, so the run can be resumed and re-read.
 
 The run's test set only reports (its AUC curve, final table): with `eval_set=(X_eval, y_eval)`
 (labels 0 normal, 1 anomaly) it is that set. Without one, a tenth of X (at most 1,000) is held
-out as test normals and as many synthetic anomalies are made from them (`gandi.data.corruptions`):
+out as test normals and as many synthetic anomalies are made from them (`gandi.data.corruptions`;
+`gandi.data.splits.report_set`, which a table of normal rows only shares on the command line):
 its AUC then says how well the detector separates corrupted copies of normal data, not real
 anomalies (the run's log says so). Nothing is chosen with test labels either way.
 
@@ -45,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from gandi.data.errors import DataError
+from gandi.data.splits import report_set, report_size
 from gandi.data.tabular_transform import non_numeric_columns
 from gandi.playground import _import_tensorflow_quietly
 
@@ -56,7 +58,6 @@ FIT_KEYS = ("dataset", "data_file", "train_file", "test_file", "image_dir", "nor
             "image_size", "channels", "numpy_seed", "tf_seed", "name", "data_dir",
             "test_fraction", "test_limit", "train_limit")
 LABEL = "label"
-REPORT_SHARE, REPORT_LIMIT = 0.1, 1000  # held-out test normals without an eval_set
 OWN_PARAMETERS = ("detector", "seed", "log_dir", "verbose", "strict")  # not setting keys
 MIN_FIT_SAMPLES = 10  # fewer leave no validation normal beside the training ones
 
@@ -178,23 +179,6 @@ def image_pixels(images: np.ndarray, what: str = "X") -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # The run's data as files the table and image-folder paths read
 # ---------------------------------------------------------------------------------------------
-
-def _report_set(X: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(training X, test x, test y) without an eval_set: held-out normals and as many
-    synthetic anomalies made from them (corrupted copies)."""
-    from gandi.data.corruptions import corrupt
-    rng = np.random.default_rng(seed)
-    n_report = _report_size(len(X))
-    order = rng.permutation(len(X))
-    normals = X[order[:n_report]]
-    anomalies = corrupt(normals, rng)
-    return (X[order[n_report:]], np.concatenate([normals, anomalies]),
-            np.repeat(np.array([0, 1]), n_report))
-
-
-def _report_size(n: int) -> int:
-    return min(REPORT_LIMIT, max(1, int(round(REPORT_SHARE * n))))
-
 
 def label_column(train) -> str:
     """The test table's label column: LABEL, unless a DataFrame's feature is called so."""
@@ -343,7 +327,7 @@ class Detector(*_sklearn_bases()):
             raise InputError("X: without eval_set the run reports on synthetic anomalies made "
                              "by corrupting numeric rows, and X has text columns or missing "
                              "values; pass eval_set=(X_eval, y_eval) with labelled rows")
-        n_train = len(X) - (0 if eval_set is not None else _report_size(len(X)))
+        n_train = len(X) - (0 if eval_set is not None else report_size(len(X)))
         # the parameters, checked now that the data's kind and size are known
         folder = Path(self.log_dir) / "fit_data" / uuid.uuid4().hex[:12]
         setting = validate({**fit_setting(self.detector, self._setting, images, n_train),
@@ -353,10 +337,11 @@ class Detector(*_sklearn_bases()):
         if eval_set is not None:
             train = X
         elif frame:  # numeric columns only (checked above): corrupted as vectors, named again
-            train, test_x, test_y = _report_set(X.to_numpy(np.float64), self.seed)
+            train, test_x, test_y = report_set(X.to_numpy(np.float64),
+                                               np.random.default_rng(self.seed))
             train, test_x = (pd.DataFrame(part, columns=X.columns) for part in (train, test_x))
         else:
-            train, test_x, test_y = _report_set(X, self.seed)
+            train, test_x, test_y = report_set(X, np.random.default_rng(self.seed))
         progress = self.verbose >= 2 or (self.verbose == 1 and sys.stderr.isatty())
         folder.mkdir(parents=True)
         try:

@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from gandi.data import load_splits
+from gandi.data.splits import SYNTHETIC, SYNTHETIC_NOTE
 from gandi.detectors import DETECTORS
 from gandi.device import compute_device
 from gandi.outputs.run_folder import RunFolders
@@ -110,6 +111,10 @@ def _log_start(log, run, setting_id, setting, data, resume):
     log.info("run %s, setting %s: %s", run.signature, setting_id, setting)
     log.info("data: %d train, %d validation, %d test (%d anomalies); %s", len(data.train),
              len(data.validation), len(data.test_y), int(data.test_y.sum()), data.description)
+    if data.test_anomalies == SYNTHETIC:  # a number the user must not read as real detection
+        log.warning("the data hold no anomaly: the test anomalies are corrupted copies of the "
+                    "test normals, so every test AUC of this run (curve, sweet spot, final "
+                    "table) is %s", SYNTHETIC_NOTE)
 
 
 def _set_up(run, setting_id, setting, data, log, resume) -> tuple[Tracker, int]:

@@ -256,11 +256,14 @@ def main(argv=None) -> int:
 
 
 def _summary_line(number, results) -> str:
+    from gandi.data.splits import SYNTHETIC, SYNTHETIC_NOTE
     sweet, best = results["sweet_spot"], results["best_test_auc"]
     text = f"setting {number} {results['status']} ({results['signature']}): "
     if sweet:
         text += (f"sweet spot at step {sweet['step']} ({sweet['criterion']}="
                  f"{sweet['criterion_value']:.3f}), test AUC there {sweet['test_auc']:.3f}")
+    if sweet and results.get("test_anomalies") == SYNTHETIC:
+        text += f" {SYNTHETIC_NOTE}"
     if best:
         text += f"; best test AUC {best['test_auc']:.3f} at step {best['step']} (oracle, uses labels)"
     return text + f"; results: {results['run'].results_file}"

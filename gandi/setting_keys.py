@@ -88,7 +88,7 @@ SHARED_KEYS = {
     "dataset": SettingKey(
         "distribution", *one_of(("distribution", "table", "folder") + IMAGE_DATASETS),
         "the data: a SciPy distribution (the distribution keys), MNIST or Fashion-MNIST (one-"
-        "class keys), your own table (data_file or train_file + test_file) or image folder "
+        "class keys), your own table (data_file, or train_file [+ test_file]) or image folder "
         "(image_dir)"),
     # distributions
     "distribution": SettingKey(
@@ -136,16 +136,19 @@ SHARED_KEYS = {
     "test_limit": SettingKey(None, *optional(lambda v: is_int(v) and v >= 2, "an integer >= 2"),
                              "keep at most this many test images (random; every class keeps "
                              "its share)", data=IMAGE_DATASETS),
-    # tables (gandi/data/tables.py): one labelled data_file, or train_file + test_file
+    # tables (gandi/data/tables.py): one data_file, or train_file (+ test_file)
     "data_file": SettingKey(
         None, *optional(_table_path, _TABLE_FILE),
-        "one labelled file of normal and anomalous rows (split as in \"Run gandi on your "
-        "data\"); relative to the current folder; checked when the run starts", data=("table",)),
+        "one labelled file of normal and anomalous rows, or of normal rows only (split as in "
+        "\"Run gandi on your data\"); relative to the current folder; checked when the run "
+        "starts", data=("table",)),
     "train_file": SettingKey(None, *optional(_table_path, _TABLE_FILE),
                              "instead of data_file: a file of normal rows (a label column is "
                              "optional; if there, every row must be normal)", data=("table",)),
     "test_file": SettingKey(None, *optional(_table_path, _TABLE_FILE),
-                            "with train_file: a labelled test file with the same columns",
+                            "with train_file: a labelled test file with the same columns "
+                            "(without one, the test set is held-out normals and synthetic "
+                            "anomalies)",
                             data=("table",)),
     "label_column": SettingKey("label", _non_empty_text, "a column name", "the column of labels",
                                data=("table",)),
@@ -171,7 +174,7 @@ SHARED_KEYS = {
         "impute_mean: the training normals' median / mean of the column", data=("table",)),
     "test_fraction": SettingKey(
         0.2, _fraction, _FRACTION, "share of the normal rows (images) held out for testing, with "
-        "every anomalous one (data_file; folders with normal/ and abnormal/)",
+        "every anomalous one (a labelled data_file; folders with normal/ and abnormal/)",
         data=("table", "folder")),
     # image folders (gandi/data/image_folders.py): normal/ + abnormal/, or train/ + test/
     "image_dir": SettingKey(

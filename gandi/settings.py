@@ -98,16 +98,17 @@ def _check_vector_architectures(setting, label):
 
 
 def _check_table(setting, label):
-    """One labelled data_file, or train_file + test_file; labels and columns that can work."""
+    """One data_file, or train_file (+ test_file); labels and columns that can work."""
     named = [key for key in TABLE_FILE_KEYS if setting[key] is not None]
     if setting["data_file"] is not None and len(named) > 1:
         _fail(label, named[1], setting[named[1]],
-              "None when data_file is set (either one labelled data_file, or train_file and "
+              "None when data_file is set (either one data_file, or train_file and an optional "
               "test_file)")
-    if setting["data_file"] is None and named != ["train_file", "test_file"]:
+    if setting["data_file"] is None and setting["train_file"] is None:
         got = f"only {named[0]}" if named else "none"
-        raise SettingError(f"setting {label}: dataset 'table' needs data_file (one labelled file) "
-                           f"or both train_file and test_file; got {got}")
+        raise SettingError(f"setting {label}: dataset 'table' needs data_file (one file: "
+                           f"labelled, or normal rows only) or train_file (normal rows; "
+                           f"test_file, labelled, is optional); got {got}")
     both = [v for v in setting["anomaly_values"] if v in list(setting["normal_values"])]
     if both:
         _fail(label, "anomaly_values", setting["anomaly_values"],

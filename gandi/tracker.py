@@ -408,6 +408,8 @@ class Tracker:
             "checkpoint_ensemble": self.ensemble,  # members (step, scale), threshold, scores
             "galleries": self.galleries,  # per row: step, threshold, map, shown test indices
             "best_test_auc": self.best_test_auc(),
+            # "synthetic": every test AUC above is against corrupted normals (normal-only data)
+            "test_anomalies": self.data.test_anomalies,
             "snapshots": self.snapshots,
             "restarts": self.restarts,
             "figures": figures or {},

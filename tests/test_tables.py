@@ -68,6 +68,7 @@ def test_discriminator_on_breast_cancer(tmp_path, cancer_files, record_property)
     assert set(final.index) == {"discriminator", "mc_threshold",
                                 "discriminator checkpoint ensemble"}
     assert final.loc["discriminator", "auc"] == results["sweet_spot"]["test_auc"]  # same scores
+    assert results["test_anomalies"] == "labelled"
     # test set: 20% of the benign rows and every malignant one
     assert final.loc["discriminator", ["tp", "fn"]].sum() == N_MALIGNANT
     assert final.loc["discriminator", ["tn", "fp"]].sum() == round(0.2 * N_BENIGN)
@@ -112,6 +113,39 @@ def test_every_vector_detector_runs_on_a_table(tmp_path, cancer_files, detector,
     assert detector in set(final["detector"])
     assert final["auc"].between(0, 1).all()
     assert {"detector_auc", "roc_pr_curves", "score_histograms"} <= set(results["figures"])
+
+
+def _normal_only(tmp_path, cancer, kind: str) -> dict:
+    """The benign rows alone: a labelled data_file without anomalous rows, or a train_file
+    without labels and without test_file."""
+    benign = cancer[cancer["target"] == "benign"]
+    if kind == "data_file":
+        benign.to_csv(tmp_path / "only_ok.csv", index=False)
+        return {"data_file": str(tmp_path / "only_ok.csv")}
+    benign.drop(columns="target").to_csv(tmp_path / "train.csv", index=False)
+    return {"data_file": None, "train_file": str(tmp_path / "train.csv")}
+
+
+@pytest.mark.parametrize("kind", ["data_file", "train_file"])
+def test_normal_rows_only_train_against_synthetic_anomalies(tmp_path, cancer, capsys, kind):
+    """The README's first use case (no anomaly at hand) from the command line: a tenth of the
+    normal rows are test normals and their corrupted copies the test anomalies, as
+    gandi.Detector.fit makes them without an eval_set; the results, the run log and the
+    summary line say the AUC is against synthetic anomalies."""
+    raw = {**run_params.SETTINGS[41], **_normal_only(tmp_path, cancer, kind), "steps": 20,
+           "track_every": 5, "checkpoint_every": 20, **SEEDS}
+    assert run(tmp_path, raw) == 0
+    results = results_of(tmp_path)
+    assert results["status"] == "finished" and results["test_anomalies"] == "synthetic"
+    n_test = round(0.1 * N_BENIGN)  # gandi.data.splits.report_size
+    final = results["final"].set_index("detector")
+    assert final.loc["autoencoder", ["tp", "fn"]].sum() == n_test  # one copy per test normal
+    assert final.loc["autoencoder", ["tn", "fp"]].sum() == n_test
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if "sweet spot" in line]
+    assert re.search(r"test AUC there \d\.\d+ against synthetic anomalies \(corrupted normals\), "
+                     r"not real ones", line), line
+    (log_file,) = (tmp_path / "log" / "logs").glob("*/run.log")
+    assert "against synthetic anomalies" in log_file.read_text()
 
 
 # ----- reading and splitting -----------------------------------------------------------------
@@ -168,6 +202,25 @@ def test_csv_npz_and_parquet_give_the_same_splits(cancer_files):
     for other in splits[1:]:
         for part in ("train", "validation", "test_x", "test_y"):
             assert np.allclose(getattr(other, part), getattr(splits[0], part), atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["data_file", "train_file"])
+def test_normal_only_split_holds_out_a_tenth_and_corrupts_it(tmp_path, cancer, kind):
+    """Disjoint training, validation and test normals; each test anomaly is a corrupted copy of
+    the test normal in its place (gandi.data.splits.report_set's order), seeded by numpy_seed."""
+    setting = validate({**run_params.SETTINGS[40], **_normal_only(tmp_path, cancer, kind)})
+    data = load_splits(setting, np.random.default_rng(0))
+    n_test = round(0.1 * N_BENIGN)
+    assert data.test_anomalies == "synthetic"
+    assert (len(data.train), len(data.validation)) == (289, 32)  # the rest, 10% validation
+    assert data.test_y.tolist() == [0] * n_test + [1] * n_test
+    normals, anomalies = data.test_x[:n_test], data.test_x[n_test:]
+    assert (normals != anomalies).any(axis=1).all()  # every copy changed
+    assert (normals == anomalies).any(axis=1).all()  # at most half the features change
+    rows = {tuple(r) for r in np.round(np.concatenate([data.train, data.validation, normals]), 5)}
+    assert len(rows) == N_BENIGN  # disjoint, complete
+    again = load_splits(setting, np.random.default_rng(0))
+    assert np.array_equal(again.test_x, data.test_x)
 
 
 def test_train_and_test_files(tmp_path, cancer):
@@ -261,8 +314,9 @@ def _bad(tmp_path, case: str) -> dict:
             label=[0] * 9 + [2, 1]))}
     if case == "no normal rows":
         return {**base, "data_file": _write(tmp_path, "t.csv", SMALL.assign(label=1))}
-    if case == "no anomalous rows":
-        return {**base, "data_file": _write(tmp_path, "t.csv", SMALL.assign(label=0))}
+    if case == "no anomalous rows in the test file":
+        return {**base, "train_file": _write(tmp_path, "train.csv", SMALL.iloc[:10]),
+                "test_file": _write(tmp_path, "test.csv", SMALL.assign(label=0))}
     if case == "too few rows":
         return {**base, "data_file": _write(tmp_path, "t.csv", SMALL.iloc[8:])}
     if case == "anomalies in the train file":
@@ -287,15 +341,17 @@ BAD = {
     "not npz": "not an NPZ file",
     "npz declaring 2 GiB": r"t.npz: member 'x.npy' declares shape \(268435456,\) of float64 = "
                            r"2147483648 bytes, over the cap of 268435456 bytes",
-    "missing label column": "no label column 'y' \\(set label_column\\); its columns: a, b, label",
+    "missing label column": "no label column 'y' \\(set label_column\\); its columns: a, b, "
+                            "label; a file of normal rows only needs none: name it train_file",
     "missing drop column": "drop_columns names 'id', which is not a column",
     "non-numeric column": "column 'b' is not numeric \\(e.g. 'x' in data row 1\\); set "
                           "categorical: \"one_hot\"",
     "missing values": "column 'a' has 1 missing values of 11 rows \\(first in data row 1\\)",
     "undeclared label": "label column 'label' holds 2 \\(1 rows\\), which is in neither "
                         "normal_values \\[0\\] nor anomaly_values \\[1\\]",
-    "no normal rows": "no normal rows",
-    "no anomalous rows": "no anomalous rows",
+    "no normal rows": "no normal rows .*; gandi trains on normal rows: set normal_values",
+    "no anomalous rows in the test file": "test.csv: no anomalous rows .*; leave test_file out "
+                                          "to test against synthetic anomalies",
     "too few rows": "2 normal rows are too few for the split",
     "anomalies in the train file": "1 rows are labelled as anomalies",
     "test file without a train column": "test.csv: no column 'b', which the train file has",
@@ -319,7 +375,9 @@ def test_bad_input_is_one_line_exit_2_and_no_run_folder(tmp_path, capsys, case):
 @pytest.mark.parametrize("content,expected", [
     ("{not json", "not valid JSON"),
     ("[1, 2]", "must be a dict of keys to values, got list"),
-    ('{"dataset": "table"}', "needs data_file \\(one labelled file\\) or both train_file"),
+    ('{"dataset": "table"}', "needs data_file \\(one file: labelled, or normal rows only\\) or "
+                             "train_file \\(normal rows; test_file, labelled, is optional\\); "
+                             "got none"),
 ])
 def test_a_bad_setting_file_is_one_line(tmp_path, capsys, content, expected):
     setting_file = tmp_path / "mine.json"
@@ -331,7 +389,8 @@ def test_a_bad_setting_file_is_one_line(tmp_path, capsys, content, expected):
 
 @pytest.mark.parametrize("raw,message", [
     ({"data_file": "x.csv"}, 'data_file = .* expected None unless dataset is "table"'),
-    ({"dataset": "table", "train_file": "a.csv"}, "got only train_file"),
+    ({"dataset": "table", "test_file": "a.csv"}, "or train_file \\(normal rows; .* got only "
+                                                 "test_file"),
     ({"dataset": "table", "data_file": "a.csv", "anomaly_values": [0, 1]},
      "values that are not also in normal_values \\(both hold 0\\)"),
     ({"dataset": "table", "data_file": "a.csv", "drop_columns": ["label"]},

@@ -11,8 +11,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gandi.data.corruptions import corrupt
 from gandi.data.distributions import Distribution, make_anomaly, make_distribution
 from gandi.data.errors import DataError
+
+# Normal data only (a table without anomalous rows, gandi.Detector.fit without eval_set): the test
+# set that reports is a share of the normals held out, and as many corrupted copies of them as
+# anomalies. A tenth, at most 1,000: enough for a steady AUC, few taken from training.
+REPORT_SHARE, REPORT_LIMIT = 0.1, 1000
+# what a run's test anomalies are (DataSplits.test_anomalies, results["test_anomalies"])
+LABELLED, SYNTHETIC = "labelled", "synthetic"
+SYNTHETIC_NOTE = "against synthetic anomalies (corrupted normals), not real ones"
 
 
 @dataclass
@@ -26,6 +35,7 @@ class DataSplits:
     description: str = ""        # what is normal and what is anomalous, for logs
     transform: dict | None = None  # tables: the fitted TabularTransform.to_dict(), for scoring
     test_ids: list | None = None   # image folders: each test image's path (same order as test_x)
+    test_anomalies: str = LABELLED  # SYNTHETIC: corrupted test normals, the data had no anomaly
 
     @property
     def sample_shape(self):
@@ -82,3 +92,34 @@ def holdout_split(n: int, setting: dict, source: str, rng: np.random.Generator,
     counts = split_counts(n, {"validation": setting["validation_fraction"]}, source, unit)
     shuffled = rng.permutation(n)
     return shuffled[counts["validation"]:], shuffled[:counts["validation"]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Normal data only: a test set of held-out normals and synthetic anomalies made from them
+# ---------------------------------------------------------------------------------------------
+
+def report_size(n: int) -> int:
+    """Test normals held out of n normals when the data hold no anomaly."""
+    return min(REPORT_LIMIT, max(1, int(round(REPORT_SHARE * n))))
+
+
+def report_holdout(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(the rest, the test normals): indices of n normals, the test ones drawn by `rng`."""
+    order = rng.permutation(n)
+    n_report = report_size(n)
+    return order[n_report:], order[:n_report]
+
+
+def with_synthetic_anomalies(normals: np.ndarray,
+                             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(test x, test y): the test normals, then one corrupted copy of each as an anomaly."""
+    return (np.concatenate([normals, corrupt(normals, rng)]),
+            np.repeat(np.array([0, 1], np.int64), len(normals)))
+
+
+def report_set(x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray,
+                                                                 np.ndarray]:
+    """(training x, test x, test y) of normal samples x: held-out normals and as many synthetic
+    anomalies made from them."""
+    rest, report = report_holdout(len(x), rng)
+    return (x[rest], *with_synthetic_anomalies(x[report], rng))

@@ -8,6 +8,12 @@ A setting with `dataset: "table"` names its rows one of two ways:
 - `train_file` + `test_file`: normal rows to train on (a label column is optional; if there is
   one, every row must be normal) and labelled rows to test on; `validation_fraction` of the
   training rows, chosen by `numpy_seed`, is held out as validation normals.
+- Normal rows only (a `data_file` without anomalous rows, or a `train_file` without
+  `test_file`): a tenth of the normal rows (at most 1,000; `gandi.data.splits.report_size`) is
+  held out as test normals, and one corrupted copy of each (`gandi.data.corruptions`) is a test
+  anomaly, as `gandi.Detector.fit` does without an eval_set. The run's AUC then measures
+  separation from corrupted normals, not real anomalies: its log, results
+  (`test_anomalies: "synthetic"`) and the playground's summary say so.
 
 Labels: a `label_column` value in `normal_values` is normal (0), in `anomaly_values` an anomaly
 (1); any other value is an error. Test labels only report; nothing chooses with them.
@@ -30,7 +36,8 @@ import numpy as np
 import pandas as pd
 
 from gandi.data.errors import DataError, one_line
-from gandi.data.splits import DataSplits, holdout_split, semi_supervised_split
+from gandi.data.splits import (LABELLED, SYNTHETIC, DataSplits, holdout_split, report_holdout,
+                                semi_supervised_split, with_synthetic_anomalies)
 from gandi.data.tabular_transform import (TabularTransform, check_values, non_numeric_columns,
                                           shorten)
 
@@ -220,8 +227,11 @@ def labels_of(frame: pd.DataFrame, setting: dict, source: str) -> np.ndarray:
     """0 (normal) / 1 (anomaly) per row, from the label column and the declared values."""
     column = setting["label_column"]
     if column not in frame.columns:
+        # a file of normal rows has no labels to give: train_file reads it without any
+        unlabelled = ("; a file of normal rows only needs none: name it train_file instead"
+                      if source.startswith("data_file") else "")
         raise DataError(f"{source}: no label column {column!r} (set label_column); its columns: "
-                        f"{shorten(frame.columns)}")
+                        f"{shorten(frame.columns)}{unlabelled}")
     values = frame[column]
     normal = values.isin(list(setting["normal_values"])).to_numpy()
     anomaly = values.isin(list(setting["anomaly_values"])).to_numpy()
@@ -260,12 +270,20 @@ def _source(setting: dict, key: str) -> str:
 # Splits
 # ---------------------------------------------------------------------------------------------
 
+def _need_normal_rows(y: np.ndarray, setting: dict, source: str) -> None:
+    if not np.any(y == 0):
+        raise DataError(f"{source}: no normal rows ({setting['label_column']} in normal_values "
+                        f"{list(setting['normal_values'])!r}); gandi trains on normal rows: set "
+                        f"normal_values to the label of the normal ones")
+
+
 def _need_both_classes(y: np.ndarray, setting: dict, source: str) -> None:
-    for label, name, key in ((0, "normal", "normal_values"), (1, "anomalous", "anomaly_values")):
-        if not np.any(y == label):
-            raise DataError(f"{source}: no {name} rows ({setting['label_column']} in "
-                            f"{key} {list(setting[key])!r}); the test set needs normal and "
-                            f"anomalous rows to report AUC")
+    """A test_file reports AUC against its own labels: it needs both kinds of row."""
+    _need_normal_rows(y, setting, source)
+    if not np.any(y == 1):
+        raise DataError(f"{source}: no anomalous rows ({setting['label_column']} in "
+                        f"anomaly_values {list(setting['anomaly_values'])!r}); leave test_file "
+                        f"out to test against synthetic anomalies (corrupted held-out normals)")
 
 
 @dataclass
@@ -280,6 +298,9 @@ class _Rows:
     test: np.ndarray                # normals first, then anomalies
     test_y: np.ndarray
     split: str                      # how, for the run's log
+    # no anomalous row: `test` holds the test normals; their corrupted copies are made once
+    # the features are numbers (table_splits)
+    synthetic: bool = False
 
 
 def _one_file(setting: dict, rng: np.random.Generator) -> _Rows:
@@ -288,7 +309,9 @@ def _one_file(setting: dict, rng: np.random.Generator) -> _Rows:
     frame = read_table("data_file", setting["data_file"])
     y = labels_of(frame, setting, source)
     features = features_of(frame, setting, source)
-    _need_both_classes(y, setting, source)
+    _need_normal_rows(y, setting, source)
+    if not np.any(y == 1):
+        return _normal_rows(features, source, setting, rng, "data_file")
     train, validation, test = semi_supervised_split(y, setting, source, rng)
     return _Rows(features, source, train=train, validation=validation,
                  test_features=features, test_source=source, test=test, test_y=y[test],
@@ -308,6 +331,8 @@ def _two_files(setting: dict, rng: np.random.Generator) -> _Rows:
                             f"(first in data row {int(np.flatnonzero(anomalous)[0]) + 1}); the "
                             f"train file holds normal rows only (put them in test_file)")
     features = features_of(frame, setting, source)
+    if setting["test_file"] is None:
+        return _normal_rows(features, source, setting, rng, "train_file")
     train, validation = holdout_split(len(frame), setting, source, rng)
     test_source = _source(setting, "test_file")
     test_frame = read_table("test_file", setting["test_file"])
@@ -322,6 +347,20 @@ def _two_files(setting: dict, rng: np.random.Generator) -> _Rows:
                  split="train_file for training and validation, test_file for testing")
 
 
+def _normal_rows(features: pd.DataFrame, source: str, setting: dict,
+                 rng: np.random.Generator, key: str) -> _Rows:
+    """Every row normal: test normals held out (report_holdout, as gandi.Detector.fit without
+    an eval_set), then validation normals from the rest."""
+    rest, test = report_holdout(len(features), rng)
+    train, validation = holdout_split(len(rest), setting, source, rng)
+    return _Rows(features, source, train=rest[train], validation=rest[validation],
+                 test_features=features, test_source=source, test=test,
+                 test_y=np.zeros(len(test), np.int64), synthetic=True,
+                 split=f"{key} of normal rows only, split by numpy_seed {setting['numpy_seed']}: "
+                       f"{len(test)} test normals and as many synthetic anomalies (corrupted "
+                       f"copies of them)")
+
+
 def table_splits(setting: dict, rng: np.random.Generator) -> DataSplits:
     """Training and validation normals, and a test set with normals first, then anomalies."""
     rows = _one_file(setting, rng) if setting["data_file"] is not None else _two_files(setting, rng)
@@ -332,14 +371,18 @@ def table_splits(setting: dict, rng: np.random.Generator) -> DataSplits:
     x = transform.apply(rows.features, rows.source)
     test_x = (x if rows.test_features is rows.features
               else transform.apply(rows.test_features, rows.test_source))
-    test_y = rows.test_y
+    test_x, test_y = test_x[rows.test], rows.test_y
+    if rows.synthetic:  # corrupted in the detector's feature space: what it is asked to reject
+        test_x, test_y = with_synthetic_anomalies(test_x, rng)
+    anomalies = ("synthetic" if rows.synthetic
+                 else f"{setting['label_column']} in {list(setting['anomaly_values'])}")
     return DataSplits(
-        train=x[rows.train], validation=x[rows.validation], test_x=test_x[rows.test],
+        train=x[rows.train], validation=x[rows.validation], test_x=test_x,
         test_y=test_y, transform=transform.to_dict(),
+        test_anomalies=SYNTHETIC if rows.synthetic else LABELLED,
         description=(f"table: {len(rows.train)} training and {len(rows.validation)} validation "
                      f"normals, {int((test_y == 0).sum())} test normals and {int(test_y.sum())} "
-                     f"test anomalies ({setting['label_column']} in "
-                     f"{list(setting['anomaly_values'])}); {x.shape[1]} features from "
+                     f"test anomalies ({anomalies}); {x.shape[1]} features from "
                      f"{len(transform.columns)} columns; {rows.split}"))
 
 
