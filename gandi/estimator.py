@@ -23,7 +23,9 @@ The run's test set only reports (its AUC curve, final table): with `eval_set=(X_
 (labels 0 normal, 1 anomaly) it is that set. Without one, a tenth of X (at most 1,000) is held
 out as test normals and as many synthetic anomalies are made from them (`gandi.data.corruptions`):
 its AUC then says how well the detector separates corrupted copies of normal data, not real
-anomalies (the run's log says so). Nothing is chosen with test labels either way.
+anomalies (the run's log says so, and its setting.json: `gandi.report` marks such runs and never
+averages them with runs on real anomalies). Nothing is chosen with test labels either way. The
+run's setting id names the data: `python_<detector>_<fingerprint of X and eval_set>`.
 
 Parameters: any setting key (`steps`, `epochs`, `e_arch`, `latent_dim`, `lr_g`, ...) except the
 data keys `fit` sets. As in scikit-learn, `__init__` and `set_params` only store them; `fit`
@@ -154,6 +156,16 @@ def _report_size(n: int) -> int:
     return min(REPORT_LIMIT, max(1, int(round(REPORT_SHARE * n))))
 
 
+def array_fingerprint(*arrays: np.ndarray) -> str:
+    """8 hex digits naming the arrays a fit ran on (their shapes, dtypes and values)."""
+    from gandi.settings import fingerprint
+    parts = []
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        parts += [[list(array.shape), array.dtype.str], array.tobytes()]
+    return fingerprint(*parts)
+
+
 def data_keys(folder: Path, images: bool, train: np.ndarray) -> dict:
     """The setting's data keys for the files `write_data` puts in `folder`."""
     if images:
@@ -267,7 +279,7 @@ class Detector(*_sklearn_bases()):
         """Train on normal samples X (`y` is ignored, as in PyOD); `eval_set=(X_eval, y_eval)`:
         labelled data the run reports on (never chooses with). Returns self."""
         from gandi.experiment import run_setting
-        from gandi.settings import SettingError, validate
+        from gandi.settings import REAL, SYNTHETIC, SettingError, data_record, validate
         X = checked_array(X)
         if len(X) < MIN_FIT_SAMPLES:
             raise InputError(f"X: n_samples = {len(X)}; fit needs at least {MIN_FIT_SAMPLES} "
@@ -279,6 +291,8 @@ class Detector(*_sklearn_bases()):
         if eval_set is not None:
             test_x, test_y = self._eval_set(eval_set, X, images)
         n_train = len(X) - (0 if eval_set is not None else _report_size(len(X)))
+        # the run is named after its data: reports average fits on the same arrays only
+        fingerprint = array_fingerprint(X, *(() if eval_set is None else (test_x, test_y)))
         # the parameters, checked now that the data's kind and size are known
         folder = Path(self.log_dir) / "fit_data" / uuid.uuid4().hex[:12]
         setting = validate({**fit_setting(self.detector, self._setting, images, n_train),
@@ -297,8 +311,12 @@ class Detector(*_sklearn_bases()):
             shutil.rmtree(folder, ignore_errors=True)
             raise
         try:
-            results = run_setting(f"python_{self.detector}", setting, self.log_dir,
-                                  progress=progress)
+            results = run_setting(
+                f"python_{self.detector}_{fingerprint}", setting, self.log_dir,
+                progress=progress, data_record=data_record(
+                    setting, REAL if eval_set is not None else SYNTHETIC, fingerprint,
+                    f"arrays {'x'.join(map(str, X.shape))}"
+                    + (f", eval_set of {len(test_y)}" if eval_set is not None else "")))
         except (SettingError, DataError):  # before any run folder holds the data (a batch
             shutil.rmtree(folder, ignore_errors=True)  # larger than the training set)
             raise

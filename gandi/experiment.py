@@ -13,6 +13,7 @@ from gandi.data import load_splits
 from gandi.detectors import DETECTORS
 from gandi.device import compute_device
 from gandi.outputs.run_folder import RunFolders
+from gandi import settings
 from gandi.settings import SettingError
 from gandi.tracker import Tracker
 from gandi.training import set_seeds, train
@@ -49,13 +50,16 @@ def resolve_steps(setting: dict, n_train: int, label="?") -> dict:
     return {**setting, "steps": steps}
 
 
-def run_setting(setting_id, setting: dict, log_dir, progress: bool = True) -> dict:
-    """Train one validated setting; return its results dict (also pickled in the run folder)."""
+def run_setting(setting_id, setting: dict, log_dir, progress: bool = True,
+                data_record: dict | None = None) -> dict:
+    """Train one validated setting; return its results dict (also pickled in the run folder).
+    `data_record`: what the run's data are (gandi.settings.data_record), when its data keys do
+    not say it (gandi.Detector.fit's files are new for every fit)."""
     set_seeds(setting["numpy_seed"], setting["tf_seed"])
     data = load_splits(setting, np.random.default_rng(setting["numpy_seed"]))
     setting = resolve_steps(setting, len(data.train), setting_id)
     run = RunFolders.create(log_dir, setting_id, setting["numpy_seed"], setting["tf_seed"])
-    run.write_setting(setting_id, setting)
+    run.write_setting(setting_id, setting, data_record or settings.data_record(setting))
     if data.transform is not None:  # what a later scoring step applies to new rows
         run.write_transform(data.transform)
     return _train_and_finish(run, setting_id, setting, data, progress, resume=False)
@@ -110,6 +114,11 @@ def _log_start(log, run, setting_id, setting, data, resume):
     log.info("run %s, setting %s: %s", run.signature, setting_id, setting)
     log.info("data: %d train, %d validation, %d test (%d anomalies); %s", len(data.train),
              len(data.validation), len(data.test_y), int(data.test_y.sum()), data.description)
+    record = run.read_data_record()
+    log.info("data %s (fingerprint %s); test anomalies: %s%s", record["label"],
+             record["fingerprint"], record["test_anomalies"],
+             " (corrupted copies of held-out normals: the test AUC is not against real anomalies)"
+             if record["test_anomalies"] == settings.SYNTHETIC else "")
 
 
 def _set_up(run, setting_id, setting, data, log, resume) -> tuple[Tracker, int]:
