@@ -30,6 +30,7 @@ from gandi.playground import _ExitingParser
 NUMBERS = ("auc", "f1", "last_step_auc", "oracle_best_auc")
 MC_THRESHOLD = "mc_threshold"  # the final table's row of the Monte-Carlo threshold
 UNRECORDED = "unrecorded"  # the test anomalies of a gandi.Detector fit from before runs said
+TEST_SHOWN = {REAL: "real anomalies", SYNTHETIC: "synthetic anomalies", UNRECORDED: "not recorded"}
 
 
 def data_of(path: Path, result: dict) -> dict:
@@ -108,7 +109,8 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
             ["setting", "name", "data", "test_anomalies", "detector", "threshold"], sort=False):
         seeds = group["seed"].astype(str) + "-" + group["tf_seed"].astype(str)
         row = {"setting": setting, "name": name, "data": data,
-               "test": f"{anomalies} anomalies", "detector": detector, "threshold": threshold,
+               "test": TEST_SHOWN.get(anomalies, anomalies), "detector": detector,
+               "threshold": threshold,
                "runs": len(group), "seeds": seeds.nunique()}
         for key in NUMBERS:
             row[key] = _mean_over_seeds(group[key], seeds)
@@ -200,7 +202,7 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
     print(markdown(table) if args.markdown else table.to_string(index=False))
-    if (table["test"] == f"{SYNTHETIC} anomalies").any():
+    if (table["test"] == TEST_SHOWN[SYNTHETIC]).any():
         print("(synthetic anomalies: corrupted copies of held-out normals, a gandi.Detector fit "
               "without eval_set; not comparable with real anomalies)")
     if args.csv:
