@@ -3,9 +3,9 @@
 One row per setting, data (a fingerprint of what the runs ran on: runs on other data, or tested
 against synthetic anomalies instead of real ones, are never averaged together), detector and
 threshold: mean ± std over distinct seeds of its finished runs (one seed: the mean alone) of the
-test AUC and F1 of the detector as exported (the tracked score at the label-free sweet spot; costly scorers
-on the final networks), and, for the tracked score, the AUC at the last step and the oracle best
-test AUC (chosen with test labels: shown, never used). `--csv` also writes the per-run rows the
+test AUC and F1 of the detector as exported (the tracked score at the label-free sweet spot;
+costly scorers on the final networks), and, for the tracked score, the AUC at the last step and
+the oracle best test AUC (chosen with test labels: shown, never used). `--csv` also writes the per-run rows the
 table is made from (what `python -m gandi.paper` reads: `benchmarks/results/distributions.csv`).
 
 `--runs` lists every run folder instead, finished or not: signature, setting, status, last step,
