@@ -73,7 +73,12 @@ def _with_row_labels(runs: pd.DataFrame) -> pd.DataFrame:
     scores at the Monte-Carlo threshold) under its detector's name, with a `threshold` column;
     CSVs from before data were recorded: one data set per setting, real anomalies."""
     runs = runs.copy()
-    defaults = {"data": "", "test_anomalies": REAL, "tf_seed": runs["seed"]}
+    if "signature" not in runs:
+        runs["signature"] = [f"run {i}" for i in range(len(runs))]
+    if "seed" not in runs:  # rows made by hand: nothing says two runs shared a seed
+        runs["seed"] = runs["signature"]
+    defaults = {"data": "", "test_anomalies": REAL, "tf_seed": runs["seed"],
+                "threshold_source": ""}
     for column, default in defaults.items():
         if column not in runs:
             runs[column] = default
@@ -108,9 +113,9 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     for (setting, name, data, anomalies, detector, threshold), group in finished.groupby(
             ["setting", "name", "data", "test_anomalies", "detector", "threshold"], sort=False):
         seeds = group["seed"].astype(str) + "-" + group["tf_seed"].astype(str)
-        row = {"setting": setting, "name": name, "data": data,
-               "test": TEST_SHOWN.get(anomalies, anomalies), "detector": detector,
-               "threshold": threshold,
+        # setting, name and detector first, as before data were columns (gandi.paper's rows)
+        row = {"setting": setting, "name": name, "detector": detector, "threshold": threshold,
+               "data": data, "test": TEST_SHOWN.get(anomalies, anomalies),
                "runs": len(group), "seeds": seeds.nunique()}
         for key in NUMBERS:
             row[key] = _mean_over_seeds(group[key], seeds)

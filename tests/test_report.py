@@ -41,7 +41,7 @@ def test_report_reads_every_run_back(smoke_runs, capsys):
     assert (mc["threshold"] == "mc_threshold: generated_samples_p95").all()
     assert main([str(log_dir), "--markdown"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("| setting | name | data | test | detector | threshold | runs | "
+    assert out[0].startswith("| setting | name | detector | threshold | data | test | runs | "
                              "seeds | auc |")
     assert len(out) == 2 + 3 * len(SMOKE_SETTINGS)
 
