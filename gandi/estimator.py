@@ -24,7 +24,9 @@ The run's test set only reports (its AUC curve, final table): with `eval_set=(X_
 out as test normals and as many synthetic anomalies are made from them (`gandi.data.corruptions`;
 `gandi.data.splits.report_set`, which a table of normal rows only shares on the command line):
 its AUC then says how well the detector separates corrupted copies of normal data, not real
-anomalies (the run's log says so). Nothing is chosen with test labels either way.
+anomalies (the run's log says so, and its setting.json: `gandi.report` marks such runs and never
+averages them with runs on real anomalies). Nothing is chosen with test labels either way. The
+run's setting id names the data: `python_<detector>_<fingerprint of X and eval_set>`.
 
 Parameters: any setting key (`steps`, `epochs`, `e_arch`, `latent_dim`, `lr_g`, ...) except the
 data keys `fit` sets. As in scikit-learn, `__init__` and `set_params` only store them; `fit`
@@ -189,6 +191,21 @@ def label_column(train) -> str:
     return name
 
 
+def array_fingerprint(*arrays) -> str:
+    """8 hex digits naming the arrays (or DataFrames) a fit ran on: their shapes, types and
+    values (a DataFrame's column names too)."""
+    from gandi.settings import fingerprint
+    parts = []
+    for array in arrays:
+        if is_frame(array):  # object columns hold pointers: pandas' own hash of the values
+            parts += [[list(map(str, array.columns)), list(map(str, array.dtypes))],
+                      pd.util.hash_pandas_object(array, index=False).to_numpy().tobytes()]
+            continue
+        array = np.ascontiguousarray(array)
+        parts += [[list(array.shape), array.dtype.str], array.tobytes()]
+    return fingerprint(*parts)
+
+
 def data_keys(folder: Path, images: bool, train) -> dict:
     """The setting's data keys for the files `write_data` puts in `folder`: a DataFrame as
     Parquet (its column names and dtypes kept), arrays as NPZ, images as PNG files."""
@@ -311,7 +328,7 @@ class Detector(*_sklearn_bases()):
         """Train on normal samples X (`y` is ignored, as in PyOD); `eval_set=(X_eval, y_eval)`:
         labelled data the run reports on (never chooses with). Returns self."""
         from gandi.experiment import run_setting
-        from gandi.settings import SettingError, validate
+        from gandi.settings import REAL, SYNTHETIC, SettingError, data_record, validate
         frame = is_frame(X)
         X = checked_frame(X) if frame else checked_array(X)
         if len(X) < MIN_FIT_SAMPLES:
@@ -328,6 +345,8 @@ class Detector(*_sklearn_bases()):
                              "by corrupting numeric rows, and X has text columns or missing "
                              "values; pass eval_set=(X_eval, y_eval) with labelled rows")
         n_train = len(X) - (0 if eval_set is not None else report_size(len(X)))
+        # the run is named after its data: reports average fits on the same arrays only
+        fingerprint = array_fingerprint(X, *(() if eval_set is None else (test_x, test_y)))
         # the parameters, checked now that the data's kind and size are known
         folder = Path(self.log_dir) / "fit_data" / uuid.uuid4().hex[:12]
         setting = validate({**fit_setting(self.detector, self._setting, images, n_train),
@@ -350,8 +369,12 @@ class Detector(*_sklearn_bases()):
             shutil.rmtree(folder, ignore_errors=True)
             raise
         try:
-            results = run_setting(f"python_{self.detector}", setting, self.log_dir,
-                                  progress=progress)
+            results = run_setting(
+                f"python_{self.detector}_{fingerprint}", setting, self.log_dir,
+                progress=progress, data_record=data_record(
+                    setting, REAL if eval_set is not None else SYNTHETIC, fingerprint,
+                    f"{'frame' if frame else 'arrays'} {'x'.join(map(str, X.shape))}"
+                    + (f", eval_set of {len(test_y)}" if eval_set is not None else "")))
         except SettingError:  # before any run folder holds the data (a batch larger than
             shutil.rmtree(folder, ignore_errors=True)  # the training set)
             raise

@@ -14,6 +14,7 @@ from gandi.data.splits import SYNTHETIC, SYNTHETIC_NOTE
 from gandi.detectors import DETECTORS
 from gandi.device import compute_device
 from gandi.outputs.run_folder import RunFolders
+from gandi import settings
 from gandi.settings import SettingError
 from gandi.tracker import Tracker
 from gandi.training import set_seeds, train
@@ -50,13 +51,23 @@ def resolve_steps(setting: dict, n_train: int, label="?") -> dict:
     return {**setting, "steps": steps}
 
 
-def run_setting(setting_id, setting: dict, log_dir, progress: bool = True) -> dict:
-    """Train one validated setting; return its results dict (also pickled in the run folder)."""
+def run_setting(setting_id, setting: dict, log_dir, progress: bool = True,
+                data_record: dict | None = None) -> dict:
+    """Train one validated setting; return its results dict (also pickled in the run folder).
+    `data_record`: what the run's data are (gandi.settings.data_record), when its data keys do
+    not say it (gandi.Detector.fit's files are new for every fit)."""
     set_seeds(setting["numpy_seed"], setting["tf_seed"])
     data = load_splits(setting, np.random.default_rng(setting["numpy_seed"]))
     setting = resolve_steps(setting, len(data.train), setting_id)
+    # one word for "the test anomalies are corrupted normals", however the run learnt it: from
+    # its data (a normal-only table) or from its caller (a Python fit without eval_set)
+    if data_record is not None and data_record["test_anomalies"] == settings.SYNTHETIC:
+        data.test_anomalies = SYNTHETIC
+    if data_record is None:
+        data_record = settings.data_record(
+            setting, settings.SYNTHETIC if data.test_anomalies == SYNTHETIC else settings.REAL)
     run = RunFolders.create(log_dir, setting_id, setting["numpy_seed"], setting["tf_seed"])
-    run.write_setting(setting_id, setting)
+    run.write_setting(setting_id, setting, data_record)
     if data.transform is not None:  # what a later scoring step applies to new rows
         run.write_transform(data.transform)
     return _train_and_finish(run, setting_id, setting, data, progress, resume=False)
@@ -111,6 +122,9 @@ def _log_start(log, run, setting_id, setting, data, resume):
     log.info("run %s, setting %s: %s", run.signature, setting_id, setting)
     log.info("data: %d train, %d validation, %d test (%d anomalies); %s", len(data.train),
              len(data.validation), len(data.test_y), int(data.test_y.sum()), data.description)
+    record = run.read_data_record()
+    log.info("data %s (fingerprint %s); test anomalies: %s", record["label"],
+             record["fingerprint"], record["test_anomalies"])
     if data.test_anomalies == SYNTHETIC:  # a number the user must not read as real detection
         log.warning("the data hold no anomaly: the test anomalies are corrupted copies of the "
                     "test normals, so every test AUC of this run (curve, sweet spot, final "

@@ -1,9 +1,11 @@
 """Tables across runs: `python -m gandi.report [LOG_DIR] [--runs] [--markdown] [--csv PATH]`.
 
-One row per setting and detector: mean ± std over its finished runs (seeds) of the test AUC and
-F1 of the detector as exported (the tracked score at the label-free sweet spot; costly scorers
-on the final networks), and, for the tracked score, the AUC at the last step and the oracle best
-test AUC (chosen with test labels: shown, never used). `--csv` also writes the per-run rows the
+One row per setting, data (a fingerprint of what the runs ran on: runs on other data, or tested
+against synthetic anomalies instead of real ones, are never averaged together), detector and
+threshold: mean ± std over distinct seeds of its finished runs (one seed: the mean alone) of the
+test AUC and F1 of the detector as exported (the tracked score at the label-free sweet spot;
+costly scorers on the final networks), and, for the tracked score, the AUC at the last step and
+the oracle best test AUC (chosen with test labels: shown, never used). `--csv` also writes the per-run rows the
 table is made from (what `python -m gandi.paper` reads: `benchmarks/results/distributions.csv`).
 
 `--runs` lists every run folder instead, finished or not: signature, setting, status, last step,
@@ -22,10 +24,26 @@ import pandas as pd
 
 from gandi.outputs.liveness import observed_status
 from gandi.outputs.results import load_results
-from gandi.outputs.run_folder import RunFolders, atomic_write_bytes
+from gandi.outputs.run_folder import REAL, SYNTHETIC, RunFolders, atomic_write_bytes
 from gandi.playground import _ExitingParser
 
 NUMBERS = ("auc", "f1", "last_step_auc", "oracle_best_auc")
+MC_THRESHOLD = "mc_threshold"  # the final table's row of the Monte-Carlo threshold
+UNRECORDED = "unrecorded"  # the test anomalies of a gandi.Detector fit from before runs said
+TEST_SHOWN = {REAL: "real anomalies", SYNTHETIC: "synthetic anomalies", UNRECORDED: "not recorded"}
+
+
+def data_of(path: Path, result: dict) -> dict:
+    """The run's data record (gandi.settings.data_record) from its setting.json; for runs from
+    before runs recorded it, made from its setting (the fingerprint of its data keys: a
+    gandi.Detector fit's files were new for every fit, so each such run stands alone, and its
+    test anomalies, real or synthetic, were not recorded)."""
+    record = RunFolders(path.parent.parent.parent, path.parent.name).read_data_record()
+    if record is None:
+        from gandi.settings import data_record  # imports TensorFlow: old runs only
+        python_fit = str(result["setting_id"]).startswith("python_")
+        record = data_record(result["setting"], UNRECORDED if python_fit else REAL)
+    return record
 
 
 def collect(log_dir) -> pd.DataFrame:
@@ -34,9 +52,12 @@ def collect(log_dir) -> pd.DataFrame:
     for path in sorted(Path(log_dir, "results").glob("*/results.pkl")):
         r = load_results(path)
         m = r["measurements"]
+        data = data_of(path, r)
         run = {"signature": r["signature"], "setting": r["setting_id"],
                "name": r["setting"]["name"], "seed": r["seeds"]["numpy"], "status": r["status"],
-               "sweet_spot_step": (r["sweet_spot"] or {}).get("step")}
+               "sweet_spot_step": (r["sweet_spot"] or {}).get("step"),
+               "tf_seed": r["seeds"]["tf"], "data": f"{data['label']} {data['fingerprint']}",
+               "test_anomalies": data["test_anomalies"]}
         for final in r["final"].to_dict("records"):
             tracked = bool(final.get("tracked", False))  # the score followed over training
             rows.append({**run, "detector": final["detector"], "auc": final["auc"],
@@ -47,16 +68,57 @@ def collect(log_dir) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _with_row_labels(runs: pd.DataFrame) -> pd.DataFrame:
+    """Runs as the table shows them: a threshold row (mc_threshold: the tracked detector's
+    scores at the Monte-Carlo threshold) under its detector's name, with a `threshold` column;
+    CSVs from before data were recorded: one data set per setting, real anomalies."""
+    runs = runs.copy()
+    if "signature" not in runs:
+        runs["signature"] = [f"run {i}" for i in range(len(runs))]
+    if "seed" not in runs:  # rows made by hand: nothing says two runs shared a seed
+        runs["seed"] = runs["signature"]
+    defaults = {"data": "", "test_anomalies": REAL, "tf_seed": runs["seed"],
+                "threshold_source": ""}
+    for column, default in defaults.items():
+        if column not in runs:
+            runs[column] = default
+    runs["data"] = runs["data"].fillna("")
+    tracked = runs[(runs["detector"] != MC_THRESHOLD) & runs["last_step_auc"].notna()]
+    tracked_name = dict(zip(tracked["signature"], tracked["detector"]))
+    threshold = runs["threshold_source"].fillna("").astype(str)
+    is_mc = runs["detector"] == MC_THRESHOLD
+    runs["threshold"] = threshold.where(~is_mc, MC_THRESHOLD + ": " + threshold)
+    runs["detector"] = runs["detector"].where(
+        ~is_mc, runs["signature"].map(tracked_name).fillna(MC_THRESHOLD))
+    return runs
+
+
+def _mean_over_seeds(values: pd.Series, seeds: pd.Series) -> str:
+    """mean ± std over distinct seeds (runs of one seed averaged first: a repeat of a seed is
+    no spread); one seed: the mean alone."""
+    per_seed = values.astype(float).groupby(seeds.to_numpy()).mean().dropna()
+    if per_seed.empty:
+        return ""
+    if len(per_seed) == 1:
+        return f"{per_seed.iloc[0]:.3f}"
+    return f"{per_seed.mean():.3f} ± {per_seed.std(ddof=0):.3f}"
+
+
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per setting and detector, over finished runs: mean ± std of each number, and the count."""
-    finished = runs[runs["status"] == "finished"]
+    """Per setting, data, kind of test anomalies, detector and threshold, over finished runs:
+    mean ± std over seeds of each number, the runs and the seeds. Runs on other data (another
+    fingerprint) or against synthetic anomalies are never averaged with each other."""
+    finished = _with_row_labels(runs[runs["status"] == "finished"])
     out = []
-    for (setting, name, detector), group in finished.groupby(["setting", "name", "detector"],
-                                                              sort=False):
-        row = {"setting": setting, "name": name, "detector": detector, "runs": len(group)}
+    for (setting, name, data, anomalies, detector, threshold), group in finished.groupby(
+            ["setting", "name", "data", "test_anomalies", "detector", "threshold"], sort=False):
+        seeds = group["seed"].astype(str) + "-" + group["tf_seed"].astype(str)
+        # setting, name and detector first, as before data were columns (gandi.paper's rows)
+        row = {"setting": setting, "name": name, "detector": detector, "threshold": threshold,
+               "data": data, "test": TEST_SHOWN.get(anomalies, anomalies),
+               "runs": len(group), "seeds": seeds.nunique()}
         for key in NUMBERS:
-            v = group[key].astype(float)
-            row[key] = "" if v.isna().all() else f"{v.mean():.3f} ± {v.std(ddof=0):.3f}"
+            row[key] = _mean_over_seeds(group[key], seeds)
         out.append(row)
     if not out:
         return pd.DataFrame()
@@ -145,6 +207,9 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
     print(markdown(table) if args.markdown else table.to_string(index=False))
+    if (table["test"] == TEST_SHOWN[SYNTHETIC]).any():
+        print("(synthetic anomalies: corrupted copies of held-out normals, a gandi.Detector fit "
+              "without eval_set; not comparable with real anomalies)")
     if args.csv:
         atomic_write_bytes(Path(args.csv), runs.to_csv(index=False).encode())
     others = runs[runs["status"] != "finished"]["signature"].nunique()

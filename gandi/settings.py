@@ -16,6 +16,7 @@ from gandi.data.tables import TABLE_FILE_KEYS
 from gandi.detectors import DETECTORS
 from gandi.nets import (DISCRIMINATORS, ENCODERS, GENERATORS, IMAGE_ARCHITECTURES,
                         JOINT_DISCRIMINATORS)
+from gandi.outputs.run_folder import REAL, SYNTHETIC  # noqa: F401 (data_record's values)
 from gandi.setting_checks import did_you_mean
 from gandi.setting_keys import DEFAULTS, KEYS
 
@@ -208,3 +209,41 @@ def _check_samples(distribution):
 
 def _one_line(err) -> str:
     return " ".join(str(err).split()) or type(err).__name__
+
+
+# ---------------------------------------------------------------------------------------------
+# What a run ran on: reports average runs of one setting only over the same data
+# ---------------------------------------------------------------------------------------------
+
+def fingerprint(*parts) -> str:
+    """A short stable hash of `parts` (bytes, or anything json can write): 8 hex digits, a word
+    character string so that it may end a setting id (run_folder.SIGNATURE's \\w+)."""
+    import hashlib
+    import json
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part if isinstance(part, bytes)
+                      else json.dumps(part, sort_keys=True, default=str).encode())
+        digest.update(b"\0")  # ("ab", "c") and ("a", "bc") differ
+    return digest.hexdigest()[:8]
+
+
+def data_record(setting: dict, test_anomalies: str = REAL, data_fingerprint: str | None = None,
+                label: str | None = None) -> dict:
+    """What setting.json records of a run's data: a fingerprint (by default a hash of the
+    setting's data keys, those the key table marks as read by its dataset: two runs of one
+    setting id with another class, file or distribution differ), a short label (the dataset and
+    its class or distribution) and whether the test anomalies are the data's own (`real`) or
+    made from held-out normals (`synthetic`: gandi.Detector.fit without eval_set)."""
+    dataset = setting.get("dataset")
+    keys = {k: setting[k] for k, spec in KEYS.items()
+            if k in setting and spec.data is not None and dataset in spec.data}
+    if label is None:
+        label = str(dataset)
+        if dataset == "distribution":
+            label = f"{setting.get('distribution')} vs {setting.get('anomaly')}"
+        for key in ("normal_class", "anomaly_class"):
+            if setting.get(key) is not None:
+                label += f" {key}={setting[key]}"
+    return {"fingerprint": data_fingerprint or fingerprint({"dataset": dataset, **keys}),
+            "label": label, "test_anomalies": test_anomalies}

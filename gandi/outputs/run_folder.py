@@ -25,6 +25,9 @@ from gandi.outputs import liveness
 KINDS = ("plots", "checkpoints", "logs", "tensorboard", "results")
 SIGNATURE = re.compile(r"GAN_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_\d{6}_\d+-\d+_\w+")
 STATUSES = ("running", "finished", "interrupted", "diverged", "failed")
+# a run's test anomalies (its data record): the data's own, or corrupted copies of held-out
+# normals (gandi.Detector.fit without eval_set); here, so that reports read them without TF
+REAL, SYNTHETIC = "real", "synthetic"
 
 
 class LogDirError(OSError):
@@ -180,10 +183,14 @@ class RunFolders:
     def setting_file(self) -> Path:
         return self.results / "setting.json"
 
-    def write_setting(self, setting_id, setting: dict):
-        """The complete, validated setting (steps resolved): what --resume rebuilds the run from."""
-        atomic_write_bytes(self.setting_file, json.dumps(
-            {"setting_id": setting_id, "setting": setting}, indent=2).encode())
+    def write_setting(self, setting_id, setting: dict, data: dict | None = None):
+        """The complete, validated setting (steps resolved): what --resume rebuilds the run from;
+        with `data`, what the run ran on (gandi.settings.data_record: a fingerprint of the data,
+        a label, whether the test anomalies are real or synthetic), what reports group by."""
+        saved = {"setting_id": setting_id, "setting": setting}
+        if data is not None:
+            saved["data"] = data
+        atomic_write_bytes(self.setting_file, json.dumps(saved, indent=2).encode())
 
     @property
     def transform_file(self) -> Path:
@@ -196,6 +203,10 @@ class RunFolders:
     def read_setting(self) -> tuple:
         saved = json.loads(self.setting_file.read_text())
         return saved["setting_id"], saved["setting"]
+
+    def read_data_record(self) -> dict | None:
+        """What write_setting recorded of the run's data; None for runs from before it did."""
+        return json.loads(self.setting_file.read_text()).get("data")
 
     @classmethod
     def find(cls, spec: str, log_dir, option: str = "--resume") -> "RunFolders":
