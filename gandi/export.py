@@ -6,13 +6,16 @@ The SavedModel's `serving_default` signature takes the raw input `x` and returns
 `{"score": (n,) float32, "is_anomaly": (n,) bool}`, all computed by the exported graph: the
 scaling, the sweet spot's networks and the detector's score formula (`_anomaly_score`, the very
 function the Tracker and `gandi score` run), and `score > threshold_` (the threshold chosen in
-training). `x` is float32:
-- a run on vectors: `(n, d)`, the feature columns in the run's order (numbers only: a run whose
-  table had one-hot encoded text columns is refused); missing values (NaN) are imputed as in
-  training when its setting imputes them; then standardised with the training normals' mean and
-  deviation, in float64 as the table path does;
-- a run on images: `(n, h, w, c)`, pixel values 0-255 (uint8 images cast to float32), then
-  scaled to [-1, 1].
+training). `x`:
+- a run on vectors: `(n, d)` float32, the feature columns in the run's order; missing values
+  (NaN) are imputed as in training when its setting imputes them; then standardised with the
+  training normals' mean and deviation, in float64 as the table path does. A run whose table
+  one-hot encodes text columns takes `x` as text instead, `(n, d)` tf.string: numbers as text
+  ("" or "nan" missing), categories as the training rows held them (an unseen one: all zeros);
+- every table export says its columns: the signature `input_columns()` returns them in order,
+  and `assets/columns.json` holds them with the categories (`gandi export` prints them);
+- a run on images: `(n, h, w, c)` float32, pixel values 0-255 (uint8 images cast to float32),
+  then scaled to [-1, 1].
 
     served = tf.saved_model.load(PATH).signatures["serving_default"]
     served(x=tf.constant(images, tf.float32))["score"]
@@ -28,6 +31,7 @@ every detector, measured).
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import sys
 import tempfile
@@ -43,33 +47,62 @@ class ExportError(ValueError):
 
 
 def _scaling(exported):
-    """(the raw input's per-sample shape, the graph function from raw x to the networks' input)."""
+    """(the raw input's per-sample shape, its dtype, the graph function from raw x to the
+    networks' input)."""
     import tensorflow as tf
     if exported.transform is None:
         setting = exported.setting
         shape = (setting["image_size"], setting["image_size"], setting["channels"])
-        return shape, lambda x: x / 127.5 - 1.0  # gandi.data.images.scaled, in float32
+        return shape, tf.float32, lambda x: x / 127.5 - 1.0  # gandi.data.images.scaled
     transform = exported.transform
-    if transform.categories:
-        raise ExportError(f"run {exported.run.signature}: its table one-hot encodes text column "
-                          f"{next(iter(transform.categories))!r}, which a float32 input cannot "
-                          f"carry; export a run on numeric columns")
     fill = np.array([transform.fill.get(c, np.nan) for c in transform.columns], np.float64)
     mean, std = np.asarray(transform.mean, np.float64), np.asarray(transform.std, np.float64)
 
-    def scale(x):  # TabularTransform.apply: impute, standardise in float64, then float32
-        raw = tf.cast(x, tf.float64)
-        raw = tf.where(tf.math.is_nan(raw), tf.constant(fill)[None, :], raw)
+    def standardised(raw):  # TabularTransform.apply: standardise in float64, then float32
         return tf.cast((raw - tf.constant(mean)) / tf.constant(std), tf.float32)
-    return (len(transform.columns),), scale
+
+    if not transform.categories:
+        def scale(x):  # impute, standardise
+            raw = tf.cast(x, tf.float64)
+            raw = tf.where(tf.math.is_nan(raw), tf.constant(fill)[None, :], raw)
+            return standardised(raw)
+        return (len(transform.columns),), tf.float32, scale
+
+    def scale_text(x):
+        """Text cells, the columns in the run's order (TabularTransform._encode): a numeric
+        column parsed ("" or "nan": missing, imputed as in training), a one-hot column compared
+        with the training normals' categories (an unseen or missing one: all zeros)."""
+        parts = []
+        for i, column in enumerate(transform.columns):
+            cell = tf.strings.strip(x[:, i])
+            if column in transform.categories:
+                parts += [tf.cast(tf.equal(cell, c), tf.float64)
+                          for c in transform.categories[column]]
+            else:
+                missing = tf.logical_or(tf.equal(cell, ""),
+                                        tf.equal(tf.strings.lower(cell), "nan"))
+                number = tf.strings.to_number(tf.where(missing, "0", cell), tf.float64)
+                parts.append(tf.where(missing, tf.constant(fill[i], tf.float64), number))
+        return standardised(tf.stack(parts, axis=1))
+    return (len(transform.columns),), tf.string, scale_text
+
+
+def input_description(exported) -> str:
+    """What the serving signature's x is, in one line (gandi export prints it)."""
+    shape, dtype, _ = _scaling(exported)
+    text = f"x: (None, {', '.join(map(str, shape))}) {dtype.name}"
+    if exported.transform is not None:
+        text += " with the columns " + ", ".join(map(repr, exported.transform.columns))
+    return text
 
 
 def build_module(exported):
     """A tf.Module whose `serve` is the serving signature (module docstring)."""
     import keras
     import tensorflow as tf
-    shape, scale = _scaling(exported)
+    shape, dtype, scale = _scaling(exported)
     detector = exported.detector
+    columns = [] if exported.transform is None else list(exported.transform.columns)
     threshold = float(detector.threshold_)
 
     class Served(tf.Module):
@@ -81,10 +114,15 @@ def build_module(exported):
             self.models = [v for v in vars(detector).values() if isinstance(v, keras.Model)]
             self.threshold = tf.constant(threshold, tf.float32)
 
-        @tf.function(input_signature=[tf.TensorSpec((None, *shape), tf.float32, name="x")])
+        @tf.function(input_signature=[tf.TensorSpec((None, *shape), dtype, name="x")])
         def serve(self, x):
             score = tf.cast(detector._anomaly_score(scale(x)), tf.float32)
             return {"score": score, "is_anomaly": score > self.threshold}
+
+        @tf.function(input_signature=[])
+        def input_columns(self):
+            """x's columns in order (tables; empty for images): the model says what it takes."""
+            return {"columns": tf.constant(columns, tf.string, shape=(len(columns),))}
     return Served()
 
 
@@ -110,7 +148,14 @@ def export_saved_model(exported, path) -> Path:
     module = build_module(exported)  # a run it refuses leaves no folder behind
     with staged(path, "folder") as staging:
         tf.saved_model.save(module, str(staging / "model"),
-                            signatures={"serving_default": module.serve})
+                            signatures={"serving_default": module.serve,
+                                        "input_columns": module.input_columns})
+        if exported.transform is not None:  # the column order beside the graph, readable
+            (staging / "model" / "assets").mkdir(exist_ok=True)
+            (staging / "model" / "assets" / "columns.json").write_text(json.dumps(
+                {"columns": list(exported.transform.columns),
+                 "categories": exported.transform.categories,
+                 "input": input_description(exported)}, indent=1))
         (staging / "model").rename(path)
     return path
 
@@ -124,6 +169,10 @@ def export_onnx(exported, path) -> Path:
     if importlib.util.find_spec("tf2onnx") is None:  # the converter runs in its own process
         raise ExportError("--onnx needs tf2onnx: pip install -e '.[onnx]' (or pip install "
                           "tf2onnx onnxruntime)")
+    if exported.transform is not None and exported.transform.categories:
+        raise ExportError(f"run {exported.run.signature}: its table one-hot encodes text column "
+                          f"{next(iter(exported.transform.categories))!r}; the ONNX export takes "
+                          f"float32 only: export a SavedModel (without --onnx), whose x is text")
     with staged(path, "file") as staging:
         export_saved_model(exported, staging / "saved_model")
         converted = subprocess.run(
@@ -158,7 +207,8 @@ def main(argv=None) -> int:
         return 2
     what = "ONNX: x -> score, is_anomaly" if args.onnx else "serving_default(x) -> score, is_anomaly"
     print(f"wrote {written}: {what} ({exported.name}, run "
-          f"{exported.run.signature}, threshold {exported.detector.threshold_:.6g})")
+          f"{exported.run.signature}, threshold {exported.detector.threshold_:.6g}); "
+          f"{input_description(exported)}")
     return 0
 
 

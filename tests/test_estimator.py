@@ -352,3 +352,36 @@ def test_a_frame_with_text_and_no_eval_set_is_refused_with_the_way(tmp_path, sen
         gandi.Detector("autoencoder", log_dir=str(tmp_path), categorical="one_hot",
                        steps=5).fit(fit, eval_set=(sensors["eval"], sensors["eval_y"]))
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+def test_a_table_with_text_exports_with_its_columns(frame_fitted, sensors, tmp_path, capsys):
+    """The one-hot run exports: x is text in the run's column order, and the model says which
+    columns (a signature and assets/columns.json); it scores as decision_function does."""
+    import json as json_
+    import tensorflow as tf
+    from gandi.export import main as export_main
+    assert export_main([frame_fitted.run_, str(tmp_path / "model")]) == 0
+    printed = capsys.readouterr().out
+    assert "x: (None, 6) string with the columns 'mean radius', 'mean texture'" in printed
+    loaded = tf.saved_model.load(str(tmp_path / "model"))
+    columns = [c.decode() for c in loaded.signatures["input_columns"]()["columns"].numpy()]
+    assert columns == list(frame_fitted.feature_names_in_)
+    saved = json_.loads((tmp_path / "model" / "assets" / "columns.json").read_text())
+    assert saved["columns"] == columns and saved["categories"] == {"mode": ["idle", "run"]}
+    rows = sensors["eval"].dropna().iloc[:10].copy()
+    rows.iloc[0, 1] = np.nan          # imputed as in training
+    rows.iloc[1, 5] = "standby"       # unseen: all zeros
+    text = rows[columns].astype(str).to_numpy().astype(str)
+    text[text == "nan"] = ""
+    served = loaded.signatures["serving_default"](x=tf.constant(text))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScoringWarning)
+        expected = frame_fitted.decision_function(rows)
+    # the same float64 values (repr round-trips), the same float32 graph: to float32 rounding
+    np.testing.assert_allclose(served["score"].numpy(), expected, rtol=1e-5,
+                               atol=1e-6 * np.abs(expected).max())
+    # ONNX takes float32 only: one line naming the way that works
+    assert export_main([frame_fitted.run_, str(tmp_path / "model.onnx"), "--onnx"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "export a SavedModel (without --onnx)" in err[0]
+    assert not (tmp_path / "model.onnx").exists()
