@@ -242,9 +242,10 @@ def main(argv=None) -> int:
             print(f"gandi.playground: warning: setting {number}: {warning}", file=sys.stderr,
                   flush=True)
         if results["status"] == "interrupted":
+            # the command that continues, as it can be typed: with the log dir it ran in
             print("interrupted: the last checkpoint and the results so far are saved in "
-                  f"{results['run'].results}; continue with --resume {results['signature']}",
-                  file=sys.stderr)
+                  f"{results['run'].results}; continue with python -m gandi.playground "
+                  f"--resume {results['run'].results}", file=sys.stderr)
             return EXIT_INTERRUPTED
         if results["status"] == "diverged":
             print(f"{results['error']}; the last good checkpoint and the results up to it are "
@@ -261,12 +262,18 @@ def _summary_line(number, results) -> str:
     text = f"setting {number} {results['status']} ({results['signature']}): "
     if sweet:
         text += (f"sweet spot at step {sweet['step']} ({sweet['criterion']}="
-                 f"{sweet['criterion_value']:.3f}), test AUC there {sweet['test_auc']:.3f}")
+                 f"{sweet['criterion_value']:.3f}"
+                 # below 0.5 the score ranks the reference above the validation normals: the
+                 # detector is no better than chance there, or inverted
+                 + (", below chance: no step told normals from the reference"
+                    if sweet["criterion_value"] < 0.5 else "")
+                 + f"), test AUC there {sweet['test_auc']:.3f}")
     if sweet and results.get("test_anomalies") == SYNTHETIC:
         text += f" {SYNTHETIC_NOTE}"
     if best:
         text += f"; best test AUC {best['test_auc']:.3f} at step {best['step']} (oracle, uses labels)"
-    return text + f"; results: {results['run'].results_file}"
+    return (text + f"; results: {results['run'].results_file}; plots: "
+            f"{results['run'].plots}")
 
 
 if __name__ == "__main__":

@@ -145,3 +145,20 @@ def test_real_process_misspelt_flag_exits_2_with_the_suggestion():
     assert gandi_stderr(proc.stderr) == [
         "gandi.playground: error: unrecognized arguments: --stesp 5; did you mean '--steps'? "
         "(see --help)"]
+
+
+def test_the_summary_line_says_a_criterion_below_chance_and_where_the_plots_are(tmp_path):
+    """A sweet spot whose label-free criterion is below 0.5 (setting 40 once: val_vs_synthetic
+    0.361) is no detector at any step: the line says so; and it names the plots folder."""
+    from gandi.outputs.run_folder import RunFolders
+    from gandi.playground import _summary_line
+    run = RunFolders(tmp_path, "GAN_2026-12-04_10-00-00_000000_0-0_x")
+    results = {"status": "finished", "signature": run.signature, "run": run,
+               "best_test_auc": None,
+               "sweet_spot": {"step": 40, "criterion": "val_vs_synthetic",
+                              "criterion_value": 0.361, "test_auc": 0.42}}
+    line = _summary_line(40, results)
+    assert "val_vs_synthetic=0.361, below chance: no step told normals from the reference" in line
+    assert line.endswith(f"; plots: {run.plots}")
+    results["sweet_spot"]["criterion_value"] = 0.9
+    assert "below chance" not in _summary_line(40, results)

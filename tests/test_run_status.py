@@ -101,8 +101,12 @@ def test_ctrl_c_is_listed_interrupted_with_its_checkpoint(tmp_path):
     done = _faulty_run("sigint", 300, "--settings", "1", "--steps", "1000",
                        "--log-dir", str(tmp_path))
     assert done.returncode == EXIT_INTERRUPTED, done.stderr
-    assert any(line.startswith("interrupted: ") for line in gandi_stderr(done.stderr))
+    [hint] = [line for line in gandi_stderr(done.stderr) if line.startswith("interrupted: ")]
     [sig] = [p.name for p in (tmp_path / "results").iterdir()]
+    # the hint is a command that works as typed: it names the run's folder, not only its
+    # signature (which would be looked up under the default log_dir, not this one)
+    assert hint.endswith(f"continue with python -m gandi.playground --resume "
+                         f"{tmp_path / 'results' / sig}")
     results = load_results(tmp_path / "results" / sig / "results.pkl")
     # the first Ctrl-C stops the loop after the step in flight (300), which the run checkpoints
     last = results["last_step"]
