@@ -85,6 +85,9 @@ def resume_run(run: RunFolders, progress: bool = True) -> dict:
     setting_id, setting = run.read_setting()
     set_seeds(setting["numpy_seed"], setting["tf_seed"])
     data = load_splits(setting, np.random.default_rng(setting["numpy_seed"]))
+    record = run.read_data_record()  # a Python fit's synthetic test set is said by its record
+    if record is not None and record["test_anomalies"] == settings.SYNTHETIC:
+        data.test_anomalies = SYNTHETIC
     return _train_and_finish(run, setting_id, setting, data, progress, resume=True)
 
 

@@ -55,6 +55,7 @@ def results_of(detector) -> dict:
 def test_fit_makes_a_run_and_the_fitted_values_are_the_runs(fitted, vectors):
     results = results_of(fitted)
     assert results["status"] == "finished" and results["setting"]["detector"] == "autoencoder"
+    assert results["test_anomalies"] == "labelled"  # the eval set's real anomalies
     assert results["setting"]["steps"] == 150 and results["seeds"]["numpy"] == 0
     row = results["final"].set_index("detector").loc["autoencoder"]
     assert fitted.threshold_ == float(row["threshold"])  # chosen on validation normals
@@ -217,6 +218,8 @@ def test_images_without_an_eval_set(tmp_path, ones):
     assert counts == {"train/normal": N_ONES - 60, "test/normal": 60, "test/abnormal": 60}
     final = results_of(detector)["final"].set_index("detector").loc["autoencoder"]
     assert final[["tp", "fp", "tn", "fn"]].sum() == 120
+    # its test anomalies are corrupted copies: the results say so (the playground's word)
+    assert results_of(detector)["test_anomalies"] == "synthetic"
     scores = detector.decision_function(ones["test"])
     np.testing.assert_array_equal(detector.decision_function(ones["test"] / 255.0), scores)
     # the autoencoder's map: squared error per pixel, whose mean is the score
