@@ -191,3 +191,26 @@ def test_the_shipped_example_spec_is_valid():
     import run_params
     trials = spec.expand(spec.load(ROOT / "sweeps" / "mnist_classes.yaml"), run_params.SETTINGS)
     assert len(trials) == 2 * 3 * 10 * 2
+
+
+def test_a_json_setting_file_is_a_setting_of_a_sweep(tmp_path, monkeypatch):
+    """A user's own setting (the playground's --setting-file) sweeps like a numbered one,
+    named after its file; a file that is missing or not JSON is one line."""
+    import json
+    import run_params
+    from gandi.sweep import spec
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my_gauss.json").write_text(json.dumps({**run_params.SETTINGS[1], "steps": 40}))
+    trials = spec.expand({"settings": [1, "my_gauss.json"], "seeds": [0],
+                          "lr": [1e-4, 2e-4]}, run_params.SETTINGS)
+    assert [t.name for t, _ in trials] == [
+        "setting 1 seed 0 lr=0.0001", "setting 1 seed 0 lr=0.0002",
+        "setting my_gauss seed 0 lr=0.0001", "setting my_gauss seed 0 lr=0.0002"]
+    _, setting = trials[3]
+    assert setting["steps"] == 40 and setting["lr_g"] == 2e-4 and setting["name"]
+    (tmp_path / "broken.json").write_text("{")
+    for entry, message in (("nope.json", "nope.json: file not found"),
+                           ("broken.json", "broken.json: not valid JSON")):
+        with pytest.raises(spec.SpecError, match=message) as err:
+            spec.expand({"settings": [entry]}, run_params.SETTINGS)
+        assert "\n" not in str(err.value)

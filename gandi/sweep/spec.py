@@ -2,7 +2,8 @@
 
 A spec is a YAML file (or a Python file defining a dict `SWEEP`) such as
 
-    settings: [12, 13]          # numbers from run_params
+    settings: [12, 13]          # numbers from run_params, or JSON setting files (mine.json,
+                                # named after the file, as --setting-file does)
     seeds: [0, 1, 2]            # numpy and TF seed of each trial
     normal_class: 0-9           # "a-b" is the range a..b
     lr: [1.0e-4, 2.0e-4]        # lr is short for both lr_d and lr_g
@@ -33,7 +34,7 @@ class SpecError(ValueError):
 
 @dataclass(frozen=True)
 class Trial:
-    setting_id: int
+    setting_id: int | str  # a run_params number, or a setting file's name
     seed: int
     overrides: tuple  # ((key, value), ...) in spec order: the grid point and the fixed values
     axes: tuple = ()  # the keys the spec sweeps (given as lists)
@@ -109,12 +110,23 @@ def expand(spec: dict, available: dict) -> list[tuple[Trial, dict]]:
     from gandi.setting_keys import DEFAULTS
     from gandi.settings import SettingError, validate
     if "settings" not in spec:
-        raise SpecError("the spec needs 'settings': a list of setting numbers from run_params")
+        raise SpecError("the spec needs 'settings': a list of setting numbers from run_params "
+                        "or .json setting files")
     settings = _axis("settings", spec["settings"])
+    available = dict(available)
+    named = {}  # a JSON setting file (a user's own table), named after it as the playground does
+    for entry in settings:
+        if isinstance(entry, str) and entry.lower().endswith(".json"):
+            from gandi.playground import BadInput, setting_from_file
+            try:
+                named[entry], available[entry] = setting_from_file(entry)
+            except BadInput as err:
+                raise SpecError(f"settings: {str(err).replace('--setting-file ', '')}") from None
     unknown = [s for s in settings if s not in available]
     if unknown:
-        raise SpecError(f"settings: no setting {unknown[0]!r} in run_params; available: "
-                        + ", ".join(str(n) for n in sorted(available)))
+        raise SpecError(f"settings: no setting {unknown[0]!r} in run_params (or a .json setting "
+                        f"file); available: "
+                        + ", ".join(str(n) for n in sorted(available, key=str)))
     seeds = _axis("seeds", spec.get("seeds", [0]))
     if not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
         raise SpecError(f"seeds = {spec.get('seeds')!r}: expected integers >= 0")
@@ -126,13 +138,14 @@ def expand(spec: dict, available: dict) -> list[tuple[Trial, dict]]:
                             "has settings, seeds, lr for both learning rates, and the setting "
                             "keys that python -m gandi.playground --list --keys lists)")
     trials = []
-    for setting_id, seed, point in itertools.product(settings, seeds,
-                                                     itertools.product(*axes.values())):
+    for entry, seed, point in itertools.product(settings, seeds,
+                                                itertools.product(*axes.values())):
+        setting_id = named.get(entry, entry)
         trial = Trial(setting_id, seed, tuple(zip(axes, point)),
                       tuple(k for k, v in spec.items() if k in axes and isinstance(v, (list, str))
                             and len(axes[k]) > 1))
         try:
-            setting = validate(trial.raw_setting(available[setting_id]), label=trial.name)
+            setting = validate(trial.raw_setting(available[entry]), label=trial.name)
         except SettingError as err:
             raise SpecError(str(err)) from None
         trials.append((trial, setting))
