@@ -329,6 +329,14 @@ class Detector(*_sklearn_bases()):
         labelled data the run reports on (never chooses with). Returns self."""
         from gandi.experiment import run_setting
         from gandi.settings import REAL, SYNTHETIC, SettingError, data_record, validate
+        from gandi.score.exported import NOT_SUPPORTED
+        if self.detector in NOT_SUPPORTED:  # found before training, not after it
+            from gandi.detectors import DETECTORS
+            raise SettingError(
+                f"gandi.Detector: detector {self.detector!r} cannot score new data from Python "
+                f"({NOT_SUPPORTED[self.detector]}); choose one of "
+                + ", ".join(d for d in DETECTORS if d not in NOT_SUPPORTED)
+                + f", or run it with python -m gandi.playground")
         frame = is_frame(X)
         X = checked_frame(X) if frame else checked_array(X)
         if len(X) < MIN_FIT_SAMPLES:

@@ -155,6 +155,8 @@ def test_a_detector_fitted_on_vectors_has_no_anomaly_map(fitted, vectors):
     ({"data_file": "x.csv"}, r"'data_file' is set by fit\(\) from the arrays"),
     ({"lr_g": -1.0}, r"setting gandi.Detector: lr_g = -1.0 is not allowed"),
     ({"detector": "svm"}, r"setting gandi.Detector: detector = 'svm' is not allowed"),
+    ({"detector": "anogan"}, r"detector 'anogan' cannot score new data from Python \(its score "
+                             r"is a latent search"),
     ({"e_arch": "cae", "g_arch": "cae"}, r"e_arch = 'cae' is not allowed; expected an MLP "
                                          r"architecture on vector data")])
 def test_bad_parameters_are_stored_then_refused_by_fit(params, message, tmp_path, vectors):
