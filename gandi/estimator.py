@@ -47,9 +47,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gandi.api_input import (InputError, checked_array, checked_frame, image_pixels,
+                             is_frame, named_columns)
 from gandi.data.errors import DataError
 from gandi.data.splits import report_set, report_size
 from gandi.data.tabular_transform import non_numeric_columns
+from gandi.fit_data import array_fingerprint, as_the_users, data_keys, write_data
 from gandi.playground import _import_tensorflow_quietly
 
 _import_tensorflow_quietly()  # gandi's messages, not TensorFlow's start-up lines
@@ -59,14 +62,8 @@ FIT_KEYS = ("dataset", "data_file", "train_file", "test_file", "image_dir", "nor
             "anomaly_class", "label_column", "normal_values", "anomaly_values", "drop_columns",
             "image_size", "channels", "numpy_seed", "tf_seed", "name", "data_dir",
             "test_fraction", "test_limit", "train_limit")
-LABEL = "label"
 OWN_PARAMETERS = ("detector", "seed", "log_dir", "verbose", "strict")  # not setting keys
 MIN_FIT_SAMPLES = 10  # fewer leave no validation normal beside the training ones
-
-
-class InputTypeError(TypeError, ValueError):
-    """Values of a kind gandi cannot read (text in an object array): a TypeError, as numpy's
-    and scikit-learn's are, and a ValueError, as gandi's other input errors are."""
 
 
 class ScoringWarning(UserWarning):
@@ -75,169 +72,6 @@ class ScoringWarning(UserWarning):
 
 class TrainingWarning(UserWarning):
     """A fit that finished but may have trained too short (its curve says so)."""
-
-
-class InputError(ValueError):
-    """Bad arrays or an unfitted detector; the message is the one line the user sees."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Arrays in, checked
-# ---------------------------------------------------------------------------------------------
-
-def checked_array(X, what: str = "X") -> np.ndarray:
-    """X as a numeric array of vectors (n, d) or images (n, h, w[, c]); one-line InputError."""
-    if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
-        raise InputError(f"{what}: sparse input is not supported; pass a dense array "
-                         f"({what}.toarray())")
-    try:
-        array = np.asarray(X)
-    except (ValueError, TypeError) as err:
-        raise InputError(f"{what}: not an array ({err})") from None
-    if array.dtype == object:  # numbers in an object array (a DataFrame of mixed columns)
-        try:
-            array = array.astype(np.float64)
-        except (ValueError, TypeError) as err:
-            raise InputTypeError(f"{what}: dtype object holding values that are not numbers "
-                                 f"({err}); expected numbers") from None
-    if array.dtype.kind == "c":
-        raise InputError(f"{what}: Complex data not supported (dtype {array.dtype}); expected "
-                         f"real numbers")
-    if array.dtype == bool or array.dtype.kind not in "iuf":
-        raise InputError(f"{what}: dtype {array.dtype}; expected numbers (uint8 or float "
-                         f"images, numeric vectors)")
-    if array.ndim not in (2, 3, 4):
-        raise InputError(f"{what}: shape {array.shape}; expected vectors (n, d) or images "
-                         f"(n, h, w) / (n, h, w, c)" + (f". Reshape your data: "
-                         f"{what}.reshape(-1, 1) for one feature, {what}.reshape(1, -1) for "
-                         f"one sample" if array.ndim == 1 else ""))
-    if array.ndim == 2 and array.shape[1] == 0:
-        raise InputError(f"{what}: 0 feature(s) (shape={array.shape}) while a minimum of 1 is "
-                         f"required.")
-    if len(array) == 0 or array[0].size == 0:
-        raise InputError(f"{what}: shape {array.shape} holds no data")
-    if array.dtype.kind == "f":
-        bad = ~np.isfinite(array.reshape(len(array), -1)).all(axis=1)
-        if bad.any():
-            raise InputError(f"{what}: {int(bad.sum())} sample(s) hold NaN or inf (first: "
-                             f"index {int(np.flatnonzero(bad)[0])}); remove or impute them")
-    return array
-
-
-def is_frame(X) -> bool:
-    return type(X).__name__ == "DataFrame" and hasattr(X, "columns")
-
-
-def checked_frame(X, what: str = "X"):
-    """A pandas DataFrame of rows: its columns by name (text), any dtypes (text columns and
-    missing values go through the `categorical` and `missing` parameters, as on the command
-    line); one-line InputError."""
-    frame = X.copy()
-    frame.columns = [str(c) for c in frame.columns]
-    if frame.shape[1] == 0:
-        raise InputError(f"{what}: 0 feature(s) (shape={frame.shape}) while a minimum of 1 is "
-                         f"required.")
-    if len(frame) == 0:
-        raise InputError(f"{what}: shape {frame.shape} holds no data")
-    twice = frame.columns[frame.columns.duplicated()]
-    if len(twice):
-        raise InputError(f"{what}: column {twice[0]!r} appears twice; columns are features by "
-                         f"name")
-    return frame.reset_index(drop=True)
-
-
-def named_columns(frame, columns: list, what: str = "X"):
-    """`frame`'s columns in the fit's order, by name; a missing or unknown name is one line."""
-    absent = [c for c in columns if c not in frame.columns]
-    if absent:
-        raise InputError(f"{what}: no column {absent[0]!r} ({len(absent)} missing); the "
-                         f"detector was fitted on columns {', '.join(map(repr, columns))}")
-    extra = [c for c in frame.columns if c not in columns]
-    if extra:
-        raise InputError(f"{what}: column {extra[0]!r} was not a feature in fit (fitted on "
-                         f"{', '.join(map(repr, columns))}); drop it")
-    return frame[columns]
-
-
-def image_pixels(images: np.ndarray, what: str = "X") -> np.ndarray:
-    """Images as uint8 (n, h, w, c): uint8 as they are, floats in [0, 1] times 255, rounded
-    (what the PNG files of a fit hold, so training and scoring see the same pixels)."""
-    if images.ndim == 3:
-        images = images[..., None]
-    if images.shape[1] != images.shape[2] or images.shape[3] not in (1, 3):
-        raise InputError(f"{what}: images of shape {images.shape[1:]}; expected square images "
-                         f"(h == w) with 1 or 3 channels")
-    if images.dtype == np.uint8:
-        return images
-    low, high = float(images.min()), float(images.max())
-    if images.dtype.kind == "f" and low >= 0 and high <= 1:
-        return np.round(images * 255).astype(np.uint8)
-    if images.dtype.kind in "iu" and low >= 0 and high <= 255:
-        return images.astype(np.uint8)
-    raise InputError(f"{what}: pixel values from {low:g} to {high:g}; expected uint8 0-255 or "
-                     f"floats in [0, 1]")
-
-
-# ---------------------------------------------------------------------------------------------
-# The run's data as files the table and image-folder paths read
-# ---------------------------------------------------------------------------------------------
-
-def label_column(train) -> str:
-    """The test table's label column: LABEL, unless a DataFrame's feature is called so."""
-    taken = set(train.columns) if is_frame(train) else set()
-    name = LABEL
-    while name in taken:
-        name += "_"
-    return name
-
-
-def array_fingerprint(*arrays) -> str:
-    """8 hex digits naming the arrays (or DataFrames) a fit ran on: their shapes, types and
-    values (a DataFrame's column names too)."""
-    from gandi.settings import fingerprint
-    parts = []
-    for array in arrays:
-        if is_frame(array):  # object columns hold pointers: pandas' own hash of the values
-            parts += [[list(map(str, array.columns)), list(map(str, array.dtypes))],
-                      pd.util.hash_pandas_object(array, index=False).to_numpy().tobytes()]
-            continue
-        array = np.ascontiguousarray(array)
-        parts += [[list(array.shape), array.dtype.str], array.tobytes()]
-    return fingerprint(*parts)
-
-
-def data_keys(folder: Path, images: bool, train) -> dict:
-    """The setting's data keys for the files `write_data` puts in `folder`: a DataFrame as
-    Parquet (its column names and dtypes kept), arrays as NPZ, images as PNG files."""
-    if images:
-        return {"dataset": "folder", "image_dir": str(folder),
-                "image_size": int(train.shape[1]), "channels": int(train.shape[3])}
-    suffix = ".parquet" if is_frame(train) else ".npz"
-    return {"dataset": "table", "label_column": label_column(train), "normal_values": [0],
-            "anomaly_values": [1], "train_file": str(folder / f"train{suffix}"),
-            "test_file": str(folder / f"test{suffix}")}
-
-
-def write_data(folder: Path, images: bool, train, test_x, test_y) -> None:
-    """A DataFrame as Parquet (test: with the label column), arrays as NPZ tables (train: the
-    block `x`; test: `x` and the label), images as PNG files under train/normal, test/normal
-    and test/abnormal (the image folder layout)."""
-    if is_frame(train):
-        train.to_parquet(folder / "train.parquet", index=False)
-        test_x.assign(**{label_column(train): test_y}).to_parquet(folder / "test.parquet",
-                                                                   index=False)
-        return
-    if not images:
-        np.savez(folder / "train.npz", x=np.asarray(train, np.float64))
-        np.savez(folder / "test.npz", x=np.asarray(test_x, np.float64), **{LABEL: test_y})
-        return
-    from PIL import Image
-    for images_, sub in ((train, "train/normal"), (test_x[test_y == 0], "test/normal"),
-                         (test_x[test_y == 1], "test/abnormal")):
-        (folder / sub).mkdir(parents=True)
-        for i, pixels in enumerate(images_):
-            Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(
-                folder / sub / f"{i:06d}.png")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -336,7 +170,7 @@ class Detector(*_sklearn_bases()):
                 f"gandi.Detector: detector {self.detector!r} cannot score new data from Python "
                 f"({NOT_SUPPORTED[self.detector]}); choose one of "
                 + ", ".join(d for d in DETECTORS if d not in NOT_SUPPORTED)
-                + f", or run it with python -m gandi.playground")
+                + ", or run it with python -m gandi.playground")
         frame = is_frame(X)
         X = checked_frame(X) if frame else checked_array(X)
         if len(X) < MIN_FIT_SAMPLES:
@@ -388,7 +222,7 @@ class Detector(*_sklearn_bases()):
             raise
         except DataError as err:  # a value the table path refuses: named as the user's X
             shutil.rmtree(folder, ignore_errors=True)
-            raise InputError(_as_the_users(str(err), folder)) from None
+            raise InputError(as_the_users(str(err), folder)) from None
         if results.get("status") != "finished":
             raise RuntimeError(f"gandi.Detector: the run {results['run'].signature} ended "
                                f"{results.get('status')}: {results.get('error') or 'see its log'}"
@@ -397,13 +231,10 @@ class Detector(*_sklearn_bases()):
             warnings.warn(f"gandi.Detector({self.detector!r}): {warning}", TrainingWarning,
                           stacklevel=2)
         self._attach(results["run"])
-        with warnings.catch_warnings():  # X's own missing values were imputed in training too
-            warnings.simplefilter("ignore", ScoringWarning)
-            strict, self.strict = self.strict, False
-            try:
-                self.decision_scores_ = self.decision_function(X)
-            finally:
-                self.strict = strict
+        # X's own missing values were imputed in training too: nothing to say about them
+        exported = self._fitted()
+        self.decision_scores_ = np.asarray(
+            exported.score(self._model_input(exported, X, say_changes=False)), dtype=np.float64)
         _save_fit_scores(results["run"], self.decision_scores_)
         return self
 
@@ -526,15 +357,17 @@ class Detector(*_sklearn_bases()):
         warnings.warn("X: " + "; ".join(said) + ": their scores rest on made-up values "
                       "(strict=True refuses them)", ScoringWarning, stacklevel=4)
 
-    def _model_input(self, exported, X) -> np.ndarray:
-        """X checked against the fit and scaled as the networks take it."""
+    def _model_input(self, exported, X, say_changes: bool = True) -> np.ndarray:
+        """X checked against the fit and scaled as the networks take it; on a table, what the
+        scaling made up is said (`say_changes`) or refused (strict)."""
         if exported.is_table:
             frame = self._rows(exported, X)
             try:
                 x = exported.transform.apply(frame, "X")
             except DataError as err:
                 raise InputError(str(err)) from None
-            self._said_changes(exported, frame)
+            if say_changes:
+                self._said_changes(exported, frame)
         else:
             X = checked_array(X)
             from gandi.data.images import scaled
@@ -568,16 +401,6 @@ class Detector(*_sklearn_bases()):
             raise NotFittedError("this gandi.Detector is not fitted yet: call fit(X) or "
                                  "gandi.load(run) first")
         return exported
-
-
-def _as_the_users(message: str, folder: Path) -> str:
-    """A table-path message about the files fit wrote, said of the user's X / eval_set X."""
-    for name, what in (("train", "X"), ("test", "X and eval_set X")):
-        for suffix in (".parquet", ".npz"):
-            for key in ("train_file", "test_file"):
-                message = message.replace(f"{key} {folder / (name + suffix)}", what)
-            message = message.replace(str(folder / (name + suffix)), what)
-    return message
 
 
 def _save_fit_scores(run, scores: np.ndarray) -> None:
