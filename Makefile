@@ -52,7 +52,7 @@ install-gpu: $(STAMP)
 # The README's table of setting keys, regenerated from gandi/setting_keys.py (a test fails
 # when it is stale).
 readme: $(STAMP)
-	$(PY) -m gandi.setting_keys README.md
+	$(PY) -m gandi.settings.keys README.md
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -26,7 +26,7 @@ from gandi.benchmark import QUICK, write_atomic
 from gandi.data import load_splits
 from gandi.experiment import run_setting
 from gandi.map_quality import COLUMNS, markdown, measure_run, reference_rows
-from gandi.settings import validate
+from gandi.settings.validation import validate
 
 RESULTS = bench_env.ROOT / "benchmarks" / "results"
 # discriminator, egbad, ganomaly, autoencoder, vae, aae; then AnoGAN (setting 10's GAN, its

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-from gandi.setting_checks import did_you_mean
+from gandi.settings.checks import did_you_mean
 
 COMMANDS = {"playground": "gandi.playground", "score": "gandi.score.__main__",
             "sweep": "gandi.sweep.__main__", "export": "gandi.export"}

@@ -81,7 +81,7 @@ def parse_classes(text: str, what: str = "--classes") -> list[int]:
 
 def detector_settings(dataset: str, wanted) -> dict:
     """{detector: (setting number, raw setting)}: each detector's first setting on `dataset`."""
-    from gandi.speed import dataset_settings
+    from gandi.settings.shipped import dataset_settings
     found = dataset_settings(dataset)
     if wanted != ["all"]:
         unknown = [d for d in wanted if d not in found]
@@ -109,7 +109,7 @@ def cell_setting(raw: dict, protocol: str, cls: int, seed: int, quick: bool, dat
 
 def run_cell(detector, cls, number, setting, log_dir) -> dict:
     from gandi.experiment import run_setting
-    from gandi.settings import validate
+    from gandi.settings.validation import validate
     started = time.time()
     results = run_setting(number, validate(setting, label=str(number)), log_dir, progress=False)
     return result_row(results, detector, cls, time.time() - started)
@@ -405,7 +405,7 @@ def main(argv=None) -> int:
         print(f"gandi.benchmark: error: {err}", file=sys.stderr)
         return 2
     from gandi.data.errors import DataError
-    from gandi.settings import SettingError, validate
+    from gandi.settings.validation import SettingError, validate
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     csv_path = out / f"{args.dataset}_{args.protocol}.csv"

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gandi.fit_defaults import VECTOR_SETTING
+from gandi.settings.shipped import TABLE_SETTING
 
 TABLE_SETS = ("annthyroid", "ionosphere", "letter", "mammography", "musk", "pendigits",
               "satimage-2", "shuttle")
@@ -38,10 +38,6 @@ CHECKPOINT_ENSEMBLE = "checkpoint ensemble"  # a gandi run's row: "<detector> ch
 DETECTOR_ENSEMBLE = "gandi ensemble"  # the rows of several detectors' runs on one split
 COLUMNS = ["dataset", "detector", "family", "seed", "auc", "f1", "oracle_best_auc", "signature",
            "seconds"]
-# one setting for every table, as a user without labelled anomalies would choose it: gandi's
-# defaults (MLPs, latent 8, Adam 2e-4) with a training length that fits a 2-core benchmark; the
-# same as gandi.Detector's defaults on vectors, so the benchmark measures what a user gets
-TABLE_SETTING = {"dataset": "table", "label_column": "y_0", **VECTOR_SETTING}
 QUICK = {"steps": 60, "track_every": 20, "checkpoint_every": 60, "n_generated": 200}
 
 
@@ -67,7 +63,7 @@ def classical_rows(path: Path, seed: int, detectors, quick: bool) -> list[dict]:
     from gandi.classical import CLASSICAL
     from gandi.data import load_splits
     from gandi.metrics import roc_auc
-    from gandi.settings import validate
+    from gandi.settings.validation import validate
     setting = validate(table_setting(path, "discriminator", seed, quick), label=path.stem)
     data = load_splits(setting, np.random.default_rng(seed))
     rows = []
@@ -86,7 +82,7 @@ def gandi_rows(path: Path, detector: str, seed: int, quick: bool, log_dir) -> li
     its checkpoint ensemble (no training curve: no oracle)."""
     from gandi.benchmark import result_row
     from gandi.experiment import run_setting
-    from gandi.settings import validate
+    from gandi.settings.validation import validate
     label = re.sub(r"\W+", "_", path.stem)  # the run's setting id, as for a --setting-file
     started = time.time()
     results = run_setting(label, validate(table_setting(path, detector, seed, quick), label),
@@ -115,7 +111,7 @@ def detector_ensemble_rows(path: Path, seed: int, quick: bool, cells: pd.DataFra
     from gandi.outputs.results import load_results
     from gandi.score.exported import load_exported
     from gandi.selection import ensemble_scores
-    from gandi.settings import validate
+    from gandi.settings.validation import validate
     from gandi.thresholds import validation_threshold
     mine = cells[(cells["dataset"] == path.stem) & (cells["seed"].astype(int) == seed)
                  & cells["detector"].isin(detectors)]
@@ -216,7 +212,7 @@ def run(args, out: Path) -> int:
     from gandi.benchmark import BenchmarkError, read_cells, write_atomic
     from gandi.classical import CLASSICAL
     from gandi.data.errors import DataError
-    from gandi.settings import SettingError
+    from gandi.settings.validation import SettingError
     folder = tables_dir(args.data_dir)
     sets = args.sets or list(TABLE_SETS)
     wanted = list(GANDI_DETECTORS) + list(CLASSICAL) if args.detectors == ["all"] else args.detectors

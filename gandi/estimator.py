@@ -31,7 +31,7 @@ run's setting id names the data: `python_<detector>_<fingerprint of X and eval_s
 Parameters: any setting key (`steps`, `epochs`, `e_arch`, `latent_dim`, `lr_g`, ...) except the
 data keys `fit` sets. As in scikit-learn, `__init__` and `set_params` only store them; `fit`
 checks them against the data (an image architecture such as `cae` is refused on vectors only),
-with the command line's one-line errors (`gandi.settings.SettingError`, a ValueError). Defaults
+with the command line's one-line errors (`gandi.settings.validation.SettingError`, a ValueError). Defaults
 (gandi.fit_defaults): 2,000 steps tracked 20 times whatever the data's size; on vectors the
 tabular benchmark's MLPs, on images the detector's networks and rates of its first MNIST setting
 in `run_params`, the networks' depth following the image size; the batch halved for small data.
@@ -79,7 +79,7 @@ class TrainingWarning(UserWarning):
 # ---------------------------------------------------------------------------------------------
 
 def _check_fixed(setting: dict) -> None:
-    from gandi.settings import SettingError
+    from gandi.settings.validation import SettingError
     fixed = [k for k in setting if k in FIT_KEYS]
     if fixed:
         raise SettingError(f"gandi.Detector: {fixed[0]!r} is set by fit() from the arrays (or by "
@@ -92,7 +92,7 @@ def fit_setting(detector: str, given: dict, images: bool, n_fit: int) -> dict:
     (gandi.fit_defaults) overridden by the `given` parameters, completed for the `n_fit`
     samples fit() trains and validates on."""
     from gandi.fit_defaults import completed, default_setting
-    from gandi.setting_keys import DEFAULTS
+    from gandi.settings.keys import DEFAULTS
     _check_fixed(given)
     setting = {**default_setting(detector, images), **given}
     held_out = setting.get("validation_fraction", DEFAULTS["validation_fraction"])
@@ -162,7 +162,7 @@ class Detector(*_sklearn_bases()):
         """Train on normal samples X (`y` is ignored, as in PyOD); `eval_set=(X_eval, y_eval)`:
         labelled data the run reports on (never chooses with). Returns self."""
         from gandi.experiment import run_setting
-        from gandi.settings import REAL, SYNTHETIC, SettingError, data_record, validate
+        from gandi.settings.validation import REAL, SYNTHETIC, SettingError, data_record, validate
         from gandi.score.exported import NOT_SUPPORTED
         if self.detector in NOT_SUPPORTED:  # found before training, not after it
             from gandi.detectors import DETECTORS
@@ -413,7 +413,7 @@ def load(run: str, log_dir="log_dir", verbose: int = 1, strict: bool = False) ->
     its folders (a run of gandi.Detector.fit, of the playground or of a benchmark)."""
     from gandi.outputs.run_folder import RunFolders
     from gandi.score.exported import RunError
-    from gandi.setting_keys import DEFAULTS
+    from gandi.settings.keys import DEFAULTS
     try:
         folders = RunFolders.find(str(run), log_dir, option="gandi.load")
     except LookupError as err:

@@ -14,8 +14,8 @@ from gandi.data.splits import SYNTHETIC, SYNTHETIC_NOTE
 from gandi.detectors import DETECTORS
 from gandi.device import compute_device
 from gandi.outputs.run_folder import RunFolders
-from gandi import settings
-from gandi.settings import SettingError
+from gandi.settings import validation as settings
+from gandi.settings.validation import SettingError
 from gandi.tracker import Tracker
 from gandi.training import set_seeds, train
 
@@ -54,7 +54,7 @@ def resolve_steps(setting: dict, n_train: int, label="?") -> dict:
 def run_setting(setting_id, setting: dict, log_dir, progress: bool = True,
                 data_record: dict | None = None) -> dict:
     """Train one validated setting; return its results dict (also pickled in the run folder).
-    `data_record`: what the run's data are (gandi.settings.data_record), when its data keys do
+    `data_record`: what the run's data are (gandi.settings.validation.data_record), when its data keys do
     not say it (gandi.Detector.fit's files are new for every fit)."""
     set_seeds(setting["numpy_seed"], setting["tf_seed"])
     data = load_splits(setting, np.random.default_rng(setting["numpy_seed"]))

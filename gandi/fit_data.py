@@ -25,7 +25,7 @@ def label_column(train) -> str:
 def array_fingerprint(*arrays) -> str:
     """8 hex digits naming the arrays (or DataFrames) a fit ran on: their shapes, types and
     values (a DataFrame's column names too)."""
-    from gandi.settings import fingerprint
+    from gandi.settings.validation import fingerprint
     parts = []
     for array in arrays:
         if is_frame(array):  # object columns hold pointers: pandas' own hash of the values

@@ -12,12 +12,10 @@ kind and size, counted in steps, never in epochs (two epochs of 100 images are f
 """
 from __future__ import annotations
 
-STEPS = 2000
-TRACKED_POINTS = 20
+from gandi.settings.shipped import STEPS, TRACKED_POINTS, VECTOR_SETTING
+from gandi.settings.shipped import dataset_settings
+
 MIN_BATCH = 8
-# the tabular benchmark trains with these too (gandi.benchmark_tables.TABLE_SETTING)
-VECTOR_SETTING = {"steps": STEPS, "track_every": STEPS // TRACKED_POINTS,
-                  "checkpoint_every": STEPS, "n_generated": 1000}
 # keys of a run_params setting that say what data it reads or how long it trains: not taken
 NOT_TAKEN = ("name", "dataset", "normal_class", "anomaly_class", "epochs", "steps",
              "track_every", "checkpoint_every")
@@ -25,11 +23,7 @@ NOT_TAKEN = ("name", "dataset", "normal_class", "anomaly_class", "epochs", "step
 
 def first_mnist_setting(detector: str) -> dict:
     """The detector's first MNIST setting in run_params ({} when it has none)."""
-    import run_params
-    for _, raw in sorted(run_params.SETTINGS.items()):
-        if raw.get("dataset") == "mnist" and raw.get("detector", "discriminator") == detector:
-            return dict(raw)
-    return {}
+    return dict(dataset_settings("mnist").get(detector, (None, {}))[1])
 
 
 def default_setting(detector: str, images: bool) -> dict:
@@ -52,7 +46,7 @@ def completed(setting: dict, given: dict, n_train: int) -> dict:
         if "checkpoint_every" not in given:
             out["checkpoint_every"] = min(out["steps"], setting["checkpoint_every"])
     if "batch_size" not in given:
-        from gandi.setting_keys import DEFAULTS
+        from gandi.settings.keys import DEFAULTS
         out["batch_size"] = fitting_batch(out.get("batch_size", DEFAULTS["batch_size"]), n_train)
     return out
 

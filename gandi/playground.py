@@ -13,7 +13,7 @@ import re
 import sys
 import tempfile
 
-from gandi.setting_checks import did_you_mean
+from gandi.settings.checks import did_you_mean
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
 
@@ -105,7 +105,7 @@ def _parser():
 
 def settings_table(settings: dict) -> str:
     from gandi.detectors import DETECTORS
-    from gandi.setting_keys import DEFAULTS
+    from gandi.settings.keys import DEFAULTS
     rows = [("#", "name", "detector", "data", "anomaly", "networks", "length")]
     for number, raw in sorted(settings.items()):
         s = {**DEFAULTS, **raw}
@@ -153,7 +153,7 @@ def chosen_settings(args, available: dict, default) -> list[tuple[int | str, dic
     from gandi.data.errors import DataError
     from gandi.data.image_folders import folder_layout
     from gandi.data.tables import TABLE_FILE_KEYS, table_file
-    from gandi.settings import validate
+    from gandi.settings.validation import validate
     if args.setting_file:
         if args.settings:
             raise BadInput("--setting-file runs the setting in its file; it takes no --settings")
@@ -198,14 +198,14 @@ def main(argv=None) -> int:
         _import_tensorflow_quietly()
         import run_params
         if args.list and args.keys:
-            from gandi.setting_keys import text_table
+            from gandi.settings.keys import text_table
             print(text_table(), end="")
             return 0
         if args.list:
             print(settings_table(run_params.SETTINGS))
             return 0
         from gandi.outputs.run_folder import LogDirError, RunFolders, check_writable
-        from gandi.settings import SettingError
+        from gandi.settings.validation import SettingError
         try:
             if args.resume:
                 if (args.settings or args.setting_file or args.steps is not None

@@ -34,13 +34,13 @@ TEST_SHOWN = {REAL: "real anomalies", SYNTHETIC: "synthetic anomalies", UNRECORD
 
 
 def data_of(path: Path, result: dict) -> dict:
-    """The run's data record (gandi.settings.data_record) from its setting.json; for runs from
+    """The run's data record (gandi.settings.validation.data_record) from its setting.json; for runs from
     before runs recorded it, made from its setting (the fingerprint of its data keys: a
     gandi.Detector fit's files were new for every fit, so each such run stands alone, and its
     test anomalies, real or synthetic, were not recorded)."""
     record = RunFolders(path.parent.parent.parent, path.parent.name).read_data_record()
     if record is None:
-        from gandi.settings import data_record  # imports TensorFlow: old runs only
+        from gandi.settings.validation import data_record  # imports TensorFlow: old runs only
         python_fit = str(result["setting_id"]).startswith("python_")
         record = data_record(result["setting"], UNRECORDED if python_fit else REAL)
     return record

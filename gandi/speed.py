@@ -29,6 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from gandi.device import compute_device
+from gandi.settings.shipped import dataset_settings
 
 COLUMNS = ["what", "detector", "value", "unit", "note"]
 
@@ -54,19 +55,8 @@ QUICK = Sizes(warmup_steps=2, train_steps=3, eager_steps=2, score_images=200,
               anogan_single_images=5, anogan_reference_images=2)
 
 
-def dataset_settings(dataset: str) -> dict:
-    """{detector: (setting number, raw setting)}: each detector's first setting on `dataset` in
-    `run_params`."""
-    import run_params
-    found = {}
-    for number, raw in sorted(run_params.SETTINGS.items()):
-        if raw.get("dataset") == dataset:
-            found.setdefault(raw.get("detector", "discriminator"), (number, raw))
-    return found
-
-
 def validated(number: int, raw: dict, overrides: dict | None = None) -> dict:
-    from gandi.settings import validate
+    from gandi.settings.validation import validate
     return validate({**raw, **(overrides or {})}, label=str(number))
 
 

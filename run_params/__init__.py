@@ -1,4 +1,4 @@
-"""The experiment list: numbered settings, each a plain dict that `gandi.settings` validates.
+"""The experiment list: numbered settings, each a plain dict that `gandi.settings.validation` validates.
 
 Keys left out take their defaults (`gandi/setting_keys.py`; every key: the README or
 `python -m gandi.playground --list --keys`).

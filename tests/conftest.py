@@ -198,7 +198,7 @@ def digit_run(tmp_path_factory, digit_folder):
     200 steps: the results dict (with "run")."""
     import run_params
     from gandi.experiment import run_setting
-    from gandi.settings import validate
+    from gandi.settings.validation import validate
     setting = validate({**run_params.SETTINGS[42], "image_dir": str(digit_folder),
                         "steps": DIGIT_STEPS, "epochs": None, **SEEDS}, label="42")
     return run_setting(42, setting, tmp_path_factory.mktemp("digit_log"), progress=False)

@@ -11,7 +11,7 @@ from gandi.data import load_splits
 from gandi.detectors import DETECTORS
 from gandi.experiment import run_setting
 from gandi.outputs.checkpoints import Checkpoints
-from gandi.settings import validate
+from gandi.settings.validation import validate
 
 pytestmark = needs_mnist
 

@@ -120,7 +120,7 @@ def test_classical_detectors_fit_the_split_a_gandi_run_draws(tmp_path, capsys):
     from gandi.classical import CLASSICAL
     from gandi.data import load_splits
     from gandi.metrics import roc_auc
-    from gandi.settings import validate
+    from gandi.settings.validation import validate
     out = tmp_path / "out"
     out.mkdir()
     pd.DataFrame([{"detector": "discriminator", "class": 1, "seed": 0, "auc": 0.9, "f1": 0.5,

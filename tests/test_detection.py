@@ -8,7 +8,7 @@ from conftest import SEEDS, assert_float32_close, reduction_terms, score_terms
 from gandi.data.splits import distribution_splits
 from gandi.detectors import DETECTORS
 from gandi.experiment import run_setting
-from gandi.settings import SettingError, validate
+from gandi.settings.validation import SettingError, validate
 from gandi.training import real_batches, set_seeds
 
 

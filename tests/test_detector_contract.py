@@ -21,9 +21,9 @@ from gandi.detectors.base import Detector, NoAnomalyMap
 from gandi.outputs.checkpoints import Checkpoints
 from gandi.outputs.run_folder import RunFolders, atomic_save
 from gandi.score.exported import NOT_SUPPORTED, RunError, load_exported
-from gandi.setting_checks import SettingKey
-from gandi.setting_keys import DEFAULTS, KEYS
-from gandi.settings import SettingError, validate
+from gandi.settings.checks import SettingKey
+from gandi.settings.keys import DEFAULTS, KEYS
+from gandi.settings.validation import SettingError, validate
 from gandi.training import set_seeds
 
 SHAPES = {"vectors": (6,), "images": (28, 28, 1)}

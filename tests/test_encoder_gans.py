@@ -13,7 +13,7 @@ from gandi.detectors import DETECTORS
 from gandi.experiment import run_setting
 from gandi.metrics import roc_auc
 from gandi.outputs.checkpoints import Checkpoints
-from gandi.settings import validate
+from gandi.settings.validation import validate
 
 # EGBAD as shipped (setting 20) but batches of 32 (the suite's time: 42 s instead of 53 s alone).
 # GANomaly (setting 22) with the BatchNorm-free `cae` decoder: the

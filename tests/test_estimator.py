@@ -18,7 +18,7 @@ from gandi.estimator import InputError, ScoringWarning, TrainingWarning
 from gandi.metrics import roc_auc
 from gandi.outputs.results import load_results
 from gandi.outputs.run_folder import RunFolders
-from gandi.settings import SettingError
+from gandi.settings.validation import SettingError
 
 N_FIT = 250
 # setting 41's autoencoder (the shipped table template) at a test's length

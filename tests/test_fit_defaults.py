@@ -17,7 +17,7 @@ from gandi.estimator import TrainingWarning, data_keys, fit_setting
 from gandi.experiment import resolve_steps
 from gandi.fit_defaults import MIN_BATCH, STEPS, TRACKED_POINTS
 from gandi.selection import MIN_TRACKED, training_warnings
-from gandi.settings import validate
+from gandi.settings.validation import validate
 
 IMAGE_DETECTORS = sorted(DETECTORS)
 

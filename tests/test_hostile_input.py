@@ -41,8 +41,8 @@ from gandi.detectors import DETECTORS  # noqa: E402
 from gandi.losses import LOSSES  # noqa: E402
 from gandi.nets import DISCRIMINATORS, GENERATORS  # noqa: E402
 from gandi.optimizers import OPTIMIZERS  # noqa: E402
-from gandi.setting_keys import DEFAULTS, KEYS, SWEET_SPOT_CRITERIA  # noqa: E402
-from gandi.settings import SettingError, validate  # noqa: E402
+from gandi.settings.keys import DEFAULTS, KEYS, SWEET_SPOT_CRITERIA  # noqa: E402
+from gandi.settings.validation import SettingError, validate  # noqa: E402
 
 # no example database: nothing is written into the repository
 FUZZ = dict(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])

@@ -20,7 +20,7 @@ from gandi.data.images import read_idx
 from gandi.detectors import DETECTORS
 from gandi.nets import DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_DISCRIMINATORS, build
 from gandi.playground import EXIT_BAD_INPUT, main
-from gandi.settings import SettingError, validate
+from gandi.settings.validation import SettingError, validate
 
 
 def folder_setting(image_dir, **overrides) -> dict:

@@ -12,7 +12,7 @@ from gandi.detectors import DETECTORS
 from gandi.detectors.anogan import LatentSearch
 from gandi.experiment import run_setting
 from gandi.playground import EXIT_BAD_INPUT, main
-from gandi.settings import SettingError, validate
+from gandi.settings.validation import SettingError, validate
 from gandi.training import set_seeds
 
 

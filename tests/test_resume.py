@@ -16,7 +16,7 @@ from gandi.detectors.discriminator import DiscriminatorDetector
 from gandi.experiment import run_setting
 from gandi.outputs.run_folder import KINDS
 from gandi.playground import EXIT_BAD_INPUT, main
-from gandi.settings import validate
+from gandi.settings.validation import validate
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 

@@ -24,7 +24,7 @@ from gandi.experiment import run_setting
 from gandi.outputs import liveness
 from gandi.outputs.results import load_results
 from gandi.playground import EXIT_DIVERGED, EXIT_INTERRUPTED, main
-from gandi.settings import validate
+from gandi.settings.validation import validate
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 STEPS, KILL_AT = 700, 600  # setting 1 tracks every 100 steps and checkpoints every 500

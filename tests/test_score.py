@@ -19,7 +19,7 @@ from gandi.experiment import run_setting
 from gandi.outputs.results import load_results
 from gandi.outputs.run_folder import RunFolders
 from gandi.score.__main__ import main
-from gandi.settings import validate
+from gandi.settings.validation import validate
 
 N_BENIGN_TRAIN = 250
 N_TEST = 569 - N_BENIGN_TRAIN

@@ -3,9 +3,9 @@ from pathlib import Path
 import pytest
 
 import run_params
-from gandi.setting_checks import did_you_mean
-from gandi.setting_keys import DEFAULTS, KEYS
-from gandi.settings import SettingError, validate
+from gandi.settings.checks import did_you_mean
+from gandi.settings.keys import DEFAULTS, KEYS
+from gandi.settings.validation import SettingError, validate
 
 EVERY_KEY = "(python -m gandi.playground --list --keys lists every key)"
 

@@ -21,7 +21,7 @@ from gandi.data.tables import read_table
 from gandi.data.tabular_transform import TabularTransform
 from gandi.outputs.results import load_results
 from gandi.playground import EXIT_BAD_INPUT, main
-from gandi.settings import SettingError, validate
+from gandi.settings.validation import SettingError, validate
 
 N_BENIGN, N_MALIGNANT = 357, 212
 FEATURES = 30

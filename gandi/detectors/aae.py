@@ -19,7 +19,7 @@ import tensorflow as tf
 from gandi.detectors.autoencoder import AutoencoderDetector
 from gandi.losses import LOSSES
 from gandi.nets import DISCRIMINATORS, build
-from gandi.setting_checks import SettingKey, at_least_zero
+from gandi.settings.checks import SettingKey, at_least_zero
 
 GAN_LOSS = LOSSES["nonsaturating"]
 

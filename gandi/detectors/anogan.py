@@ -19,7 +19,7 @@ from gandi.detectors.base import latent_draws
 from gandi.detectors.discriminator import DiscriminatorDetector
 from gandi.device import compute_device
 from gandi.nets import features_of
-from gandi.setting_checks import SettingKey, in_unit_interval, positive_int, positive_number
+from gandi.settings.checks import SettingKey, in_unit_interval, positive_int, positive_number
 
 ANOGAN_MAP = "residual |x - G(z*)| at the searched latent z*"
 

@@ -60,7 +60,7 @@ class Detector(abc.ABC):
     generator_network: str | None = None  # the network generate() decodes latent draws with
     arch_keys: tuple = ()        # the setting keys naming its architectures (for --list)
     # the setting keys only this detector reads: {key: SettingKey(default, check, allowed,
-    # doc)}; gandi.setting_keys adds them to the key table (shared keys live there)
+    # doc)}; gandi.settings.keys adds them to the key table (shared keys live there)
     setting_keys: dict = {}
     uses_d_steps = False         # GANs: d_steps discriminator updates, one real batch each
     # what anomaly_map(x) shows (figure titles, --maps); None: the score has no per-pixel part

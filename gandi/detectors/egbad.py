@@ -19,7 +19,7 @@ import tensorflow as tf
 from gandi.detectors.base import Detector
 from gandi.losses import LOSSES
 from gandi.nets import ENCODERS, GENERATORS, JOINT_DISCRIMINATORS, build, features_of
-from gandi.setting_checks import SettingKey, in_unit_interval, one_of
+from gandi.settings.checks import SettingKey, in_unit_interval, one_of
 
 
 def per_sample_sum(t):

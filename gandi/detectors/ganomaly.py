@@ -22,7 +22,7 @@ import tensorflow as tf
 from gandi.detectors.base import Detector
 from gandi.losses import LOSSES
 from gandi.nets import DISCRIMINATORS, ENCODERS, GENERATORS, build, features_of
-from gandi.setting_checks import SettingKey, at_least_zero
+from gandi.settings.checks import SettingKey, at_least_zero
 
 D_COLLAPSED = 1e-5  # D's loss below which the paper re-initialises D
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from gandi.detectors.autoencoder import AutoencoderDetector, squared_error
-from gandi.setting_checks import SettingKey, at_least_zero, one_of, positive_int
+from gandi.settings.checks import SettingKey, at_least_zero, one_of, positive_int
 
 SCORE_SEED = (2015, 1)  # of the fixed eps draws that every score uses
 

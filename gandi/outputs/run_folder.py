@@ -185,7 +185,7 @@ class RunFolders:
 
     def write_setting(self, setting_id, setting: dict, data: dict | None = None):
         """The complete, validated setting (steps resolved): what --resume rebuilds the run from;
-        with `data`, what the run ran on (gandi.settings.data_record: a fingerprint of the data,
+        with `data`, what the run ran on (gandi.settings.validation.data_record: a fingerprint of the data,
         a label, whether the test anomalies are real or synthetic), what reports group by."""
         saved = {"setting_id": setting_id, "setting": setting}
         if data is not None:

@@ -130,7 +130,7 @@ def load_exported(spec: str, log_dir="log_dir", ensemble: bool = False) -> Expor
     """The run `spec` (a signature under log_dir, or a path of one of its folders) rebuilt at its
     sweet spot, or as its checkpoint ensemble; a RunError with one line when it cannot score."""
     from gandi.detectors import DETECTORS
-    from gandi.setting_keys import DEFAULTS
+    from gandi.settings.keys import DEFAULTS
     run = _finished_run(spec, log_dir)
     _, saved = run.read_setting()
     setting = {**DEFAULTS, **saved}  # a run from before a key existed has its default

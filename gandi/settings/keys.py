@@ -1,5 +1,5 @@
 """Every setting key in one table: its default, the check its value must pass, what is allowed, a
-one-line doc and which detectors and data read it. `gandi.settings` validates against it, the
+one-line doc and which detectors and data read it. `gandi.settings.validation` validates against it, the
 README's key table and `python -m gandi.playground --list --keys` are generated from it.
 
 Keys that only one detector reads (`anogan_*`, `egbad_*`, ...) are declared next to that detector
@@ -20,8 +20,15 @@ from gandi.detectors import DETECTORS
 from gandi.losses import LOSSES
 from gandi.nets import DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_DISCRIMINATORS
 from gandi.optimizers import OPTIMIZERS
-from gandi.setting_checks import (SettingKey, at_least_zero, is_int, is_number, one_of, optional,
-                                  positive_int, positive_number)
+from gandi.settings.checks import (
+    SettingKey,
+    at_least_zero,
+    is_int,
+    is_number,
+    one_of,
+    optional,
+    positive_int,
+    positive_number)
 
 SWEET_SPOT_CRITERIA = ("auto", "val_vs_synthetic", "val_vs_corrupted", "val_vs_uniform",
                        "val_vs_generated")
@@ -342,14 +349,14 @@ def with_key_table(readme: str) -> str:
 
 
 def main(argv=None) -> int:
-    """`python -m gandi.setting_keys README.md` (`make readme`): regenerate the key table."""
+    """`python -m gandi.settings.keys README.md` (`make readme`): regenerate the key table."""
     import sys
     from pathlib import Path
 
     from gandi.outputs.run_folder import atomic_write_bytes
     paths = sys.argv[1:] if argv is None else argv
     if len(paths) != 1:
-        print("usage: python -m gandi.setting_keys README.md", file=sys.stderr)
+        print("usage: python -m gandi.settings.keys README.md", file=sys.stderr)
         return 2
     path = Path(paths[0])
     text = path.read_text(encoding="utf-8")

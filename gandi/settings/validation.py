@@ -1,5 +1,5 @@
 """Settings: plain dicts from `run_params`, completed with defaults and validated once, up front,
-against the key table in `gandi.setting_keys` and the rules that tie keys together.
+against the key table in `gandi.settings.keys` and the rules that tie keys together.
 
 A bad setting raises `SettingError` with one line naming the setting, the key, the value and
 what is allowed; a misspelt key or name gets "did you mean" the nearest ones. Unknown keys are
@@ -17,8 +17,8 @@ from gandi.detectors import DETECTORS
 from gandi.nets import (DISCRIMINATORS, ENCODERS, GENERATORS, IMAGE_ARCHITECTURES,
                         JOINT_DISCRIMINATORS)
 from gandi.outputs.run_folder import REAL, SYNTHETIC  # noqa: F401 (data_record's values)
-from gandi.setting_checks import did_you_mean
-from gandi.setting_keys import DEFAULTS, KEYS
+from gandi.settings.checks import did_you_mean
+from gandi.settings.keys import DEFAULTS, KEYS
 
 # where an unknown key's error points to: every key would not make one readable line
 EVERY_KEY = "python -m gandi.playground --list --keys lists every key"
