@@ -11,7 +11,7 @@ import tempfile
 import keras
 import tensorflow as tf
 
-from gandi.device import compute_device
+from gandi.training.device import compute_device
 from gandi.nets import DISCRIMINATORS, GENERATORS, build
 from gandi.optimizers import make_optimizer
 from gandi.speed import steps_per_second, timed
@@ -111,7 +111,7 @@ def loop_seconds_per_step(data, per_step: int, steps: int = 300) -> float:
     that only reads its batch. On a GPU the step shrinks by orders of magnitude; this does not."""
     from types import SimpleNamespace
 
-    from gandi.training import train
+    from gandi.training.loop import train
 
     @tf.function
     def step(batch):

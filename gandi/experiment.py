@@ -12,12 +12,12 @@ import tensorflow as tf
 from gandi.data import load_splits
 from gandi.data.splits import SYNTHETIC, SYNTHETIC_NOTE
 from gandi.detectors import DETECTORS
-from gandi.device import compute_device
+from gandi.training.device import compute_device
 from gandi.outputs.run_folder import RunFolders
 from gandi.settings import validation as settings
 from gandi.settings.validation import SettingError
 from gandi.tracker import Tracker
-from gandi.training import set_seeds, train
+from gandi.training.loop import set_seeds, train
 
 
 @contextlib.contextmanager

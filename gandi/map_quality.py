@@ -72,7 +72,7 @@ def run_maps(run, setting: dict) -> dict:
     checkpoint), e.g. AnoGAN's."""
     from gandi.detectors import DETECTORS
     from gandi.detectors.base import Detector
-    from gandi.device import compute_device
+    from gandi.training.device import compute_device
     from gandi.outputs.checkpoints import Checkpoints
     from gandi.score.exported import _rebuilt
     cls = DETECTORS[setting["detector"]]

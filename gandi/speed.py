@@ -4,7 +4,7 @@ batched latent search against one image at a time, and compiled against eager tr
 Functions return numbers or rows and print nothing: `python -m gandi.benchmark` (its speed table)
 and the scripts in `benchmarks/` are thin callers. Networks are untrained (built from the
 detector's setting and seeded): speed does not depend on the weights. Steps run on the compute
-device (`gandi.device`), after untimed warm-up steps that hold the tracing.
+device (`gandi.training.device`), after untimed warm-up steps that hold the tracing.
 
 `measure(dataset, detectors, sizes)` returns one row per measured number, with the keys
 
@@ -28,7 +28,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gandi.device import compute_device
+from gandi.training.device import compute_device
 from gandi.settings.shipped import dataset_settings
 
 COLUMNS = ["what", "detector", "value", "unit", "note"]
@@ -64,7 +64,7 @@ def build(setting: dict):
     """(detector, data): the setting's data and its detector with seeded, untrained networks."""
     from gandi.data import load_splits
     from gandi.detectors import DETECTORS
-    from gandi.training import set_seeds
+    from gandi.training.loop import set_seeds
     set_seeds(0, 0)
     data = load_splits(setting, np.random.default_rng(0))
     with compute_device():
@@ -93,7 +93,7 @@ def steps_per_second(step_fn, batches, steps: int, warmup: int) -> float:
 
 
 def train_batches(detector, data):
-    from gandi.training import real_batches
+    from gandi.training.loop import real_batches
     return iter(real_batches(data.train, detector.batch_per_step, 0))
 
 

@@ -30,7 +30,7 @@ from gandi.outputs.run_folder import atomic_save
 from gandi.selection import (best_steps, ensemble_scores, takes_the_sweet_spot, tie_tolerance,
                              training_warnings)
 from gandi.thresholds import mc_threshold, validation_threshold
-from gandi.training import Diverged
+from gandi.training.loop import Diverged
 
 GENERATED_SEED = 12345  # fixed latent draws: snapshots at different steps are comparable
 GRID_IMAGES = 64

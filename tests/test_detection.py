@@ -9,7 +9,7 @@ from gandi.data.splits import distribution_splits
 from gandi.detectors import DETECTORS
 from gandi.experiment import run_setting
 from gandi.settings.validation import SettingError, validate
-from gandi.training import real_batches, set_seeds
+from gandi.training.loop import real_batches, set_seeds
 
 
 def test_easy_setting_reaches_auc_above_0_9_at_the_label_free_sweet_spot(tmp_path, record_property):

@@ -24,7 +24,7 @@ from gandi.score.exported import NOT_SUPPORTED, RunError, load_exported
 from gandi.settings.checks import SettingKey
 from gandi.settings.keys import DEFAULTS, KEYS
 from gandi.settings.validation import SettingError, validate
-from gandi.training import set_seeds
+from gandi.training.loop import set_seeds
 
 SHAPES = {"vectors": (6,), "images": (28, 28, 1)}
 N = 24           # samples scored

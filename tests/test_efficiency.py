@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from gandi.efficiency import flops_per_image
 from gandi.machine import describe, describe_text, fp32_flops_per_cycle
-from gandi.training import real_batches
+from gandi.training.loop import real_batches
 
 
 @pytest.mark.parametrize("flags,per_cycle", [

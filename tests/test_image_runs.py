@@ -13,7 +13,7 @@ from gandi.detectors.anogan import LatentSearch
 from gandi.experiment import run_setting
 from gandi.playground import EXIT_BAD_INPUT, main
 from gandi.settings.validation import SettingError, validate
-from gandi.training import set_seeds
+from gandi.training.loop import set_seeds
 
 
 TEST_IMAGES = 400

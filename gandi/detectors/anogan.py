@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from gandi.detectors.base import latent_draws
 from gandi.detectors.discriminator import DiscriminatorDetector
-from gandi.device import compute_device
+from gandi.training.device import compute_device
 from gandi.nets import features_of
 from gandi.settings.checks import SettingKey, in_unit_interval, positive_int, positive_number
 

@@ -26,7 +26,7 @@ import contextlib
 import numpy as np
 import tensorflow as tf
 
-from gandi.device import compute_device
+from gandi.training.device import compute_device
 from gandi.optimizers import make_optimizer
 
 

@@ -13,7 +13,7 @@ IMAGE_ARCHITECTURES = frozenset({"dcgan", "cae", "dcgan_joint"})
 
 def build(factory: dict, name: str, input_shape, **params):
     """Build `factory[name]` on the compute device (GPU if any, else CPU)."""
-    from gandi.device import compute_device
+    from gandi.training.device import compute_device
     with compute_device():
         return factory[name](tuple(input_shape), **params)
 

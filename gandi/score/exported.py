@@ -189,7 +189,7 @@ def _rebuilt(run: RunFolders, setting: dict, detector_class, sample_shape, model
     """The detector built from its setting, its scoring networks given the exported weights
     (the sweet spot's, or those `model_path(network)` names)."""
     import keras
-    from gandi.device import compute_device
+    from gandi.training.device import compute_device
     with compute_device():
         detector = detector_class(setting, sample_shape)
         for network in detector_class.scoring_networks:

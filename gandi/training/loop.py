@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from gandi.device import compute_device
+from gandi.training.device import compute_device
 
 
 def set_seeds(numpy_seed: int, tf_seed: int):
