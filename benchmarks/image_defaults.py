@@ -68,7 +68,7 @@ def mnist_split(size: int, n_normal: int, normal_class: int, seed: int):
 
 def knn_auc(train, eval_x, eval_y) -> float:
     from gandi.classical import CLASSICAL
-    from gandi.metrics import roc_auc
+    from gandi.tracking.metrics import roc_auc
     knn = CLASSICAL["knn"]()
     knn.fit(train.reshape(len(train), -1) / 255.0)
     return float(roc_auc(eval_y, knn.score(eval_x.reshape(len(eval_x), -1) / 255.0)))
@@ -77,7 +77,7 @@ def knn_auc(train, eval_x, eval_y) -> float:
 def run_cell(detector: str, seed: int, train, eval_x, eval_y, log_dir: str, quick: bool):
     import gandi
     from gandi.estimator import TrainingWarning
-    from gandi.metrics import roc_auc
+    from gandi.tracking.metrics import roc_auc
     from gandi.outputs.results import load_results
     params = {"steps": 60} if quick else {}
     started, cpu = time.time(), cpu_seconds()

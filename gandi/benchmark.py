@@ -122,8 +122,8 @@ def classical_cells(detectors, cls: int, seed: int, setting: dict) -> list[dict]
     the validation normals' scores) on its test set. No training curve: no oracle."""
     from gandi.classical import CLASSICAL
     from gandi.data import load_splits
-    from gandi.metrics import detection_metrics
-    from gandi.thresholds import validation_threshold
+    from gandi.tracking.metrics import detection_metrics
+    from gandi.tracking.thresholds import validation_threshold
     data = load_splits(setting, np.random.default_rng(setting["numpy_seed"]))
     rows = []
     for name in detectors:

@@ -62,7 +62,7 @@ def classical_rows(path: Path, seed: int, detectors, quick: bool) -> list[dict]:
     gandi scales them), AUC on its test rows."""
     from gandi.classical import CLASSICAL
     from gandi.data import load_splits
-    from gandi.metrics import roc_auc
+    from gandi.tracking.metrics import roc_auc
     from gandi.settings.validation import validate
     setting = validate(table_setting(path, "discriminator", seed, quick), label=path.stem)
     data = load_splits(setting, np.random.default_rng(seed))
@@ -105,14 +105,14 @@ def detector_ensemble_rows(path: Path, seed: int, quick: bool, cells: pd.DataFra
     more; each run's sweet-spot detector scored again from its exported networks on the same
     split): `gandi ensemble (all)`, every one of them; with four or more, `gandi ensemble
     (top 3)`, the three whose label-free criterion at their sweet spot is highest. Members are
-    standardised on the validation normals and averaged (`gandi.selection`)."""
+    standardised on the validation normals and averaged (`gandi.tracking.selection`)."""
     from gandi.data import load_splits
-    from gandi.metrics import detection_metrics, roc_auc
+    from gandi.tracking.metrics import detection_metrics, roc_auc
     from gandi.outputs.results import load_results
     from gandi.score.exported import load_exported
-    from gandi.selection import ensemble_scores
+    from gandi.tracking.selection import ensemble_scores
     from gandi.settings.validation import validate
-    from gandi.thresholds import validation_threshold
+    from gandi.tracking.thresholds import validation_threshold
     mine = cells[(cells["dataset"] == path.stem) & (cells["seed"].astype(int) == seed)
                  & cells["detector"].isin(detectors)]
     if len(detectors) < 2 or set(mine["detector"]) != set(detectors):

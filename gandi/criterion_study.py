@@ -2,7 +2,7 @@
 
 A run's results hold, per tracked step, the test AUC on the curve's test sample and the AUC of
 every criterion that was scored (on vectors: val_vs_uniform and val_vs_corrupted, and
-val_vs_generated for generating detectors). The Tracker's rule (`gandi.selection`) replayed on
+val_vs_generated for generating detectors). The Tracker's rule (`gandi.tracking.selection`) replayed on
 each criterion's curve gives the step it would have chosen; its cost is the best test AUC over
 the curve (chosen WITH test labels: the oracle) minus the test AUC at that step. The same runs
 compare the criteria, so a difference is the criterion's, not the seed's. Test labels only
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from gandi.selection import sweet_spot_index
+from gandi.tracking.selection import sweet_spot_index
 
 COLUMNS = ["data", "detector", "seed", "criterion", "chosen", "step", "auc", "cost"]
 

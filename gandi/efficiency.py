@@ -141,7 +141,7 @@ def host_seconds_per_evaluation(n_validation: int, n_test: int, n_generated: int
     written by the Tracker's own `write_tracked_step`."""
     import numpy as np
 
-    from gandi.evaluation import tracked_row
+    from gandi.tracking.evaluation import tracked_row
     from gandi.tracker import write_tracked_step
     rng = np.random.default_rng(0)
     val, corrupted = rng.normal(size=n_validation), rng.normal(1, 1, size=n_validation)

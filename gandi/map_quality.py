@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from gandi.data.corruptions import paste_patches
-from gandi.metrics import roc_auc
+from gandi.tracking.metrics import roc_auc
 
 PASTED_IMAGES = 500  # test normals with a pasted patch per measurement
 
@@ -93,7 +93,7 @@ def measure_run(run, setting: dict, data, seed: int) -> list[dict]:
     """Rows of COLUMNS (without signature and seconds) for each map of a finished run, measured
     on the pasted-patch set of `data`'s test normals and anomalies (the donors); image_auroc is
     the detector's score telling the pasted images from the same normals unpasted."""
-    from gandi.metrics import separation_auc
+    from gandi.tracking.metrics import separation_auc
     normals, (pasted, masks, boxes) = _test_pasted_set(data, seed)
     rows = []
     for name, (maps, score) in run_maps(run, setting).items():

@@ -5,8 +5,8 @@ F1/precision/recall at a threshold chosen from normal validation data only), mea
 generator's goodness of fit, and updates the sweet spot: the step whose discriminator is best on
 a LABEL-FREE criterion. The best test AUC (which needs test labels) is only reported beside it.
 
-What is measured is `gandi.evaluation.tracked_row`'s (pure: scores in, a row out); the sweet-spot
-rule and its criteria are `gandi.selection`'s. The Tracker wires them to the detector and the
+What is measured is `gandi.tracking.evaluation.tracked_row`'s (pure: scores in, a row out); the sweet-spot
+rule and its criteria are `gandi.tracking.selection`'s. The Tracker wires them to the detector and the
 run's outputs: checkpoints, TensorBoard, the results pickle, plots and the exported networks.
 """
 from __future__ import annotations
@@ -19,17 +19,21 @@ import tensorflow as tf
 
 from gandi.data.corruptions import corrupt
 from gandi.data.distributions import data_box
-from gandi.evaluation import curve_sample, tracked_row
-from gandi.metrics import MetricError, detection_metrics, goodness_of_fit, roc_auc
+from gandi.tracking.evaluation import curve_sample, tracked_row
+from gandi.tracking.metrics import MetricError, detection_metrics, goodness_of_fit, roc_auc
 from gandi.outputs import galleries, plots, tensorboard
 from gandi.outputs.checkpoints import Checkpoints
 from gandi.outputs.map_pictures import MAP_SCALE_IMAGES, map_scale
 from gandi.outputs.reconstruction_plots import reconstruction_figures
 from gandi.outputs.results import library_versions, load_results, write_results
 from gandi.outputs.run_folder import atomic_save
-from gandi.selection import (best_steps, ensemble_scores, takes_the_sweet_spot, tie_tolerance,
-                             training_warnings)
-from gandi.thresholds import mc_threshold, validation_threshold
+from gandi.tracking.selection import (
+    best_steps,
+    ensemble_scores,
+    takes_the_sweet_spot,
+    tie_tolerance,
+    training_warnings)
+from gandi.tracking.thresholds import mc_threshold, validation_threshold
 from gandi.training.loop import Diverged
 
 GENERATED_SEED = 12345  # fixed latent draws: snapshots at different steps are comparable
@@ -419,7 +423,7 @@ class Tracker:
         }
 
     def training_warnings(self, status: str) -> list[str]:
-        """Why a finished run may have trained too short (gandi.selection.training_warnings);
+        """Why a finished run may have trained too short (gandi.tracking.selection.training_warnings);
         a run that ended otherwise says so in its status already."""
         if status != "finished":
             return []

@@ -99,7 +99,7 @@ def assert_auc_close(labels, scores, expected_auc: float, terms: int):
     assert_float32_close) of the scores that gave expected_auc: only an (anomaly, normal) pair
     whose scores lie within twice that rounding bound of each other can change order, and each
     such pair moves the AUC by 1 / (n_anomaly * n_normal)."""
-    from gandi.metrics import roc_auc
+    from gandi.tracking.metrics import roc_auc
     scores, labels = np.asarray(scores, np.float64).ravel(), np.asarray(labels).ravel()
     bound = 2 * terms * EPS32 * 2 * float(np.max(np.abs(scores)))
     gaps = np.abs(scores[labels == 1][:, None] - scores[labels == 0][None, :])

@@ -119,7 +119,7 @@ def test_classical_detectors_fit_the_split_a_gandi_run_draws(tmp_path, capsys):
     oracle's; a CSV from before the family column reads as gandi's."""
     from gandi.classical import CLASSICAL
     from gandi.data import load_splits
-    from gandi.metrics import roc_auc
+    from gandi.tracking.metrics import roc_auc
     from gandi.settings.validation import validate
     out = tmp_path / "out"
     out.mkdir()
@@ -215,7 +215,7 @@ def test_tabular_benchmark_puts_classical_detectors_on_gandis_split(tmp_path, ca
     refitting on the run's data reproduces their AUC), and a second call runs nothing."""
     from gandi.classical import CLASSICAL
     from gandi.data import load_splits
-    from gandi.metrics import roc_auc
+    from gandi.tracking.metrics import roc_auc
     from gandi.outputs.results import load_results
     args = ["--dataset", "tabular", "--quick", "--sets", "ionosphere", "--detectors",
             "autoencoder", "vae", "knn", "iforest", "--out", str(tmp_path / "out"),
@@ -251,7 +251,7 @@ def test_tabular_benchmark_puts_classical_detectors_on_gandis_split(tmp_path, ca
     # the detector ensemble: both runs' exported detectors on the split, each standardised on
     # the validation normals, averaged
     from gandi.score.exported import load_exported
-    from gandi.selection import ensemble_scores
+    from gandi.tracking.selection import ensemble_scores
     both = cells.set_index("detector").loc["gandi ensemble (all)"]
     assert sorted(both["signature"].split()) == sorted(
         cells.set_index("detector").loc[["autoencoder", "vae"], "signature"])

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import TABULAR_DIR, needs_tabular
 from gandi.classical import CLASSICAL, ECOD
-from gandi.metrics import roc_auc
+from gandi.tracking.metrics import roc_auc
 
 
 @pytest.mark.parametrize("name", sorted(CLASSICAL))

@@ -9,7 +9,7 @@ from conftest import MNIST_DIR, TABULAR_DIR, TEST_SEED, needs_mnist, needs_tabul
 from gandi.classical import CLASSICAL
 from gandi.data.corruptions import corrupt
 from gandi.data.images import read_idx
-from gandi.metrics import separation_auc
+from gandi.tracking.metrics import separation_auc
 
 
 @pytest.fixture(scope="module")

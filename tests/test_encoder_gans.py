@@ -11,7 +11,7 @@ from conftest import (MNIST_DIR, SEEDS, assert_auc_close, assert_float32_close, 
 from gandi.data import load_splits
 from gandi.detectors import DETECTORS
 from gandi.experiment import run_setting
-from gandi.metrics import roc_auc
+from gandi.tracking.metrics import roc_auc
 from gandi.outputs.checkpoints import Checkpoints
 from gandi.settings.validation import validate
 

@@ -15,7 +15,7 @@ from sklearn.exceptions import NotFittedError
 import gandi
 from conftest import MNIST_DIR, TEST_SEED, assert_auc_close, networks_terms
 from gandi.estimator import InputError, ScoringWarning, TrainingWarning
-from gandi.metrics import roc_auc
+from gandi.tracking.metrics import roc_auc
 from gandi.outputs.results import load_results
 from gandi.outputs.run_folder import RunFolders
 from gandi.settings.validation import SettingError

@@ -1,5 +1,5 @@
 """gandi.Detector's defaults on any data size (gandi.fit_defaults), the warning of a run whose
-curve says it trained too short (gandi.selection.training_warnings), and a long-lived process
+curve says it trained too short (gandi.tracking.selection.training_warnings), and a long-lived process
 that fits many detectors: no retracing warning, no open figure, nothing of a finished fit kept."""
 import gc
 import logging
@@ -16,7 +16,7 @@ from gandi.detectors import DETECTORS
 from gandi.estimator import TrainingWarning, data_keys, fit_setting
 from gandi.experiment import resolve_steps
 from gandi.fit_defaults import MIN_BATCH, STEPS, TRACKED_POINTS
-from gandi.selection import MIN_TRACKED, training_warnings
+from gandi.tracking.selection import MIN_TRACKED, training_warnings
 from gandi.settings.validation import validate
 
 IMAGE_DETECTORS = sorted(DETECTORS)
@@ -94,7 +94,7 @@ def test_a_default_fit_on_100_small_images_trains_thousands_of_steps(tmp_path):
     steps): the defaults train 2,000 steps, tracked 21 times, and separate other digits (a
     learning bound, AUC > 0.9: GANDI_TEST_SEED=0-4 gave 0.982, 0.980, 0.982, 0.981, 0.983)."""
     from gandi.data.images import read_idx
-    from gandi.metrics import roc_auc
+    from gandi.tracking.metrics import roc_auc
     x = read_idx(MNIST_DIR / "train-images-idx3-ubyte.gz")[:3000]
     y = read_idx(MNIST_DIR / "train-labels-idx1-ubyte.gz")[:3000]
     small = np.stack([np.asarray(Image.fromarray(p).resize((8, 8), Image.BILINEAR)) for p in x])

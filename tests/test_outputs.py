@@ -13,7 +13,7 @@ from conftest import (EPS32, SMOKE_SETTINGS, SMOKE_STEPS, assert_auc_close, redu
                       score_terms)
 from gandi.data.splits import distribution_splits
 from gandi.detectors import DETECTORS
-from gandi.evaluation import curve_sample
+from gandi.tracking.evaluation import curve_sample
 from gandi.outputs.checkpoints import Checkpoints
 
 COLUMNS = {"step", "d_loss", "g_loss", "d_auc", "d_ap", "d_f1", "d_precision", "d_recall",

@@ -158,7 +158,7 @@ def test_the_checkpoint_ensemble_scores_as_in_training(tmp_path, capsys, table_r
     on its validation scale, averaged: the ensemble's very test scores of training, and its
     threshold."""
     from gandi.score.exported import load_exported
-    from gandi.selection import best_steps
+    from gandi.tracking.selection import best_steps
     ensemble = table_run["checkpoint_ensemble"]
     m = table_run["measurements"]
     kept = best_steps(m["criterion"].tolist(), table_run["setting"]["checkpoint_ensemble"],

@@ -1,15 +1,19 @@
-"""Evaluation and selection without a run: scores in, a row and a sweet spot out (gandi.evaluation,
-gandi.selection); and the Tracker's choice in real runs is the rule replayed over its curve."""
+"""Evaluation and selection without a run: scores in, a row and a sweet spot out (gandi.tracking.evaluation,
+gandi.tracking.selection); and the Tracker's choice in real runs is the rule replayed over its curve."""
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import f1_score, roc_auc_score
 
 from conftest import TEST_SEED
-from gandi.evaluation import curve_sample, tracked_row
-from gandi.metrics import MetricError
-from gandi.selection import (best_steps, ensemble_scores, sweet_spot_index, takes_the_sweet_spot,
-                             tie_tolerance)
+from gandi.tracking.evaluation import curve_sample, tracked_row
+from gandi.tracking.metrics import MetricError
+from gandi.tracking.selection import (
+    best_steps,
+    ensemble_scores,
+    sweet_spot_index,
+    takes_the_sweet_spot,
+    tie_tolerance)
 
 NAN = float("nan")
 
@@ -109,7 +113,7 @@ def test_the_curve_sample_keeps_the_anomalies_share_and_is_fixed_by_its_seed(ano
     assert np.array_equal(curve_sample(y, 1000, seed=7), np.arange(1000))
 
 
-# -- label-free ensembles (gandi.selection): pure functions on synthetic scores -----------------
+# -- label-free ensembles (gandi.tracking.selection): pure functions on synthetic scores -----------------
 
 def test_the_checkpoint_ensemble_keeps_the_best_steps_and_the_sweet_spot():
     tol = 0.01

@@ -113,12 +113,12 @@ def _sample_shape(setting: dict, transform) -> tuple:
 class CheckpointEnsemble:
     """The run's checkpoint ensemble as one detector: its members (the detector rebuilt with
     each kept step's networks) scored, each on its validation scale, averaged
-    (`gandi.selection.combine`); `threshold_` is the one chosen in training."""
+    (`gandi.tracking.selection.combine`); `threshold_` is the one chosen in training."""
     def __init__(self, steps, members, scales, threshold):
         self.steps, self.members, self.scales, self.threshold_ = steps, members, scales, threshold
 
     def score(self, x):
-        from gandi.selection import combine
+        from gandi.tracking.selection import combine
         return combine([m.score(x) for m in self.members], self.scales)
 
     def is_anomaly(self, scores):

@@ -2,7 +2,7 @@
 label-free ensembles built on the same criteria.
 
 Sweet-spot criteria (setting `sweet_spot_criterion`), each an AUC computed at every tracked step
-(`gandi.evaluation.tracked_row`, column `<criterion>_auc`):
+(`gandi.tracking.evaluation.tracked_row`, column `<criterion>_auc`):
 - `val_vs_corrupted` (`auto` on images): AUC of telling validation normals from corrupted
   copies of them (`gandi.data.corruptions`): on images patches moved or erased, images overlaid
   or rotated; on vectors a random subset of features swapped with another normal's or jittered.

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gandi.metrics import detection_metrics, separation_auc
-from gandi.thresholds import mc_threshold, validation_threshold
+from gandi.tracking.metrics import detection_metrics, separation_auc
+from gandi.tracking.thresholds import mc_threshold, validation_threshold
 
 
 def curve_sample(test_y: np.ndarray, limit: int | None, seed: int) -> np.ndarray:

@@ -4,7 +4,7 @@ Both work when there is no anomaly at all to look at: they only see normal (or g
 """
 import numpy as np
 
-from gandi.metrics import MetricError
+from gandi.tracking.metrics import MetricError
 
 
 def percentile_threshold(scores, percentile: float) -> float:
