@@ -5,8 +5,8 @@ F1/precision/recall at a threshold chosen from normal validation data only), mea
 generator's goodness of fit, and updates the sweet spot: the step whose discriminator is best on
 a LABEL-FREE criterion. The best test AUC (which needs test labels) is only reported beside it.
 
-What is measured is `gandi.tracking.evaluation.tracked_row`'s (pure: scores in, a row out); the sweet-spot
-rule and its criteria are `gandi.tracking.selection`'s. The Tracker wires them to the detector and the
+What is measured is `gandi.evaluation.tracked_row`'s (pure: scores in, a row out); the sweet-spot
+rule and its criteria are `gandi.selection`'s. The Tracker wires them to the detector and the
 run's outputs: checkpoints, TensorBoard, the results pickle, plots and the exported networks.
 """
 from __future__ import annotations
@@ -27,12 +27,8 @@ from gandi.outputs.map_pictures import MAP_SCALE_IMAGES, map_scale
 from gandi.outputs.reconstruction_plots import reconstruction_figures
 from gandi.outputs.results import library_versions, load_results, write_results
 from gandi.outputs.run_folder import atomic_save
-from gandi.tracking.selection import (
-    best_steps,
-    ensemble_scores,
-    takes_the_sweet_spot,
-    tie_tolerance,
-    training_warnings)
+from gandi.tracking.selection import (best_steps, ensemble_scores, takes_the_sweet_spot,
+                                      tie_tolerance, training_warnings)
 from gandi.tracking.thresholds import mc_threshold, validation_threshold
 from gandi.training.loop import Diverged
 
@@ -423,7 +419,7 @@ class Tracker:
         }
 
     def training_warnings(self, status: str) -> list[str]:
-        """Why a finished run may have trained too short (gandi.tracking.selection.training_warnings);
+        """Why a finished run may have trained too short (gandi.selection.training_warnings);
         a run that ended otherwise says so in its status already."""
         if status != "finished":
             return []

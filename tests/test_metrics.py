@@ -4,13 +4,8 @@ from scipy import stats
 from statsmodels.stats.diagnostic import anderson_statistic
 
 from gandi.data.distributions import normal
-from gandi.tracking.metrics import (
-    MetricError,
-    anderson_darling,
-    detection_metrics,
-    goodness_of_fit,
-    roc_auc,
-    separation_auc)
+from gandi.tracking.metrics import (MetricError, anderson_darling, detection_metrics,
+                                    goodness_of_fit, roc_auc, separation_auc)
 from gandi.tracking.thresholds import mc_threshold, percentile_threshold, validation_threshold
 
 LABELS = np.array([0, 0, 0, 1, 1])

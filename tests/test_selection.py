@@ -8,12 +8,8 @@ from sklearn.metrics import f1_score, roc_auc_score
 from conftest import TEST_SEED
 from gandi.tracking.evaluation import curve_sample, tracked_row
 from gandi.tracking.metrics import MetricError
-from gandi.tracking.selection import (
-    best_steps,
-    ensemble_scores,
-    sweet_spot_index,
-    takes_the_sweet_spot,
-    tie_tolerance)
+from gandi.tracking.selection import (best_steps, ensemble_scores, sweet_spot_index,
+                                      takes_the_sweet_spot, tie_tolerance)
 
 NAN = float("nan")
 

@@ -6,15 +6,8 @@ import pytest
 
 from gandi import playground
 from gandi.detectors import DETECTORS
-from gandi.settings.keys import (
-    KEYS,
-    README_BEGIN,
-    README_END,
-    applies_to,
-    main,
-    markdown_table,
-    shown,
-    with_key_table)
+from gandi.settings.keys import (KEYS, README_BEGIN, README_END, applies_to, main, markdown_table,
+                                 shown, with_key_table)
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

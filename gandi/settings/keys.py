@@ -20,15 +20,8 @@ from gandi.detectors import DETECTORS
 from gandi.losses import LOSSES
 from gandi.nets import DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_DISCRIMINATORS
 from gandi.optimizers import OPTIMIZERS
-from gandi.settings.checks import (
-    SettingKey,
-    at_least_zero,
-    is_int,
-    is_number,
-    one_of,
-    optional,
-    positive_int,
-    positive_number)
+from gandi.settings.checks import (SettingKey, at_least_zero, is_int, is_number, one_of, optional,
+                                   positive_int, positive_number)
 
 SWEET_SPOT_CRITERIA = ("auto", "val_vs_synthetic", "val_vs_corrupted", "val_vs_uniform",
                        "val_vs_generated")
