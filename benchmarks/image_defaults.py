@@ -8,7 +8,7 @@ digits downscaled to 8x8 / 14x14, bilinear), `mnist28_100`, `mnist28_1000`, `mni
 1,000, 6,000 normal training digits at 28x28). Each is fitted with `gandi.Detector(detector,
 seed=seed)` and nothing else: the defaults (gandi.fit_defaults), the step chosen without labels.
 The eval set: 250 MNIST test digits of the normal class and 250 others, at the same size; it
-only reports. kNN (k = 5, gandi.classical) is fitted on the same training digits.
+only reports. kNN (k = 5, gandi.detectors.classical) is fitted on the same training digits.
 
 Cells run cheapest first (small sets, then the autoencoder family before the GANs), every
 detector of a (seed, class, set) before the next; resumable: a cell in the CSV is not run again.
@@ -67,7 +67,7 @@ def mnist_split(size: int, n_normal: int, normal_class: int, seed: int):
 
 
 def knn_auc(train, eval_x, eval_y) -> float:
-    from gandi.classical import CLASSICAL
+    from gandi.detectors.classical import CLASSICAL
     from gandi.tracking.metrics import roc_auc
     knn = CLASSICAL["knn"]()
     knn.fit(train.reshape(len(train), -1) / 255.0)

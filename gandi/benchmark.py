@@ -86,7 +86,7 @@ def detector_settings(dataset: str, wanted) -> dict:
     if wanted != ["all"]:
         unknown = [d for d in wanted if d not in found]
         if unknown:
-            from gandi.classical import CLASSICAL
+            from gandi.detectors.classical import CLASSICAL
             raise BenchmarkError(f"--detectors: no {dataset} setting for {', '.join(unknown)}; "
                                  f"available: {', '.join(found)}; classical: "
                                  f"{', '.join(CLASSICAL)}")
@@ -116,11 +116,11 @@ def run_cell(detector, cls, number, setting, log_dir) -> dict:
 
 
 def classical_cells(detectors, cls: int, seed: int, setting: dict) -> list[dict]:
-    """One row per classical detector (`gandi.classical`): fitted on the training normals of
+    """One row per classical detector (`gandi.detectors.classical`): fitted on the training normals of
     the split a gandi run of this class and seed draws (`setting` validated: its data keys and
     seed), flattened pixels scaled as gandi scales them; AUC and F1 (at the 95th percentile of
     the validation normals' scores) on its test set. No training curve: no oracle."""
-    from gandi.classical import CLASSICAL
+    from gandi.detectors.classical import CLASSICAL
     from gandi.data import load_splits
     from gandi.tracking.metrics import detection_metrics
     from gandi.tracking.thresholds import validation_threshold
@@ -246,7 +246,7 @@ def markdown(cells: pd.DataFrame, dataset: str, protocol: str,
     out = io.StringIO()
     out.write(f"# {dataset}, {protocol}: test AUC per class\n\n"
               "Ours: mean ± std over n seeds (a single number: one seed), the model chosen "
-              "without test labels. Classical: `gandi.classical` fitted on the same split's "
+              "without test labels. Classical: `gandi.detectors.classical` fitted on the same split's "
               "training normals (flattened pixels, the same scaling). Published: "
               "from `benchmarks/published.csv` (~ = approximate: read off a figure or quoted "
               "by a secondary source).\n\n")
@@ -396,7 +396,7 @@ def main(argv=None) -> int:
     try:
         classes = parse_classes(args.classes or ("0,1" if args.quick else "0-9"))
         seeds = range(args.seeds if args.seeds is not None else (1 if args.quick else 3))
-        from gandi.classical import CLASSICAL
+        from gandi.detectors.classical import CLASSICAL
         every = args.detectors == ["all"]
         classical = list(CLASSICAL) if every else [d for d in args.detectors if d in CLASSICAL]
         gandi = ["all"] if every else [d for d in args.detectors if d not in CLASSICAL]

@@ -8,7 +8,7 @@ gandi's table reader with the cell's seed: `test_fraction` of the normal rows an
 row are the test set, `validation_fraction` of the other normals are held out (thresholds, the
 label-free sweet spot), the rest are the training normals; features are scaled on the training
 normals. A gandi cell is an ordinary run of that setting (a run folder under `--log-dir`). The
-classical detectors (`gandi.classical`) are fitted on **the same training normals, scaled the
+classical detectors (`gandi.detectors.classical`) are fitted on **the same training normals, scaled the
 same way** (the run's own split, drawn again from the seed) and score the same test rows.
 
 Rows of `<out>/tabular.csv`: dataset, detector, family (`gandi` or `classical`), seed, auc, f1
@@ -60,7 +60,7 @@ def table_setting(path: Path, detector: str, seed: int, quick: bool) -> dict:
 def classical_rows(path: Path, seed: int, detectors, quick: bool) -> list[dict]:
     """One row per classical detector: fitted on the gandi split's training normals (scaled as
     gandi scales them), AUC on its test rows."""
-    from gandi.classical import CLASSICAL
+    from gandi.detectors.classical import CLASSICAL
     from gandi.data import load_splits
     from gandi.tracking.metrics import roc_auc
     from gandi.settings.validation import validate
@@ -156,7 +156,7 @@ def markdown(cells: pd.DataFrame) -> str:
     out.write(f"# Tables (ODDS), semi-supervised: test AUC\n\nUp to {seeds} seed(s) per cell: "
               "mean ± std (n = seeds). gandi's detectors: the step chosen without test labels. "
               "Classical detectors: fitted on the same training normals with the same scaling "
-              "(`gandi.classical`).\n\n")
+              "(`gandi.detectors.classical`).\n\n")
     # a detector per row (gandi's, with their ensembles, then the classical ones), a table per
     # column, then the mean over the tables every detector ran on
     per_set = cells.groupby(["dataset", "detector"])["auc"].mean().unstack()
@@ -210,7 +210,7 @@ def ensemble_lines(per_set: pd.DataFrame) -> str:
 def run(args, out: Path) -> int:
     """The tabular benchmark's part of `gandi.benchmark.main`; returns the exit status."""
     from gandi.benchmark import BenchmarkError, read_cells, write_atomic
-    from gandi.classical import CLASSICAL
+    from gandi.detectors.classical import CLASSICAL
     from gandi.data.errors import DataError
     from gandi.settings.validation import SettingError
     folder = tables_dir(args.data_dir)

@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from gandi.training.device import compute_device
 from gandi.nets import DISCRIMINATORS, GENERATORS, build
-from gandi.optimizers import make_optimizer
+from gandi.detectors.optimizers import make_optimizer
 from gandi.speed import steps_per_second, timed
 
 

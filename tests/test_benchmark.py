@@ -117,7 +117,7 @@ def test_classical_detectors_fit_the_split_a_gandi_run_draws(tmp_path, capsys):
     the training normals of the split the discriminator's cell of that class and seed draws;
     refitting on that split gives the same AUC. Columns of their own in the table, none in the
     oracle's; a CSV from before the family column reads as gandi's."""
-    from gandi.classical import CLASSICAL
+    from gandi.detectors.classical import CLASSICAL
     from gandi.data import load_splits
     from gandi.tracking.metrics import roc_auc
     from gandi.settings.validation import validate
@@ -213,7 +213,7 @@ def test_tabular_benchmark_puts_classical_detectors_on_gandis_split(tmp_path, ca
     """--dataset tabular --quick on one real ODDS table: a gandi cell is an ordinary run, the
     classical rows are fitted on that run's own training normals (same split, same scaling:
     refitting on the run's data reproduces their AUC), and a second call runs nothing."""
-    from gandi.classical import CLASSICAL
+    from gandi.detectors.classical import CLASSICAL
     from gandi.data import load_splits
     from gandi.tracking.metrics import roc_auc
     from gandi.outputs.results import load_results

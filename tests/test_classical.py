@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import TABULAR_DIR, needs_tabular
-from gandi.classical import CLASSICAL, ECOD
+from gandi.detectors.classical import CLASSICAL, ECOD
 from gandi.tracking.metrics import roc_auc
 
 
@@ -56,7 +56,7 @@ def test_kde_chooses_its_bandwidth_from_held_out_normals():
     """On 1,000 draws of a standard normal the likeliest bandwidth is near Silverman's rule,
     1.06 * 1000 ** -0.2 = 0.27 (the median distance between draws is ~0.95, so the grid offers
     0.19 and 0.29); a score is minus the log density: lowest at the mode."""
-    from gandi.classical import KDE
+    from gandi.detectors.classical import KDE
     train = np.random.default_rng(0).normal(size=(1000, 1))
     kde = KDE(seed=0).fit(train)
     assert 0.15 < kde.bandwidth < 0.4, kde.bandwidth

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import MNIST_DIR, TABULAR_DIR, TEST_SEED, needs_mnist, needs_tabular
-from gandi.classical import CLASSICAL
+from gandi.detectors.classical import CLASSICAL
 from gandi.data.corruptions import corrupt
 from gandi.data.images import read_idx
 from gandi.tracking.metrics import separation_auc

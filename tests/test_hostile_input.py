@@ -38,9 +38,9 @@ from gandi.data.images import (DATASETS, MAX_IDX_BYTES, READ_CHUNK, DataError,  
 from gandi.data.table_batches import npz_arrays  # noqa: E402
 from gandi.data.tables import MAX_NPZ_BYTES, MAX_NPZ_COLUMNS, read_table  # noqa: E402
 from gandi.detectors import DETECTORS  # noqa: E402
-from gandi.losses import LOSSES  # noqa: E402
+from gandi.detectors.losses import LOSSES  # noqa: E402
 from gandi.nets import DISCRIMINATORS, GENERATORS  # noqa: E402
-from gandi.optimizers import OPTIMIZERS  # noqa: E402
+from gandi.detectors.optimizers import OPTIMIZERS  # noqa: E402
 from gandi.settings.keys import DEFAULTS, KEYS, SWEET_SPOT_CRITERIA  # noqa: E402
 from gandi.settings.validation import SettingError, validate  # noqa: E402
 

@@ -4,7 +4,10 @@
 `threshold_` with `predict(x)`, and `generate`; `final_scorers()` gives the costly scores
 computed once after training (e.g. AnoGAN's latent search); on images, `anomaly_map(x) ->
 (n, h, w)`, where in the image the score comes from (`map_name` says what it is), and
-`final_maps()`. tests/test_detector_contract.py checks every entry."""
+`final_maps()`. tests/test_detector_contract.py checks every entry.
+
+Beside them: the GAN objectives (losses.py), one optimiser per network (optimizers.py), and the
+classical detectors every benchmark sets gandi's beside (classical.py, not in DETECTORS)."""
 from gandi.detectors.aae import AAEDetector
 from gandi.detectors.anogan import AnoGANDetector
 from gandi.detectors.autoencoder import AutoencoderDetector

@@ -17,7 +17,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from gandi.detectors.autoencoder import AutoencoderDetector
-from gandi.losses import LOSSES
+from gandi.detectors.losses import LOSSES
 from gandi.nets import DISCRIMINATORS, build
 from gandi.settings.checks import SettingKey, at_least_zero
 

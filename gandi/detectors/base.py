@@ -27,7 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from gandi.training.device import compute_device
-from gandi.optimizers import make_optimizer
+from gandi.detectors.optimizers import make_optimizer
 
 
 # samples per compiled scoring call: 512 scored 10-30% more images/s than 4096 for every

@@ -12,7 +12,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from gandi.detectors.base import Detector, gaussian_smoothed
-from gandi.losses import LOSSES
+from gandi.detectors.losses import LOSSES
 from gandi.nets import DISCRIMINATORS, GENERATORS, build
 
 

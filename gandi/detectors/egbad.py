@@ -17,7 +17,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from gandi.detectors.base import Detector
-from gandi.losses import LOSSES
+from gandi.detectors.losses import LOSSES
 from gandi.nets import ENCODERS, GENERATORS, JOINT_DISCRIMINATORS, build, features_of
 from gandi.settings.checks import SettingKey, in_unit_interval, one_of
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from gandi.detectors.base import Detector
-from gandi.losses import LOSSES
+from gandi.detectors.losses import LOSSES
 from gandi.nets import DISCRIMINATORS, ENCODERS, GENERATORS, build, features_of
 from gandi.settings.checks import SettingKey, at_least_zero
 

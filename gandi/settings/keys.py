@@ -17,9 +17,9 @@ from gandi.data.images import DATASETS
 from gandi.data.tables import READERS
 from gandi.data.tabular_transform import CATEGORICAL, MISSING
 from gandi.detectors import DETECTORS
-from gandi.losses import LOSSES
+from gandi.detectors.losses import LOSSES
 from gandi.nets import DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_DISCRIMINATORS
-from gandi.optimizers import OPTIMIZERS
+from gandi.detectors.optimizers import OPTIMIZERS
 from gandi.settings.checks import (SettingKey, at_least_zero, is_int, is_number, one_of, optional,
                                    positive_int, positive_number)
 
