@@ -10,6 +10,6 @@ sys.path.insert(0, str(ROOT))
 if "GANDI_DATA_DIR" not in os.environ and (ROOT.parent / "shared" / "data").is_dir():
     os.environ["GANDI_DATA_DIR"] = str(ROOT.parent / "shared" / "data")
 
-from gandi.playground import _import_tensorflow_quietly  # noqa: E402  (sets TF_CPP_MIN_LOG_LEVEL)
+from gandi.cli import import_tensorflow_quietly  # noqa: E402  (sets TF_CPP_MIN_LOG_LEVEL)
 
-_import_tensorflow_quietly()
+import_tensorflow_quietly()

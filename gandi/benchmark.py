@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gandi.playground import _ExitingParser, _import_tensorflow_quietly
+from gandi.cli import BadInput, ExitingParser, import_tensorflow_quietly, parse_classes
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = ROOT / "benchmarks" / "published.csv"
@@ -64,19 +64,6 @@ GRID = {"anogan": {"anogan_iterations": 100, "test_limit": 2000}}
 
 class BenchmarkError(ValueError):
     """Bad arguments; the message is the one line the user sees."""
-
-
-def parse_classes(text: str, what: str = "--classes") -> list[int]:
-    """'0-9', '1,3,5' or '2' -> class numbers (also a sweep spec's class ranges)."""
-    try:
-        if "-" not in text:
-            return [int(v) for v in text.split(",")]
-        low, high = (int(v) for v in text.split("-", 1))
-    except ValueError:
-        raise BenchmarkError(f"{what} {text!r}: expected e.g. 0-9 or 1,3,5") from None
-    if high < low:
-        raise BenchmarkError(f"{what} {text!r}: the range a-b needs a <= b")
-    return list(range(low, high + 1))
 
 
 def detector_settings(dataset: str, wanted) -> dict:
@@ -357,7 +344,7 @@ def speed_markdown(speed: pd.DataFrame, sizes, csv_name: str) -> str:
 
 
 def main(argv=None) -> int:
-    p = _ExitingParser(prog="python -m gandi.benchmark", name="gandi.benchmark",
+    p = ExitingParser(prog="python -m gandi.benchmark", name="gandi.benchmark",
                        description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="mnist", choices=("mnist", "fashion_mnist", "tabular"),
                    help="tabular: the ODDS tables, gandi's vector detectors beside the classical "
@@ -380,7 +367,7 @@ def main(argv=None) -> int:
                    help="skip the speed measurement (training/scoring images/s, AnoGAN batched "
                         "vs one at a time, compiled vs eager) and its table")
     args = p.parse_args(argv)
-    _import_tensorflow_quietly()
+    import_tensorflow_quietly()
     if args.dataset == "tabular":
         from gandi import benchmark_tables
         out = Path(args.out)
@@ -401,7 +388,7 @@ def main(argv=None) -> int:
         classical = list(CLASSICAL) if every else [d for d in args.detectors if d in CLASSICAL]
         gandi = ["all"] if every else [d for d in args.detectors if d not in CLASSICAL]
         chosen = detector_settings(args.dataset, gandi) if gandi else {}
-    except BenchmarkError as err:
+    except (BenchmarkError, BadInput) as err:
         print(f"gandi.benchmark: error: {err}", file=sys.stderr)
         return 2
     from gandi.data.errors import DataError

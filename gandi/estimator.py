@@ -53,9 +53,9 @@ from gandi.data.errors import DataError
 from gandi.data.splits import report_set, report_size
 from gandi.data.tabular_transform import non_numeric_columns
 from gandi.fit_data import array_fingerprint, as_the_users, data_keys, write_data
-from gandi.playground import _import_tensorflow_quietly
+from gandi.cli import import_tensorflow_quietly
 
-_import_tensorflow_quietly()  # gandi's messages, not TensorFlow's start-up lines
+import_tensorflow_quietly()  # gandi's messages, not TensorFlow's start-up lines
 
 # setting keys `fit` sets from the arrays (or `seed`): not parameters
 FIT_KEYS = ("dataset", "data_file", "train_file", "test_file", "image_dir", "normal_class",

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gandi.playground import _ExitingParser, _import_tensorflow_quietly
+from gandi.cli import ExitingParser, import_tensorflow_quietly
 
 
 class ExportError(ValueError):
@@ -188,7 +188,7 @@ def export_onnx(exported, path) -> Path:
 
 
 def main(argv=None) -> int:
-    p = _ExitingParser(prog="gandi export", name="gandi export",
+    p = ExitingParser(prog="gandi export", name="gandi export",
                        description=__doc__.splitlines()[0])
     p.add_argument("run", help="a finished run: its signature under --log-dir, or a path of one "
                                "of its folders")
@@ -197,7 +197,7 @@ def main(argv=None) -> int:
     p.add_argument("--onnx", action="store_true",
                    help="write PATH as an ONNX file (tf2onnx) instead of a SavedModel folder")
     args = p.parse_args(argv)
-    _import_tensorflow_quietly()
+    import_tensorflow_quietly()
     from gandi.score.exported import RunError, load_exported
     try:
         exported = load_exported(args.run, args.log_dir)

@@ -6,82 +6,16 @@ naming what was wrong and what is allowed, exit status 2, and no run folder.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
 import sys
-import tempfile
 
-from gandi.settings.checks import did_you_mean
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out
-
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
-EXIT_DIVERGED = 3
-
-
-def _import_tensorflow_quietly():
-    """TensorFlow's C++ start-up lines (oneDNN, CPU features) ignore TF_CPP_MIN_LOG_LEVEL; hold
-    them back so that users see gandi's own messages. They are shown if the import fails."""
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as held:
-        os.dup2(held.fileno(), 2)
-        try:
-            import tensorflow  # noqa: F401
-            import keras  # noqa: F401
-        except BaseException:
-            os.dup2(saved, 2)
-            held.seek(0)
-            sys.stderr.write(held.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
-class BadInput(Exception):
-    """One line for the user; exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but an error is one line (raised as BadInput), and a misspelt flag or choice
-    gets "did you mean" the nearest ones (argparse names only what it did not recognise)."""
-
-    def error(self, message):  # one line, not argparse's usage block
-        raise BadInput(f"{message} (see --help)")
-
-    def parse_args(self, args=None, namespace=None):  # argparse's, with the nearest flags
-        parsed, extras = self.parse_known_args(args, namespace)
-        if extras:
-            flag = next((a.split("=", 1)[0] for a in extras if a.startswith("-")), None)
-            self.error("unrecognized arguments: " + " ".join(extras)
-                       + did_you_mean(flag, self._option_string_actions))
-        return parsed
-
-    def _check_value(self, action, value):  # where argparse refuses a value not in `choices`
-        try:
-            super()._check_value(action, value)
-        except argparse.ArgumentError as err:
-            raise argparse.ArgumentError(
-                action, err.message + did_you_mean(value, action.choices)) from None
-
-
-class _ExitingParser(_Parser):
-    """For a command whose main does not catch BadInput: the same one line, as `name: error:
-    ...` on stderr, and exit status 2 (argparse's own exit, without its usage block)."""
-
-    def __init__(self, *args, name: str, **kwargs):
-        self.name = name
-        super().__init__(*args, **kwargs)
-
-    def error(self, message):
-        self.exit(EXIT_BAD_INPUT, f"{self.name}: error: {message} (see --help)\n")
-
+from gandi.cli import (EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED, BadInput, Parser,
+                       import_tensorflow_quietly)
 
 def _parser():
-    p = _Parser(prog="python -m gandi.playground",
+    p = Parser(prog="python -m gandi.playground",
                 description="Train GANs on numbered settings from run_params and track the "
                             "discriminator as an anomaly detector.")
     p.add_argument("--list", action="store_true", help="print the numbered settings and exit")
@@ -195,7 +129,7 @@ def main(argv=None) -> int:
         args = _parser().parse_args(argv)
         if args.keys and not args.list:
             raise BadInput("--keys goes with --list: python -m gandi.playground --list --keys")
-        _import_tensorflow_quietly()
+        import_tensorflow_quietly()
         import run_params
         if args.list and args.keys:
             from gandi.settings.keys import text_table

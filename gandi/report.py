@@ -25,7 +25,7 @@ import pandas as pd
 from gandi.outputs.liveness import observed_status
 from gandi.outputs.results import load_results
 from gandi.outputs.run_folder import REAL, SYNTHETIC, RunFolders, atomic_write_bytes
-from gandi.playground import _ExitingParser
+from gandi.cli import ExitingParser
 
 NUMBERS = ("auc", "f1", "last_step_auc", "oracle_best_auc")
 MC_THRESHOLD = "mc_threshold"  # the final table's row of the Monte-Carlo threshold
@@ -190,7 +190,7 @@ def markdown(table: pd.DataFrame) -> str:
 
 
 def main(argv=None) -> int:
-    p = _ExitingParser(prog="python -m gandi.report", name="gandi.report",
+    p = ExitingParser(prog="python -m gandi.report", name="gandi.report",
                        description=__doc__.splitlines()[0])
     p.add_argument("log_dir", nargs="?", default="log_dir")
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")

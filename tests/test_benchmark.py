@@ -10,7 +10,8 @@ import pytest
 
 import run_params
 from conftest import MNIST_DIR, TABULAR_DIR, needs_mnist, needs_tabular
-from gandi.benchmark import QUICK, BenchmarkError, main, parse_classes
+from gandi.benchmark import QUICK, BenchmarkError, main
+from gandi.cli import BadInput, parse_classes
 
 
 def nothing_to_run(finished: int) -> str:
@@ -172,9 +173,9 @@ def test_no_speed_writes_no_speed_csv(tmp_path, capsys):
 
 def test_bad_arguments(capsys):
     assert parse_classes("0-3") == [0, 1, 2, 3] and parse_classes("1,5") == [1, 5]
-    with pytest.raises(BenchmarkError):
+    with pytest.raises(BadInput):
         parse_classes("zero")
-    with pytest.raises(BenchmarkError, match="needs a <= b"):
+    with pytest.raises(BadInput, match="needs a <= b"):
         parse_classes("7-3")  # was an empty list, and a benchmark of nothing
     assert main(["--detectors", "nope", "--quick"]) == 2
     assert "no mnist setting for nope" in capsys.readouterr().err

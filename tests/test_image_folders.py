@@ -19,7 +19,8 @@ from gandi.data.image_folders import read_image, read_images
 from gandi.data.images import read_idx
 from gandi.detectors import DETECTORS
 from gandi.nets import DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_DISCRIMINATORS, build
-from gandi.playground import EXIT_BAD_INPUT, main
+from gandi.cli import EXIT_BAD_INPUT
+from gandi.playground import main
 from gandi.settings.validation import SettingError, validate
 
 

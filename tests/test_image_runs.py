@@ -11,7 +11,8 @@ from gandi.data import load_splits
 from gandi.detectors import DETECTORS
 from gandi.detectors.anogan import LatentSearch
 from gandi.experiment import run_setting
-from gandi.playground import EXIT_BAD_INPUT, main
+from gandi.cli import EXIT_BAD_INPUT
+from gandi.playground import main
 from gandi.settings.validation import SettingError, validate
 from gandi.training.loop import set_seeds
 

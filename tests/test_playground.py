@@ -7,7 +7,8 @@ import pytest
 
 import run_params
 from conftest import ROOT, gandi_stderr
-from gandi.playground import EXIT_BAD_INPUT, main
+from gandi.cli import EXIT_BAD_INPUT
+from gandi.playground import main
 
 
 def _error_line(capsys):

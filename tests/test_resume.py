@@ -15,7 +15,8 @@ from gandi.detectors import DETECTORS
 from gandi.detectors.discriminator import DiscriminatorDetector
 from gandi.experiment import run_setting
 from gandi.outputs.run_folder import KINDS
-from gandi.playground import EXIT_BAD_INPUT, main
+from gandi.cli import EXIT_BAD_INPUT
+from gandi.playground import main
 from gandi.settings.validation import validate
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -23,7 +23,8 @@ from conftest import ROOT, gandi_stderr
 from gandi.experiment import run_setting
 from gandi.outputs import liveness
 from gandi.outputs.results import load_results
-from gandi.playground import EXIT_DIVERGED, EXIT_INTERRUPTED, main
+from gandi.cli import EXIT_DIVERGED, EXIT_INTERRUPTED
+from gandi.playground import main
 from gandi.settings.validation import validate
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -20,7 +20,8 @@ from gandi.data.errors import DataError
 from gandi.data.tables import read_table
 from gandi.data.tabular_transform import TabularTransform
 from gandi.outputs.results import load_results
-from gandi.playground import EXIT_BAD_INPUT, main
+from gandi.cli import EXIT_BAD_INPUT
+from gandi.playground import main
 from gandi.settings.validation import SettingError, validate
 
 N_BENIGN, N_MALIGNANT = 357, 212

@@ -26,14 +26,14 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from gandi.playground import (EXIT_BAD_INPUT, EXIT_INTERRUPTED, BadInput,  # noqa: E402
-                              _import_tensorflow_quietly, _Parser)
+from gandi.cli import (EXIT_BAD_INPUT, EXIT_INTERRUPTED, BadInput, Parser,  # noqa: E402
+                       import_tensorflow_quietly)
 
 DEFAULT_BATCH = 1024
 
 
 def _parser():
-    p = _Parser(prog="python -m gandi.score",
+    p = Parser(prog="python -m gandi.score",
                 description="Score new data (a table, or images) with a finished run's detector "
                             "at its sweet spot: a CSV of id, score, is_anomaly (score > the "
                             "threshold chosen in training) and the data's label, if any.")
@@ -214,7 +214,7 @@ def main(argv=None) -> int:
         _check_out(out, data)
         if args.maps is not None:
             _check_maps(Path(args.maps), args.ensemble)
-        _import_tensorflow_quietly()
+        import_tensorflow_quietly()
         from gandi.data.errors import DataError
         from gandi.score.exported import RunError, load_exported
         try:

@@ -21,12 +21,12 @@ from pathlib import Path
 from tqdm import tqdm
 
 from gandi.outputs.run_folder import LogDirError, check_writable
-from gandi.playground import _ExitingParser
+from gandi.cli import ExitingParser
 from gandi.sweep import executors, spec, table
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _ExitingParser(prog="python -m gandi.sweep", name="gandi.sweep",
+    p = ExitingParser(prog="python -m gandi.sweep", name="gandi.sweep",
                        description=__doc__.splitlines()[0])
     p.add_argument("spec", help="a .yaml/.yml file, or a .py file defining SWEEP")
     p.add_argument("--executor", choices=sorted(executors.EXECUTORS), default="local")
@@ -43,8 +43,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    from gandi.playground import _import_tensorflow_quietly
-    _import_tensorflow_quietly()
+    from gandi.cli import import_tensorflow_quietly
+    import_tensorflow_quietly()
     try:
         if args.cpus_per_trial < 1 or args.gpus_per_trial < 0:
             raise spec.SpecError("--cpus-per-trial must be >= 1 and --gpus-per-trial >= 0")

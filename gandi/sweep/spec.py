@@ -92,10 +92,10 @@ def load(path) -> dict:
 def _axis(key, value) -> list:
     """A spec value as the list of values it sweeps."""
     if key in CLASS_KEYS and isinstance(value, str):
-        from gandi.benchmark import BenchmarkError, parse_classes
+        from gandi.cli import BadInput, parse_classes
         try:
             return parse_classes(value, what=f"{key} =")
-        except BenchmarkError as err:
+        except BadInput as err:
             raise SpecError(str(err)) from None
     if isinstance(value, list):
         if not value:
@@ -117,7 +117,8 @@ def expand(spec: dict, available: dict) -> list[tuple[Trial, dict]]:
     named = {}  # a JSON setting file (a user's own table), named after it as the playground does
     for entry in settings:
         if isinstance(entry, str) and entry.lower().endswith(".json"):
-            from gandi.playground import BadInput, setting_from_file
+            from gandi.cli import BadInput
+            from gandi.playground import setting_from_file
             try:
                 named[entry], available[entry] = setting_from_file(entry)
             except BadInput as err:

@@ -17,8 +17,8 @@ def limit_threads(cpus: int):
     os.environ["OMP_NUM_THREADS"] = str(cpus)
     os.environ["TF_NUM_INTRAOP_THREADS"] = str(cpus)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1" if cpus < 4 else "2"
-    from gandi.playground import _import_tensorflow_quietly
-    _import_tensorflow_quietly()
+    from gandi.cli import import_tensorflow_quietly
+    import_tensorflow_quietly()
     import tensorflow as tf
     tf.config.threading.set_intra_op_parallelism_threads(cpus)
     tf.config.threading.set_inter_op_parallelism_threads(1 if cpus < 4 else 2)
