@@ -12,13 +12,13 @@ Prints the time per image of each and the ratios (target: batched >= 50x faster 
 one image at a time). `--per-image-limit N` times the per-image ways on the first N images only and
 says so (the per-image time is then the mean over those N); `--reference-limit N` does the same
 for the reference style alone. Data: GANDI_DATA_DIR, or ../shared/data next to the checkout.
-The measuring is `gandi.speed.anogan_batched_vs_single`.
+The measuring is `gandi.studies.speed.anogan_batched_vs_single`.
 """
 import argparse
 
 import bench_env  # noqa: F401  (sys.path, data folder, quiet TensorFlow)
 
-from gandi import speed  # noqa: E402
+from gandi.studies import speed  # noqa: E402
 
 
 def main():

@@ -1,5 +1,5 @@
 """Where the anomaly maps point: each image detector's map on MNIST test normals with a patch of
-another digit pasted in (`gandi.map_quality`), pixel AUROC and the map's mass inside the patch,
+another digit pasted in (`gandi.studies.map_quality`), pixel AUROC and the map's mass inside the patch,
 beside two maps made without a detector (random, and the residual to the mean training image).
 
     python benchmarks/anomaly_maps.py [--seeds 3] [--log-dir DIR] [--quick]
@@ -22,10 +22,11 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from gandi.benchmark import QUICK, write_atomic
+from gandi.studies.benchmark.images import QUICK
+from gandi.studies.benchmark.cells import write_atomic
 from gandi.data import load_splits
 from gandi.experiment import run_setting
-from gandi.map_quality import COLUMNS, markdown, measure_run, reference_rows
+from gandi.studies.map_quality import COLUMNS, markdown, measure_run, reference_rows
 from gandi.settings.validation import validate
 
 RESULTS = bench_env.ROOT / "benchmarks" / "results"

@@ -4,14 +4,14 @@
 
 Prints steps/s both ways, measured in one run on the same networks and data, and the ratio
 (target: compiled at least 3x faster). Tracking is left out: this times the train step alone.
-The measuring is `gandi.speed.compiled_vs_eager`.
+The measuring is `gandi.studies.speed.compiled_vs_eager`.
 """
 import argparse
 
 import bench_env  # noqa: F401  (sys.path, quiet TensorFlow)
 
 import run_params  # noqa: E402
-from gandi import speed  # noqa: E402
+from gandi.studies import speed  # noqa: E402
 
 
 def main():

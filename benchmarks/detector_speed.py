@@ -8,13 +8,13 @@ throughput in images/s on `--images` test images. AnoGAN runs its default iterat
 `--anogan-images` images only (its per-image time is the mean over those; the line says so).
 Then the per-image speed-up of EGBAD and GANomaly over AnoGAN (target: at least 100x).
 Networks are untrained: speed does not depend on the weights. Data: GANDI_DATA_DIR, or
-../shared/data next to the checkout. The measuring is `gandi.speed.detector_speeds`.
+../shared/data next to the checkout. The measuring is `gandi.studies.speed.detector_speeds`.
 """
 import argparse
 
 import bench_env  # noqa: F401  (sys.path, data folder, quiet TensorFlow)
 
-from gandi import speed  # noqa: E402
+from gandi.studies import speed  # noqa: E402
 
 
 def main():

@@ -28,7 +28,7 @@ import bench_env  # noqa: F401  (checkout on sys.path, data folder, quiet Tensor
 import numpy as np
 import pandas as pd
 
-from gandi.benchmark import write_atomic
+from gandi.studies.benchmark.cells import write_atomic
 
 RESULTS = bench_env.ROOT / "benchmarks" / "results"
 SETS = {"mnist8_100": (8, 100), "mnist14_100": (14, 100), "mnist28_100": (28, 100),

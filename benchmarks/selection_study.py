@@ -1,5 +1,5 @@
 """What each label-free criterion would have chosen, replayed on finished runs
-(`gandi.criterion_study`): prints the mean cost per detector and criterion, and per data set.
+(`gandi.studies.criterion_study`): prints the mean cost per detector and criterion, and per data set.
 
     python benchmarks/selection_study.py LOG_DIR [LOG_DIR ...] [--csv FILE]
 
@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
 
-from gandi.criterion_study import COLUMNS, markdown, run_costs  # noqa: E402
+from gandi.studies.criterion_study import COLUMNS, markdown, run_costs  # noqa: E402
 from gandi.outputs.results import load_results  # noqa: E402
 from gandi.outputs.run_folder import atomic_write_bytes  # noqa: E402
 

@@ -25,6 +25,7 @@ import pandas as pd
 from gandi.outputs.liveness import observed_status
 from gandi.outputs.results import load_results
 from gandi.outputs.run_folder import REAL, SYNTHETIC, RunFolders, atomic_write_bytes
+from gandi.outputs.run_rows import final_rows, mean_std
 from gandi.cli import ExitingParser
 
 NUMBERS = ("auc", "f1", "last_step_auc", "oracle_best_auc")
@@ -46,25 +47,21 @@ def data_of(path: Path, result: dict) -> dict:
     return record
 
 
+ROW_KEYS = ("detector", "auc", "f1", "threshold_source", "last_step_auc", "oracle_best_auc")
+
+
 def collect(log_dir) -> pd.DataFrame:
     """One row per (run, detector of its final table) found under log_dir/results."""
     rows = []
     for path in sorted(Path(log_dir, "results").glob("*/results.pkl")):
         r = load_results(path)
-        m = r["measurements"]
         data = data_of(path, r)
         run = {"signature": r["signature"], "setting": r["setting_id"],
                "name": r["setting"]["name"], "seed": r["seeds"]["numpy"], "status": r["status"],
                "sweet_spot_step": (r["sweet_spot"] or {}).get("step"),
                "tf_seed": r["seeds"]["tf"], "data": f"{data['label']} {data['fingerprint']}",
                "test_anomalies": data["test_anomalies"]}
-        for final in r["final"].to_dict("records"):
-            tracked = bool(final.get("tracked", False))  # the score followed over training
-            rows.append({**run, "detector": final["detector"], "auc": final["auc"],
-                         "f1": final["f1"], "threshold_source": final["threshold_source"],
-                         "last_step_auc": m["d_auc"].iloc[-1] if tracked else np.nan,
-                         "oracle_best_auc": ((r["best_test_auc"] or {}).get("test_auc", np.nan)
-                                             if tracked else np.nan)})
+        rows += [{**run, **{key: final[key] for key in ROW_KEYS}} for final in final_rows(r)]
     return pd.DataFrame(rows)
 
 
@@ -94,14 +91,9 @@ def _with_row_labels(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _mean_over_seeds(values: pd.Series, seeds: pd.Series) -> str:
-    """mean ± std over distinct seeds (runs of one seed averaged first: a repeat of a seed is
-    no spread); one seed: the mean alone."""
-    per_seed = values.astype(float).groupby(seeds.to_numpy()).mean().dropna()
-    if per_seed.empty:
-        return ""
-    if len(per_seed) == 1:
-        return f"{per_seed.iloc[0]:.3f}"
-    return f"{per_seed.mean():.3f} ± {per_seed.std(ddof=0):.3f}"
+    """mean ± std over distinct seeds (gandi.outputs.run_rows.mean_std), runs of one seed
+    averaged first: a repeat of a seed is no spread."""
+    return mean_std(values.astype(float).groupby(seeds.to_numpy()).mean())
 
 
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """The pieces of anomaly maps and galleries that need no training: which test images a gallery
 shows, the pasted-patch set and its measures, and the map pictures (gandi.outputs.galleries,
-gandi.data.corruptions.paste_patches, gandi.map_quality, gandi.outputs.map_pictures)."""
+gandi.data.corruptions.paste_patches, gandi.studies.map_quality, gandi.outputs.map_pictures)."""
 import io
 
 import numpy as np
@@ -9,7 +9,7 @@ from PIL import Image
 
 from conftest import MNIST_DIR, needs_mnist
 from gandi.data.corruptions import CHANGED, paste_patches
-from gandi.map_quality import mass_inside, pixel_auroc, quality, reference_maps
+from gandi.studies.map_quality import mass_inside, pixel_auroc, quality, reference_maps
 from gandi.outputs import galleries
 from gandi.outputs.map_pictures import grey_rgb, heat, map_scale, overlay, png_bytes, strips
 

@@ -72,12 +72,12 @@ def test_the_galleries_and_maps_point_at_a_pasted_patch_better_than_a_random_map
         trained, record_property):
     """Galleries read back (conftest.assert_galleries). Then the maps of the sweet spot's
     detector on validation normals with a patch of a test anomaly pasted in
-    (gandi.map_quality): their pixel AUROC against the pasted pixels beats a random map's
+    (gandi.studies.map_quality): their pixel AUROC against the pasted pixels beats a random map's
     (~0.5). Over seeds 0-4 (GANDI_TEST_SEED), pixel AUROC: autoencoder 0.942, 0.949, 0.950,
     0.953, 0.946; VAE 0.848, 0.860, 0.869, 0.871, 0.875; AAE 0.936, 0.933, 0.939, 0.942, 0.949;
     random 0.499-0.504 (margin >= 0.14 over random + 0.2). Mass inside the patch: autoencoder
     0.658-0.694, VAE 0.508-0.541, AAE 0.645-0.678, random 0.164-0.169 (margin >= 0.13)."""
-    from gandi.map_quality import pasted_patch_set, quality, reference_maps
+    from gandi.studies.map_quality import pasted_patch_set, quality, reference_maps
     from gandi.score.exported import load_exported
     name, results, data, _ = trained
     at_sweet_spot = load_exported(results["signature"], results["run"].log_dir).detector

@@ -10,7 +10,9 @@ import pytest
 
 import run_params
 from conftest import MNIST_DIR, TABULAR_DIR, needs_mnist, needs_tabular
-from gandi.benchmark import QUICK, BenchmarkError, main
+from gandi.studies.benchmark.images import QUICK
+from gandi.studies.benchmark.cells import BenchmarkError
+from gandi.studies.benchmark.__main__ import main
 from gandi.cli import BadInput, parse_classes
 
 
@@ -168,7 +170,7 @@ def test_no_speed_writes_no_speed_csv(tmp_path, capsys):
     assert not (out / "mnist_normal_class_speed.csv").exists()
     md = (out / "mnist_normal_class.md").read_text()
     assert "| 0 | 0.900 |" in md and "## Speed" not in md
-    assert "| 1 | 0.850 ± 0.050 (n=2) |" in md  # two seeds: their mean and spread
+    assert "| 1 | 0.850 ± 0.071 (n=2) |" in md  # two seeds: their mean and sample std (ddof=1)
 
 
 def test_bad_arguments(capsys):
@@ -280,7 +282,7 @@ def test_anomaly_class_protocol_trains_a_ninth_of_the_epochs_and_reports_auprc(t
     """One digit anomalous, nine normal: nine times the images per epoch, so a cell trains its
     one-class setting's epochs / 9 (at least 1). The report puts AUPRC beside the published
     AUPRC of EGBAD's table (its MNIST numbers are AUPRC on this protocol)."""
-    from gandi.benchmark import cell_setting
+    from gandi.studies.benchmark.images import cell_setting
     assert cell_setting({"epochs": 10}, "anomaly_class", 3, 0, False)["epochs"] == 1
     assert cell_setting({"epochs": 2}, "anomaly_class", 3, 0, False)["epochs"] == 1
     assert cell_setting({"epochs": 27}, "anomaly_class", 3, 0, False)["epochs"] == 3

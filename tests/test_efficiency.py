@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gandi.efficiency import flops_per_image
-from gandi.machine import describe, describe_text, fp32_flops_per_cycle
+from gandi.studies.efficiency import flops_per_image
+from gandi.studies.machine import describe, describe_text, fp32_flops_per_cycle
 from gandi.training.loop import real_batches
 
 

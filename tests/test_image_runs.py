@@ -71,11 +71,11 @@ def test_mnist_digit_1_two_epochs_auc_above_0_9_at_the_sweet_spot(digit_1_gan, r
 def test_galleries_of_the_discriminators_saliency_and_anogans_residual(digit_1_gan):
     """Both rows of the run (the discriminator at the sweet spot, AnoGAN on the final networks)
     draw galleries with their maps; the discriminator's are its saliency, recomputed here."""
-    from gandi.score.exported import _rebuilt
+    from gandi.score.exported import rebuild_detector
     results = digit_1_gan
     setting = results["setting"]
     data = load_splits(setting, np.random.default_rng(setting["numpy_seed"]))
-    at_sweet_spot = _rebuilt(results["run"], setting, DETECTORS["anogan"], data.sample_shape)
+    at_sweet_spot = rebuild_detector(results["run"], setting, DETECTORS["anogan"], data.sample_shape)
     assert_galleries(results, data, at_sweet_spot)
     assert "saliency" in results["galleries"]["discriminator"]["map_name"]
     assert "G(z*)" in results["galleries"]["anogan"]["map_name"]

@@ -104,7 +104,8 @@ def _exit_line(capsys, command, argv, prefix) -> str:
 
 def _commands():
     from gandi import __main__ as gandi_command
-    from gandi import benchmark, export, report
+    from gandi.studies.benchmark import __main__ as benchmark
+    from gandi import export, report
     from gandi.score import __main__ as score
     from gandi.sweep import __main__ as sweep
     return {"gandi.score": score.main, "gandi.sweep": sweep.main, "gandi export": export.main,

@@ -105,7 +105,7 @@ def test_report_never_averages_other_data_or_synthetic_with_real(fits, capsys):
     assert sensor["auc"] == f"{np.mean([auc[s] for s in signatures['sensor']]):.3f}"
     # two seeds: mean ± std over them, of these runs only
     other_aucs = [auc[s] for s in signatures["other"]]
-    assert other["auc"] == f"{np.mean(other_aucs):.3f} ± {np.std(other_aucs):.3f}"
+    assert other["auc"] == f"{np.mean(other_aucs):.3f} ± {np.std(other_aucs, ddof=1):.3f}"
     assert real["auc"] == f"{auc[signatures['eval'][0]]:.3f}"
     assert main([str(log_dir)]) == 0
     out = capsys.readouterr().out

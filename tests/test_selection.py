@@ -45,10 +45,10 @@ def test_the_trackers_choice_is_the_rule_replayed(smoke_runs):
 
 def test_every_criterion_replayed_on_the_same_runs(smoke_runs):
     """On vectors the Tracker scores every reference, so each criterion's choice can be
-    replayed (gandi.criterion_study): the run's own criterion replays to its sweet spot, the
+    replayed (gandi.studies.criterion_study): the run's own criterion replays to its sweet spot, the
     synthetic one is the mean of the near and far ones (as many samples of each), and a cost is
     never negative (the oracle is the curve's best)."""
-    from gandi.criterion_study import markdown, run_costs
+    from gandi.studies.criterion_study import markdown, run_costs
     _, runs = smoke_runs
     rows = []
     for results, _ in runs.values():

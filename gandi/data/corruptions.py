@@ -30,7 +30,7 @@ that is still improving keeps catching more of them.
 
 `paste_patches` makes anomalies whose place is known (a patch of another class's image pasted
 over the object, with the mask of the pixels it changed): not a criterion, the ground truth
-against which `gandi.map_quality` measures anomaly maps.
+against which `gandi.studies.map_quality` measures anomaly maps.
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ CORRUPTIONS = ("cutpaste", "overlay", "rotate", "erase")
 PATCH_FRACTION = (0.25, 0.45)  # patch side as a fraction of the image side
 
 
-# paste_patches: anomalies at a known place, for scoring anomaly maps (gandi.map_quality)
+# paste_patches: anomalies at a known place, for scoring anomaly maps (gandi.studies.map_quality)
 PASTED_FRACTION = (0.3, 0.5)  # the pasted patch's side, as a fraction of the image side
 CHANGED = 0.1  # a pixel the paste changed by more (summed over channels, of the range [-1, 1])
 

@@ -160,7 +160,7 @@ def load_exported(spec: str, log_dir="log_dir", ensemble: bool = False) -> Expor
     if ensemble:
         return ExportedDetector(run, setting, _ensemble(run, setting, detector_class, shape),
                                 fitted["step"], transform)
-    detector = _rebuilt(run, setting, detector_class, shape)
+    detector = rebuild_detector(run, setting, detector_class, shape)
     detector.threshold_, detector.mc_threshold_ = fitted["threshold"], fitted["mc_threshold"]
     return ExportedDetector(run, setting, detector, fitted["step"], transform,
                             fitted.get("map_scale"))
@@ -178,14 +178,15 @@ def _ensemble(run: RunFolders, setting: dict, detector_class, sample_shape):
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise RunError(f"run {run.signature}: unreadable {run.ensemble_file} "
                        f"({type(err).__name__}: {err})") from None
-    detectors = [_rebuilt(run, setting, detector_class, sample_shape,
+    detectors = [rebuild_detector(run, setting, detector_class, sample_shape,
                           lambda network, step=step: run.ensemble_model(step, network))
                  for step, _ in members]
     return CheckpointEnsemble([step for step, _ in members], detectors,
                               [scale for _, scale in members], threshold)
 
 
-def _rebuilt(run: RunFolders, setting: dict, detector_class, sample_shape, model_path=None):
+def rebuild_detector(run: RunFolders, setting: dict, detector_class, sample_shape,
+                     model_path=None):
     """The detector built from its setting, its scoring networks given the exported weights
     (the sweet spot's, or those `model_path(network)` names)."""
     import keras

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gandi.benchmark import COLUMNS as BENCHMARK_COLUMNS
+from gandi.outputs.run_rows import COLUMNS as BENCHMARK_COLUMNS
 
 COLUMNS = ["trial", "setting", "overrides", "status", "error"] + BENCHMARK_COLUMNS
 DONE = ("finished", "diverged")

@@ -31,7 +31,7 @@ def run_trial(name: str, setting_id: int, setting: dict, log_dir: str, cpus: int
     row = {"trial": name, "setting": setting_id, "status": "failed", "error": ""}
     try:
         limit_threads(cpus)
-        from gandi.benchmark import result_row
+        from gandi.outputs.run_rows import result_row
         from gandi.experiment import run_setting
         results = run_setting(setting_id, setting, log_dir, progress=False)
         cls = setting.get("normal_class")

@@ -1,7 +1,7 @@
 """How well gandi uses the machine: its GAN train step beside a plain Keras step on the same
 networks, the FLOPs of a step and the share of the CPU's peak they reach, and the share of a
 run's wall time that tracking takes. Functions return numbers; `benchmarks/efficiency.py` prints
-them with the machine (`gandi.machine`).
+them with the machine (`gandi.studies.machine`).
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import tensorflow as tf
 from gandi.training.device import compute_device
 from gandi.nets import DISCRIMINATORS, GENERATORS, build
 from gandi.detectors.optimizers import make_optimizer
-from gandi.speed import steps_per_second, timed
+from gandi.studies.speed import steps_per_second, timed
 
 
 def plain_keras_step(setting: dict, sample_shape: tuple, jit_compile: bool = False):

@@ -22,14 +22,15 @@ from __future__ import annotations
 import io
 import os
 import re
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from gandi.outputs.run_rows import final_rows, mean_std, result_row
 from gandi.settings.shipped import TABLE_SETTING
+from gandi.studies.benchmark.cells import BenchmarkError, read_cells, run_items, write_atomic
 
 TABLE_SETS = ("annthyroid", "ionosphere", "letter", "mammography", "musk", "pendigits",
               "satimage-2", "shuttle")
@@ -46,7 +47,7 @@ def tables_dir(data_dir: str | None) -> Path:
     if data_dir:
         return Path(data_dir)
     from gandi.data.images import ENV_DATA_DIR
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[3]  # the checkout: gandi/studies/benchmark/tables.py
     env = os.environ.get(ENV_DATA_DIR)
     return Path(env) / "tabular" if env else root.parent / "shared" / "data" / "tabular"
 
@@ -80,7 +81,6 @@ def classical_rows(path: Path, seed: int, detectors, quick: bool) -> list[dict]:
 def gandi_rows(path: Path, detector: str, seed: int, quick: bool, log_dir) -> list[dict]:
     """A gandi run's rows: the detector at its label-free sweet spot and, when the run made one,
     its checkpoint ensemble (no training curve: no oracle)."""
-    from gandi.benchmark import result_row
     from gandi.experiment import run_setting
     from gandi.settings.validation import validate
     label = re.sub(r"\W+", "_", path.stem)  # the run's setting id, as for a --setting-file
@@ -90,11 +90,10 @@ def gandi_rows(path: Path, detector: str, seed: int, quick: bool, log_dir) -> li
     row = result_row(results, detector, None, time.time() - started)
     row.pop("class")
     rows = [{**row, "dataset": path.stem, "family": "gandi"}]
-    final = results["final"]
-    ensemble = final[final["detector"].str.endswith("checkpoint ensemble")] if len(final) else final
-    if len(ensemble):
+    ensemble = [r for r in final_rows(results) if r["detector"].endswith(CHECKPOINT_ENSEMBLE)]
+    if ensemble:
         rows.append({**rows[0], "detector": f"{detector} {CHECKPOINT_ENSEMBLE}",
-                     "auc": float(ensemble["auc"].iloc[0]), "f1": float(ensemble["f1"].iloc[0]),
+                     "auc": float(ensemble[0]["auc"]), "f1": float(ensemble[0]["f1"]),
                      "oracle_best_auc": np.nan})
     return rows
 
@@ -146,7 +145,6 @@ def detector_ensemble_rows(path: Path, seed: int, quick: bool, cells: pd.DataFra
 def markdown(cells: pd.DataFrame) -> str:
     """Mean ± std over seeds per table and detector, gandi's detectors first, then the classical
     ones; the mean over tables; and what the label-free choice costs each gandi detector."""
-    from gandi.benchmark import _mean_std
     sets = sorted(cells["dataset"].unique())
     order = (cells.assign(g=cells["family"] != "gandi")
              .drop_duplicates("detector").sort_values("g", kind="stable")["detector"].tolist())
@@ -165,7 +163,7 @@ def markdown(cells: pd.DataFrame) -> str:
     out.write("| " + " | ".join(header) + " |\n|" + " --- |" * len(header) + "\n")
     for d in order:
         row = [d, family[d]] + [
-            _mean_std(cells[(cells["dataset"] == s) & (cells["detector"] == d)]["auc"])
+            mean_std(cells[(cells["dataset"] == s) & (cells["detector"] == d)]["auc"], show_n=True)
             for s in sets] + [f"{complete[d].mean():.3f}"]
         out.write("| " + " | ".join(row) + " |\n")
     gandi = cells[cells["family"] == "gandi"]
@@ -208,11 +206,8 @@ def ensemble_lines(per_set: pd.DataFrame) -> str:
 
 
 def run(args, out: Path) -> int:
-    """The tabular benchmark's part of `gandi.benchmark.main`; returns the exit status."""
-    from gandi.benchmark import BenchmarkError, read_cells, write_atomic
+    """The tabular benchmark (run by `python -m gandi.benchmark --dataset tabular`)'s part of `gandi.studies.benchmark.__main__.main`; returns the exit status."""
     from gandi.detectors.classical import CLASSICAL
-    from gandi.data.errors import DataError
-    from gandi.settings.validation import SettingError
     folder = tables_dir(args.data_dir)
     sets = args.sets or list(TABLE_SETS)
     wanted = list(GANDI_DETECTORS) + list(CLASSICAL) if args.detectors == ["all"] else args.detectors
@@ -239,20 +234,17 @@ def run(args, out: Path) -> int:
             todo += [(name, seed, classical)] if classical else []
     print(f"{len(todo)} item(s) to run (a gandi run, or a table's classical detectors), "
           f"{len(done)} cell(s) already finished in {csv_path}", flush=True)
-    for i, (name, seed, detectors) in enumerate(todo, 1):
+
+    def run_item(item) -> list[dict]:
+        name, seed, detectors = item
         path = folder / f"{name}.npz"
-        try:
-            rows = (classical_rows(path, seed, detectors, args.quick)
-                    if detectors[0] in CLASSICAL else
-                    gandi_rows(path, detectors[0], seed, args.quick, args.log_dir))
-        except (SettingError, DataError) as err:
-            print(f"gandi.benchmark: error: {err}", file=sys.stderr)
-            return 2
-        cells = pd.concat([cells, pd.DataFrame(rows)], ignore_index=True)
-        write_atomic(csv_path, cells[COLUMNS].to_csv(index=False))  # resumable after each item
-        for r in rows:
-            print(f"[{i}/{len(todo)}] {name} {r['detector']} seed {seed}: AUC {r['auc']:.3f} "
-                  f"({r['seconds']} s)", flush=True)
+        return (classical_rows(path, seed, detectors, args.quick) if detectors[0] in CLASSICAL
+                else gandi_rows(path, detectors[0], seed, args.quick, args.log_dir))
+
+    cells = run_items(todo, run_item, cells, csv_path, COLUMNS,
+                      lambda item, row: f"{item[0]} {row['detector']} seed {item[1]}")
+    if cells is None:
+        return 2
     # the detector ensembles of each table and seed whose gandi runs are all there
     done = set(zip(cells["dataset"], cells["detector"], cells["seed"].astype(int)))
     members = [d for d in wanted if d in GANDI_DETECTORS]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from gandi.data.corruptions import paste_patches
+from gandi.outputs.run_rows import mean_std
 from gandi.tracking.metrics import roc_auc
 
 PASTED_IMAGES = 500  # test normals with a pasted patch per measurement
@@ -74,10 +75,10 @@ def run_maps(run, setting: dict) -> dict:
     from gandi.detectors.base import Detector
     from gandi.training.device import compute_device
     from gandi.outputs.checkpoints import Checkpoints
-    from gandi.score.exported import _rebuilt
+    from gandi.score.exported import rebuild_detector
     cls = DETECTORS[setting["detector"]]
     shape = (setting["image_size"], setting["image_size"], setting["channels"])
-    sweet = _rebuilt(run, setting, cls, shape)
+    sweet = rebuild_detector(run, setting, cls, shape)
     out = {cls.tracked_name: (sweet.anomaly_map, sweet.score)}
     if cls.final_maps is not Detector.final_maps:  # costly maps on the final networks
         with compute_device():
@@ -120,12 +121,7 @@ def reference_rows(data, seed: int) -> list[dict]:
 def markdown(cells, title: str) -> str:
     """The per-detector table (mean ± std over seeds) of a map-quality CSV."""
     def cell(values):
-        values = np.asarray(values, float)
-        values = values[np.isfinite(values)]
-        if not len(values):
-            return "-"
-        return (f"{values.mean():.3f}" if len(values) == 1
-                else f"{values.mean():.3f} ± {values.std(ddof=1):.3f}")
+        return mean_std(values) or "-"
     lines = [f"### {title}", "",
              "| map | family | seeds | pixel AUROC | mass inside the patch | image AUROC |",
              "|---|---|---|---|---|---|"]

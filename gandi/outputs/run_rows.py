@@ -1,0 +1,59 @@
+"""A finished run as table rows, and the one way a table shows a number over seeds.
+
+`final_rows` is the one builder of "run -> rows" (a row per detector of the run's final table);
+`result_row` is its benchmark / sweep cell (COLUMNS), the report's rows are its columns, the
+tabular benchmark adds the checkpoint ensemble's. `mean_std` is every table's "mean ± std".
+"""
+from __future__ import annotations
+
+import numpy as np
+
+COLUMNS = ["detector", "family", "class", "seed", "auc", "auprc", "f1", "oracle_best_auc",
+           "signature", "seconds"]  # family: gandi (a run) or classical (the same split)
+# auprc: average precision, anomaly = positive (EGBAD's MNIST table reports it)
+
+
+def final_rows(results: dict) -> list[dict]:
+    """One row per detector of a finished run's final table (as exported: the label-free choice):
+    its test AUC, AUPRC, F1 and threshold; for the score tracked over training (`tracked`) also
+    the AUC at the last tracked step and the oracle-best test AUC (chosen with test labels:
+    shown, never used), NaN for the others (a score computed once has no curve)."""
+    best = results["best_test_auc"] or {}
+    rows = []
+    for final in results["final"].to_dict("records"):
+        tracked = bool(final.get("tracked", False))
+        rows.append({"signature": results["signature"], "seed": results["seeds"]["numpy"],
+                     "tf_seed": results["seeds"]["tf"], "detector": final["detector"],
+                     "auc": final["auc"], "auprc": final.get("ap", np.nan), "f1": final["f1"],
+                     "threshold_source": final.get("threshold_source"), "tracked": tracked,
+                     "last_step_auc": (results["measurements"]["d_auc"].iloc[-1] if tracked
+                                       else np.nan),
+                     "oracle_best_auc": best.get("test_auc", np.nan) if tracked else np.nan})
+    return rows
+
+
+def result_row(results: dict, detector: str, cls, seconds: float) -> dict:
+    """A finished run as one row of COLUMNS (a benchmark cell, a sweep trial): its `detector`'s
+    row of the final table (else its first), the oracle-best AUC when that score was tracked."""
+    rows = final_rows(results)
+    row = next((r for r in rows if r["detector"] == detector), rows[0])
+    return {"detector": detector, "family": "gandi", "class": cls, "seed": row["seed"],
+            "auc": float(row["auc"]), "auprc": float(row["auprc"]), "f1": float(row["f1"]),
+            "oracle_best_auc": float(row["oracle_best_auc"]),
+            "signature": row["signature"], "seconds": round(seconds, 1)}
+
+
+def mean_std(values, show_n: bool = False) -> str:
+    """Mean ± standard deviation over seeds, to 3 decimals, as every table shows it.
+
+    The std is the sample standard deviation (ddof=1): the seeds are a sample of the seeds one
+    could have run, and it is pandas' and the papers' usual "± std over seeds". One value is
+    shown alone (a "± 0.000" would claim a spread that one run cannot show); no finite value:
+    "". `show_n`: "(n=k)" after a spread, for tables with no column of seeds."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) == 0:
+        return ""
+    if len(v) == 1:
+        return f"{v[0]:.3f}"
+    return f"{v.mean():.3f} ± {v.std(ddof=1):.3f}" + (f" (n={len(v)})" if show_n else "")

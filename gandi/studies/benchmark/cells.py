@@ -1,0 +1,56 @@
+"""What both benchmarks (images.py, tables.py) share: a benchmark's CSV of finished cells, read
+and grown one item at a time so that an interrupted benchmark resumes, and its one-line error."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from gandi.outputs.run_rows import COLUMNS
+
+
+class BenchmarkError(ValueError):
+    """Bad arguments; the message is the one line the user sees."""
+
+
+def read_cells(path: Path, columns=COLUMNS) -> pd.DataFrame:
+    """The finished cells of a benchmark's CSV (none when there is no CSV yet)."""
+    if not path.is_file():
+        return pd.DataFrame(columns=columns)
+    cells = pd.read_csv(path)
+    if "family" in columns and "family" not in cells:  # a CSV from before classical rows
+        cells.insert(1, "family", "gandi")
+    if "auprc" in columns and "auprc" not in cells:  # a CSV from before AUPRC was kept
+        cells.insert(list(cells).index("auc") + 1, "auprc", np.nan)
+    return cells
+
+
+def write_atomic(path: Path, text: str):
+    from gandi.outputs.run_folder import atomic_write_bytes
+    atomic_write_bytes(path, text.encode())
+
+
+def run_items(todo: list, run_item: Callable, cells: pd.DataFrame, csv_path: Path, columns,
+              shown: Callable) -> pd.DataFrame | None:
+    """Runs every item of `todo` (`run_item(item)` -> its rows: a gandi run's, or the classical
+    detectors' of one split), appending the rows to `cells` and writing the CSV after every item
+    (an interrupted benchmark resumes after the last one written); a line per row, `shown(item,
+    row)` naming it. The cells, or None after a bad setting or missing data (its one line
+    printed: exit status 2)."""
+    from gandi.data.errors import DataError
+    from gandi.settings.validation import SettingError
+    for i, item in enumerate(todo, 1):
+        try:  # missing data shows when the first cell loads it
+            rows = run_item(item)
+        except (SettingError, DataError) as err:
+            print(f"gandi.benchmark: error: {err}", file=sys.stderr)
+            return None
+        cells = pd.concat([cells, pd.DataFrame(rows)], ignore_index=True)
+        write_atomic(csv_path, cells[columns].to_csv(index=False))  # after every item: resumable
+        for row in rows:
+            print(f"[{i}/{len(todo)}] {shown(item, row)}: AUC {row['auc']:.3f} "
+                  f"({row['seconds']} s)", flush=True)
+    return cells

@@ -1,0 +1,337 @@
+"""The image benchmark (`python -m gandi.benchmark --dataset mnist|fashion_mnist`, see its
+__main__.py): every (detector, class, seed) cell a run, the classical detectors on the same split,
+the markdown beside the published numbers, and the speed section measured after the grid.
+"""
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gandi.cli import parse_classes
+from gandi.outputs.run_rows import COLUMNS, mean_std, result_row
+from gandi.studies.benchmark.cells import BenchmarkError, read_cells, run_items, write_atomic
+
+ROOT = Path(__file__).resolve().parents[3]  # the checkout: gandi/studies/benchmark/images.py
+PUBLISHED = ROOT / "benchmarks" / "published.csv"
+# gandi detector -> the method name published tables use
+PUBLISHED_NAMES = {"anogan": "AnoGAN", "egbad": "EGBAD", "ganomaly": "GANomaly",
+                   "autoencoder": "DCAE", "vae": "VAE", "aae": "AAE"}
+# --quick: a smoke run. Without XLA: compiling takes longer than its 30 steps train (a quick
+# MNIST discriminator cell 18.4 s with XLA, 13.7 s without; the autoencoder 7.3 s, 4.2 s)
+QUICK = {"epochs": None, "steps": 30, "track_every": 10, "checkpoint_every": 30,
+         "train_limit": 400, "test_limit": 300, "n_generated": 200, "anogan_iterations": 10,
+         "anogan_batch": 300, "jit_compile": False}
+
+# AnoGAN's latent search costs ~0.1 s per image at its 500 iterations on 2 CPU cores (15 minutes
+# for one MNIST test set): in the grid it searches 100 iterations on a stratified test subsample.
+GRID = {"anogan": {"anogan_iterations": 100, "test_limit": 2000}}
+
+
+def detector_settings(dataset: str, wanted) -> dict:
+    """{detector: (setting number, raw setting)}: each detector's first setting on `dataset`."""
+    from gandi.settings.shipped import dataset_settings
+    found = dataset_settings(dataset)
+    if wanted != ["all"]:
+        unknown = [d for d in wanted if d not in found]
+        if unknown:
+            from gandi.detectors.classical import CLASSICAL
+            raise BenchmarkError(f"--detectors: no {dataset} setting for {', '.join(unknown)}; "
+                                 f"available: {', '.join(found)}; classical: "
+                                 f"{', '.join(CLASSICAL)}")
+        found = {d: found[d] for d in wanted}
+    return found
+
+
+def cell_setting(raw: dict, protocol: str, cls: int, seed: int, quick: bool, data_dir=None,
+                 detector=None):
+    other = "anomaly_class" if protocol == "normal_class" else "normal_class"
+    setting = {**raw, protocol: cls, other: None, "numpy_seed": seed, "tf_seed": seed}
+    if protocol == "anomaly_class" and raw.get("epochs"):
+        # nine classes are normal: nine times the images per epoch. The same images seen as
+        # the one-class setting (an MNIST autoencoder cell: 320 s at its 10 epochs, ~35 s)
+        setting["epochs"] = max(1, round(raw["epochs"] / 9))
+    if data_dir:
+        setting["data_dir"] = data_dir
+    return {**setting, **QUICK} if quick else {**setting, **GRID.get(detector, {})}
+
+
+def run_cell(detector, cls, number, setting, log_dir) -> dict:
+    from gandi.experiment import run_setting
+    from gandi.settings.validation import validate
+    started = time.time()
+    results = run_setting(number, validate(setting, label=str(number)), log_dir, progress=False)
+    return result_row(results, detector, cls, time.time() - started)
+
+
+def classical_cells(detectors, cls: int, seed: int, setting: dict) -> list[dict]:
+    """One row per classical detector (`gandi.detectors.classical`): fitted on the training normals of
+    the split a gandi run of this class and seed draws (`setting` validated: its data keys and
+    seed), flattened pixels scaled as gandi scales them; AUC and F1 (at the 95th percentile of
+    the validation normals' scores) on its test set. No training curve: no oracle."""
+    from gandi.detectors.classical import CLASSICAL
+    from gandi.data import load_splits
+    from gandi.tracking.metrics import detection_metrics
+    from gandi.tracking.thresholds import validation_threshold
+    data = load_splits(setting, np.random.default_rng(setting["numpy_seed"]))
+    rows = []
+    for name in detectors:
+        started = time.time()
+        detector = CLASSICAL[name](seed=seed).fit(data.train)
+        test = detector.score(data.test_x)
+        threshold = validation_threshold(detector.score(data.validation),
+                                         setting["threshold_percentile"])
+        metrics = detection_metrics(data.test_y, test, threshold)
+        rows.append({"detector": name, "family": "classical", "class": cls, "seed": seed,
+                     "auc": metrics["auc"], "auprc": metrics["ap"], "f1": metrics["f1"],
+                     "oracle_best_auc": np.nan,
+                     "signature": "", "seconds": round(time.time() - started, 1)})
+    return rows
+
+
+def published_auc(dataset: str, protocol: str, path: Path = PUBLISHED,
+                  metric: str = "auc") -> pd.DataFrame:
+    """Published numbers of one metric ("auc" or "auprc") as {(method, class): value} rows."""
+    if not path.is_file():
+        return pd.DataFrame(columns=["method", "class", "value", "paper", "approximate"])
+    table = pd.read_csv(path)
+    table = table[(table["dataset"] == dataset) & (table["protocol"] == protocol)
+                  & (table["metric"] == metric)]
+    return table[["method", "class", "value", "paper", "approximate"]]
+
+
+def _published_cell(pub: pd.DataFrame, cls, classes) -> str:
+    """One method's published AUC for a class (~ when read off a figure), or its mean over the
+    benchmarked classes."""
+    if cls == "mean":
+        pub = pub[pub["class"].isin(classes)]
+        return f"{pub['value'].mean():.3f}" if len(pub) else ""
+    hit = pub[pub["class"] == cls]
+    if hit.empty:
+        return ""
+    return ("~" if bool(hit["approximate"].iloc[0]) else "") + f"{hit['value'].iloc[0]:.3f}"
+
+
+def metric_table(cells: pd.DataFrame, published: pd.DataFrame, metric: str,
+                 family: dict) -> str:
+    """One metric's markdown table: a row per class and the mean, a column per detector (ours
+    or classical) followed by its published twin when `published` has one, then the published
+    methods no gandi detector reproduces."""
+    classes = sorted(cells["class"].unique())
+    detectors = list(dict.fromkeys(cells["detector"]))
+    methods = set(published["method"])
+    header = ["class"]
+    for d in detectors:
+        header.append(f"{d} (classical)" if family.get(d) == "classical" else f"{d} (ours)")
+        if d in PUBLISHED_NAMES and PUBLISHED_NAMES[d] in methods:
+            header.append(f"{PUBLISHED_NAMES[d]} (published)")
+    # published methods that no gandi detector reproduces (e.g. Deep SVDD): reference columns
+    references = [m for m in dict.fromkeys(published["method"])
+                  if m not in PUBLISHED_NAMES.values()]
+    header += [f"{m} (published)" for m in references]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    for cls in classes + ["mean"]:
+        row = [str(cls)]
+        for d in detectors:
+            mine = cells[cells["detector"] == d]
+            if cls == "mean":  # mean over classes of the per-class means
+                per_class = mine.groupby("class")[metric].mean().dropna()
+                partial = (f" ({len(per_class)} of {len(classes)} classes)"
+                           if len(per_class) < len(classes) else "")  # unfinished: not comparable
+                row.append(f"{per_class.mean():.3f}{partial}" if len(per_class) else "")
+            else:
+                row.append(mean_std(mine[mine["class"] == cls][metric], show_n=True))
+            name = PUBLISHED_NAMES.get(d)
+            if name and name in methods:
+                row.append(_published_cell(published[published["method"] == name], cls, classes))
+        row += [_published_cell(published[published["method"] == m], cls, classes)
+                for m in references]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def markdown(cells: pd.DataFrame, dataset: str, protocol: str,
+             published_path: Path = PUBLISHED) -> str:
+    classes = sorted(cells["class"].unique())
+    detectors = list(dict.fromkeys(cells["detector"]))
+    out = io.StringIO()
+    out.write(f"# {dataset}, {protocol}: test AUC per class\n\n"
+              "Ours: mean ± std over n seeds (a single number: one seed), the model chosen "
+              "without test labels. Classical: `gandi.detectors.classical` fitted on the same split's "
+              "training normals (flattened pixels, the same scaling). Published: "
+              "from `benchmarks/published.csv` (~ = approximate: read off a figure or quoted "
+              "by a secondary source).\n\n")
+    if protocol == "anomaly_class":
+        out.write("One class is the anomaly, the other nine are normal (the GANomaly and EGBAD "
+                  "protocol). Each detector trains its one-class setting's epochs divided by 9 "
+                  "(at least 1): the same number of training images as its normal_class cell.\n\n")
+    for d in detectors:
+        if d in GRID:
+            out.write(f"{d}: its setting with " + ", ".join(
+                f"{k} = {v}" for k, v in GRID[d].items()) + " (cost; not in --quick).\n\n")
+    family = (dict(zip(cells["detector"], cells["family"])) if "family" in cells
+              else {})  # classical rows are named so; gandi's are "ours"
+    out.write(metric_table(cells, published_auc(dataset, protocol, published_path), "auc",
+                           family))
+    if "auprc" in cells and cells["auprc"].notna().any():
+        auprc = published_auc(dataset, protocol, published_path, "auprc")
+        out.write("\n## AUPRC (average precision, anomaly = positive) per class\n\n"
+                  "The same runs and choices as above; AUPRC depends on the share of anomalies "
+                  "in the test set, so compare it only on the same protocol.\n\n")
+        out.write(metric_table(cells, auprc, "auprc", family))
+    ours = [d for d in detectors if family.get(d) != "classical"]  # only a run has a curve
+    out.write("\n## Oracle: best test AUC over training (chosen WITH test labels: an upper "
+              "bound, not a result)\n\nEmpty for a score computed once on the final networks "
+              "(AnoGAN): it is not followed over training.\n\n| class | " + " | ".join(ours)
+              + " |\n|" + " --- |" * (len(ours) + 1) + "\n")
+    for cls in classes:
+        row = [str(cls)] + [mean_std(cells[(cells["detector"] == d) & (cells["class"] == cls)]
+                                     ["oracle_best_auc"], show_n=True) for d in ours]
+        out.write("| " + " | ".join(row) + " |\n")
+    return out.getvalue()
+
+
+def speed_section(md_path: Path) -> str:
+    """The speed section of an earlier report (from its "## Speed" heading on), or ""."""
+    if not md_path.is_file():
+        return ""
+    parts = md_path.read_text().split("\n## Speed", 1)
+    return "\n## Speed" + parts[1] if len(parts) == 2 else ""
+
+
+def shown(value: float) -> str:
+    """A speed as the report prints it: whole from 100 on, else 3 significant digits."""
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def measure_speed(dataset: str, detectors: list, quick: bool, overrides: dict):
+    """(rows as a DataFrame with gandi.studies.speed's COLUMNS, values rounded as shown; the sizes
+    timed)."""
+    from gandi.studies import speed
+    sizes = speed.QUICK if quick else speed.FULL
+    print(f"measuring speed ({'quick' if quick else 'full'} sizes)", flush=True)
+    started = time.time()
+    rows = speed.measure(dataset, detectors, sizes, overrides,
+                         progress=lambda text: print(text, flush=True))
+    table = pd.DataFrame(rows, columns=speed.COLUMNS)
+    table["value"] = [float(shown(v)) for v in table["value"]]
+    print(f"speed measured in {time.time() - started:.1f} s", flush=True)
+    return table, sizes
+
+
+def _machine() -> str:
+    """The CPU named (model, cores, vector flags, clock, FP32 peak), GPUs and versions: a speed
+    without its machine cannot be compared."""
+    import tensorflow as tf
+
+    from gandi.studies.machine import describe, describe_text
+    gpus = tf.config.list_physical_devices("GPU")
+    return f"{describe_text(describe())}; {f'{len(gpus)} GPU(s)' if gpus else 'no GPU'}"
+
+
+def speed_markdown(speed: pd.DataFrame, sizes, csv_name: str) -> str:
+    """The report's speed section, from the rows of the speed CSV."""
+    from gandi.studies.speed import sizes_text
+    rows = {(w, d): (v, n) for w, d, v, n in zip(speed["what"], speed["detector"],
+                                                 speed["value"], speed["note"])}
+    detectors = list(dict.fromkeys(speed.loc[speed["what"] == "train", "detector"]))
+    out = io.StringIO()
+    out.write("\n## Speed (measured in this run)\n\n"
+              f"Measured after the grid, on this machine ({_machine()}), with untrained networks "
+              "(speed does not depend on the weights), each detector's setting as benchmarked; "
+              f"all rows with what was timed: `{csv_name}`. Sizes: {sizes_text(sizes)}.\n\n"
+              "| detector | train images/s | score images/s |\n| --- | --- | --- |\n")
+    for d in detectors:
+        out.write(f"| {d} | {shown(rows['train', d][0])} | {shown(rows['score', d][0])} |\n")
+    if ("score", "anogan") in rows:
+        out.write(f"\nAnoGAN's score: {rows['score', 'anogan'][1]}.\n")
+    ms = {w: rows[f"anogan_{w}", "anogan"] for w in
+          ("batched", "one_at_a_time", "reference_style")}
+    up = {w: rows[f"anogan_speedup_{w}", "anogan"][0] for w in
+          ("one_at_a_time", "reference_style")}
+    out.write("\nAnoGAN latent search, batched vs one image at a time (same iterations, same "
+              "start z):\n\n"
+              f"- batched: {shown(ms['batched'][0])} ms/image ({ms['batched'][1]})\n"
+              f"- one image at a time, the same compiled search: "
+              f"{shown(ms['one_at_a_time'][0])} ms/image ({ms['one_at_a_time'][1]}); "
+              f"batched is {shown(up['one_at_a_time'])}x faster per image\n"
+              f"- one image at a time, reference style: {shown(ms['reference_style'][0])} "
+              f"ms/image ({ms['reference_style'][1]}); batched is "
+              f"{shown(up['reference_style'])}x faster per image\n"
+              "\nCompiled (`tf.function`) vs eager train step, steps/s:\n\n")
+    for d in detectors:
+        compiled, eager = rows["train_compiled", d], rows["train_eager", d]
+        out.write(f"- {d}: compiled {shown(compiled[0])}, eager {shown(eager[0])}: "
+                  f"{shown(rows['compiled_speedup', d][0])}x ({compiled[1]}; eager "
+                  f"{eager[1].rsplit(', ', 1)[-1]})\n")
+    return out.getvalue()
+
+
+def run(args, out: Path) -> int:
+    """The image benchmark's part of `python -m gandi.benchmark`: the grid's missing cells, the
+    markdown, the speed section; returns the exit status (BenchmarkError, BadInput: bad
+    arguments, before anything runs)."""
+    from gandi.detectors.classical import CLASSICAL
+    classes = parse_classes(args.classes or ("0,1" if args.quick else "0-9"))
+    seeds = range(args.seeds if args.seeds is not None else (1 if args.quick else 3))
+    every = args.detectors == ["all"]
+    classical = list(CLASSICAL) if every else [d for d in args.detectors if d in CLASSICAL]
+    gandi = ["all"] if every else [d for d in args.detectors if d not in CLASSICAL]
+    chosen = detector_settings(args.dataset, gandi) if gandi else {}
+    from gandi.settings.validation import validate
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path = out / f"{args.dataset}_{args.protocol}.csv"
+    md_path = out / f"{args.dataset}_{args.protocol}.md"
+    cells = read_cells(csv_path)
+    done = {(d, int(c), int(s)) for d, c, s in zip(cells["detector"], cells["class"], cells["seed"])}
+    # a gandi cell is a run; the classical detectors of a (class, seed) share its split: one item
+    todo = [([d], c, s) for d in chosen for c in classes for s in seeds if (d, c, s) not in done]
+    for c in classes:
+        for s in seeds:
+            missing = [d for d in classical if (d, c, s) not in done]
+            todo += [(missing, c, s)] if missing else []
+    if args.report_only:
+        todo, args.no_speed = [], True
+    print(f"{len(todo)} item(s) to run (a gandi run, or a class's classical detectors), "
+          f"{len(done)} cell(s) already finished in {csv_path}", flush=True)
+    # the split of a classical item: the one a gandi run of that class and seed draws
+    reference = (chosen.get("discriminator")
+                 or detector_settings(args.dataset, ["discriminator"])["discriminator"])
+
+    def run_item(item) -> list[dict]:
+        detectors, cls, seed = item
+        if detectors[0] in chosen:
+            number, raw = chosen[detectors[0]]
+            setting = cell_setting(raw, args.protocol, cls, seed, args.quick, args.data_dir,
+                                   detectors[0])
+            return [run_cell(detectors[0], cls, number, setting, args.log_dir)]
+        setting = validate(cell_setting(reference[1], args.protocol, cls, seed, args.quick,
+                                        args.data_dir), str(reference[0]))
+        return classical_cells(detectors, cls, seed, setting)
+
+    cells = run_items(todo, run_item, cells, csv_path, COLUMNS,
+                      lambda item, row: f"{row['detector']} class {item[1]} seed {item[2]}")
+    if cells is None:
+        return 2
+    wanted = cells[cells["detector"].isin(list(chosen) + classical)
+                   & cells["class"].isin(classes)]
+    report = markdown(wanted, args.dataset, args.protocol, Path(args.published))
+    if args.report_only:  # the speed measured by an earlier run stays
+        report += speed_section(md_path)
+    write_atomic(md_path, report)  # the AUC tables stand even if the speed measurement fails
+    written = [csv_path]
+    if not args.no_speed and chosen:  # speed is gandi's detectors' (classical: no training)
+        # the speed of the detectors as benchmarked: their settings for the first class
+        overrides = cell_setting({}, args.protocol, classes[0], 0, args.quick, args.data_dir)
+        speed, sizes = measure_speed(args.dataset, list(chosen), args.quick, overrides)
+        speed_path = out / f"{args.dataset}_{args.protocol}_speed.csv"
+        write_atomic(speed_path, speed.to_csv(index=False))  # measure_speed's columns
+        write_atomic(md_path, report + speed_markdown(speed, sizes, speed_path.name))
+        written.append(speed_path)
+    print(f"wrote {', '.join(map(str, written))} and {md_path}")
+    return 0
+
+
