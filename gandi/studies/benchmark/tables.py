@@ -206,7 +206,7 @@ def ensemble_lines(per_set: pd.DataFrame) -> str:
 
 
 def run(args, out: Path) -> int:
-    """The tabular benchmark (run by `python -m gandi.benchmark --dataset tabular`)'s part of `gandi.studies.benchmark.__main__.main`; returns the exit status."""
+    """The tabular benchmark's part of `python -m gandi.benchmark`; returns the exit status."""
     from gandi.detectors.classical import CLASSICAL
     folder = tables_dir(args.data_dir)
     sets = args.sets or list(TABLE_SETS)
