@@ -24,6 +24,7 @@ from gandi.outputs.results import results_dict, write_results
 from gandi.outputs.tensorboard import RunBoard
 from gandi.selection import takes_the_sweet_spot, training_warnings
 from gandi.training import Diverged
+from gandi.tracking import finish
 from gandi.tracking.checkpoint_ensemble import kept_weights
 from gandi.tracking.references import draw_references
 from gandi.tracking.state import TrackerState, load_state, prune_states, save_state
@@ -154,8 +155,7 @@ class Tracker:
     def finish(self, step: int, status: str, error: str | None = None,
                progress: bool = False) -> dict:
         """The end of the run (`gandi.tracking.finish`); returns the results dict."""
-        from gandi.tracking.finish import finish
-        return finish(self, step, status, error, progress)
+        return finish.finish(self, step, status, error, progress)
 
     def results(self, status, step, error=None, final=None, figures=None,
                 galleries=None) -> dict:
