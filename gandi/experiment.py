@@ -16,7 +16,7 @@ from gandi.training.device import compute_device
 from gandi.outputs.run_folder import RunFolders
 from gandi.settings import validation as settings
 from gandi.settings.validation import SettingError
-from gandi.tracker import Tracker
+from gandi.tracking.tracker import Tracker, sweet_spot_summary
 from gandi.training.loop import set_seeds, train
 
 
@@ -158,8 +158,7 @@ def _train_with_restarts(tracker, data, setting, step, progress, description, lo
                                     progress=progress, start_step=step, description=description)
         if error:
             log.error(error)
-        no_checkpoint = tracker.checkpoints.manager.latest_checkpoint is None
-        if status != "diverged" or restarts_left == 0 or no_checkpoint:
+        if status != "diverged" or restarts_left == 0 or not tracker.has_checkpoint():
             return step, status, error
         restarts_left -= 1
         step = _restart_slower(tracker.detector, tracker, setting["divergence_lr_factor"],
@@ -175,7 +174,7 @@ def _finish(run, tracker, step, status, error, progress, started: float, log) ->
     status = results.get("status", status)
     run.write_status(status, step=step, error=results.get("error", error),
                      seconds=round(seconds, 1), last_checkpoint=run.last_checkpoint(),
-                     sweet_spot=tracker.sweet_spot_summary() if tracker else None)
+                     sweet_spot=sweet_spot_summary(results.get("sweet_spot")))
     log.info("run %s %s at step %d after %.1f s", run.signature, status, step, seconds)
     for warning in results.get("warnings", []):
         log.warning(warning)
@@ -189,7 +188,7 @@ def _restart_slower(detector, tracker, factor: float, error: str, log) -> int:
     for name, optimizer in detector.optimizers.items():
         optimizer.learning_rate.assign(float(optimizer.learning_rate.numpy()) * factor)
         rates[name] = float(optimizer.learning_rate.numpy())
-    tracker.restarts.append({"diverged": error, "restarted_at": step, "learning_rates": rates})
+    tracker.record_restart(error, step, rates)
     log.warning("%s; restarting from the checkpoint at step %d with learning rates %s",
                 error, step, rates)
     return step

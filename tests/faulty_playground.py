@@ -17,11 +17,12 @@ import numpy as np
 from gandi.cli import import_tensorflow_quietly
 from gandi.playground import main
 
-# gandi.tracker imports TensorFlow: first hold back its start-up lines as the driver itself does
-# (`python -m gandi.playground` imports it so before any run), or they reach this process's stderr
-# in front of gandi's own lines, on CPUs where TensorFlow prints them (oneDNN on AVX-512)
+# gandi.tracking.tracker imports TensorFlow: first hold back its start-up lines as the driver
+# itself does (`python -m gandi.playground` imports it so before any run), or they reach this
+# process's stderr in front of gandi's own lines, on CPUs where TensorFlow prints them (oneDNN on
+# AVX-512)
 import_tensorflow_quietly()
-from gandi.tracker import Tracker  # noqa: E402
+from gandi.tracking.tracker import Tracker  # noqa: E402
 
 
 def _poison(tracker):

@@ -19,7 +19,8 @@ from gandi.data.tabular_transform import TabularTransform
 from gandi.detectors import DETECTORS
 from gandi.detectors.base import Detector, NoAnomalyMap
 from gandi.outputs.checkpoints import Checkpoints
-from gandi.outputs.run_folder import RunFolders, atomic_save
+from gandi.outputs.exports import export_sweet_spot
+from gandi.outputs.run_folder import RunFolders
 from gandi.score.exported import NOT_SUPPORTED, RunError, load_exported
 from gandi.settings.checks import SettingKey
 from gandi.settings.keys import DEFAULTS, KEYS
@@ -274,7 +275,8 @@ def test_a_checkpoint_restores_the_same_scores_and_next_step(built, tmp_path):
 
 def finished_run(log_dir, built: Built, threshold: float, mc_threshold) -> RunFolders:
     """What a finished run leaves for gandi score: setting, status, (tables) the feature
-    transform, and the sweet-spot networks and thresholds as Tracker.finish exports them."""
+    transform, and the sweet-spot networks and thresholds as the end of a run exports them
+    (gandi.tracking.finish)."""
     d = built.detector
     run = RunFolders.create(log_dir, "contract", 0, 0)
     run.write_setting("contract", built.setting)
@@ -282,10 +284,7 @@ def finished_run(log_dir, built: Built, threshold: float, mc_threshold) -> RunFo
         features = [f"feature_{i}" for i in range(SHAPES["vectors"][0])]
         run.write_transform(TabularTransform(features, {}, {}, "error", [0.0] * len(features),
                                              [1.0] * len(features)).to_dict())
-    for name in d.scoring_networks:  # as Tracker._export_sweet_spot
-        model = keras.models.clone_model(d.networks[name])
-        model.set_weights(d.networks[name].get_weights())
-        atomic_save(run.sweet_spot_model(name), model.save)
+    export_sweet_spot(run, d.networks, d.scoring_weights())
     run.write_thresholds(7, threshold, mc_threshold)
     run.write_status("finished")
     return run

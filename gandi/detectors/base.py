@@ -50,7 +50,8 @@ class Detector(abc.ABC):
         generator's samples at the sweet spot (None without a generator).
 
     Both belong to the sweet spot's networks, which the run exports with them (gandi.score
-    restores the pair); the detector that trained keeps its last step's networks.
+    restores the pair); the detector that trained keeps its last step's networks and no
+    threshold (a run's final results are a value of their own, gandi.tracking.final_results).
     """
 
     name = "detector"

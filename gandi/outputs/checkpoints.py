@@ -15,6 +15,14 @@ class Checkpoints:
         self.step.assign(step)
         return self.manager.save(checkpoint_number=step)
 
+    def latest_step(self) -> int | None:
+        latest = self.manager.latest_checkpoint
+        return None if latest is None else int(latest.rsplit("-", 1)[1])
+
+    def kept_steps(self) -> set[int]:
+        """The steps of the checkpoints the manager keeps (max_to_keep of them)."""
+        return {int(path.rsplit("-", 1)[1]) for path in self.manager.checkpoints}
+
     def restore_latest(self) -> int | None:
         """Restore the newest checkpoint; return its step, or None when there is none."""
         latest = self.manager.latest_checkpoint

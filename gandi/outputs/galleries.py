@@ -94,3 +94,28 @@ def gallery_figure(pictures: dict, scores, threshold: float, detector: str, step
                  f"{threshold:.4g} (label-free)\n{shown}", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def run_galleries(final, final_scores: dict, maps: dict, test_x, test_y, board) -> tuple:
+    """(figures, summary): a gallery figure per detector row of the `final` table (not the
+    Monte-Carlo threshold's: the discriminator's scores), on images, and per row what it shows
+    (step, threshold, map, the test indices of each gallery); the same pictures go to
+    TensorBoard (`board.galleries`) at the row's step. `maps`: {row: (map name, maps(x),
+    colour scale)} for the rows that have anomaly maps."""
+    if test_x.ndim != 4 or not len(final):
+        return {}, {}
+    figures, summary = {}, {}
+    rows = final.set_index("detector")
+    for name, s in final_scores.items():
+        if name == "mc_threshold":
+            continue
+        map_name, maps_of, scale = maps.get(name, (None, None, None))
+        threshold, step = float(rows.loc[name, "threshold"]), int(rows.loc[name, "step"])
+        pictures = gallery_pictures(test_x, s["test"], test_y, threshold, maps_of, scale)
+        figures[f"gallery_{name.replace(' ', '_')}"] = gallery_figure(
+            pictures, s["test"], threshold, name, step, map_name, scale)
+        summary[name] = {"step": step, "threshold": threshold, "map_name": map_name,
+                         "map_scale": scale, "test_indices": {
+                             gallery: idx.tolist() for gallery, (idx, _) in pictures.items()}}
+        board.galleries(name, step, pictures, map_name)
+    return figures, summary

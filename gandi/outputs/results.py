@@ -28,6 +28,36 @@ def library_versions() -> dict:
     return versions
 
 
+def results_dict(*, signature: str, setting_id, setting: dict, status: str, error, last_step: int,
+                 measurements, final, sweet_spot, tie_tolerance: float, checkpoint_ensemble,
+                 galleries: dict, best_test_auc, test_anomalies, snapshots: dict, restarts: list,
+                 figures: dict, warnings: list) -> dict:
+    """The results pickle's content, in this key order: plain data only."""
+    return {
+        "signature": signature,
+        "setting_id": setting_id,
+        "setting": setting,
+        "status": status,
+        "error": error,
+        "last_step": last_step,
+        "measurements": measurements,
+        "final": final,
+        "sweet_spot": sweet_spot,
+        "tie_tolerance": tie_tolerance,  # the sweet-spot rule's, to replay it
+        "checkpoint_ensemble": checkpoint_ensemble,  # members (step, scale), threshold, scores
+        "galleries": galleries,  # per row: step, threshold, map, shown test indices
+        "best_test_auc": best_test_auc,
+        # "synthetic": every test AUC above is against corrupted normals (normal-only data)
+        "test_anomalies": test_anomalies,
+        "snapshots": snapshots,
+        "restarts": restarts,
+        "figures": figures,
+        "warnings": warnings,
+        "seeds": {"numpy": setting["numpy_seed"], "tf": setting["tf_seed"]},
+        "versions": library_versions(),
+    }
+
+
 def write_results(path, results: dict):
     atomic_write_bytes(path, pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL))
 

@@ -91,3 +91,47 @@ def write_hparams(writer, signature: str, setting: dict, step: int, metrics: dic
             if value is not None and np.isfinite(value):
                 tf.summary.scalar(tag, float(value), description=HPARAM_METRICS[tag])
     writer.flush()
+
+
+def write_tracked_step(writer, step: int, row: dict, test_y, val_scores, test_scores,
+                       gen_scores):
+    """A tracked step in TensorBoard: the row's finite values as scalars, the score histograms
+    (validation normals, test normals, test anomalies, generated samples)."""
+    with writer.as_default(step=step):
+        for key, value in row.items():
+            if key != "step" and np.isfinite(value):
+                tf.summary.scalar(key, value)
+        for name, scores in (("scores/validation_normal", val_scores),
+                             ("scores/test_normal", test_scores[test_y == 0]),
+                             ("scores/test_anomaly", test_scores[test_y == 1]),
+                             ("scores/generated", gen_scores)):
+            if scores is not None and np.all(np.isfinite(scores)):
+                tf.summary.histogram(name, scores)
+    writer.flush()
+
+
+class RunBoard:
+    """A run's TensorBoard event files (log_dir/tensorboard/<signature>/), one writer for the
+    run's life: each tracked step, the galleries at the end, the HParams row, then closed."""
+
+    def __init__(self, folder):
+        self.writer = tf.summary.create_file_writer(str(folder))
+
+    def tracked_step(self, step: int, row: dict, test_y, val_scores, test_scores, gen_scores,
+                     generated, detector, validation) -> None:
+        """The row and score histograms, the test slice's PR curve, the generated images and
+        reconstructions of `validation` normals."""
+        write_tracked_step(self.writer, step, row, test_y, val_scores, test_scores, gen_scores)
+        with self.writer.as_default(step=step):
+            write_pr_curve("pr_curve/test", step, test_y, test_scores)
+            write_images(step, generated, detector, validation)
+        self.writer.flush()
+
+    def galleries(self, detector: str, step: int, pictures: dict, map_name) -> None:
+        write_galleries(self.writer, detector, step, pictures, map_name)
+
+    def hparams(self, signature: str, setting: dict, step: int, metrics: dict) -> None:
+        write_hparams(self.writer, signature, setting, step, metrics)
+
+    def close(self) -> None:
+        self.writer.close()

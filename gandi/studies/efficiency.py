@@ -138,11 +138,11 @@ def host_seconds_per_evaluation(n_validation: int, n_test: int, n_generated: int
     scores: the row's metrics (`evaluation.tracked_row`: AUC, AP, F1, the criteria) and the
     TensorBoard histograms, on scores of a tracked DCGAN step's sizes (validation normals,
     the curve's test sample with one normal in ten, corrupted copies, generated samples),
-    written by the Tracker's own `write_tracked_step`."""
+    written as the Tracker writes them (`outputs.tensorboard.write_tracked_step`)."""
     import numpy as np
 
     from gandi.tracking.evaluation import tracked_row
-    from gandi.tracker import write_tracked_step
+    from gandi.outputs.tensorboard import write_tracked_step
     rng = np.random.default_rng(0)
     val, corrupted = rng.normal(size=n_validation), rng.normal(1, 1, size=n_validation)
     test, gen = rng.normal(size=n_test), rng.normal(size=n_generated)
