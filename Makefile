@@ -49,10 +49,12 @@ install-gpu: $(STAMP)
 	$(PY) -m pip install --quiet 'tensorflow[and-cuda]>=2.16,<2.22'
 	$(PY) -c "import tensorflow as tf; print('GPUs:', tf.config.list_physical_devices('GPU'))"
 
-# The table of setting keys in docs/settings.md, regenerated from gandi/setting_keys.py (a
-# test fails when it is stale).
+# The generated parts of docs/: the table of setting keys in docs/settings.md (from
+# gandi/setting_keys.py) and the module list in docs/architecture.md (from the docstrings of
+# gandi/). A test fails when either is stale.
 readme: $(STAMP)
 	$(PY) -m gandi.setting_keys docs/settings.md
+	$(PY) -m gandi.module_index docs/architecture.md
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
