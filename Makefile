@@ -12,7 +12,7 @@ TEST_WORKERS ?= 2
 
 .PHONY: run test install install-gpu system-deps bench readme clean
 
-# The example table of settings 40-41 (README: "Run gandi on your data"): scikit-learn's
+# The example table of settings 40-41 (docs/your_data.md): scikit-learn's
 # breast-cancer data as a CSV with a text label column.
 data/breast_cancer.csv: $(STAMP)
 	mkdir -p data
@@ -21,9 +21,9 @@ data/breast_cancer.csv: $(STAMP)
 	t['target'] = t['target'].map({0: 'malignant', 1: 'benign'}); \
 	t.to_csv('$@', index=False)"
 
-# The example image folder of setting 42 (README: "Run gandi on your data"): MNIST training
+# The example image folder of setting 42 (docs/your_data.md): MNIST training
 # digits as PNG files, 1,000 ones in normal/ and the first 300 other digits in abnormal/. MNIST
-# comes from GANDI_DATA_DIR or the Keras download (see the README's "Data").
+# comes from GANDI_DATA_DIR or the Keras download (see docs/your_data.md, "Data").
 data/digits: $(STAMP)
 	$(PY) -c "import pathlib, numpy as np, PIL.Image; \
 	from gandi.data.images import load_dataset; \
@@ -49,10 +49,12 @@ install-gpu: $(STAMP)
 	$(PY) -m pip install --quiet 'tensorflow[and-cuda]>=2.16,<2.22'
 	$(PY) -c "import tensorflow as tf; print('GPUs:', tf.config.list_physical_devices('GPU'))"
 
-# The README's table of setting keys, regenerated from gandi/setting_keys.py (a test fails
-# when it is stale).
+# The generated parts of docs/: the table of setting keys in docs/settings.md (from
+# gandi/settings/keys.py) and the module list in docs/architecture.md (from the docstrings of
+# gandi/). A test fails when either is stale.
 readme: $(STAMP)
-	$(PY) -m gandi.settings.keys README.md
+	$(PY) -m gandi.settings.keys docs/settings.md
+	$(PY) -m gandi.module_index docs/architecture.md
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)

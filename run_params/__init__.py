@@ -1,6 +1,6 @@
 """The experiment list: numbered settings, each a plain dict that `gandi.settings.validation` validates.
 
-Keys left out take their defaults (`gandi/setting_keys.py`; every key: the README or
+Keys left out take their defaults (`gandi/settings/keys.py`; every key: the README or
 `python -m gandi.playground --list --keys`).
 To add an experiment, add a numbered entry here; `python -m gandi.playground --list` shows them.
 """

@@ -22,6 +22,7 @@ TOP_LEVEL = {
     "cli.py",                              # what every command shares
     "playground.py", "estimator.py", "api_input.py", "fit_data.py", "fit_defaults.py",
     "export.py", "report.py",              # interfaces (score/ and sweep/ are packages)
+    "module_index.py",                     # `make readme`: docs/architecture.md's module list
 }
 # thin shims: `python -m gandi.X` kept where X moved; a docstring, one import, the __main__ guard
 SHIMS = {"benchmark.py": "gandi.studies.benchmark.__main__",

@@ -1,4 +1,4 @@
-"""The one key table (gandi/setting_keys.py): the README's copy is current, --list --keys prints
+"""The one key table (gandi/setting_keys.py): the copy in docs/settings.md is current, --list --keys prints
 it, and what it says reads a key agrees with the detectors' own declarations."""
 from pathlib import Path
 
@@ -9,7 +9,7 @@ from gandi.detectors import DETECTORS
 from gandi.settings.keys import (KEYS, README_BEGIN, README_END, applies_to, main, markdown_table,
                                  shown, with_key_table)
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+SETTINGS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "settings.md"
 
 
 def read_by(key) -> set:
@@ -17,10 +17,10 @@ def read_by(key) -> set:
     return set(DETECTORS) if detectors is None else set(detectors)
 
 
-def test_the_readme_key_table_is_the_generated_one():
-    text = README.read_text(encoding="utf-8")
+def test_the_docs_key_table_is_the_generated_one():
+    text = SETTINGS_PAGE.read_text(encoding="utf-8")
     table = text[text.index(README_BEGIN) + len(README_BEGIN) + 1:text.index(README_END)]
-    assert table == markdown_table(), "README.md's key table is stale: run `make readme`"
+    assert table == markdown_table(), "docs/settings.md's key table is stale: run `make readme`"
 
 
 def test_the_markdown_table_has_a_row_per_key_with_its_doc_and_default():

@@ -1,6 +1,6 @@
 """Every setting key in one table: its default, the check its value must pass, what is allowed, a
 one-line doc and which detectors and data read it. `gandi.settings.validation` validates against it, the
-README's key table and `python -m gandi.playground --list --keys` are generated from it.
+key table of docs/settings.md and `python -m gandi.playground --list --keys` are generated from it.
 
 Keys that only one detector reads (`anogan_*`, `egbad_*`, ...) are declared next to that detector
 (its `setting_keys`) and added here, last.
@@ -314,7 +314,7 @@ def shown(value) -> str:
 
 
 def markdown_table() -> str:
-    """The README's key table."""
+    """The key table of docs/settings.md."""
     lines = ["| key | default | allowed | read by | what it does |", "| --- | --- | --- | --- | --- |"]
     for key, spec in KEYS.items():
         cells = [f"`{key}`", f"`{shown(spec.default)}`", spec.allowed, applies_to(spec), spec.doc]
@@ -331,25 +331,25 @@ def text_table(width: int = 100) -> str:
                      for key, spec in KEYS.items()) + "\n"
 
 
-README_BEGIN = "<!-- setting keys: generated from gandi/setting_keys.py by `make readme` -->"
+README_BEGIN = "<!-- setting keys: generated from gandi/settings/keys.py by `make readme` -->"
 README_END = "<!-- end of setting keys -->"
 
 
 def with_key_table(readme: str) -> str:
-    """The README text with its key table (between the markers) regenerated."""
+    """The page's text with its key table (between the markers) regenerated."""
     begin, end = readme.index(README_BEGIN), readme.index(README_END)
     return readme[:begin] + README_BEGIN + "\n" + markdown_table() + readme[end:]
 
 
 def main(argv=None) -> int:
-    """`python -m gandi.settings.keys README.md` (`make readme`): regenerate the key table."""
+    """`python -m gandi.settings.keys docs/settings.md` (`make readme`): regenerate the key table."""
     import sys
     from pathlib import Path
 
     from gandi.outputs.run_folder import atomic_write_bytes
     paths = sys.argv[1:] if argv is None else argv
     if len(paths) != 1:
-        print("usage: python -m gandi.settings.keys README.md", file=sys.stderr)
+        print("usage: python -m gandi.settings.keys docs/settings.md", file=sys.stderr)
         return 2
     path = Path(paths[0])
     text = path.read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ A spec is a YAML file (or a Python file defining a dict `SWEEP`) such as
     lr: [1.0e-4, 2.0e-4]        # lr is short for both lr_d and lr_g
     steps: 200                  # a single value is the same for every trial
 
-Every other key is a setting key of `gandi.settings.validation` (see the README's settings table); a list
+Every other key is a setting key of `gandi.settings.validation` (see the table in docs/settings.md); a list
 is an axis of the grid, anything else a fixed override. The trials are the product of
 settings x seeds x every axis, in that order. Setting normal_class clears the setting's
 anomaly_class (and the other way round), as the benchmark does. Each trial's setting is validated
