@@ -13,9 +13,12 @@ from gandi.detectors.anogan import AnoGANDetector
 from gandi.detectors.autoencoder import AutoencoderDetector
 from gandi.detectors.discriminator import DiscriminatorDetector
 from gandi.detectors.egbad import EGBADDetector
+from gandi.detectors.fencegan import FenceGANDetector
+from gandi.detectors.gaal import MOGAALDetector, SOGAALDetector
 from gandi.detectors.ganomaly import GANomalyDetector
 from gandi.detectors.vae import VAEDetector
 
 DETECTORS = {"discriminator": DiscriminatorDetector, "anogan": AnoGANDetector,
              "egbad": EGBADDetector, "ganomaly": GANomalyDetector,
-             "autoencoder": AutoencoderDetector, "vae": VAEDetector, "aae": AAEDetector}
+             "autoencoder": AutoencoderDetector, "vae": VAEDetector, "aae": AAEDetector,
+             "fencegan": FenceGANDetector, "so_gaal": SOGAALDetector, "mo_gaal": MOGAALDetector}

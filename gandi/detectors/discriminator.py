@@ -31,14 +31,18 @@ class DiscriminatorDetector(Detector):
     def __init__(self, setting: dict, sample_shape: tuple):
         super().__init__(setting, sample_shape)
         self.d_steps = setting["d_steps"]
-        self.loss = LOSSES[setting["loss"]]
-        self.gp_weight = float(setting["gp_weight"])
+        self._objective(setting)
         self.generator = build(GENERATORS, setting["g_arch"], (self.latent_dim,),
                                output_shape=self.sample_shape, **setting["g_params"])
         self.discriminator = build(DISCRIMINATORS, setting["d_arch"], self.sample_shape,
                                    **setting["d_params"])
         self.g_optimizer = self._optimizer(setting["lr_g"], self.generator)
         self.d_optimizer = self._optimizer(setting["lr_d"], self.discriminator)
+
+    def _objective(self, setting: dict):
+        """The GAN loss of `loss` (Fence GAN has its own and does not read it)."""
+        self.loss = LOSSES[setting["loss"]]
+        self.gp_weight = float(setting["gp_weight"])
 
     @property
     def networks(self) -> dict:
