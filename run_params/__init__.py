@@ -120,6 +120,9 @@ SETTINGS.update({
          **_FENCEGAN},
     16: {"name": "Fashion-MNIST, normal class 1 (trouser), Fence GAN",
          "dataset": "fashion_mnist", "normal_class": 1, **_FENCEGAN},
+    # the plain GAN of setting 10, scored by a 5-NN distance in D's features
+    19: {"name": "MNIST, normal digit 1, discriminator features kNN", "dataset": "mnist",
+         "normal_class": 1, "detector": "discriminator_knn", "epochs": 2, **_DCGAN},
     # GAAL (Liu et al. 2019) on vectors only, as published: its recipe's networks and SGD
     17: {"name": "normal vs shifted normal, SO-GAAL", "detector": "so_gaal",
          "distribution": "normal", "distribution_params": {"loc": 0.0, "scale": 1.0},

@@ -19,7 +19,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from gandi.detectors.discriminator import DiscriminatorDetector
-from gandi.setting_checks import SettingKey, at_least_zero, is_int
+from gandi.settings.checks import SettingKey, at_least_zero, is_int
 
 _BCE_ALLOWED = "a number in (0, 1)"
 
@@ -77,15 +77,9 @@ class FenceGANDetector(DiscriminatorDetector):
         self.steps_done.assign_add(1)
         return {"d_loss": d_loss, "g_loss": g_loss}
 
-    def _d_update(self, real):
-        z = self.noise.normal((tf.shape(real)[0], self.latent_dim))
-        with tf.GradientTape() as tape:
-            fake = self.generator(z, training=True)
-            loss = (_bce(self.discriminator(real, training=True), 1.0)
-                    + self.gamma * _bce(self.discriminator(fake, training=True), 0.0))
-        grads = tape.gradient(loss, self.discriminator.trainable_variables)
-        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
-        return loss
+    def _d_loss(self, real, fake):
+        return (_bce(self.discriminator(real, training=True), 1.0)
+                + self.gamma * _bce(self.discriminator(fake, training=True), 0.0))
 
     def _g_update(self, n):
         z = self.noise.normal((n, self.latent_dim))

@@ -17,9 +17,11 @@ PyOD returns D(x) itself (its issues #119 and #237): the direction flipped, AUCs
   over D's levels instead of onto the data.
 D learns from each real batch (1) and a generated batch as large (0) with cross-entropy.
 
-Noise is uniform, z ~ U(0, 1)^d with d the data's dimension (latent_dim is not read): seeded
-latent draws N(0, I) (gandi.detectors.base.latent_draws, the Monte-Carlo threshold) are mapped
-through the normal CDF. Networks and optimisers are the paper's (`recipe`: SGD with momentum
+Noise is uniform over the data's bounding box, d-dimensional for d features (latent_dim is not
+read): the paper's U(0, 1)^d on data min-max scaled to [0, 1]^d, where gandi's tables are
+standardised instead. The box is the training batches' minimum and maximum seen so far (one
+epoch in, the training set's); seeded latent draws N(0, I) (gandi.detectors.base.latent_draws,
+the Monte-Carlo threshold) are mapped into it through the normal CDF. Networks and optimisers are the paper's (`recipe`: SGD with momentum
 0.9, D 1e-2, G 1e-4) where a setting does not choose them. Vectors only, as published.
 """
 from __future__ import annotations
@@ -28,8 +30,10 @@ import numpy as np
 import tensorflow as tf
 
 from gandi.detectors.base import Detector
-from gandi.nets import DISCRIMINATORS, GENERATORS, build
-from gandi.setting_checks import SettingKey, in_unit_interval, is_int
+from gandi.detectors.stabilisers import (averaged_copy, build_discriminator, r1_penalty,
+                                         update_average)
+from gandi.nets import GENERATORS, build
+from gandi.settings.checks import SettingKey, in_unit_interval, is_int
 
 
 def _bce(logits, target):
@@ -37,7 +41,7 @@ def _bce(logits, target):
         labels=tf.broadcast_to(target, tf.shape(logits)), logits=logits))
 
 
-def _uniform(z):
+def _unit(z):
     """N(0, 1) draws mapped to U(0, 1) (the normal CDF)."""
     return 0.5 * (1.0 + tf.math.erf(z / np.sqrt(2.0)))
 
@@ -73,11 +77,29 @@ class SOGAALDetector(Detector):
                            for _ in range(self.k)]
         for i, g in enumerate(self.generators):
             g.name = f"generator_{i}"  # distinct names in checkpoints and exports
-        self.discriminator = build(DISCRIMINATORS, setting["d_arch"], self.sample_shape,
-                                   **setting["d_params"])
+        self.discriminator = build_discriminator(setting, self.sample_shape)
+        self.r1_weight = float(setting["r1_weight"])
+        self.d_ema = float(setting["d_ema"])
+        self.scorer = self.discriminator
+        if self.d_ema:
+            self.scorer = averaged_copy(self.discriminator)
         self.g_optimizers = [self._optimizer(setting["lr_g"], g) for g in self.generators]
         self.d_optimizer = self._optimizer(setting["lr_d"], self.discriminator)
         self.steps_done = tf.Variable(0, dtype=tf.int64, trainable=False, name="steps_done")
+        # the data's box (flattened), [0, 1] until the first training batch sets it
+        self.box_low = tf.Variable(tf.zeros(self.latent_dim), trainable=False, name="box_low")
+        self.box_high = tf.Variable(tf.ones(self.latent_dim), trainable=False, name="box_high")
+
+    def _uniform(self, z):
+        """N(0, 1) draws mapped to uniform draws in the data's box."""
+        return self.box_low + _unit(z) * (self.box_high - self.box_low)
+
+    def _widen_box(self, real):
+        flat = tf.reshape(real, (tf.shape(real)[0], -1))
+        first = self.steps_done == 0
+        low, high = tf.reduce_min(flat, axis=0), tf.reduce_max(flat, axis=0)
+        self.box_low.assign(tf.where(first, low, tf.minimum(self.box_low, low)))
+        self.box_high.assign(tf.where(first, high, tf.maximum(self.box_high, high)))
 
     def _latent_dim(self, setting: dict, sample_shape: tuple) -> int:
         return int(np.prod(sample_shape))
@@ -91,8 +113,9 @@ class SOGAALDetector(Detector):
 
     @property
     def networks(self) -> dict:
+        trained = {"discriminator_trained": self.discriminator} if self.d_ema else {}
         return {**{f"generator_{i}": g for i, g in enumerate(self.generators)},
-                "discriminator": self.discriminator}
+                "discriminator": self.scorer, **trained}
 
     @property
     def optimizers(self) -> dict:
@@ -100,19 +123,24 @@ class SOGAALDetector(Detector):
                 "d_optimizer": self.d_optimizer}
 
     def _fakes(self, training: bool):
-        parts = [g(_uniform(self.noise.normal((n, self.latent_dim))), training=training)
+        parts = [g(self._uniform(self.noise.normal((n, self.latent_dim))), training=training)
                  for g, n in zip(self.generators, self.shares) if n > 0]
         return tf.concat(parts, 0)
 
     def train_step_eager(self, real):
+        self._widen_box(real)
         fake = self._fakes(training=True)
         with tf.GradientTape() as tape:
             real_out = self.discriminator(real, training=True)
             fake_out = self.discriminator(fake, training=True)
             d_loss = _bce(tf.concat([real_out, fake_out], 0),
                           tf.concat([tf.ones_like(real_out), tf.zeros_like(fake_out)], 0))
+            if self.r1_weight:
+                d_loss += 0.5 * self.r1_weight * r1_penalty(self.discriminator, real)
         variables = self.discriminator.trainable_variables
         self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, variables), variables))
+        if self.d_ema:
+            update_average(self.scorer, self.discriminator, self.d_ema)
         g_loss = tf.cond(self.steps_done < self.generator_steps,
                          lambda: self._g_updates(real), lambda: tf.constant(0.0))
         self.steps_done.assign_add(1)
@@ -126,7 +154,7 @@ class SOGAALDetector(Detector):
         n = tf.shape(real)[0]
         losses = []
         for g, optimizer, target in zip(self.generators, self.g_optimizers, self._targets(real)):
-            z = _uniform(self.noise.normal((n, self.latent_dim)))
+            z = self._uniform(self.noise.normal((n, self.latent_dim)))
             with tf.GradientTape() as tape:
                 loss = _bce(self.discriminator(g(z, training=True), training=True), target)
             grads = tape.gradient(loss, g.trainable_variables)
@@ -135,11 +163,11 @@ class SOGAALDetector(Detector):
         return tf.add_n(losses) / len(losses)
 
     def _anomaly_score(self, x):
-        return -self.discriminator(x, training=False)
+        return -self.scorer(x, training=False)
 
     def _generated(self, z):
         # the generated batch as in training: every sub-generator its share, from uniform noise
-        u = _uniform(z)
+        u = self._uniform(z)
         n = tf.shape(z)[0]
         weights = tf.constant(np.arange(self.k, 0, -1) / (self.k * (self.k + 1) / 2), tf.float32)
         place = tf.range(n, dtype=tf.float32) / tf.cast(n, tf.float32)
@@ -149,7 +177,8 @@ class SOGAALDetector(Detector):
         return tf.gather(outs, index, axis=1, batch_dims=1)
 
     def checkpoint_objects(self) -> dict:
-        return {**super().checkpoint_objects(), "steps_done": self.steps_done}
+        return {**super().checkpoint_objects(), "steps_done": self.steps_done,
+                "box_low": self.box_low, "box_high": self.box_high}
 
 
 class MOGAALDetector(SOGAALDetector):
