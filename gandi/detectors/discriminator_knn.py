@@ -19,8 +19,7 @@ import keras
 import tensorflow as tf
 
 from gandi.detectors.discriminator import DiscriminatorDetector
-from gandi.nets import features_of
-from gandi.settings.checks import SettingKey, is_int
+from gandi.setting_checks import SettingKey, is_int
 
 BANK = 2048  # training normals kept: kNN among 2,048 is within noise of all on ODDS tables
 
@@ -75,7 +74,10 @@ class DiscriminatorKNNDetector(DiscriminatorDetector):
         x = keras.Input(shape=self.sample_shape)
         self.bank = ReferenceBank(BANK, self.sample_shape, name="bank")
         self.reference_bank = keras.Model(x, self.bank(x), name="reference_bank")
-        self.features = features_of(self.scorer)
+        # one input tensor (not features_of's list of one): called on a tensor, without
+        # Keras' input-structure warning
+        self.features = keras.Model(self.scorer.input,
+                                    self.scorer.get_layer("features").output)
 
     @property
     def networks(self) -> dict:

@@ -43,8 +43,8 @@ def r1_penalty(discriminator, real):
     """E ||grad_x D(x)||^2 over the real batch (its weight is applied by the caller)."""
     with tf.GradientTape() as tape:
         tape.watch(real)
-        out = discriminator(real, training=True)
-    grads = tf.reshape(tape.gradient(tf.reduce_sum(out), real), (tf.shape(real)[0], -1))
+        total = tf.reduce_sum(discriminator(real, training=True))  # each sample's own gradient
+    grads = tf.reshape(tape.gradient(total, real), (tf.shape(real)[0], -1))
     return tf.reduce_mean(tf.reduce_sum(tf.square(grads), axis=1))
 
 
