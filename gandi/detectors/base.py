@@ -67,6 +67,10 @@ class Detector(abc.ABC):
     # what anomaly_map(x) shows (figure titles, --maps); None: the score has no per-pixel part
     map_name: str | None = None
     takes_images = True          # False: vectors only (the settings refuse image data)
+    # True: the score's direction is not guaranteed by training (a discriminator's); it is a
+    # scoring network "score_direction" the Tracker orients without labels
+    # (gandi.detectors.score_direction)
+    oriented = False
     # shared keys' values of the method's published recipe, taken where a setting does not
     # give them (before the key table's defaults): e.g. GAAL's SGD and learning rates
     recipe: dict = {}

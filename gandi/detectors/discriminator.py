@@ -12,6 +12,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from gandi.detectors.base import Detector, gaussian_smoothed
+from gandi.detectors.score_direction import direction_network
 from gandi.detectors.stabilisers import (averaged_copy, build_discriminator, r1_penalty,
                                          update_average)
 from gandi.detectors.losses import LOSSES
@@ -24,10 +25,11 @@ class DiscriminatorDetector(Detector):
     name = "discriminator"
     tracked_name = "discriminator"
     loss_names = ("d_loss", "g_loss")
-    scoring_networks = ("discriminator",)
+    scoring_networks = ("discriminator", "score_direction")
     generator_network = "generator"
     arch_keys = ("g_arch", "d_arch")
     uses_d_steps = True
+    oriented = True
     map_name = "gradient saliency |d score / d x|, smoothed (not a residual)"
 
     def __init__(self, setting: dict, sample_shape: tuple):
@@ -47,6 +49,8 @@ class DiscriminatorDetector(Detector):
         self.scorer = self.discriminator
         if self.d_ema:
             self.scorer = averaged_copy(self.discriminator)
+        if self.oriented:
+            self.direction = direction_network()
 
     def _objective(self, setting: dict):
         """The GAN loss of `loss` (Fence GAN has its own and does not read it)."""
@@ -56,7 +60,9 @@ class DiscriminatorDetector(Detector):
     @property
     def networks(self) -> dict:
         trained = {"discriminator_trained": self.discriminator} if self.d_ema else {}
-        return {"generator": self.generator, "discriminator": self.scorer, **trained}
+        direction = {"score_direction": self.direction} if self.oriented else {}
+        return {"generator": self.generator, "discriminator": self.scorer, **trained,
+                **direction}
 
     @property
     def optimizers(self) -> dict:
@@ -116,7 +122,7 @@ class DiscriminatorDetector(Detector):
         return loss
 
     def _anomaly_score(self, x):
-        return -self.scorer(x, training=False)
+        return self.direction(-self.scorer(x, training=False))
 
     def _anomaly_map(self, x):
         # in inference mode each sample's score depends on its own pixels only: the gradient of

@@ -62,6 +62,7 @@ class DiscriminatorKNNDetector(DiscriminatorDetector):
     name = "discriminator_knn"
     tracked_name = "discriminator_knn"
     scoring_networks = ("discriminator", "reference_bank")
+    oriented = False  # a distance has one direction: far is anomalous
     setting_keys = {
         "discriminator_knn_k": SettingKey(5, lambda v: is_int(v) and v >= 1, "an integer >= 1",
                                           "the neighbour whose distance is the score "

@@ -30,6 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from gandi.detectors.base import Detector
+from gandi.detectors.score_direction import direction_network
 from gandi.detectors.stabilisers import (averaged_copy, build_discriminator, r1_penalty,
                                          update_average)
 from gandi.nets import GENERATORS, build
@@ -52,10 +53,11 @@ class SOGAALDetector(Detector):
     name = "so_gaal"
     tracked_name = "so_gaal"
     loss_names = ("d_loss", "g_loss")
-    scoring_networks = ("discriminator",)
+    scoring_networks = ("discriminator", "score_direction")
     generator_network = "generator_0"
     arch_keys = ("g_arch", "d_arch")
     takes_images = False
+    oriented = True
     map_name = None
     recipe = {"g_arch": "gaal", "d_arch": "gaal", "optimizer": "sgd", "beta_1": 0.9,
               "lr_d": 0.01, "lr_g": 1e-4}
@@ -83,6 +85,7 @@ class SOGAALDetector(Detector):
         self.scorer = self.discriminator
         if self.d_ema:
             self.scorer = averaged_copy(self.discriminator)
+        self.direction = direction_network()
         self.g_optimizers = [self._optimizer(setting["lr_g"], g) for g in self.generators]
         self.d_optimizer = self._optimizer(setting["lr_d"], self.discriminator)
         self.steps_done = tf.Variable(0, dtype=tf.int64, trainable=False, name="steps_done")
@@ -115,7 +118,7 @@ class SOGAALDetector(Detector):
     def networks(self) -> dict:
         trained = {"discriminator_trained": self.discriminator} if self.d_ema else {}
         return {**{f"generator_{i}": g for i, g in enumerate(self.generators)},
-                "discriminator": self.scorer, **trained}
+                "discriminator": self.scorer, **trained, "score_direction": self.direction}
 
     @property
     def optimizers(self) -> dict:
@@ -163,7 +166,7 @@ class SOGAALDetector(Detector):
         return tf.add_n(losses) / len(losses)
 
     def _anomaly_score(self, x):
-        return -self.scorer(x, training=False)
+        return self.direction(-self.scorer(x, training=False))
 
     def _generated(self, z):
         # the generated batch as in training: every sub-generator its share, from uniform noise

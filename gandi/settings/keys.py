@@ -33,7 +33,7 @@ SPLIT_DATA = IMAGE_DATASETS + ("table", "folder")  # data gandi splits into trai
 WITH_D = ("discriminator", "anogan", "ganomaly", "aae", "fencegan", "so_gaal", "mo_gaal",
           "discriminator_knn")
 # scored by their discriminator D: the stabilisers' keys (gandi.detectors.stabilisers)
-D_SCORED = ("discriminator", "fencegan", "so_gaal", "mo_gaal", "discriminator_knn")
+D_SCORED = ("discriminator", "anogan", "fencegan", "so_gaal", "mo_gaal", "discriminator_knn")
 # GAAL's noise is as wide as the data (the paper's); every other detector's is latent_dim wide
 WITH_LATENT = tuple(name for name in DETECTORS if name not in ("so_gaal", "mo_gaal"))
 WITH_ENCODER = ("egbad", "ganomaly", "autoencoder", "vae", "aae")
