@@ -47,9 +47,9 @@ def cpu_seconds() -> float:
 
 
 def run_cell(path, variant: str, seed: int, log_dir: str) -> dict:
-    from gandi.benchmark_tables import table_setting
+    from gandi.studies.benchmark.tables import table_setting
     from gandi.experiment import run_setting
-    from gandi.settings import validate
+    from gandi.settings.validation import validate
     detector, keys = VARIANTS[variant]
     setting = {**table_setting(path, detector, seed, quick=False), **keys}
     label = re.sub(r"\W+", "_", path.stem)
@@ -80,8 +80,8 @@ def markdown(cells: pd.DataFrame) -> str:
 
 
 def main(argv=None) -> int:
-    from gandi.benchmark import write_atomic
-    from gandi.benchmark_tables import TABLE_SETS, tables_dir
+    from gandi.studies.benchmark.cells import write_atomic
+    from gandi.studies.benchmark.tables import TABLE_SETS, tables_dir
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--sets", nargs="+", default=list(TABLE_SETS), choices=list(TABLE_SETS))

@@ -146,7 +146,7 @@ def test_a_detector_reads_only_the_keys_the_key_table_says_it_reads(built):
     assert ("latent_dim" in built.setting.read) == (built.name in KEYS["latent_dim"].detectors)
     not_for_it = {key for key in built.setting.read
                   if KEYS[key].detectors is not None and built.name not in KEYS[key].detectors}
-    assert not not_for_it, f"gandi/setting_keys.py: add {built.name} to these keys' detectors"
+    assert not not_for_it, f"gandi/settings/keys.py: add {built.name} to these keys' detectors"
 
 
 def test_scoring_and_generator_networks_are_among_the_networks(built):

@@ -11,9 +11,9 @@ from gandi.detectors import DETECTORS
 from gandi.detectors.discriminator_knn import BANK
 from gandi.detectors.fencegan import dispersion
 from gandi.detectors.stabilisers import r1_penalty
-from gandi.setting_keys import DEFAULTS
-from gandi.settings import SettingError, validate
-from gandi.training import set_seeds
+from gandi.settings.keys import DEFAULTS
+from gandi.settings.validation import SettingError, validate
+from gandi.training.loop import set_seeds
 
 D = 5  # features
 

@@ -19,7 +19,7 @@ import keras
 import tensorflow as tf
 
 from gandi.detectors.discriminator import DiscriminatorDetector
-from gandi.setting_checks import SettingKey, is_int
+from gandi.settings.checks import SettingKey, is_int
 
 BANK = 2048  # training normals kept: kNN among 2,048 is within noise of all on ODDS tables
 
