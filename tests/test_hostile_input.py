@@ -35,8 +35,8 @@ from hypothesis.extra import numpy as hnp  # noqa: E402
 from gandi.data.distributions import ANOMALIES, DISTRIBUTIONS  # noqa: E402
 from gandi.data.images import (DATASETS, MAX_IDX_BYTES, READ_CHUNK, DataError,  # noqa: E402
                                read_idx)
-from gandi.data.table_batches import npz_arrays  # noqa: E402
-from gandi.data.tables import MAX_NPZ_BYTES, MAX_NPZ_COLUMNS, read_table  # noqa: E402
+from gandi.data.npz_tables import MAX_NPZ_BYTES, MAX_NPZ_COLUMNS, npz_arrays  # noqa: E402
+from gandi.data.tables import read_table  # noqa: E402
 from gandi.detectors import DETECTORS  # noqa: E402
 from gandi.detectors.losses import LOSSES  # noqa: E402
 from gandi.nets import DISCRIMINATORS, GENERATORS  # noqa: E402

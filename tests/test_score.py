@@ -13,7 +13,7 @@ import pytest
 
 import run_params
 from conftest import EPS32, ROOT, assert_float32_close, gandi_stderr, networks_terms
-from gandi.data.table_batches import npz_arrays
+from gandi.data.npz_tables import npz_arrays
 from gandi.detectors import DETECTORS
 from gandi.experiment import run_setting
 from gandi.outputs.results import load_results

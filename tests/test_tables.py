@@ -17,6 +17,7 @@ import run_params
 from conftest import SEEDS
 from gandi.data import load_splits
 from gandi.data.errors import DataError
+from gandi.data.table_batches import table_batches
 from gandi.data.tables import read_table
 from gandi.data.tabular_transform import TabularTransform
 from gandi.outputs.results import load_results
@@ -264,6 +265,24 @@ def test_parquet_without_pyarrow_says_how_to_install_it(cancer_files, monkeypatc
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow now fails
     with pytest.raises(DataError, match=r"pip install pyarrow"):
         read_table("data_file", cancer_files["parquet"])
+
+
+
+@pytest.mark.parametrize("name, hint", [("table.xlsx", ""), ("table.CVS", "; did you mean '.csv'?"),
+                                        ("table.parq", "; did you mean '.parquet' or '.pq'?")])
+def test_training_and_scoring_refuse_an_unknown_format_alike(tmp_path, name, hint):
+    """One registry of formats (gandi.data.table_formats): the same error on both paths."""
+    path = tmp_path / name
+    path.write_text("a,b\n1,2\n")
+    suffix = repr(path.suffix)
+    expected = (f": unsupported table format {suffix}; expected a .csv, .parquet, .pq or .npz "
+                f"file{hint}")
+    with pytest.raises(DataError) as whole:
+        read_table("data_file", str(path))
+    with pytest.raises(DataError) as batches:
+        next(table_batches(path, 10))
+    assert str(whole.value) == f"data_file = {str(path)!r}{expected}"
+    assert str(batches.value) == f"{path}{expected}"
 
 
 # ----- bad input: one line, exit status 2, no run folder --------------------------------------

@@ -20,15 +20,11 @@ Labels: a `label_column` value in `normal_values` is normal (0), in `anomaly_val
 `drop_columns` are removed; every other column is a feature, turned into numbers by the
 `TabularTransform` fitted on the training normals only.
 
-File formats, by suffix: `.csv` (a header row of column names); `.parquet` / `.pq` (needs
-pyarrow); `.npz` (NumPy's `savez`: each 1-D array is a column named after it, a 2-D array of k
-columns gives columns `name_0` .. `name_{k-1}`; object arrays are refused, they would unpickle).
+File formats, by suffix: `.csv`, `.parquet` / `.pq` (needs pyarrow), `.npz` (NumPy's `savez`);
+see `gandi.data.table_formats`.
 """
 from __future__ import annotations
 
-import math
-import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +34,7 @@ import pandas as pd
 from gandi.data.errors import DataError, one_line
 from gandi.data.splits import (LABELLED, SYNTHETIC, DataSplits, holdout_split, report_holdout,
                                 semi_supervised_split, with_synthetic_anomalies)
+from gandi.data.table_formats import READ_ERRORS, format_of
 from gandi.data.tabular_transform import (TabularTransform, check_values, non_numeric_columns,
                                           shorten)
 
@@ -58,163 +55,20 @@ def table_file(key: str, value) -> Path:
     return path
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path)
-
-
-def _read_parquet(path: Path) -> pd.DataFrame:
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        raise DataError(f"{path}: reading Parquet needs pyarrow (pip install pyarrow)") from None
-    return pd.read_parquet(path, engine="pyarrow")
-
-
-def npz_columns(arrays, path) -> dict:
-    """Table columns of NPZ arrays ({name: array}): a 1-D array is a column named after it, a
-    2-D array `x` of k columns gives `x_0` .. `x_{k-1}` (views: nothing is copied)."""
-    columns = {}
-    for name, array in arrays.items():
-        if array.ndim == 1:
-            columns[name] = array
-        elif array.ndim == 2:
-            columns.update({f"{name}_{j}": array[:, j] for j in range(array.shape[1])})
-        else:
-            raise DataError(f"{path}: array {name!r} has shape {array.shape}; an NPZ table "
-                            f"holds 1-D columns or 2-D blocks of columns")
-    lengths = {len(values) for values in columns.values()}
-    if len(lengths) > 1:
-        raise DataError(f"{path}: arrays of different lengths {sorted(lengths)}; every array "
-                        f"needs one value per row")
-    return columns
-
-
-# What an NPZ table may declare, checked from the .npy headers before any array is allocated
-# (NumPy allocates the size a header declares, then reads; a 2 MB deflated member of zeros can
-# declare gigabytes). The largest ODDS table (../shared/data/tabular/musk.npz: 3062 x 166
-# float64) is 4.1 MB; a table of your own may be far larger, so the cap is that of the IDX files,
-# 256 MiB (~60x musk, a million rows of 32 float64 features) for all arrays together: pandas
-# copies it once, so the reader stays within about 1 GB. A larger table is a CSV or Parquet file.
-MAX_NPZ_BYTES = 256 * 2 ** 20
-# Every column costs pandas objects that no declared size counts (shape (1, 10**8) of uint8 is
-# 100 MB but 10**8 columns): at most 2**14, ~100x the widest ODDS table (musk: 166 features).
-MAX_NPZ_COLUMNS = 2 ** 14
-NPY_VERSIONS = ((1, 0), (2, 0), (3, 0))
-
-
-def npy_header(stream, path: Path, member: str) -> tuple[tuple, bool, np.dtype, int]:
-    """(shape, fortran_order, dtype, the stream's position after the header) a .npy stream
-    declares; nothing past its header is read."""
-    try:
-        version = np.lib.format.read_magic(stream)
-        if version not in NPY_VERSIONS:
-            raise ValueError(f"format version {version[0]}.{version[1]} is none of NumPy's")
-        header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                  else np.lib.format.read_array_header_2_0)
-        shape, fortran_order, dtype = header(stream)
-    except (ValueError, SyntaxError, TypeError) as err:
-        raise DataError(f"{path}: member {member!r} is not a .npy array "
-                        f"({type(err).__name__}: {one_line(err)})") from None
-    return shape, fortran_order, dtype, stream.tell()
-
-
-def check_npz_members(archive: zipfile.ZipFile, path: Path) -> dict:
-    """{array name: zip member} of an NPZ file whose declared sizes are within the caps and
-    agree with the members' sizes; a one-line DataError naming the file otherwise."""
-    members = archive.infolist()
-    if len(members) > MAX_NPZ_COLUMNS:
-        raise DataError(f"{path}: {len(members)} arrays, over the cap of {MAX_NPZ_COLUMNS} "
-                        f"columns (corrupt file)")
-    total = columns = 0
-    for info in members:
-        name = info.filename
-        with archive.open(info) as stream:
-            shape, _, dtype, header_bytes = npy_header(stream, path, name)
-        if dtype.hasobject:  # allow_pickle=False would refuse it too, after the size checks
-            raise DataError(f"{path}: array {name!r} holds Python objects; an NPZ table holds "
-                            f"numbers or text (a pickled object would be code)")
-        if dtype.itemsize == 0:  # 'V0', 'S0': any number of values in no bytes
-            raise DataError(f"{path}: array {name!r} of {dtype} holds values of 0 bytes, which "
-                            f"are no data")
-        if min(shape, default=0) < 0:
-            raise DataError(f"{path}: member {name!r} declares shape {shape}, a negative dim "
-                            f"(corrupt header)")
-        declared = math.prod(shape) * dtype.itemsize
-        width = shape[1] if len(shape) == 2 else 1
-        total, columns = total + declared, columns + width
-        for size, so_far, cap, unit in ((declared, total, MAX_NPZ_BYTES, "bytes"),
-                                        (width, columns, MAX_NPZ_COLUMNS, "columns")):
-            if so_far > cap:
-                before = f" ({so_far} with the arrays before it)" if so_far > size else ""
-                raise DataError(f"{path}: member {name!r} declares shape {shape} of {dtype} = "
-                                f"{size} {unit}{before}, over the cap of {cap} {unit} (corrupt "
-                                f"header, or a table to write as CSV or Parquet)")
-        # a zero dim makes the product small whatever the others claim: bound each dim too
-        if max(shape, default=0) > MAX_NPZ_BYTES:
-            raise DataError(f"{path}: member {name!r} declares shape {shape} of {dtype} = "
-                            f"{declared} bytes but a dim of {max(shape)}, over the cap of "
-                            f"{MAX_NPZ_BYTES} (corrupt header)")
-        if info.file_size != header_bytes + declared:
-            raise DataError(f"{path}: member {name!r} holds {info.file_size} bytes but its "
-                            f"header ({header_bytes} bytes) declares shape {shape} of {dtype} = "
-                            f"{declared} bytes (corrupt file)")
-    # the array names numpy.load gives: the member name without its .npy
-    return {(info.filename[:-4] if info.filename.endswith(".npy") else info.filename): info
-            for info in members}
-
-
-def _check_text(array: np.ndarray, path: Path, name: str) -> None:
-    """NumPy's text (UTF-32) may hold numbers that are no character: pandas takes them and fails
-    later, when the column is used (a hypothesis find)."""
-    if array.dtype.kind != "U" or not array.size:
-        return
-    codes = np.ascontiguousarray(array, array.dtype.newbyteorder("=")).view(np.uint32)
-    bad = codes[(codes > 0x10FFFF) | ((codes >= 0xD800) & (codes <= 0xDFFF))]
-    if bad.size:
-        raise DataError(f"{path}: array {name!r} holds text that is not Unicode (code point "
-                        f"0x{int(bad[0]):x}; corrupt file)")
-
-
-def _read_npz(path: Path) -> pd.DataFrame:
-    if not zipfile.is_zipfile(path):  # np.load would take anything else for a pickle
-        raise DataError(f"{path}: not an NPZ file (no zip archive; write it with numpy.savez)")
-    arrays = {}
-    try:
-        with zipfile.ZipFile(path) as archive:
-            for name, info in check_npz_members(archive, path).items():
-                # zipfile ends a member at its checked size; a pickle in a data file is code
-                with archive.open(info) as stream:
-                    arrays[name] = np.lib.format.read_array(stream, allow_pickle=False)
-                _check_text(arrays[name], path, name)
-    except (RuntimeError, NotImplementedError, zlib.error) as err:  # encrypted, corrupt, ...
-        raise DataError(f"{path}: cannot read it as npz ({type(err).__name__}: "
-                        f"{one_line(err)})") from None
-    return pd.DataFrame(npz_columns(arrays, path))
-
-
-# what a reader raises on a bad file (pyarrow's errors are ValueError or OSError too)
-READ_ERRORS = (ValueError, OSError, UnicodeDecodeError, zipfile.BadZipFile, EOFError,
-               pd.errors.ParserError)
-READERS = {".csv": _read_csv, ".parquet": _read_parquet, ".pq": _read_parquet,
-           ".npz": _read_npz}
-
-
 def read_table(key: str, value) -> pd.DataFrame:
     """The rows of the file a setting's `key` names; a one-line DataError when it cannot be."""
     path = table_file(key, value)
-    reader = READERS.get(path.suffix.lower())
-    if reader is None:
-        raise DataError(f"{key} = {str(value)!r}: unsupported format {path.suffix!r}; expected "
-                        f"a {', '.join(READERS)} file")
+    source = f"{key} = {str(value)!r}"
+    table_format = format_of(path, source)
     try:
-        frame = reader(path)
+        frame = table_format.read(path)
     except DataError:
         raise
     except READ_ERRORS as err:
-        raise DataError(f"{key} = {str(value)!r}: cannot read it as {path.suffix.lower()[1:]} "
+        raise DataError(f"{source}: cannot read it as {path.suffix.lower()[1:]} "
                         f"({type(err).__name__}: {one_line(err)})") from None
     if not len(frame):
-        raise DataError(f"{key} = {str(value)!r}: no rows")
+        raise DataError(f"{source}: no rows")
     frame.columns = [str(c) for c in frame.columns]
     return frame
 

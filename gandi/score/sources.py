@@ -22,7 +22,7 @@ from typing import Iterator
 from gandi.data.errors import DataError
 from gandi.data.image_folders import IMAGE_SUFFIXES, folder_label, list_images, read_images
 from gandi.data.table_batches import table_batches
-from gandi.data.tables import READERS
+from gandi.data.table_formats import SUFFIXES
 from gandi.data.tabular_transform import shorten
 
 LIST_SUFFIX = ".txt"
@@ -35,12 +35,12 @@ def kind_of(data: Path) -> str:
     if not data.exists():
         raise DataError(f"{data}: no such file or folder")
     suffix = data.suffix.lower()
-    if suffix in READERS:
+    if suffix in SUFFIXES:
         return "table"
     if suffix in IMAGE_SUFFIXES or suffix == LIST_SUFFIX:
         return "images"
     raise DataError(f"{data}: unsupported data {suffix or 'without a suffix'!r}; expected a "
-                    f"table ({', '.join(READERS)}), an image folder, an image "
+                    f"table ({', '.join(SUFFIXES)}), an image folder, an image "
                     f"({', '.join(IMAGE_SUFFIXES)}) or a {LIST_SUFFIX} list of images")
 
 

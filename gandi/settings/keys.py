@@ -14,7 +14,7 @@ import textwrap
 
 from gandi.data.distributions import ANOMALIES, DISTRIBUTIONS
 from gandi.data.images import DATASETS
-from gandi.data.tables import READERS
+from gandi.data.table_formats import SUFFIXES
 from gandi.data.tabular_transform import CATEGORICAL, MISSING
 from gandi.detectors import DETECTORS
 from gandi.detectors.losses import LOSSES
@@ -48,10 +48,10 @@ def _table_path(v):
     """A path with a suffix gandi reads; whether the file exists is checked when it is read, so
     that settings (--list, the shipped templates) validate without their data."""
     return isinstance(v, str) and v.strip() != "" and any(
-        v.lower().endswith(suffix) for suffix in READERS)
+        v.lower().endswith(suffix) for suffix in SUFFIXES)
 
 
-_TABLE_FILE = "a file path ending in " + ", ".join(READERS)
+_TABLE_FILE = "a file path ending in " + ", ".join(SUFFIXES)
 
 
 def _label_values(v):
