@@ -135,9 +135,10 @@ def test_every_registered_detector_is_complete_and_named_as_registered(name):
 
 def test_the_detector_keys_the_settings_once_listed_are_declared_by_their_detectors():
     declared = {key for cls in DETECTORS.values() for key in cls.setting_keys}
-    prefixes = ("anogan_", "egbad_", "ganomaly_", "vae_", "aae_")
+    prefixes = ("anogan_", "egbad_", "ganomaly_", "vae_", "aae_", "fencegan_", "gaal_",
+                "mo_gaal_", "discriminator_knn_")
     assert declared == {key for key in DEFAULTS if key.startswith(prefixes)}
-    assert len(declared) == 13
+    assert len(declared) == 20
 
 
 def test_a_detector_reads_only_the_keys_the_key_table_says_it_reads(built):
