@@ -201,6 +201,9 @@ def _summary_line(number, results) -> str:
                  # detector is no better than chance there, or inverted
                  + (", below chance: no step told normals from the reference"
                     if sweet["criterion_value"] < 0.5 else "")
+                 # a D-scored detector's direction, chosen without labels (tracking/orientation)
+                 + (", score direction turned round: D ranked the synthetic references as more "
+                    "normal than the validation normals" if sweet.get("direction") == -1 else "")
                  + f"), test AUC there {sweet['test_auc']:.3f}")
     if sweet and results.get("test_anomalies") == SYNTHETIC:
         text += f" {SYNTHETIC_NOTE}"

@@ -109,6 +109,29 @@ SETTINGS.update({
          "dataset": "fashion_mnist", "normal_class": 1, **_AAE},
 })
 
+# Discriminators trained to be detectors (../shared/published/discriminator_detectors.md).
+# Fence GAN (Ngo et al. 2019) with its MNIST command line's alpha 0.1, beta 30, gamma 0.1 on the
+# DCGAN networks and rates (the paper: 1e-5 / 2e-5 over 100 epochs; here 2 epochs, like 10).
+_FENCEGAN = {"detector": "fencegan", "epochs": 2, **_DCGAN, "fencegan_alpha": 0.1,
+             "fencegan_beta": 30.0, "fencegan_gamma": 0.1, "fencegan_pretrain_steps": 50}
+
+SETTINGS.update({
+    15: {"name": "MNIST, normal digit 1, Fence GAN", "dataset": "mnist", "normal_class": 1,
+         **_FENCEGAN},
+    16: {"name": "Fashion-MNIST, normal class 1 (trouser), Fence GAN",
+         "dataset": "fashion_mnist", "normal_class": 1, **_FENCEGAN},
+    # the plain GAN of setting 10, scored by a 5-NN distance in D's features
+    19: {"name": "MNIST, normal digit 1, discriminator features kNN", "dataset": "mnist",
+         "normal_class": 1, "detector": "discriminator_knn", "epochs": 2, **_DCGAN},
+    # GAAL (Liu et al. 2019) on vectors only, as published: its recipe's networks and SGD
+    17: {"name": "normal vs shifted normal, SO-GAAL", "detector": "so_gaal",
+         "distribution": "normal", "distribution_params": {"loc": 0.0, "scale": 1.0},
+         "anomaly": "shifted", "anomaly_params": {"shift": 5.0}},
+    18: {"name": "normal vs shifted normal, MO-GAAL", "detector": "mo_gaal",
+         "distribution": "normal", "distribution_params": {"loc": 0.0, "scale": 1.0},
+         "anomaly": "shifted", "anomaly_params": {"shift": 5.0}},
+})
+
 # Encoder GANs: EGBAD (BiGAN, Zenati et al. 2018) and GANomaly (Akcay et al. 2018) on the DCGAN
 # networks. GANomaly scores through its decoder's BatchNorm in inference mode, whose moving
 # statistics need ~300 steps to settle (Keras' momentum 0.99): hence 4 epochs.

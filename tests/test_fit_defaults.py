@@ -16,10 +16,11 @@ from gandi.detectors import DETECTORS
 from gandi.estimator import TrainingWarning, data_keys, fit_setting
 from gandi.experiment import resolve_steps
 from gandi.fit_defaults import MIN_BATCH, STEPS, TRACKED_POINTS
+from gandi.nets import IMAGE_ARCHITECTURES
 from gandi.tracking.selection import MIN_TRACKED, training_warnings
 from gandi.settings.validation import validate
 
-IMAGE_DETECTORS = sorted(DETECTORS)
+IMAGE_DETECTORS = sorted(name for name, d in DETECTORS.items() if d.takes_images)
 
 
 def _image_setting(detector, n_fit, size, channels, given=None):
@@ -46,8 +47,9 @@ def test_image_defaults_are_steps_whatever_the_data_size(detector, n_fit, size, 
     per_step = DETECTORS[detector].samples_per_step(setting)
     assert per_step <= n_train and (2 * setting["batch_size"] <= n_train
                                     or setting["batch_size"] == MIN_BATCH)
-    # the networks of the detector's MNIST setting, whose depth follows the image size
-    assert setting["e_arch"] in ("cae", "dcgan") or detector in ("discriminator", "anogan")
+    # the networks of the detector's MNIST setting (its generator or decoder convolutional),
+    # whose depth follows the image size
+    assert setting["g_arch"] in IMAGE_ARCHITECTURES
 
 
 def test_given_parameters_win_and_set_what_follows_from_them():

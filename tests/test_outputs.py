@@ -145,7 +145,9 @@ def test_exported_sweet_spot_model_gives_the_sweet_spot_auc(smoke_runs):
         data = distribution_splits(setting, np.random.default_rng(setting["numpy_seed"]))
         model = keras.models.load_model(log_dir / "checkpoints" / sig /
                                         "sweet_spot_discriminator.keras")
-        scores = -model.predict(data.test_x, verbose=0)  # in batches of 32: other sums
+        # in batches of 32: other sums; in the direction the run chose without labels
+        scores = (-model.predict(data.test_x, verbose=0)
+                  * results["sweet_spot"].get("direction", 1.0))
         assert_auc_close(data.test_y, scores, results["sweet_spot"]["test_auc"],
                          reduction_terms(model) + data.test_x.shape[1])
 

@@ -1,4 +1,4 @@
-"""The one key table (gandi/setting_keys.py): the copy in docs/settings.md is current, --list --keys prints
+"""The one key table (gandi/settings/keys.py): the copy in docs/settings.md is current, --list --keys prints
 it, and what it says reads a key agrees with the detectors' own declarations."""
 from pathlib import Path
 

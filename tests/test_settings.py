@@ -31,8 +31,8 @@ def test_defaults_fill_in_and_input_is_not_modified():
     ({"steps": True}, "steps = True", "an integer > 0"),
     ({"lr_d": 0}, "lr_d = 0", "a number > 0"),
     ({"lr_g": "fast"}, "lr_g = 'fast'", "a number > 0"),
-    ({"d_arch": "resnet"}, "d_arch = 'resnet'", "one of dcgan, mlp_dropout, mlp_medium, mlp_small"),
-    ({"g_arch": "nope"}, "g_arch = 'nope'", "one of cae, dcgan, mlp_large"),
+    ({"d_arch": "resnet"}, "d_arch = 'resnet'", "one of dcgan, gaal, mlp_dropout, mlp_medium, mlp_small"),
+    ({"g_arch": "nope"}, "g_arch = 'nope'", "one of cae, dcgan, gaal, mlp_large"),
     ({"loss": "hinge"}, "loss = 'hinge'", "least_squares, nonsaturating, wgan_gp"),
     ({"distribution": "cauchy"}, "distribution = 'cauchy'", "one of exponential"),
     ({"batch_size": 500, "n_train": 100}, "batch_size = 500", "at most n_train = 100"),
@@ -106,7 +106,8 @@ def test_a_far_off_key_gets_no_suggestion_but_where_the_keys_are():
 
 @pytest.mark.parametrize("raw,expected", [
     ({"detector": "autoencodr"}, "detector = 'autoencodr' is not allowed; expected one of aae, "
-     "anogan, autoencoder, discriminator, egbad, ganomaly, vae; did you mean 'autoencoder'?"),
+     "anogan, autoencoder, discriminator, discriminator_knn, egbad, fencegan, ganomaly, mo_gaal, "
+     "so_gaal, vae; did you mean 'autoencoder'?"),
     ({"optimizer": "SGD"}, "expected one of adam, rmsprop, sgd; did you mean 'sgd'?"),
     ({"dataset": "minst"}, "; did you mean 'mnist'?"),
     ({"loss": "wgan-gp"}, "; did you mean 'wgan_gp'?"),

@@ -12,10 +12,15 @@ from gandi.detectors.aae import AAEDetector
 from gandi.detectors.anogan import AnoGANDetector
 from gandi.detectors.autoencoder import AutoencoderDetector
 from gandi.detectors.discriminator import DiscriminatorDetector
+from gandi.detectors.discriminator_knn import DiscriminatorKNNDetector
 from gandi.detectors.egbad import EGBADDetector
+from gandi.detectors.fencegan import FenceGANDetector
+from gandi.detectors.gaal import MOGAALDetector, SOGAALDetector
 from gandi.detectors.ganomaly import GANomalyDetector
 from gandi.detectors.vae import VAEDetector
 
 DETECTORS = {"discriminator": DiscriminatorDetector, "anogan": AnoGANDetector,
              "egbad": EGBADDetector, "ganomaly": GANomalyDetector,
-             "autoencoder": AutoencoderDetector, "vae": VAEDetector, "aae": AAEDetector}
+             "autoencoder": AutoencoderDetector, "vae": VAEDetector, "aae": AAEDetector,
+             "fencegan": FenceGANDetector,
+             "discriminator_knn": DiscriminatorKNNDetector, "so_gaal": SOGAALDetector, "mo_gaal": MOGAALDetector}

@@ -66,11 +66,19 @@ class Detector(abc.ABC):
     uses_d_steps = False         # GANs: d_steps discriminator updates, one real batch each
     # what anomaly_map(x) shows (figure titles, --maps); None: the score has no per-pixel part
     map_name: str | None = None
+    takes_images = True          # False: vectors only (the settings refuse image data)
+    # True: the score's direction is not guaranteed by training (a discriminator's); it is a
+    # scoring network "score_direction" the Tracker orients without labels
+    # (gandi.detectors.score_direction)
+    oriented = False
+    # shared keys' values of the method's published recipe, taken where a setting does not
+    # give them (before the key table's defaults): e.g. GAAL's SGD and learning rates
+    recipe: dict = {}
 
     def __init__(self, setting: dict, sample_shape: tuple):
         self.setting = setting
         self.sample_shape = tuple(sample_shape)
-        self.latent_dim = setting["latent_dim"]
+        self.latent_dim = self._latent_dim(setting, self.sample_shape)
         # All training noise comes from this seeded, checkpointable generator.
         self.noise = tf.random.Generator.from_seed(setting["tf_seed"])
         self.threshold_: float | None = None
@@ -89,6 +97,10 @@ class Detector(abc.ABC):
                                      input_signature=[tf.TensorSpec((None, self.latent_dim),
                                                                     tf.float32)])
         self._map = tf.function(self._anomaly_map, input_signature=samples)
+
+    def _latent_dim(self, setting: dict, sample_shape: tuple) -> int:
+        """The latent draws' dimension: the setting's, unless the method fixes it."""
+        return setting["latent_dim"]
 
     # -- what each detector supplies ------------------------------------------------------
     @property

@@ -12,8 +12,11 @@ from __future__ import annotations
 import tensorflow as tf
 
 from gandi.detectors.base import Detector, gaussian_smoothed
+from gandi.detectors.score_direction import direction_network
+from gandi.detectors.stabilisers import (averaged_copy, build_discriminator, r1_penalty,
+                                         update_average)
 from gandi.detectors.losses import LOSSES
-from gandi.nets import DISCRIMINATORS, GENERATORS, build
+from gandi.nets import GENERATORS, build
 
 
 class DiscriminatorDetector(Detector):
@@ -22,27 +25,44 @@ class DiscriminatorDetector(Detector):
     name = "discriminator"
     tracked_name = "discriminator"
     loss_names = ("d_loss", "g_loss")
-    scoring_networks = ("discriminator",)
+    scoring_networks = ("discriminator", "score_direction")
     generator_network = "generator"
     arch_keys = ("g_arch", "d_arch")
     uses_d_steps = True
+    oriented = True
     map_name = "gradient saliency |d score / d x|, smoothed (not a residual)"
 
     def __init__(self, setting: dict, sample_shape: tuple):
         super().__init__(setting, sample_shape)
         self.d_steps = setting["d_steps"]
-        self.loss = LOSSES[setting["loss"]]
-        self.gp_weight = float(setting["gp_weight"])
+        self._objective(setting)
         self.generator = build(GENERATORS, setting["g_arch"], (self.latent_dim,),
                                output_shape=self.sample_shape, **setting["g_params"])
-        self.discriminator = build(DISCRIMINATORS, setting["d_arch"], self.sample_shape,
-                                   **setting["d_params"])
+        self.discriminator = build_discriminator(setting, self.sample_shape)
         self.g_optimizer = self._optimizer(setting["lr_g"], self.generator)
         self.d_optimizer = self._optimizer(setting["lr_d"], self.discriminator)
+        self.r1_weight = float(setting["r1_weight"])
+        self.d_ema = float(setting["d_ema"])
+        # D scores; with d_ema, its moving average does: that is then the network named
+        # "discriminator" (kept at the sweet spot, exported), the trained one is
+        # "discriminator_trained"
+        self.scorer = self.discriminator
+        if self.d_ema:
+            self.scorer = averaged_copy(self.discriminator)
+        if self.oriented:
+            self.direction = direction_network()
+
+    def _objective(self, setting: dict):
+        """The GAN loss of `loss` (Fence GAN has its own and does not read it)."""
+        self.loss = LOSSES[setting["loss"]]
+        self.gp_weight = float(setting["gp_weight"])
 
     @property
     def networks(self) -> dict:
-        return {"generator": self.generator, "discriminator": self.discriminator}
+        trained = {"discriminator_trained": self.discriminator} if self.d_ema else {}
+        direction = {"score_direction": self.direction} if self.oriented else {}
+        return {"generator": self.generator, "discriminator": self.scorer, **trained,
+                **direction}
 
     @property
     def optimizers(self) -> dict:
@@ -64,13 +84,21 @@ class DiscriminatorDetector(Detector):
         z = self.noise.normal((n, self.latent_dim))
         with tf.GradientTape() as tape:
             fake = self.generator(z, training=True)
-            real_out = self.discriminator(real, training=True)
-            fake_out = self.discriminator(fake, training=True)
-            loss = self.loss.d_loss(real_out, fake_out)
-            if self.loss.gradient_penalty:
-                loss += self.gp_weight * self._gradient_penalty(real, fake)
+            loss = self._d_loss(real, fake)
+            if self.r1_weight:
+                loss += 0.5 * self.r1_weight * r1_penalty(self.discriminator, real)
         grads = tape.gradient(loss, self.discriminator.trainable_variables)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+        if self.d_ema:
+            update_average(self.scorer, self.discriminator, self.d_ema)
+        return loss
+
+    def _d_loss(self, real, fake):
+        """D's loss on a real and a generated batch (the stabilisers' terms are added to it)."""
+        loss = self.loss.d_loss(self.discriminator(real, training=True),
+                                self.discriminator(fake, training=True))
+        if self.loss.gradient_penalty:
+            loss += self.gp_weight * self._gradient_penalty(real, fake)
         return loss
 
     def _gradient_penalty(self, real, fake):
@@ -94,7 +122,7 @@ class DiscriminatorDetector(Detector):
         return loss
 
     def _anomaly_score(self, x):
-        return -self.discriminator(x, training=False)
+        return self.direction(-self.scorer(x, training=False))
 
     def _anomaly_map(self, x):
         # in inference mode each sample's score depends on its own pixels only: the gradient of

@@ -58,8 +58,20 @@ def _strided(x, filters, dropout):
     return h
 
 
+def gaal(input_shape, units=32):
+    """SO-/MO-GAAL's discriminator (Liu et al. 2019): one ReLU layer ("features"), then the
+    logit. The paper makes the layer ceil(sqrt(n)) wide for n samples (32 at n = 1,000)."""
+    x = keras.Input(shape=input_shape, name="x")
+    h = layers.Dense(units, activation="relu", name="features",
+                     kernel_initializer=keras.initializers.VarianceScaling(
+                         1.0, mode="fan_in", distribution="truncated_normal"))(
+        layers.Flatten()(x))
+    out = layers.Reshape(())(layers.Dense(1, name="logit")(h))
+    return keras.Model(x, out, name="discriminator")
+
+
 DISCRIMINATORS = {"mlp_small": mlp_small, "mlp_medium": mlp_medium, "mlp_dropout": mlp_dropout,
-                  "dcgan": dcgan}
+                  "dcgan": dcgan, "gaal": gaal}
 
 
 # Discriminators on joint pairs (x, z), for BiGAN/EGBAD:

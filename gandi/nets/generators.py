@@ -70,5 +70,17 @@ def cae(latent_shape, output_shape=(28, 28, 1)):
     return keras.Model(z, crop_to(x, height, width), name="decoder")
 
 
+def gaal(latent_shape, output_shape=(1,)):
+    """SO-/MO-GAAL's generator (Liu et al. 2019): two dense layers as wide as the data, their
+    kernels initialised to the identity, so that it starts by passing its uniform noise
+    through. The paper's second layer is a ReLU on data min-max scaled to [0, 1]; gandi's
+    tables are standardised (values of either sign), so the output layer here is linear."""
+    z = keras.Input(shape=latent_shape, name="z")
+    width = int(np.prod(output_shape))
+    h = layers.Dense(width, activation="relu", kernel_initializer="identity")(z)
+    x = layers.Dense(width, kernel_initializer="identity")(h)
+    return keras.Model(z, layers.Reshape(tuple(output_shape))(x), name="generator")
+
+
 GENERATORS = {"mlp_small": mlp_small, "mlp_medium": mlp_medium, "mlp_large": mlp_large,
-              "dcgan": dcgan, "cae": cae}
+              "dcgan": dcgan, "cae": cae, "gaal": gaal}

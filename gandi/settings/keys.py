@@ -29,10 +29,17 @@ SWEET_SPOT_CRITERIA = ("auto", "val_vs_synthetic", "val_vs_corrupted", "val_vs_u
 # what reads a key, for the docs (None in a SettingKey: every detector / every kind of data)
 IMAGE_DATASETS = tuple(DATASETS)
 SPLIT_DATA = IMAGE_DATASETS + ("table", "folder")  # data gandi splits into train/validation/test
-WITH_D = ("discriminator", "anogan", "ganomaly", "aae")  # a discriminator built from d_arch
+# a discriminator built from d_arch
+WITH_D = ("discriminator", "anogan", "ganomaly", "aae", "fencegan", "so_gaal", "mo_gaal",
+          "discriminator_knn")
+# scored by their discriminator D: the stabilisers' keys (gandi.detectors.stabilisers)
+D_SCORED = ("discriminator", "anogan", "fencegan", "so_gaal", "mo_gaal", "discriminator_knn")
+# GAAL's noise is as wide as the data (the paper's); every other detector's is latent_dim wide
+WITH_LATENT = tuple(name for name in DETECTORS if name not in ("so_gaal", "mo_gaal"))
 WITH_ENCODER = ("egbad", "ganomaly", "autoencoder", "vae", "aae")
-WITH_D_STEPS = ("discriminator", "anogan", "egbad", "ganomaly")
-GENERATING = ("discriminator", "anogan", "egbad", "vae", "aae")  # generate() draws samples
+WITH_D_STEPS = ("discriminator", "anogan", "egbad", "ganomaly", "fencegan", "discriminator_knn")
+GENERATING = ("discriminator", "anogan", "egbad", "vae", "aae", "fencegan", "so_gaal",
+              "mo_gaal", "discriminator_knn")  # generate() draws samples
 DATA_NAMES = {"distribution": "distributions", "mnist": "MNIST", "fashion_mnist": "Fashion-MNIST",
               "table": "tables", "folder": "image folders"}
 
@@ -203,7 +210,8 @@ SHARED_KEYS = {
                            "keyword arguments of the g_arch builder, e.g. {\"units\": [64, 64]}"),
     "d_params": SettingKey({}, _a_dict, _KWARGS, "keyword arguments of the d_arch builder",
                            detectors=WITH_D),
-    "latent_dim": SettingKey(8, positive_int, _INT, "the size of the latent code z"),
+    "latent_dim": SettingKey(8, positive_int, _INT, "the size of the latent code z",
+                             detectors=WITH_LATENT),
     "e_arch": SettingKey("mlp_small", *one_of(ENCODERS), "the encoder", detectors=WITH_ENCODER),
     "e_params": SettingKey({}, _a_dict, _KWARGS, "keyword arguments of the e_arch builder",
                            detectors=WITH_ENCODER),
@@ -213,14 +221,24 @@ SHARED_KEYS = {
                             detectors=("egbad",)),
     # training
     "loss": SettingKey("nonsaturating", *one_of(LOSSES), "the GAN loss",
-                       detectors=("discriminator", "anogan")),
+                       detectors=("discriminator", "anogan", "discriminator_knn")),
     "gp_weight": SettingKey(10.0, at_least_zero, "a number >= 0",
                             "weight of the gradient penalty (loss wgan_gp)",
-                            detectors=("discriminator", "anogan")),
+                            detectors=("discriminator", "anogan", "discriminator_knn")),
+    "d_spectral_norm": SettingKey(False, _a_flag, "true or false",
+                                  "spectral normalisation of every dense and convolutional "
+                                  "layer of D", detectors=D_SCORED),
+    "r1_weight": SettingKey(0.0, at_least_zero, "a number >= 0",
+                            "weight of the R1 penalty E||grad_x D(x)||^2 / 2 on real samples "
+                            "in D's loss (0: none)", detectors=D_SCORED),
+    "d_ema": SettingKey(0.0, lambda v: is_number(v) and 0 <= v < 1, "a number in [0, 1)",
+                        "score with a moving average of D's weights, this decay per D update "
+                        "(0: D itself)", detectors=D_SCORED),
     "optimizer": SettingKey("adam", *one_of(OPTIMIZERS), "the optimiser of every network"),
     "lr_d": SettingKey(2e-4, positive_number, "a number > 0",
                        "learning rate of the discriminator (aae: the latent discriminator)",
-                       detectors=("discriminator", "anogan", "egbad", "ganomaly", "aae")),
+                       detectors=("discriminator", "anogan", "egbad", "ganomaly", "aae", "fencegan",
+                                  "so_gaal", "mo_gaal", "discriminator_knn")),
     "lr_g": SettingKey(2e-4, positive_number, "a number > 0",
                        "learning rate of the generator and encoder; the autoencoders' only rate "
                        "besides aae's lr_d"),

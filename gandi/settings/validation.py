@@ -43,6 +43,10 @@ def validate(raw: dict, label="?") -> dict:
         raise SettingError(f"setting {label}: unknown key {unknown[0]!r}"
                            f"{did_you_mean(unknown[0], DEFAULTS)} ({EVERY_KEY})")
     setting = copy.deepcopy(DEFAULTS)
+    # a method's published recipe (e.g. GAAL's optimiser) before the shared defaults
+    detector = DETECTORS.get(raw.get("detector", DEFAULTS["detector"])) if isinstance(
+        raw.get("detector", ""), str) else None
+    setting.update(copy.deepcopy(getattr(detector, "recipe", {})))
     setting.update(copy.deepcopy(raw))
     for key, spec in KEYS.items():
         if not spec.check(setting[key]):
@@ -55,6 +59,9 @@ def validate(raw: dict, label="?") -> dict:
         setting["checkpoint_ensemble"] = 1 if images else 5
     if setting["sweet_spot_criterion"] == "auto":
         setting["sweet_spot_criterion"] = "val_vs_corrupted" if images else "val_vs_synthetic"
+    if images and not DETECTORS[setting["detector"]].takes_images:
+        _fail(label, "detector", setting["detector"], "a detector for images (dataset "
+              f"{setting['dataset']!r}): {setting['detector']} is published for vectors only")
     if setting["dataset"] in DATASETS:
         _check_classes(setting, label)
     elif not images:

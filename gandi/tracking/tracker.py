@@ -26,6 +26,7 @@ from gandi.tracking.selection import takes_the_sweet_spot, training_warnings
 from gandi.training.loop import Diverged
 from gandi.tracking import finish
 from gandi.tracking.checkpoint_ensemble import kept_weights
+from gandi.tracking.orientation import oriented
 from gandi.tracking.references import draw_references
 from gandi.tracking.state import TrackerState, load_state, prune_states, save_state
 
@@ -74,17 +75,14 @@ class Tracker:
     def evaluate(self, step: int) -> dict:
         row = {"step": step, **self._mean_losses()}
         d, refs = self.detector, self.references
-        val_scores = d.score(self.data.validation)
-        test_scores = d.score(refs.curve_x)
         generated = d.generate(self.setting["n_generated"], seed=GENERATED_SEED)
-        gen_scores = None if generated is None else d.score(generated)
-        uniform_scores = None if refs.uniform is None else d.score(refs.uniform)
-        corrupted_scores = None if refs.corrupted is None else d.score(refs.corrupted)
-        try:
-            row.update(tracked_row(refs.curve_y, val_scores, test_scores, uniform_scores,
-                                   self.percentile, corrupted_scores, gen_scores))
-        except MetricError as err:
-            self.log.warning("step %d: detector metrics skipped: %s", step, err)
+        scores = {"validation": d.score(self.data.validation), "test": d.score(refs.curve_x),
+                  "generated": None if generated is None else d.score(generated),
+                  "uniform": None if refs.uniform is None else d.score(refs.uniform),
+                  "corrupted": None if refs.corrupted is None else d.score(refs.corrupted)}
+        scores, measured = oriented(d, self.criterion, scores, lambda s: self._row_of(step, s))
+        row.update(measured)
+        val, test, gen = scores["validation"], scores["test"], scores["generated"]
         if generated is not None:
             if not np.all(np.isfinite(generated)):
                 self.log.warning("step %d: generated samples are not finite; fit metrics skipped",
@@ -96,12 +94,21 @@ class Tracker:
                                               else generated[:GRID_IMAGES])
         row["criterion"] = row.get(f"{self.criterion}_auc", np.nan)
         self.state.rows.append(row)
-        self._update_sweet_spot(step, row, val_scores, test_scores, gen_scores)
-        self.board.tracked_step(step, row, refs.curve_y, val_scores, test_scores, gen_scores,
-                                generated, d, self.data.validation)
+        self._update_sweet_spot(step, row, val, test, gen)
+        self.board.tracked_step(step, row, refs.curve_y, val, test, gen, generated, d,
+                                self.data.validation)
         self.log.info("step %d: %s", step, ", ".join(
             f"{k}={v:.4g}" for k, v in row.items() if k != "step" and np.isfinite(v)))
         return row
+
+    def _row_of(self, step: int, scores: dict) -> dict:
+        try:
+            return tracked_row(self.references.curve_y, scores["validation"], scores["test"],
+                               scores["uniform"], self.percentile, scores["corrupted"],
+                               scores["generated"])
+        except MetricError as err:
+            self.log.warning("step %d: detector metrics skipped: %s", step, err)
+            return {}
 
     def _mean_losses(self) -> dict:
         pending, self.state.pending_losses = self.state.pending_losses, []
@@ -114,7 +121,8 @@ class Tracker:
         if takes_the_sweet_spot(s.criteria, tolerance):
             s.sweet_spot = {"step": step, "criterion": self.criterion,
                             "criterion_value": float(row["criterion"]),
-                            "test_auc": float(row.get("d_auc", np.nan))}
+                            "test_auc": float(row.get("d_auc", np.nan)),
+                            **{k: row[k] for k in ("direction",) if k in row}}
             s.sweet_weights = self.detector.scoring_weights()
             s.sweet_scores = {"validation": val_scores, "test": test_scores,
                               "generated": gen_scores}

@@ -34,7 +34,8 @@ from gandi.studies.benchmark.cells import BenchmarkError, read_cells, run_items,
 
 TABLE_SETS = ("annthyroid", "ionosphere", "letter", "mammography", "musk", "pendigits",
               "satimage-2", "shuttle")
-GANDI_DETECTORS = ("discriminator", "autoencoder", "vae", "aae", "ganomaly", "egbad")
+GANDI_DETECTORS = ("discriminator", "autoencoder", "vae", "aae", "ganomaly", "egbad", "fencegan",
+                   "so_gaal", "mo_gaal", "discriminator_knn")
 CHECKPOINT_ENSEMBLE = "checkpoint ensemble"  # a gandi run's row: "<detector> checkpoint ensemble"
 DETECTOR_ENSEMBLE = "gandi ensemble"  # the rows of several detectors' runs on one split
 COLUMNS = ["dataset", "detector", "family", "seed", "auc", "f1", "oracle_best_auc", "signature",

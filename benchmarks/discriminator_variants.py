@@ -1,0 +1,113 @@
+"""Discriminator-scored detectors with and without each stabiliser, on the ODDS tables: the
+label-free AUC, the oracle's, and how much the tracked test-AUC curve swings between tracked
+steps (the sweet spot is only findable on a curve that does not jump).
+
+    python benchmarks/discriminator_variants.py [--seeds 3] [--sets NAME ...]
+        [--variants NAME ...] [--log-dir DIR]
+
+A variant is a detector and setting keys on top of the tabular benchmark's setting
+(TABLE_SETTING, gandi.Detector's vector defaults), e.g. `discriminator+ema`: the discriminator
+with d_ema 0.99. Each cell is an ordinary run (a run folder under --log-dir); rows go to
+benchmarks/results/discriminator_variants.csv (resumable: a finished cell is not run again)
+with wall and CPU seconds; the markdown beside it has the means over seeds per variant and
+table, and the mean absolute change of the test AUC between consecutive tracked steps
+(`swing`) and its largest change (`max_jump`).
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import resource
+import time
+
+import bench_env  # noqa: F401  (checkout on sys.path, data folder, quiet TensorFlow)
+import numpy as np
+import pandas as pd
+
+RESULTS = bench_env.ROOT / "benchmarks" / "results"
+VARIANTS = {
+    "discriminator": ("discriminator", {}),
+    "discriminator+sn": ("discriminator", {"d_spectral_norm": True}),
+    "discriminator+r1": ("discriminator", {"r1_weight": 1.0}),
+    "discriminator+ema": ("discriminator", {"d_ema": 0.99}),
+    "discriminator+all": ("discriminator", {"d_spectral_norm": True, "r1_weight": 1.0,
+                                            "d_ema": 0.99}),
+    "fencegan": ("fencegan", {}),
+    "so_gaal": ("so_gaal", {}),
+    "mo_gaal": ("mo_gaal", {}),
+    "discriminator_knn": ("discriminator_knn", {}),
+}
+COLUMNS = ["dataset", "variant", "seed", "auc", "oracle_best_auc", "swing", "max_jump",
+           "sweet_spot_step", "wall_s", "cpu_s", "signature"]
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_cell(path, variant: str, seed: int, log_dir: str) -> dict:
+    from gandi.studies.benchmark.tables import table_setting
+    from gandi.experiment import run_setting
+    from gandi.settings.validation import validate
+    detector, keys = VARIANTS[variant]
+    setting = {**table_setting(path, detector, seed, quick=False), **keys}
+    label = re.sub(r"\W+", "_", path.stem)
+    wall, cpu = time.time(), cpu_seconds()
+    results = run_setting(label, validate(setting, label), log_dir, progress=False)
+    curve = results["measurements"]["d_auc"].to_numpy(float)
+    jumps = np.abs(np.diff(curve))
+    return {"auc": results["sweet_spot"]["test_auc"],
+            "oracle_best_auc": results["best_test_auc"]["test_auc"],
+            "swing": float(np.mean(jumps)), "max_jump": float(np.max(jumps)),
+            "sweet_spot_step": int(results["sweet_spot"]["step"]),
+            "wall_s": round(time.time() - wall, 1), "cpu_s": round(cpu_seconds() - cpu, 1),
+            "signature": results["signature"]}
+
+
+def markdown(cells: pd.DataFrame) -> str:
+    means = cells.groupby(["variant", "dataset"])[["auc", "swing", "max_jump"]].mean()
+    table = means["auc"].unstack("dataset")
+    table["mean"] = table.mean(axis=1)
+    table["min"] = table.drop(columns="mean").min(axis=1)
+    swing = means[["swing", "max_jump"]].groupby("variant").mean()
+    seeds = cells.groupby("variant")["seed"].nunique().rename("seeds")
+    out = pd.concat([table, swing, seeds], axis=1).sort_values("mean", ascending=False)
+    from gandi.report import markdown as markdown_table
+    return ("Label-free test AUC (mean over seeds) per table; swing = mean |change| of the "
+            "tracked test AUC between consecutive tracked steps, max_jump its largest.\n\n"
+            + markdown_table(out.round(3).reset_index(names="variant")) + "\n")
+
+
+def main(argv=None) -> int:
+    from gandi.studies.benchmark.cells import write_atomic
+    from gandi.studies.benchmark.tables import TABLE_SETS, tables_dir
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--sets", nargs="+", default=list(TABLE_SETS), choices=list(TABLE_SETS))
+    p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    p.add_argument("--log-dir", default="log_dir/discriminator_variants")
+    args = p.parse_args(argv)
+    csv = RESULTS / "discriminator_variants.csv"
+    cells = pd.read_csv(csv) if csv.is_file() else pd.DataFrame(columns=COLUMNS)
+    folder = tables_dir(None)
+    for seed in range(args.seeds):
+        for variant in args.variants:
+            for name in args.sets:
+                if ((cells["dataset"] == name) & (cells["variant"] == variant)
+                        & (cells["seed"] == seed)).any():
+                    continue
+                row = {"dataset": name, "variant": variant, "seed": seed,
+                       **run_cell(folder / f"{name}.npz", variant, seed, args.log_dir)}
+                cells = pd.concat([cells, pd.DataFrame([row])], ignore_index=True)[COLUMNS]
+                write_atomic(csv, cells.to_csv(index=False))
+                write_atomic(RESULTS / "discriminator_variants.md", markdown(cells))
+                print(f"{name} {variant} seed {seed}: AUC {row['auc']:.3f} (oracle "
+                      f"{row['oracle_best_auc']:.3f}), swing {row['swing']:.3f}, "
+                      f"{row['wall_s']} s wall, {row['cpu_s']} s CPU", flush=True)
+    print(markdown(cells))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,103 @@
+"""The discriminator's features as the score: a GAN trained as for `discriminator`, and
+
+    anomaly_score(x) = distance from f(x) to its k-th nearest neighbour among f(training normals)
+
+with f the last hidden layer of D ("features"). D's logit says how real a sample looks against
+the *current* generator, which keeps changing (the swings of the plain discriminator's curve);
+the geometry of its features changes more slowly, and a neighbour distance in them needs no
+direction: far from every training normal is anomalous whatever D's sign.
+
+The training normals are a reference bank: the last BANK training samples seen by the train
+steps (all of them on a table smaller than that), kept as a weight of a small network
+("reference_bank"), so that checkpoints, the sweet spot and exports keep it like any network.
+The score is compiled whole (bank features and distances in one call), so `gandi score`,
+exports and the gradient-saliency map work unchanged.
+"""
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from gandi.detectors.discriminator import DiscriminatorDetector
+from gandi.settings.checks import SettingKey, is_int
+
+BANK = 2048  # training normals kept: kNN among 2,048 is within noise of all on ODDS tables
+
+
+@keras.saving.register_keras_serializable(package="gandi")
+class ReferenceBank(keras.layers.Layer):
+    """Holds up to `size` samples (a ring buffer) and how many are filled; passes its input
+    through (a layer needs a call)."""
+
+    def __init__(self, size: int, sample_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.size, self.sample_shape = int(size), tuple(sample_shape)
+        self.samples = self.add_weight(shape=(self.size, *self.sample_shape), initializer="zeros",
+                                       trainable=False, name="samples")
+        # floats (Keras weights are), exact below 2^24: the next row to write, rows filled
+        self.next_row = self.add_weight(shape=(), initializer="zeros", trainable=False,
+                                        name="next_row")
+        self.filled = self.add_weight(shape=(), initializer="zeros", trainable=False,
+                                      name="filled")
+
+    def keep(self, batch):
+        """Write `batch` over the oldest rows."""
+        n = tf.shape(batch)[0]
+        rows = (tf.cast(self.next_row, tf.int32) + tf.range(n)) % self.size
+        self.samples.assign(tf.tensor_scatter_nd_update(self.samples.value, rows[:, None],
+                                                        batch))
+        self.next_row.assign(tf.cast((rows[-1] + 1) % self.size, tf.float32))
+        self.filled.assign(tf.minimum(self.filled + tf.cast(n, tf.float32), float(self.size)))
+
+    def call(self, x):
+        return x
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "sample_shape": self.sample_shape}
+
+
+class DiscriminatorKNNDetector(DiscriminatorDetector):
+    """The plain GAN; the score is a k-nearest-neighbour distance in D's features."""
+
+    name = "discriminator_knn"
+    tracked_name = "discriminator_knn"
+    scoring_networks = ("discriminator", "reference_bank")
+    oriented = False  # a distance has one direction: far is anomalous
+    setting_keys = {
+        "discriminator_knn_k": SettingKey(5, lambda v: is_int(v) and v >= 1, "an integer >= 1",
+                                          "the neighbour whose distance is the score "
+                                          "(PyOD's kNN default: 5)"),
+    }
+
+    def __init__(self, setting: dict, sample_shape: tuple):
+        super().__init__(setting, sample_shape)
+        self.k = int(setting["discriminator_knn_k"])
+        x = keras.Input(shape=self.sample_shape)
+        self.bank = ReferenceBank(BANK, self.sample_shape, name="bank")
+        self.reference_bank = keras.Model(x, self.bank(x), name="reference_bank")
+        # one input tensor (not features_of's list of one): called on a tensor, without
+        # Keras' input-structure warning
+        self.features = keras.Model(self.scorer.input,
+                                    self.scorer.get_layer("features").output)
+
+    @property
+    def networks(self) -> dict:
+        return {**super().networks, "reference_bank": self.reference_bank}
+
+    def train_step_eager(self, real):
+        losses = super().train_step_eager(real)
+        self.bank.keep(tf.split(real, self.d_steps)[0])
+        return losses
+
+    def _anomaly_score(self, x):
+        # before the first step the bank is empty: its first (zero) row stands in
+        filled = tf.maximum(tf.cast(self.bank.filled, tf.int32), 1)
+        reference = self.features(self.bank.samples[:filled], training=False)
+        reference = tf.reshape(reference, (tf.shape(reference)[0], -1))
+        f = tf.reshape(self.features(x, training=False), (tf.shape(x)[0], -1))
+        distances = (tf.reduce_sum(tf.square(f), 1, keepdims=True)
+                     - 2.0 * tf.matmul(f, reference, transpose_b=True)
+                     + tf.reduce_sum(tf.square(reference), 1)[None, :])
+        k = tf.minimum(self.k, tf.shape(reference)[0])
+        nearest = -tf.math.top_k(-distances, k=k).values  # ascending, the k smallest
+        return tf.sqrt(tf.maximum(nearest[:, -1], 0.0))

@@ -1,0 +1,239 @@
+"""Discriminators trained to be detectors (issue 30): Fence GAN, SO-/MO-GAAL, the stabilisers
+(spectral normalisation, R1, a moving average of D) and the k-NN score in D's features, each
+checked against what its paper or its definition says, on small vectors (seconds each)."""
+import numpy as np
+import pytest
+import tensorflow as tf
+from sklearn.neighbors import NearestNeighbors
+
+from conftest import EPS32, SEEDS, assert_float32_close, reduction_terms
+from gandi.detectors import DETECTORS
+from gandi.detectors.discriminator_knn import BANK
+from gandi.detectors.fencegan import dispersion
+from gandi.detectors.stabilisers import r1_penalty
+from gandi.settings.keys import DEFAULTS
+from gandi.settings.validation import SettingError, validate
+from gandi.training.loop import set_seeds
+
+D = 5  # features
+
+
+def built(name: str, **keys):
+    setting = {**DEFAULTS, **SEEDS, **DETECTORS[name].recipe, "detector": name,
+               "dataset": "table", "batch_size": 16, "steps": 30, **keys}
+    set_seeds(setting["numpy_seed"], setting["tf_seed"])
+    return DETECTORS[name](setting, (D,))
+
+
+def batches(n: int, size: int = 16, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    return [rng.normal(size=(size, D)).astype(np.float32) for _ in range(n)]
+
+
+def weights(model):
+    return [w.copy() for w in model.get_weights()]
+
+
+def changed(before, model) -> bool:
+    return any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+
+
+def test_dispersion_is_the_mean_distance_to_the_centroid():
+    x = np.random.default_rng(1).normal(size=(50, 7)).astype(np.float32)
+    expected = np.mean(np.linalg.norm(x - x.mean(0), axis=1))
+    assert_float32_close(float(dispersion(tf.constant(x))), expected, terms=50 * 7)
+
+
+def test_fencegan_trains_only_d_during_its_pre_training():
+    det = built("fencegan", fencegan_pretrain_steps=3)
+    g0, d0 = weights(det.generator), weights(det.discriminator)
+    for batch in batches(3):
+        losses = det.train_step(batch)
+        assert float(losses["g_loss"]) == 0.0
+    assert not changed(g0, det.generator) and changed(d0, det.discriminator)
+    losses = det.train_step(batches(1, seed=9)[0])
+    assert float(losses["g_loss"]) > 0.0 and changed(g0, det.generator)
+
+
+def test_gaal_generators_stop_after_their_share_and_d_trains_on():
+    det = built("so_gaal", steps=12, gaal_generator_share=0.25)  # G trains 3 steps
+    assert det.generator_steps == 3
+    for batch in batches(3):
+        det.train_step(batch)
+    g3, d3 = weights(det.generators[0]), weights(det.discriminator)
+    for batch in batches(4, seed=1):
+        assert float(det.train_step(batch)["g_loss"]) == 0.0
+    assert not changed(g3, det.generators[0]) and changed(d3, det.discriminator)
+
+
+def test_gaal_takes_its_published_recipe_where_a_setting_is_silent():
+    setting = validate({"detector": "so_gaal", "distribution": "normal"})
+    assert (setting["optimizer"], setting["lr_d"], setting["lr_g"], setting["beta_1"]) == (
+        "sgd", 0.01, 1e-4, 0.9)
+    assert setting["g_arch"] == setting["d_arch"] == "gaal"
+    assert validate({"detector": "so_gaal", "lr_d": 0.5})["lr_d"] == 0.5  # the user's wins
+    assert validate({"detector": "discriminator"})["optimizer"] == DEFAULTS["optimizer"]
+
+
+def test_gaal_is_refused_on_images_in_one_line():
+    with pytest.raises(SettingError, match="mo_gaal is published for vectors only"):
+        validate({"detector": "mo_gaal", "dataset": "mnist", "normal_class": 1})
+
+
+def test_mo_gaal_splits_its_batch_k_to_1_and_aims_at_d_s_quantiles():
+    det = built("mo_gaal", mo_gaal_k=4, batch_size=20)
+    assert det.shares == [8, 6, 4, 2] and len(det.generators) == 4
+    real = batches(1, size=20)[0]
+    p = np.sort(tf.sigmoid(det.discriminator(real, training=False)).numpy())
+    targets = [float(t) for t in det._targets(tf.constant(real))]
+    assert targets == [float(p[int(np.floor(19 * i / 4))]) for i in range(4)]
+    assert targets == sorted(targets)
+
+
+def test_gaal_noise_spans_the_data_s_box():
+    det = built("mo_gaal", mo_gaal_k=3)
+    data = batches(2, seed=3)
+    for batch in data:
+        det.train_step(batch)
+    seen = np.concatenate(data)
+    np.testing.assert_array_equal(det.box_low.numpy(), seen.min(0))
+    np.testing.assert_array_equal(det.box_high.numpy(), seen.max(0))
+    u = det._uniform(tf.constant(np.random.default_rng(0).normal(size=(500, D)), tf.float32))
+    assert np.all(u.numpy() >= seen.min(0)) and np.all(u.numpy() <= seen.max(0))
+
+
+def test_spectral_normalisation_keeps_every_kernel_near_norm_one():
+    det = built("discriminator", d_spectral_norm=True, d_params={"units": [32, 32]})
+    assert det.discriminator.get_layer("features") is not None  # feature matching finds it
+    for batch in batches(20):
+        det.train_step(batch)
+    kernels = [layer.layer.kernel.numpy() for layer in det.discriminator.layers
+               if hasattr(layer, "power_iterations")]
+    assert len(kernels) == 3  # two hidden layers and the logit
+    # one power iteration per call converges over the steps; each step's update then moves
+    # sigma by at most the learning rate's order (Adam 2e-4 per weight)
+    sigmas = [np.linalg.norm(k.reshape(-1, k.shape[-1]), 2) for k in kernels]
+    assert all(0.9 < s < 1.1 for s in sigmas), sigmas
+
+
+def test_the_moving_average_of_d_is_what_scores():
+    det = built("discriminator", d_ema=0.75)
+    assert det.networks["discriminator"] is det.scorer
+    assert det.networks["discriminator_trained"] is det.discriminator
+    start = weights(det.discriminator)
+    det.train_step(batches(1)[0])
+    for a, w0, w1 in zip(det.scorer.get_weights(), start, det.discriminator.get_weights()):
+        assert_float32_close(a, 0.75 * w0 + 0.25 * w1, terms=2)
+    x = batches(1, seed=5)[0]
+    assert_float32_close(det.score(x), -det.scorer(x, training=False).numpy(),
+                         terms=reduction_terms(det.scorer))
+
+
+def test_r1_adds_its_weighted_penalty_to_d_s_loss():
+    real = batches(1)[0]
+    plain, penalised = built("fencegan"), built("fencegan", r1_weight=4.0)
+    penalty = float(r1_penalty(penalised.discriminator, tf.constant(real)))
+    assert penalty > 0
+    set_seeds(0, 0)
+    a = float(plain.train_step(real)["d_loss"])
+    b = float(penalised.train_step(real)["d_loss"])
+    assert abs((b - a) - 2.0 * penalty) <= 1e-5 * max(1.0, abs(b))
+
+
+def test_discriminator_knn_scores_the_k_th_neighbour_distance_in_d_s_features():
+    det = built("discriminator_knn", discriminator_knn_k=3)
+    data = batches(5)
+    for batch in data:
+        det.train_step(batch)
+    bank = np.concatenate(data)
+    assert int(det.bank.filled.numpy()) == len(bank)
+    np.testing.assert_array_equal(det.bank.samples.numpy()[:len(bank)], bank)
+    x = batches(1, size=40, seed=7)[0]
+    f = lambda a: det.features(a, training=False).numpy()  # noqa: E731
+    expected = NearestNeighbors(n_neighbors=3).fit(f(bank)).kneighbors(f(x))[0][:, -1]
+    # distances from expanded squares: the features' sums, then a difference of squares
+    terms = reduction_terms(det.features) + 2 * f(x).shape[1]
+    scale = float(np.max(np.abs(f(bank)))) ** 2 * terms * EPS32
+    np.testing.assert_allclose(det.score(x) ** 2, expected ** 2, atol=4 * scale, rtol=0)
+
+
+def test_the_reference_bank_keeps_the_last_bank_samples_as_a_ring():
+    from gandi.detectors.discriminator_knn import ReferenceBank
+    bank = ReferenceBank(8, (2,))
+    rows = np.arange(26, dtype=np.float32).reshape(13, 2)
+    bank.keep(tf.constant(rows[:5]))
+    bank.keep(tf.constant(rows[5:]))
+    assert int(bank.filled.numpy()) == 8 and int(bank.next_row.numpy()) == 13 % 8
+    assert sorted(map(tuple, bank.samples.numpy())) == sorted(map(tuple, rows[-8:]))
+    assert BANK >= 1024
+
+
+# ----- the score's direction, chosen without labels -----------------------------------------
+
+class _Oriented:
+    """A detector stand-in: oriented, its direction a real score_direction network."""
+    oriented = True
+
+    def __init__(self):
+        from gandi.detectors.score_direction import direction_network
+        self.networks = {"score_direction": direction_network()}
+
+
+def test_a_step_whose_references_look_more_normal_turns_the_direction_round():
+    from gandi.detectors.score_direction import sign_of
+    from gandi.tracking.evaluation import tracked_row
+    from gandi.tracking.orientation import oriented
+    rng = np.random.default_rng(0)
+    # validation normals score HIGH, the synthetic references low: the wrong way round
+    scores = {"validation": rng.normal(2, 1, 200), "test": rng.normal(0, 1, 60),
+              "uniform": rng.normal(-2, 1, 100), "corrupted": rng.normal(-1, 1, 100),
+              "generated": None}
+    labels = np.r_[np.zeros(30), np.ones(30)]
+
+    def row_of(s):
+        return tracked_row(labels, s["validation"], s["test"], s["uniform"], 95.0,
+                           s["corrupted"], s["generated"])
+
+    detector = _Oriented()
+    raw = row_of(scores)
+    turned, row = oriented(detector, "val_vs_synthetic", scores, row_of)
+    assert raw["val_vs_synthetic_auc"] < 0.5 and row["direction"] == -1.0
+    assert sign_of(detector.networks["score_direction"]) == -1.0
+    assert row["val_vs_synthetic_auc"] == pytest.approx(1 - raw["val_vs_synthetic_auc"])
+    assert row["d_auc"] == pytest.approx(1 - raw["d_auc"])
+    np.testing.assert_array_equal(turned["validation"], -scores["validation"])
+    # the next step, measured in the turned direction, already prefers it: no second turn
+    again, row2 = oriented(detector, "val_vs_synthetic", turned, row_of)
+    assert row2["direction"] == -1.0 and again is turned
+
+
+def test_a_detector_without_a_direction_is_measured_as_it_is():
+    from gandi.tracking.orientation import oriented
+
+    class Plain:
+        oriented = False
+    scores = {"validation": np.ones(3)}
+    assert oriented(Plain(), "val_vs_synthetic", scores, lambda s: {"x": 1}) == (scores, {"x": 1})
+
+
+def test_an_inverted_discriminator_run_is_turned_round_and_exported_so(tmp_path, cancer_files):
+    """The plain discriminator on the breast-cancer table ranks the synthetic references as
+    more normal than the validation normals (setting 40's runs: criterion 0.36 at its sweet
+    spot before the rule): each tracked step is measured in its better direction (criterion
+    >= 0.5), and the exported detector scores in the sweet spot's direction."""
+    from gandi.experiment import run_setting
+    from gandi.score.exported import load_exported
+    setting = validate({"dataset": "table", "data_file": str(cancer_files["csv"]),
+                        "label_column": "target", "normal_values": ["benign"],
+                        "anomaly_values": ["malignant"], "steps": 300,
+                        "track_every": 50, "checkpoint_every": 300, **SEEDS}, "cancer")
+    results = run_setting("cancer", setting, str(tmp_path), progress=False)
+    m = results["measurements"]
+    assert set(m["direction"]) <= {1.0, -1.0} and (m["criterion"].dropna() >= 0.5).all()
+    direction = results["sweet_spot"].get("direction")
+    assert direction in (1.0, -1.0)
+    exported = load_exported(results["signature"], log_dir=str(tmp_path))
+    x = np.random.default_rng(0).normal(size=(20, 30)).astype(np.float32)
+    d = exported.detector
+    raw = -d.networks["discriminator"](x, training=False).numpy()
+    np.testing.assert_allclose(exported.score(x), direction * raw, rtol=1e-6, atol=1e-6)
