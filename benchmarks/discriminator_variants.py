@@ -76,7 +76,8 @@ def markdown(cells: pd.DataFrame) -> str:
     from gandi.report import markdown as markdown_table
     return ("Label-free test AUC (mean over seeds) per table; swing = mean |change| of the "
             "tracked test AUC between consecutive tracked steps, max_jump its largest.\n\n"
-            + markdown_table(out.round(3).reset_index(names="variant")) + "\n")
+            + markdown_table(out.reset_index(names="variant").map(
+                lambda v: f"{v:.3f}" if isinstance(v, float) else v)) + "\n")
 
 
 def main(argv=None) -> int:
