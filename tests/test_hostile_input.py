@@ -131,8 +131,11 @@ def check_validate(raw):
         return None
     assert same(raw, before), "validate modified its input"
     assert isinstance(setting, dict) and set(setting) == set(DEFAULTS)
+    # a key not given takes the detector's published recipe where it has one, else its default
+    from gandi.detectors import DETECTORS
+    defaults = {**DEFAULTS, **DETECTORS[setting["detector"]].recipe}
     for key in DEFAULTS:
-        expected = raw[key] if key in raw else DEFAULTS[key]
+        expected = raw[key] if key in raw else defaults[key]
         if key == "sweet_spot_criterion" and expected == "auto":  # resolved by the data's kind
             assert setting[key] in SWEET_SPOT_CRITERIA and setting[key] != "auto", setting[key]
             continue
@@ -146,7 +149,7 @@ def check_validate(raw):
             continue
         assert same(setting[key], expected), (key, setting[key], expected)
         if isinstance(setting[key], (dict, list)):  # a copy: later edits of raw cannot leak in
-            assert setting[key] is not raw.get(key) and setting[key] is not DEFAULTS[key]
+            assert setting[key] is not raw.get(key) and setting[key] is not defaults[key]
     return setting
 
 
