@@ -22,5 +22,5 @@ from gandi.detectors.vae import VAEDetector
 DETECTORS = {"discriminator": DiscriminatorDetector, "anogan": AnoGANDetector,
              "egbad": EGBADDetector, "ganomaly": GANomalyDetector,
              "autoencoder": AutoencoderDetector, "vae": VAEDetector, "aae": AAEDetector,
-             "fencegan": FenceGANDetector,
-             "discriminator_knn": DiscriminatorKNNDetector, "so_gaal": SOGAALDetector, "mo_gaal": MOGAALDetector}
+             "fencegan": FenceGANDetector, "discriminator_knn": DiscriminatorKNNDetector,
+             "so_gaal": SOGAALDetector, "mo_gaal": MOGAALDetector}

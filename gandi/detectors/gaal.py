@@ -21,8 +21,9 @@ Noise is uniform over the data's bounding box, d-dimensional for d features (lat
 read): the paper's U(0, 1)^d on data min-max scaled to [0, 1]^d, where gandi's tables are
 standardised instead. The box is the training batches' minimum and maximum seen so far (one
 epoch in, the training set's); seeded latent draws N(0, I) (gandi.detectors.base.latent_draws,
-the Monte-Carlo threshold) are mapped into it through the normal CDF. Networks and optimisers are the paper's (`recipe`: SGD with momentum
-0.9, D 1e-2, G 1e-4) where a setting does not choose them. Vectors only, as published.
+the Monte-Carlo threshold) are mapped into it through the normal CDF. Networks and optimisers
+are the paper's (`recipe`: SGD with momentum 0.9, D 1e-2, G 1e-4) where a setting does not
+choose them. Vectors only, as published.
 """
 from __future__ import annotations
 
