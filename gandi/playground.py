@@ -39,10 +39,10 @@ def _parser():
 
 def settings_table(settings: dict) -> str:
     from gandi.detectors import DETECTORS
-    from gandi.settings.keys import DEFAULTS
+    from gandi.settings.keys import DEFAULTS, defaults_for
     rows = [("#", "name", "detector", "data", "anomaly", "networks", "length")]
     for number, raw in sorted(settings.items()):
-        s = {**DEFAULTS, **raw}
+        s = {**defaults_for(raw.get("detector", DEFAULTS["detector"])), **raw}
         if s["dataset"] == "distribution":
             data, anomaly = s["distribution"], s["anomaly"]
         elif s["dataset"] == "table":

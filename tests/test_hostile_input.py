@@ -41,7 +41,7 @@ from gandi.detectors import DETECTORS  # noqa: E402
 from gandi.detectors.losses import LOSSES  # noqa: E402
 from gandi.nets import DISCRIMINATORS, GENERATORS  # noqa: E402
 from gandi.detectors.optimizers import OPTIMIZERS  # noqa: E402
-from gandi.settings.keys import DEFAULTS, KEYS, SWEET_SPOT_CRITERIA  # noqa: E402
+from gandi.settings.keys import DEFAULTS, KEYS, SWEET_SPOT_CRITERIA, defaults_for  # noqa: E402
 from gandi.settings.validation import SettingError, validate  # noqa: E402
 
 # no example database: nothing is written into the repository
@@ -132,8 +132,7 @@ def check_validate(raw):
     assert same(raw, before), "validate modified its input"
     assert isinstance(setting, dict) and set(setting) == set(DEFAULTS)
     # a key not given takes the detector's published recipe where it has one, else its default
-    from gandi.detectors import DETECTORS
-    defaults = {**DEFAULTS, **DETECTORS[setting["detector"]].recipe}
+    defaults = defaults_for(setting["detector"])
     for key in DEFAULTS:
         expected = raw[key] if key in raw else defaults[key]
         if key == "sweet_spot_criterion" and expected == "auto":  # resolved by the data's kind

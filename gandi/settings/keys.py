@@ -331,6 +331,13 @@ def shown(value) -> str:
     return json.dumps(value)
 
 
+def defaults_for(detector) -> dict:
+    """What a setting of `detector` takes for a key it does not give: the key table's default,
+    or the value of the detector's published recipe (e.g. GAAL's SGD) where it has one."""
+    cls = DETECTORS.get(detector) if isinstance(detector, str) else None
+    return {**DEFAULTS, **(cls.recipe if cls is not None else {})}
+
+
 def markdown_table() -> str:
     """The key table of docs/settings.md."""
     lines = ["| key | default | allowed | read by | what it does |", "| --- | --- | --- | --- | --- |"]

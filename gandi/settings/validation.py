@@ -18,7 +18,7 @@ from gandi.nets import (DISCRIMINATORS, ENCODERS, GENERATORS, IMAGE_ARCHITECTURE
                         JOINT_DISCRIMINATORS)
 from gandi.outputs.run_folder import REAL, SYNTHETIC  # noqa: F401 (data_record's values)
 from gandi.settings.checks import did_you_mean
-from gandi.settings.keys import DEFAULTS, KEYS
+from gandi.settings.keys import DEFAULTS, KEYS, defaults_for
 
 # where an unknown key's error points to: every key would not make one readable line
 EVERY_KEY = "python -m gandi.playground --list --keys lists every key"
@@ -42,11 +42,8 @@ def validate(raw: dict, label="?") -> dict:
     if unknown:
         raise SettingError(f"setting {label}: unknown key {unknown[0]!r}"
                            f"{did_you_mean(unknown[0], DEFAULTS)} ({EVERY_KEY})")
-    setting = copy.deepcopy(DEFAULTS)
-    # a method's published recipe (e.g. GAAL's optimiser) before the shared defaults
-    detector = DETECTORS.get(raw.get("detector", DEFAULTS["detector"])) if isinstance(
-        raw.get("detector", ""), str) else None
-    setting.update(copy.deepcopy(getattr(detector, "recipe", {})))
+    # a method's published recipe (e.g. GAAL's optimiser) over the shared defaults
+    setting = copy.deepcopy(defaults_for(raw.get("detector", DEFAULTS["detector"])))
     setting.update(copy.deepcopy(raw))
     for key, spec in KEYS.items():
         if not spec.check(setting[key]):
