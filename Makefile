@@ -53,7 +53,7 @@ install-gpu: $(STAMP)
 # gandi/settings/keys.py) and the module list in docs/architecture.md (from the docstrings of
 # gandi/). A test fails when either is stale.
 readme: $(STAMP)
-	$(PY) -m gandi.settings.keys docs/settings.md
+	$(PY) -m gandi.settings.key_table docs/settings.md
 	$(PY) -m gandi.module_index docs/architecture.md
 
 $(STAMP): setup.cfg pyproject.toml

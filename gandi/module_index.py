@@ -67,27 +67,44 @@ def module_list(page_dir: Path, package: Path = PACKAGE) -> str:
 
 def with_module_list(page: str, page_dir: Path, package: Path = PACKAGE) -> str:
     """The page's text with its module list (between the markers) regenerated."""
-    begin, end = page.index(BEGIN), page.index(END)
-    return page[:begin] + BEGIN + "\n" + module_list(page_dir, package) + page[end:]
+    return between_markers(page, BEGIN, END, module_list(page_dir, package))
+
+
+def between_markers(page: str, begin: str, end: str, section: str) -> str:
+    """`page` with the text between the `begin` and `end` marker lines replaced by `section`
+    (the generated parts of docs/: this module list, the settings key table)."""
+    start, stop = page.index(begin), page.index(end)
+    return page[:start] + begin + "\n" + section + page[stop:]
+
+
+def rewrite_page(argv, usage: str, what: str, begin: str, end: str, regenerate) -> int:
+    """What `make readme`'s commands share: rewrite the one page named in `argv` (else
+    sys.argv) with `regenerate(text, page_dir)`, atomically; 2 with one line on a usage error
+    or a page without the markers of `what` it generates."""
+    from gandi.outputs.run_folder import atomic_write_bytes
+    paths = sys.argv[1:] if argv is None else argv
+    if len(paths) != 1:
+        print(f"usage: {usage}", file=sys.stderr)
+        return 2
+    path = Path(paths[0])
+    text = path.read_text(encoding="utf-8")
+    if begin not in text or end not in text:
+        print(f"{path}: no {what} markers ({begin} ... {end})", file=sys.stderr)
+        return 2
+    atomic_write_bytes(path, regenerate(text, path.resolve().parent).encode("utf-8"))
+    return 0
 
 
 def main(argv=None) -> int:
     """Rewrite the module list of the page named; status 1 (after writing) when a module has
     no docstring, 2 on a usage error."""
-    from gandi.outputs.run_folder import atomic_write_bytes
-    paths = sys.argv[1:] if argv is None else argv
-    if len(paths) != 1:
-        print("usage: python -m gandi.module_index docs/architecture.md", file=sys.stderr)
-        return 2
-    path = Path(paths[0])
-    text = path.read_text(encoding="utf-8")
-    if BEGIN not in text or END not in text:
-        print(f"{path}: no module list markers ({BEGIN} ... {END})", file=sys.stderr)
-        return 2
-    atomic_write_bytes(path, with_module_list(text, path.resolve().parent).encode("utf-8"))
+    status = rewrite_page(argv, "python -m gandi.module_index docs/architecture.md",
+                          "module list", BEGIN, END, with_module_list)
+    if status:
+        return status
     missing = undocumented()
     if missing:
-        print(f"{path}: modules without a docstring: {', '.join(missing)}", file=sys.stderr)
+        print(f"modules without a docstring: {', '.join(missing)}", file=sys.stderr)
         return 1
     return 0
 

@@ -132,7 +132,7 @@ def main(argv=None) -> int:
         import_tensorflow_quietly()
         import run_params
         if args.list and args.keys:
-            from gandi.settings.keys import text_table
+            from gandi.settings.key_table import text_table
             print(text_table(), end="")
             return 0
         if args.list:

@@ -6,8 +6,9 @@ import pytest
 
 from gandi import playground
 from gandi.detectors import DETECTORS
-from gandi.settings.keys import (KEYS, README_BEGIN, README_END, applies_to, main, markdown_table,
-                                 shown, with_key_table)
+from gandi.settings.key_table import (README_BEGIN, README_END, applies_to, main,
+                                      markdown_table, shown, with_key_table)
+from gandi.settings.keys import KEYS
 
 SETTINGS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "settings.md"
 

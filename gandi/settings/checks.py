@@ -4,6 +4,7 @@ schema (gandi/settings.py) and the detectors, which declare the keys only they r
 from __future__ import annotations
 
 import difflib
+import math
 import numbers
 from typing import Any, Callable, NamedTuple
 
@@ -77,3 +78,30 @@ def at_least_zero(v):
 
 def in_unit_interval(v):
     return is_number(v) and 0 <= v <= 1
+
+
+def label_values(v):
+    """Label values as a table holds them: text, integers, finite numbers, booleans."""
+    return isinstance(v, (list, tuple)) and len(v) > 0 and all(
+        isinstance(x, (str, bool, numbers.Integral))
+        or (isinstance(x, numbers.Real) and math.isfinite(x)) for x in v)
+
+
+def a_dict(v):
+    return isinstance(v, dict)
+
+
+def non_empty_text(v):
+    return isinstance(v, str) and v != ""
+
+
+def a_flag(v):
+    return isinstance(v, bool)
+
+
+def a_seed(v):
+    return is_int(v) and 0 <= v < 2 ** 32
+
+
+def a_fraction(v):
+    return is_number(v) and 0 < v < 1

@@ -7,10 +7,6 @@ Keys that only one detector reads (`anogan_*`, `egbad_*`, ...) are declared next
 """
 from __future__ import annotations
 
-import json
-import math
-import numbers
-import textwrap
 
 from gandi.data.distributions import ANOMALIES, DISTRIBUTIONS
 from gandi.data.images import DATASETS
@@ -20,8 +16,9 @@ from gandi.detectors import DETECTORS
 from gandi.detectors.losses import LOSSES
 from gandi.nets import DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_DISCRIMINATORS
 from gandi.detectors.optimizers import OPTIMIZERS
-from gandi.settings.checks import (SettingKey, at_least_zero, is_int, is_number, one_of, optional,
-                                   positive_int, positive_number)
+from gandi.settings.checks import (SettingKey, a_dict, a_flag, a_fraction, a_seed, at_least_zero,
+                                   is_int, is_number, label_values, non_empty_text, one_of,
+                                   optional, positive_int, positive_number)
 
 SWEET_SPOT_CRITERIA = ("auto", "val_vs_synthetic", "val_vs_corrupted", "val_vs_uniform",
                        "val_vs_generated")
@@ -54,33 +51,6 @@ def _table_path(v):
 _TABLE_FILE = "a file path ending in " + ", ".join(SUFFIXES)
 
 
-def _label_values(v):
-    """Label values as a table holds them: text, integers, finite numbers, booleans."""
-    return isinstance(v, (list, tuple)) and len(v) > 0 and all(
-        isinstance(x, (str, bool, numbers.Integral))
-        or (isinstance(x, numbers.Real) and math.isfinite(x)) for x in v)
-
-
-def _a_dict(v):
-    return isinstance(v, dict)
-
-
-def _non_empty_text(v):
-    return isinstance(v, str) and v != ""
-
-
-def _a_flag(v):
-    return isinstance(v, bool)
-
-
-def _seed(v):
-    return is_int(v) and 0 <= v < 2 ** 32
-
-
-def _fraction(v):
-    return is_number(v) and 0 < v < 1
-
-
 _INT = "an integer > 0"
 _KWARGS = "a dict of builder keyword arguments"
 _SEED = "an integer in [0, 2**32)"
@@ -88,7 +58,7 @@ _FRACTION = "a number in (0, 1)"
 _BETA = "a number in [0, 1)"
 
 SHARED_KEYS = {
-    "name": SettingKey("unnamed", _non_empty_text, "a non-empty string",
+    "name": SettingKey("unnamed", non_empty_text, "a non-empty string",
                        "the setting's name, shown by --list"),
     "detector": SettingKey("discriminator", *one_of(DETECTORS),
                            "the anomaly detector trained and tracked (see Detectors)"),
@@ -103,14 +73,14 @@ SHARED_KEYS = {
         "the normal data: normal (loc, scale), mixture (locs, scales, weights), uniform (low, "
         "high), exponential (scale), lognormal (mu, sigma), mixture2d (means, covs, weights)",
         data=("distribution",)),
-    "distribution_params": SettingKey({}, _a_dict, "a dict of the distribution's parameters",
+    "distribution_params": SettingKey({}, a_dict, "a dict of the distribution's parameters",
                                       "the distribution's parameters (its defaults otherwise)",
                                       data=("distribution",)),
     "anomaly": SettingKey(
         "shifted", *one_of(ANOMALIES),
         "the anomalies: shifted (shift, in standard deviations; default 5), wider (factor; "
         "default 3), uniform_box (margin; default 1)", data=("distribution",)),
-    "anomaly_params": SettingKey({}, _a_dict, "a dict of the anomaly's parameters",
+    "anomaly_params": SettingKey({}, a_dict, "a dict of the anomaly's parameters",
                                  "the anomaly's parameters (its defaults otherwise)",
                                  data=("distribution",)),
     "n_train": SettingKey(10000, positive_int, _INT, "normal training samples",
@@ -122,7 +92,7 @@ SHARED_KEYS = {
     "n_test_anomaly": SettingKey(2000, positive_int, _INT, "anomalous test samples",
                                  data=("distribution",)),
     # image datasets: one-class protocol (exactly one of normal_class / anomaly_class)
-    "data_dir": SettingKey(None, *optional(_non_empty_text, "a folder path"),
+    "data_dir": SettingKey(None, *optional(non_empty_text, "a folder path"),
                            "a folder with the four IDX files (see Data); None: the data folders "
                            "gandi knows", data=IMAGE_DATASETS),
     "normal_class": SettingKey(
@@ -135,7 +105,7 @@ SHARED_KEYS = {
         "this class is the anomaly, train on all the others (GANomaly protocol)",
         data=IMAGE_DATASETS),
     "validation_fraction": SettingKey(
-        0.1, _fraction, _FRACTION, "share of the normal training images (rows) held out for "
+        0.1, a_fraction, _FRACTION, "share of the normal training images (rows) held out for "
         "thresholds and the sweet spot, never trained on", data=SPLIT_DATA),
     "train_limit": SettingKey(None, *optional(positive_int, _INT),
                               "keep at most this many training normals (random)",
@@ -157,14 +127,14 @@ SHARED_KEYS = {
                             "(without one, the test set is held-out normals and synthetic "
                             "anomalies)",
                             data=("table",)),
-    "label_column": SettingKey("label", _non_empty_text, "a column name", "the column of labels",
+    "label_column": SettingKey("label", non_empty_text, "a column name", "the column of labels",
                                data=("table",)),
     "normal_values": SettingKey(
-        [0], _label_values, "a non-empty list of label values (text or numbers)",
+        [0], label_values, "a non-empty list of label values (text or numbers)",
         "the label values meaning normal; any value in neither list is an error",
         data=("table",)),
     "anomaly_values": SettingKey(
-        [1], _label_values, "a non-empty list of label values (text or numbers)",
+        [1], label_values, "a non-empty list of label values (text or numbers)",
         "the label values meaning anomaly", data=("table",)),
     "drop_columns": SettingKey(
         [], lambda v: isinstance(v, (list, tuple)) and all(
@@ -180,7 +150,7 @@ SHARED_KEYS = {
         "error: a missing value is an error naming the column and the count; impute_median, "
         "impute_mean: the training normals' median / mean of the column", data=("table",)),
     "test_fraction": SettingKey(
-        0.2, _fraction, _FRACTION, "share of the normal rows (images) held out for testing, with "
+        0.2, a_fraction, _FRACTION, "share of the normal rows (images) held out for testing, with "
         "every anomalous one (a labelled data_file; folders with normal/ and abnormal/)",
         data=("table", "folder")),
     # image folders (gandi/data/image_folders.py): normal/ + abnormal/, or train/ + test/
@@ -206,18 +176,18 @@ SHARED_KEYS = {
     "d_arch": SettingKey("mlp_small", *one_of(DISCRIMINATORS),
                          "the discriminator (aae: the latent discriminator, on codes)",
                          detectors=WITH_D),
-    "g_params": SettingKey({}, _a_dict, _KWARGS,
+    "g_params": SettingKey({}, a_dict, _KWARGS,
                            "keyword arguments of the g_arch builder, e.g. {\"units\": [64, 64]}"),
-    "d_params": SettingKey({}, _a_dict, _KWARGS, "keyword arguments of the d_arch builder",
+    "d_params": SettingKey({}, a_dict, _KWARGS, "keyword arguments of the d_arch builder",
                            detectors=WITH_D),
     "latent_dim": SettingKey(8, positive_int, _INT, "the size of the latent code z",
                              detectors=WITH_LATENT),
     "e_arch": SettingKey("mlp_small", *one_of(ENCODERS), "the encoder", detectors=WITH_ENCODER),
-    "e_params": SettingKey({}, _a_dict, _KWARGS, "keyword arguments of the e_arch builder",
+    "e_params": SettingKey({}, a_dict, _KWARGS, "keyword arguments of the e_arch builder",
                            detectors=WITH_ENCODER),
     "jd_arch": SettingKey("mlp_joint", *one_of(JOINT_DISCRIMINATORS),
                           "EGBAD's discriminator on (x, z) pairs", detectors=("egbad",)),
-    "jd_params": SettingKey({}, _a_dict, _KWARGS, "keyword arguments of the jd_arch builder",
+    "jd_params": SettingKey({}, a_dict, _KWARGS, "keyword arguments of the jd_arch builder",
                             detectors=("egbad",)),
     # training
     "loss": SettingKey("nonsaturating", *one_of(LOSSES), "the GAN loss",
@@ -225,7 +195,7 @@ SHARED_KEYS = {
     "gp_weight": SettingKey(10.0, at_least_zero, "a number >= 0",
                             "weight of the gradient penalty (loss wgan_gp)",
                             detectors=("discriminator", "anogan", "discriminator_knn")),
-    "d_spectral_norm": SettingKey(False, _a_flag, "true or false",
+    "d_spectral_norm": SettingKey(False, a_flag, "true or false",
                                   "spectral normalisation of every dense and convolutional "
                                   "layer of D", detectors=D_SCORED),
     "r1_weight": SettingKey(0.0, at_least_zero, "a number >= 0",
@@ -257,12 +227,12 @@ SHARED_KEYS = {
         "auto", lambda v: isinstance(v, bool) or v == "auto", "true, false or auto",
         "XLA-compile the train step and generation; auto: on images (1.05-1.4x faster steps on a "
         "2-core AVX2 CPU, a few seconds more tracing), off on vectors"),
-    "deterministic": SettingKey(False, _a_flag, "true or false (TF deterministic ops)",
+    "deterministic": SettingKey(False, a_flag, "true or false (TF deterministic ops)",
                                 "TensorFlow deterministic ops (enable_op_determinism)"),
     "divergence_restarts": SettingKey(
         0, lambda v: is_int(v) and v >= 0, "an integer >= 0",
         "after a NaN/Inf, restart from the last good checkpoint at most this many times"),
-    "divergence_lr_factor": SettingKey(0.5, _fraction, _FRACTION,
+    "divergence_lr_factor": SettingKey(0.5, a_fraction, _FRACTION,
                                        "a restart multiplies the learning rates by this"),
     # tracking
     "track_every": SettingKey(100, positive_int, _INT,
@@ -293,8 +263,8 @@ SHARED_KEYS = {
                             "generator snapshots drawn over training (PDF/CDF plot, image grids)",
                             detectors=GENERATING),
     # seeds
-    "numpy_seed": SettingKey(0, _seed, _SEED, "NumPy seed: data, splits, references (--seed)"),
-    "tf_seed": SettingKey(0, _seed, _SEED,
+    "numpy_seed": SettingKey(0, a_seed, _SEED, "NumPy seed: data, splits, references (--seed)"),
+    "tf_seed": SettingKey(0, a_seed, _SEED,
                           "TensorFlow seed: weights, noise, shuffling (--seed)"),
 }
 
@@ -316,74 +286,8 @@ KEYS: dict[str, SettingKey] = {**SHARED_KEYS, **DETECTOR_KEYS}
 DEFAULTS = {key: spec.default for key, spec in KEYS.items()}
 
 
-def applies_to(spec: SettingKey) -> str:
-    """Which detectors and data read the key, in words: "all", "egbad", "tables", ..."""
-    parts = []
-    if spec.detectors is not None:
-        parts.append(", ".join(spec.detectors))
-    if spec.data is not None:
-        parts.append(", ".join(DATA_NAMES[d] for d in spec.data))
-    return "; ".join(parts) or "all"
-
-
-def shown(value) -> str:
-    """A default as a JSON setting file writes it."""
-    return json.dumps(value)
-
-
 def defaults_for(detector) -> dict:
     """What a setting of `detector` takes for a key it does not give: the key table's default,
     or the value of the detector's published recipe (e.g. GAAL's SGD) where it has one."""
     cls = DETECTORS.get(detector) if isinstance(detector, str) else None
     return {**DEFAULTS, **(cls.recipe if cls is not None else {})}
-
-
-def markdown_table() -> str:
-    """The key table of docs/settings.md."""
-    lines = ["| key | default | allowed | read by | what it does |", "| --- | --- | --- | --- | --- |"]
-    for key, spec in KEYS.items():
-        cells = [f"`{key}`", f"`{shown(spec.default)}`", spec.allowed, applies_to(spec), spec.doc]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def text_table(width: int = 100) -> str:
-    """`--list --keys`: a key per paragraph, for a terminal."""
-    def wrapped(text):
-        return textwrap.fill(text, width, initial_indent="    ", subsequent_indent="    ")
-    return "\n".join(f"{key} = {shown(spec.default)}  [read by: {applies_to(spec)}]\n"
-                     + wrapped(spec.doc) + "\n" + wrapped("allowed: " + spec.allowed)
-                     for key, spec in KEYS.items()) + "\n"
-
-
-README_BEGIN = "<!-- setting keys: generated from gandi/settings/keys.py by `make readme` -->"
-README_END = "<!-- end of setting keys -->"
-
-
-def with_key_table(readme: str) -> str:
-    """The page's text with its key table (between the markers) regenerated."""
-    begin, end = readme.index(README_BEGIN), readme.index(README_END)
-    return readme[:begin] + README_BEGIN + "\n" + markdown_table() + readme[end:]
-
-
-def main(argv=None) -> int:
-    """`python -m gandi.settings.keys docs/settings.md` (`make readme`): regenerate the key table."""
-    import sys
-    from pathlib import Path
-
-    from gandi.outputs.run_folder import atomic_write_bytes
-    paths = sys.argv[1:] if argv is None else argv
-    if len(paths) != 1:
-        print("usage: python -m gandi.settings.keys docs/settings.md", file=sys.stderr)
-        return 2
-    path = Path(paths[0])
-    text = path.read_text(encoding="utf-8")
-    if README_BEGIN not in text or README_END not in text:
-        print(f"{path}: no key table markers ({README_BEGIN} ... {README_END})", file=sys.stderr)
-        return 2
-    atomic_write_bytes(path, with_key_table(text).encode("utf-8"))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
