@@ -1,6 +1,7 @@
 """Discriminators trained to be detectors (issue 30): Fence GAN, SO-/MO-GAAL, the stabilisers
 (spectral normalisation, R1, a moving average of D) and the k-NN score in D's features, each
 checked against what its paper or its definition says, on small vectors (seconds each)."""
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -155,6 +156,25 @@ def test_discriminator_knn_scores_the_k_th_neighbour_distance_in_d_s_features():
     terms = reduction_terms(det.features) + 2 * f(x).shape[1]
     scale = float(np.max(np.abs(f(bank)))) ** 2 * terms * EPS32
     np.testing.assert_allclose(det.score(x) ** 2, expected ** 2, atol=4 * scale, rtol=0)
+
+
+def test_discriminator_knn_takes_every_hidden_layer_on_vectors_the_last_on_images():
+    """auto: D's dense hidden layers side by side on vectors (mlp_medium: three of 64), only
+    the last ("features") when asked, and on images."""
+    x = batches(1, size=8)[0]
+    hidden = built("discriminator_knn", d_arch="mlp_medium")
+    outputs = [layer.output for layer in hidden.scorer.layers
+               if isinstance(layer, keras.layers.Dense) and layer.name != "logit"]
+    assert len(outputs) == 3
+    expected = np.concatenate([a.numpy() for a in keras.Model(hidden.scorer.input, outputs)(x)],
+                              axis=1)
+    np.testing.assert_array_equal(hidden.features(x, training=False).numpy(), expected)
+    last = built("discriminator_knn", d_arch="mlp_medium", discriminator_knn_layers="features")
+    assert last.features(x, training=False).shape == (8, 64)
+    setting = {**DEFAULTS, **SEEDS, "detector": "discriminator_knn", "dataset": "mnist",
+               "g_arch": "dcgan", "d_arch": "dcgan", "batch_size": 4, "steps": 2}
+    images = DETECTORS["discriminator_knn"](setting, (28, 28, 1))
+    assert images.features.output.shape == images.scorer.get_layer("features").output.shape
 
 
 def test_the_reference_bank_keeps_the_last_bank_samples_as_a_ring():
