@@ -23,6 +23,7 @@ import io
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from gandi import report
@@ -69,17 +70,49 @@ def run_figures(log_dir: Path, signature: str, out: Path, stem: str) -> list[str
 
 
 def per_class_figure(cells: pd.DataFrame, published: pd.DataFrame, title: str, path: Path):
-    """Mean AUC per class of each detector (label-free choice), published methods dashed."""
+    """Detector x class as a heatmap of the mean test AUC over seeds (label-free choice): gandi's
+    detectors, then the classical ones, then the published methods, each block apart. Each
+    cell says its mean and, with more than one seed, the spread (std); the best of each class
+    (published numbers included) is framed. Lines on a colour cycle made two families share
+    a colour at ~20 detectors; a grid has room for all."""
     from gandi.outputs import plots
-    fig, ax = plots.plt.subplots(figsize=(8, 4.5))
-    for detector, group in cells.groupby("detector", sort=False):
-        means = group.groupby("class")["auc"].mean()
-        ax.plot(means.index, means.values, "o-", ms=4, label=detector)
+    family = dict(zip(cells["detector"], cells["family"])) if "family" in cells else {}
+    blocks = [[d for d in cells["detector"].unique() if family.get(d, "gandi") == f]
+              for f in ("gandi", "classical")]
+    stats = cells.groupby(["detector", "class"])["auc"].agg(["mean", "std", "count"])
     for method, group in published.groupby("method", sort=False):
-        group = group.sort_values("class")
-        ax.plot(group["class"], group["value"], "x--", ms=5, label=f"{method} (published)")
-    ax.set(title=title, xlabel="normal class", ylabel="test AUC", xticks=range(10))
-    ax.legend(fontsize=7, ncol=2)
+        for c, value in group.groupby("class")["value"].mean().items():
+            stats.loc[(f"{method} (published)", c), :] = (value, np.nan, 0)
+    blocks.append([f"{m} (published)" for m in published["method"].unique()])
+    rows = [d for block in blocks for d in block]
+    classes = sorted(cells["class"].unique())
+    mean = stats["mean"].unstack("class").reindex(index=rows, columns=classes)
+    fig, ax = plots.plt.subplots(figsize=(1.0 + 0.75 * len(classes), 1.2 + 0.34 * len(rows)))
+    image = ax.imshow(mean.to_numpy(float), cmap="viridis", aspect="auto",
+                      vmin=max(0.5, float(np.nanmin(mean.to_numpy(float)))), vmax=1.0)
+    for i, d in enumerate(rows):
+        for j, c in enumerate(classes):
+            if (d, c) not in stats.index:
+                continue
+            m, sd, n = stats.loc[(d, c)]
+            text = f"{m:.3f}" + (f"\n±{sd:.3f}" if n > 1 else "")
+            ax.text(j, i, text, ha="center", va="center", fontsize=5.5,
+                    color="black" if m > 0.8 else "white")
+    for j, c in enumerate(classes):  # the best of each class, framed
+        if mean[c].notna().any():
+            i = rows.index(mean[c].idxmax())
+            ax.add_patch(plots.plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, lw=1.5,
+                                             ec="red"))
+    edge = 0
+    for block in blocks[:-1]:  # lines between gandi's, the classical and the published rows
+        edge += len(block)
+        if 0 < edge < len(rows):
+            ax.axhline(edge - 0.5, color="white", lw=2)
+    ax.set(title=title, xlabel="normal class", xticks=range(len(classes)), xticklabels=classes,
+           yticks=range(len(rows)), yticklabels=rows)
+    ax.tick_params(labelsize=7)
+    fig.colorbar(image, ax=ax, label="test AUC (mean over seeds)")
+    fig.tight_layout()
     plots.save_png(fig, path)
     plots.plt.close(fig)
 
