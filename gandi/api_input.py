@@ -1,14 +1,24 @@
-"""The arrays and DataFrames a user passes to gandi.Detector, checked: one-line errors naming
-what was wrong (a ValueError: InputError), scikit-learn's phrases where its checks look for them.
+"""The arrays and DataFrames a user passes to gandi.Detector, checked (and, to score, checked
+against the fit and scaled as its networks take them): one-line errors naming what was wrong
+(a ValueError: InputError), scikit-learn's phrases where its checks look for them.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+import pandas as pd
+
+from gandi.data.errors import DataError
 
 
 class InputTypeError(TypeError, ValueError):
     """Values of a kind gandi cannot read (text in an object array): a TypeError, as numpy's
     and scikit-learn's are, and a ValueError, as gandi's other input errors are."""
+
+
+class ScoringWarning(UserWarning):
+    """Scores that rest on made-up values: missing values imputed, unseen categories."""
 
 
 class InputError(ValueError):
@@ -106,3 +116,110 @@ def image_pixels(images: np.ndarray, what: str = "X") -> np.ndarray:
         return images.astype(np.uint8)
     raise InputError(f"{what}: pixel values from {low:g} to {high:g}; expected uint8 0-255 or "
                      f"floats in [0, 1]")
+
+
+def checked_eval_set(eval_set, X, images: bool):
+    """fit's eval_set=(X_eval, y_eval) checked against X (a DataFrame's columns by name), its
+    labels 0/1 with both present; returned normals first, as every test set."""
+    try:
+        X_eval, y_eval = eval_set
+    except (TypeError, ValueError):
+        raise InputError("eval_set: expected a pair (X_eval, y_eval)") from None
+    if is_frame(X):
+        X_eval = (named_columns(checked_frame(X_eval, "eval_set X"), list(X.columns),
+                                "eval_set X") if is_frame(X_eval)
+                  else pd.DataFrame(checked_array(X_eval, "eval_set X"), columns=X.columns)
+                  if np.ndim(X_eval) == 2 and np.shape(X_eval)[1] == X.shape[1]
+                  else None)
+        if X_eval is None:
+            raise InputError(f"eval_set X: expected a DataFrame with X's columns (or rows "
+                             f"of {X.shape[1]} values in their order)")
+    else:
+        X_eval = checked_array(X_eval, "eval_set X")
+    if X_eval.shape[1:] != X.shape[1:] and not (images and X_eval.ndim == 3):
+        raise InputError(f"eval_set X: samples of shape {X_eval.shape[1:]}, X's are "
+                         f"{X.shape[1:]}")
+    if images:
+        X_eval = image_pixels(X_eval, "eval_set X")
+    y_eval = np.asarray(y_eval).ravel()
+    if len(y_eval) != len(X_eval) or not np.isin(y_eval, (0, 1)).all():
+        raise InputError(f"eval_set y: expected {len(X_eval)} labels, 0 (normal) or 1 "
+                         f"(anomaly); got {len(y_eval)} with values "
+                         f"{sorted(set(y_eval.tolist()))[:5]}")
+    if len(set(y_eval.tolist())) < 2:
+        raise InputError("eval_set y: needs normal (0) and anomalous (1) samples for an AUC")
+    order = np.argsort(y_eval, kind="stable")  # normals first, as every test set
+    if is_frame(X_eval):
+        return X_eval.iloc[order].reset_index(drop=True), y_eval[order].astype(np.int64)
+    return X_eval[order], y_eval[order].astype(np.int64)
+
+
+# -- X against the fitted detector ---------------------------------------------------------
+def rows_as_fitted(exported, X, named: bool):
+    """X as a DataFrame in the fit's column order: a DataFrame by its names when the fit
+    had names, else by position (scikit-learn's convention, with its warning)."""
+    columns = exported.transform.columns
+    if is_frame(X):
+        frame = checked_frame(X)
+        if named:
+            return named_columns(frame, columns)
+        warnings.warn("X has feature names, but Detector was fitted without feature names: "
+                      "its columns are taken in order", UserWarning, stacklevel=4)
+        X = frame
+    else:
+        X = checked_array(X)
+        if named:
+            warnings.warn("X does not have valid feature names, but Detector was fitted "
+                          "with feature names: its columns are taken in the fit's order",
+                          UserWarning, stacklevel=4)
+    if X.ndim != 2 or X.shape[1] != len(columns):
+        has = f"has {X.shape[1]} features" if X.ndim == 2 else f"of shape {X.shape}"
+        raise InputError(f"X {has}, but Detector is expecting {len(columns)} features "
+                         f"as input (the detector was fitted on vectors of "
+                         f"{len(columns)} features)")
+    return (X.set_axis(columns, axis=1) if is_frame(X)
+            else pd.DataFrame(X, columns=columns))
+
+def said_changes(exported, frame, strict: bool) -> None:
+    """What scoring makes up (missing values imputed, categories never seen in training):
+    a ScoringWarning, or with strict=True an InputError; both one line."""
+    changes = exported.transform.changes(frame)
+    said = []
+    for column, what in (("imputed", "missing value(s) imputed"),
+                         ("unseen", "category(ies) unseen in training, encoded as zeros")):
+        counts = changes[column].to_numpy()
+        if counts.any():
+            said.append(f"{int((counts > 0).sum())} row(s) with {int(counts.sum())} {what} "
+                        f"(first: row {int(counts.nonzero()[0][0])})")
+    if not said:
+        return
+    if strict:
+        raise InputError("X: " + "; ".join(said) + "; strict=True refuses rows that scoring "
+                         "would change")
+    warnings.warn("X: " + "; ".join(said) + ": their scores rest on made-up values "
+                  "(strict=True refuses them)", ScoringWarning, stacklevel=4)
+
+def model_input(exported, X, named: bool, strict: bool, say_changes: bool = True) -> np.ndarray:
+    """X checked against the fit and scaled as the networks take it; on a table, what the
+    scaling made up is said (`say_changes`) or refused (strict)."""
+    if exported.is_table:
+        frame = rows_as_fitted(exported, X, named)
+        try:
+            x = exported.transform.apply(frame, "X")
+        except DataError as err:
+            raise InputError(str(err)) from None
+        if say_changes:
+            said_changes(exported, frame, strict)
+    else:
+        X = checked_array(X)
+        from gandi.data.images import scaled
+        size, channels = exported.setting["image_size"], exported.setting["channels"]
+        if X.ndim == 2 or X.shape[1:3] != (size, size):
+            raise InputError(f"X: shape {X.shape}; the detector was fitted on {size}x{size} "
+                             f"images with {channels} channel(s)")
+        pixels = image_pixels(X)
+        if pixels.shape[3] != channels:
+            raise InputError(f"X: {pixels.shape[3]} channel(s); the detector was fitted on "
+                             f"{channels}")
+        x = scaled(pixels)
+    return x

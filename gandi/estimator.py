@@ -28,13 +28,10 @@ anomalies (the run's log says so, and its setting.json: `gandi.report` marks suc
 averages them with runs on real anomalies). Nothing is chosen with test labels either way. The
 run's setting id names the data: `python_<detector>_<fingerprint of X and eval_set>`.
 
-Parameters: any setting key (`steps`, `epochs`, `e_arch`, `latent_dim`, `lr_g`, ...) except the
-data keys `fit` sets. As in scikit-learn, `__init__` and `set_params` only store them; `fit`
-checks them against the data (an image architecture such as `cae` is refused on vectors only),
-with the command line's one-line errors (`gandi.settings.validation.SettingError`, a ValueError). Defaults
-(gandi.fit_defaults): 2,000 steps tracked 20 times whatever the data's size; on vectors the
-tabular benchmark's MLPs, on images the detector's networks and rates of its first MNIST setting
-in `run_params`, the networks' depth following the image size; the batch halved for small data.
+Parameters: any setting key (`steps`, `e_arch`, `latent_dim`, ...) except the data keys `fit`
+sets. As in scikit-learn, `__init__` and `set_params` only store them; `fit` checks them against
+the data, with the command line's one-line errors (`SettingError`, a ValueError). Defaults:
+gandi/fit_defaults.py. Checking what users pass, and X against the fit: gandi/api_input.py.
 """
 from __future__ import annotations
 
@@ -47,57 +44,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gandi.api_input import (InputError, checked_array, checked_frame, image_pixels,
-                             is_frame, named_columns)
+from gandi.api_input import ScoringWarning  # noqa: F401  (gandi.estimator.ScoringWarning)
+from gandi.api_input import (InputError, checked_array, checked_eval_set, checked_frame,
+                             image_pixels, is_frame, model_input)
 from gandi.data.errors import DataError
 from gandi.data.splits import report_set, report_size
 from gandi.data.tabular_transform import non_numeric_columns
+from gandi.fit_defaults import FIT_KEYS, fit_setting  # noqa: F401  (tests import it here)
 from gandi.fit_data import array_fingerprint, as_the_users, data_keys, write_data
 from gandi.cli import import_tensorflow_quietly
 
 import_tensorflow_quietly()  # gandi's messages, not TensorFlow's start-up lines
 
-# setting keys `fit` sets from the arrays (or `seed`): not parameters
-FIT_KEYS = ("dataset", "data_file", "train_file", "test_file", "image_dir", "normal_class",
-            "anomaly_class", "label_column", "normal_values", "anomaly_values", "drop_columns",
-            "image_size", "channels", "numpy_seed", "tf_seed", "name", "data_dir",
-            "test_fraction", "test_limit", "train_limit")
 OWN_PARAMETERS = ("detector", "seed", "log_dir", "verbose", "strict")  # not setting keys
 MIN_FIT_SAMPLES = 10  # fewer leave no validation normal beside the training ones
 
 
-class ScoringWarning(UserWarning):
-    """Scores that rest on made-up values: missing values imputed, unseen categories."""
-
-
 class TrainingWarning(UserWarning):
     """A fit that finished but may have trained too short (its curve says so)."""
-
-
-# ---------------------------------------------------------------------------------------------
-# The detector
-# ---------------------------------------------------------------------------------------------
-
-def _check_fixed(setting: dict) -> None:
-    from gandi.settings.validation import SettingError
-    fixed = [k for k in setting if k in FIT_KEYS]
-    if fixed:
-        raise SettingError(f"gandi.Detector: {fixed[0]!r} is set by fit() from the arrays (or by "
-                           f"seed); parameters are setting keys other than "
-                           f"{', '.join(FIT_KEYS)}")
-
-
-def fit_setting(detector: str, given: dict, images: bool, n_fit: int) -> dict:
-    """The run's setting before its data keys: the defaults for the data's kind
-    (gandi.fit_defaults) overridden by the `given` parameters, completed for the `n_fit`
-    samples fit() trains and validates on."""
-    from gandi.fit_defaults import completed, default_setting
-    from gandi.settings.keys import DEFAULTS
-    _check_fixed(given)
-    setting = {**default_setting(detector, images), **given}
-    held_out = setting.get("validation_fraction", DEFAULTS["validation_fraction"])
-    n_train = n_fit - int(round(held_out * n_fit)) if isinstance(held_out, float) else n_fit
-    return completed(setting, given, n_train)
 
 
 def _sklearn_bases() -> tuple:
@@ -181,7 +145,7 @@ class Detector(*_sklearn_bases()):
         if images:
             X = image_pixels(X)
         if eval_set is not None:
-            test_x, test_y = self._eval_set(eval_set, X, images)
+            test_x, test_y = checked_eval_set(eval_set, X, images)
         elif frame and (X.isna().any().any() or non_numeric_columns(X)):
             raise InputError("X: without eval_set the run reports on synthetic anomalies made "
                              "by corrupting numeric rows, and X has text columns or missing "
@@ -233,43 +197,10 @@ class Detector(*_sklearn_bases()):
         self._attach(results["run"])
         # X's own missing values were imputed in training too: nothing to say about them
         exported = self._fitted()
-        self.decision_scores_ = np.asarray(
-            exported.score(self._model_input(exported, X, say_changes=False)), dtype=np.float64)
+        x = model_input(exported, X, self._named(), self.strict, say_changes=False)
+        self.decision_scores_ = np.asarray(exported.score(x), dtype=np.float64)
         _save_fit_scores(results["run"], self.decision_scores_)
         return self
-
-    def _eval_set(self, eval_set, X, images):
-        try:
-            X_eval, y_eval = eval_set
-        except (TypeError, ValueError):
-            raise InputError("eval_set: expected a pair (X_eval, y_eval)") from None
-        if is_frame(X):
-            X_eval = (named_columns(checked_frame(X_eval, "eval_set X"), list(X.columns),
-                                    "eval_set X") if is_frame(X_eval)
-                      else pd.DataFrame(checked_array(X_eval, "eval_set X"), columns=X.columns)
-                      if np.ndim(X_eval) == 2 and np.shape(X_eval)[1] == X.shape[1]
-                      else None)
-            if X_eval is None:
-                raise InputError(f"eval_set X: expected a DataFrame with X's columns (or rows "
-                                 f"of {X.shape[1]} values in their order)")
-        else:
-            X_eval = checked_array(X_eval, "eval_set X")
-        if X_eval.shape[1:] != X.shape[1:] and not (images and X_eval.ndim == 3):
-            raise InputError(f"eval_set X: samples of shape {X_eval.shape[1:]}, X's are "
-                             f"{X.shape[1:]}")
-        if images:
-            X_eval = image_pixels(X_eval, "eval_set X")
-        y_eval = np.asarray(y_eval).ravel()
-        if len(y_eval) != len(X_eval) or not np.isin(y_eval, (0, 1)).all():
-            raise InputError(f"eval_set y: expected {len(X_eval)} labels, 0 (normal) or 1 "
-                             f"(anomaly); got {len(y_eval)} with values "
-                             f"{sorted(set(y_eval.tolist()))[:5]}")
-        if len(set(y_eval.tolist())) < 2:
-            raise InputError("eval_set y: needs normal (0) and anomalous (1) samples for an AUC")
-        order = np.argsort(y_eval, kind="stable")  # normals first, as every test set
-        if is_frame(X_eval):
-            return X_eval.iloc[order].reset_index(drop=True), y_eval[order].astype(np.int64)
-        return X_eval[order], y_eval[order].astype(np.int64)
 
     def _attach(self, run) -> None:
         """The fitted state: the run's detector at its sweet spot, as gandi score rebuilds it."""
@@ -294,7 +225,8 @@ class Detector(*_sklearn_bases()):
     def decision_function(self, X) -> np.ndarray:
         """Anomaly scores (n,), higher = more anomalous: the sweet spot's networks."""
         exported = self._fitted()
-        return np.asarray(exported.score(self._model_input(exported, X)), dtype=np.float64)
+        x = model_input(exported, X, self._named(), self.strict)
+        return np.asarray(exported.score(x), dtype=np.float64)
 
     def anomaly_map(self, X) -> np.ndarray:
         """Per-pixel anomaly (n, h, w) of images, higher = more anomalous: the sweet spot's
@@ -304,83 +236,13 @@ class Detector(*_sklearn_bases()):
         if exported.is_table:
             raise InputError("anomaly_map: the detector was fitted on vectors; anomaly maps are "
                              "for images")
-        return exported.detector.anomaly_map(self._model_input(exported, X))
+        return exported.detector.anomaly_map(model_input(exported, X, self._named(), self.strict))
 
     @property
     def map_name_(self) -> str | None:
         """What anomaly_map shows, None on vectors."""
         exported = self._fitted()
         return None if exported.is_table else exported.detector.map_name
-
-    def _rows(self, exported, X):
-        """X as a DataFrame in the fit's column order: a DataFrame by its names when the fit
-        had names, else by position (scikit-learn's convention, with its warning)."""
-        columns = exported.transform.columns
-        named = getattr(self, "feature_names_in_", None) is not None
-        if is_frame(X):
-            frame = checked_frame(X)
-            if named:
-                return named_columns(frame, columns)
-            warnings.warn("X has feature names, but Detector was fitted without feature names: "
-                          "its columns are taken in order", UserWarning, stacklevel=4)
-            X = frame
-        else:
-            X = checked_array(X)
-            if named:
-                warnings.warn("X does not have valid feature names, but Detector was fitted "
-                              "with feature names: its columns are taken in the fit's order",
-                              UserWarning, stacklevel=4)
-        if X.ndim != 2 or X.shape[1] != len(columns):
-            has = f"has {X.shape[1]} features" if X.ndim == 2 else f"of shape {X.shape}"
-            raise InputError(f"X {has}, but Detector is expecting {len(columns)} features "
-                             f"as input (the detector was fitted on vectors of "
-                             f"{len(columns)} features)")
-        return (X.set_axis(columns, axis=1) if is_frame(X)
-                else pd.DataFrame(X, columns=columns))
-
-    def _said_changes(self, exported, frame) -> None:
-        """What scoring makes up (missing values imputed, categories never seen in training):
-        a ScoringWarning, or with strict=True an InputError; both one line."""
-        changes = exported.transform.changes(frame)
-        said = []
-        for column, what in (("imputed", "missing value(s) imputed"),
-                             ("unseen", "category(ies) unseen in training, encoded as zeros")):
-            counts = changes[column].to_numpy()
-            if counts.any():
-                said.append(f"{int((counts > 0).sum())} row(s) with {int(counts.sum())} {what} "
-                            f"(first: row {int(counts.nonzero()[0][0])})")
-        if not said:
-            return
-        if self.strict:
-            raise InputError("X: " + "; ".join(said) + "; strict=True refuses rows that scoring "
-                             "would change")
-        warnings.warn("X: " + "; ".join(said) + ": their scores rest on made-up values "
-                      "(strict=True refuses them)", ScoringWarning, stacklevel=4)
-
-    def _model_input(self, exported, X, say_changes: bool = True) -> np.ndarray:
-        """X checked against the fit and scaled as the networks take it; on a table, what the
-        scaling made up is said (`say_changes`) or refused (strict)."""
-        if exported.is_table:
-            frame = self._rows(exported, X)
-            try:
-                x = exported.transform.apply(frame, "X")
-            except DataError as err:
-                raise InputError(str(err)) from None
-            if say_changes:
-                self._said_changes(exported, frame)
-        else:
-            X = checked_array(X)
-            from gandi.data.images import scaled
-            size, channels = exported.setting["image_size"], exported.setting["channels"]
-            if X.ndim == 2 or X.shape[1:3] != (size, size):
-                raise InputError(f"X: shape {X.shape}; the detector was fitted on {size}x{size} "
-                                 f"images with {channels} channel(s)")
-            pixels = image_pixels(X)
-            if pixels.shape[3] != channels:
-                raise InputError(f"X: {pixels.shape[3]} channel(s); the detector was fitted on "
-                                 f"{channels}")
-            x = scaled(pixels)
-        return x
 
     def export(self, path, onnx: bool = False) -> Path:
         """The fitted detector as a TensorFlow SavedModel folder at `path` (gandi/export.py),
@@ -393,6 +255,10 @@ class Detector(*_sklearn_bases()):
     def predict(self, X) -> np.ndarray:
         """1 (anomaly) where decision_function(X) > threshold_, else 0."""
         return (self.decision_function(X) > self.threshold_).astype(np.int64)
+
+    def _named(self) -> bool:
+        """Whether fit saw column names (a DataFrame): scoring then matches X's by name."""
+        return getattr(self, "feature_names_in_", None) is not None
 
     def _fitted(self):
         exported = getattr(self, "_exported", None)

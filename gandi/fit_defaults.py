@@ -56,3 +56,31 @@ def fitting_batch(batch: int, n_train: int) -> int:
     while batch > MIN_BATCH and 2 * batch > n_train:
         batch //= 2
     return batch
+
+
+# setting keys `fit` sets from the arrays (or `seed`): not parameters
+FIT_KEYS = ("dataset", "data_file", "train_file", "test_file", "image_dir", "normal_class",
+            "anomaly_class", "label_column", "normal_values", "anomaly_values", "drop_columns",
+            "image_size", "channels", "numpy_seed", "tf_seed", "name", "data_dir",
+            "test_fraction", "test_limit", "train_limit")
+
+
+def _check_fixed(setting: dict) -> None:
+    from gandi.settings.validation import SettingError
+    fixed = [k for k in setting if k in FIT_KEYS]
+    if fixed:
+        raise SettingError(f"gandi.Detector: {fixed[0]!r} is set by fit() from the arrays (or by "
+                           f"seed); parameters are setting keys other than "
+                           f"{', '.join(FIT_KEYS)}")
+
+
+def fit_setting(detector: str, given: dict, images: bool, n_fit: int) -> dict:
+    """The run's setting before its data keys: the defaults for the data's kind
+    (gandi.fit_defaults) overridden by the `given` parameters, completed for the `n_fit`
+    samples fit() trains and validates on."""
+    from gandi.settings.keys import DEFAULTS
+    _check_fixed(given)
+    setting = {**default_setting(detector, images), **given}
+    held_out = setting.get("validation_fraction", DEFAULTS["validation_fraction"])
+    n_train = n_fit - int(round(held_out * n_fit)) if isinstance(held_out, float) else n_fit
+    return completed(setting, given, n_train)
