@@ -72,14 +72,22 @@ def lognormal(mu=0.0, sigma=0.5):
                                stats.lognorm(s=sigma, scale=np.exp(mu)))
 
 
+def mixture_weights(weights, k: int) -> np.ndarray:
+    """The components' weights summing to 1 (equal when None); a ValueError, not numpy's
+    divide warning and NaN weights, for weights that cannot be."""
+    w = np.ones(k) if weights is None else np.asarray(weights, dtype=float)
+    if w.shape != (k,) or not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:
+        raise ValueError(f"weights {w.tolist()}: expected {k} finite numbers >= 0, not all 0")
+    return w / w.sum()
+
+
 class Mixture1D(Distribution):
     """A mixture of 1-D normals."""
 
     def __init__(self, locs=(-2.0, 2.0), scales=(0.5, 0.5), weights=None):
         self.locs = np.asarray(locs, dtype=float)
         self.scales = np.asarray(scales, dtype=float)
-        w = np.ones(len(self.locs)) if weights is None else np.asarray(weights, dtype=float)
-        self.weights = w / w.sum()
+        self.weights = mixture_weights(weights, len(self.locs))
         self.name = f"mixture(locs={list(locs)}, scales={list(scales)})"
 
     def _sample(self, n, rng):
@@ -113,8 +121,7 @@ class Mixture2D(Distribution):
         k = len(self.means)
         self.covs = (np.stack([np.eye(2) * 0.25] * k) if covs is None
                      else np.asarray(covs, dtype=float))
-        w = np.ones(k) if weights is None else np.asarray(weights, dtype=float)
-        self.weights = w / w.sum()
+        self.weights = mixture_weights(weights, k)
         self.components = [stats.multivariate_normal(m, c) for m, c in zip(self.means, self.covs)]
         self.name = f"mixture2d(means={self.means.tolist()})"
 

@@ -87,7 +87,9 @@ def per_class_figure(cells: pd.DataFrame, published: pd.DataFrame, title: str, p
     rows = [d for block in blocks for d in block]
     classes = sorted(cells["class"].unique())
     mean = stats["mean"].unstack("class").reindex(index=rows, columns=classes)
-    fig, ax = plots.plt.subplots(figsize=(1.0 + 0.75 * len(classes), 1.2 + 0.34 * len(rows)))
+    names = 0.06 * max(map(len, rows))  # inches of the longest row name at 7 points
+    fig, ax = plots.plt.subplots(figsize=(2.0 + names + 0.75 * len(classes),
+                                          1.6 + 0.34 * len(rows)), layout="constrained")
     image = ax.imshow(mean.to_numpy(float), cmap="viridis", aspect="auto",
                       vmin=max(0.5, float(np.nanmin(mean.to_numpy(float)))), vmax=1.0)
     for i, d in enumerate(rows):
@@ -112,7 +114,6 @@ def per_class_figure(cells: pd.DataFrame, published: pd.DataFrame, title: str, p
            yticks=range(len(rows)), yticklabels=rows)
     ax.tick_params(labelsize=7)
     fig.colorbar(image, ax=ax, label="test AUC (mean over seeds)")
-    fig.tight_layout()
     plots.save_png(fig, path)
     plots.plt.close(fig)
 
