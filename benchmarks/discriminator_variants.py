@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import resource
-import time
 
 import bench_env  # noqa: F401  (checkout on sys.path, data folder, quiet TensorFlow)
 import numpy as np
@@ -41,11 +39,6 @@ COLUMNS = ["dataset", "variant", "seed", "auc", "oracle_best_auc", "swing", "max
            "sweet_spot_step", "wall_s", "cpu_s", "signature"]
 
 
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def run_cell(path, variant: str, seed: int, log_dir: str) -> dict:
     from gandi.studies.benchmark.tables import table_setting
     from gandi.experiment import run_setting
@@ -53,15 +46,17 @@ def run_cell(path, variant: str, seed: int, log_dir: str) -> dict:
     detector, keys = VARIANTS[variant]
     setting = {**table_setting(path, detector, seed, quick=False), **keys}
     label = re.sub(r"\W+", "_", path.stem)
-    wall, cpu = time.time(), cpu_seconds()
+    from gandi.outputs.run_rows import clock, spent
+    started = clock()
     results = run_setting(label, validate(setting, label), log_dir, progress=False)
     curve = results["measurements"]["d_auc"].to_numpy(float)
     jumps = np.abs(np.diff(curve))
+    cost = spent(started)
     return {"auc": results["sweet_spot"]["test_auc"],
             "oracle_best_auc": results["best_test_auc"]["test_auc"],
             "swing": float(np.mean(jumps)), "max_jump": float(np.max(jumps)),
             "sweet_spot_step": int(results["sweet_spot"]["step"]),
-            "wall_s": round(time.time() - wall, 1), "cpu_s": round(cpu_seconds() - cpu, 1),
+            "wall_s": cost["seconds"], "cpu_s": cost["cpu_seconds"],
             "signature": results["signature"]}
 
 

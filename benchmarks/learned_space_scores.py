@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import resource
-import time
 
 import bench_env  # noqa: F401  (checkout on sys.path, data folder, quiet TensorFlow)
 import numpy as np
@@ -38,11 +36,6 @@ SCORES = ["reconstruction", "latent_knn", "reconstruction+latent_knn", "raw_knn"
           "reconstruction+raw_knn", "all_three"]
 COLUMNS = ["dataset", "detector", "seed", *SCORES, "wall_s", "cpu_s", "signature"]
 K = 5  # PyOD's kNN default
-
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def knn_distance(reference: np.ndarray, x: np.ndarray, k: int = K) -> np.ndarray:
@@ -65,7 +58,8 @@ def run_cell(path, detector_name: str, seed: int, log_dir: str) -> dict:
     from gandi.studies.benchmark.tables import table_setting
     from gandi.tracking.metrics import roc_auc
     setting = validate(table_setting(path, detector_name, seed, quick=False), path.stem)
-    wall, cpu = time.time(), cpu_seconds()
+    from gandi.outputs.run_rows import clock, spent
+    started = clock()
     results = run_setting(re.sub(r"\W+", "_", path.stem), setting, log_dir, progress=False)
     data = load_splits(setting, np.random.default_rng(seed))  # the run's split, drawn again
     detector = rebuild_detector(results["run"], setting, ALL[detector_name], data.sample_shape)
@@ -80,8 +74,9 @@ def run_cell(path, detector_name: str, seed: int, log_dir: str) -> dict:
     scores["reconstruction+latent_knn"] = z["reconstruction"] + z["latent_knn"]
     scores["reconstruction+raw_knn"] = z["reconstruction"] + z["raw_knn"]
     scores["all_three"] = z["reconstruction"] + z["latent_knn"] + z["raw_knn"]
+    cost = spent(started)
     return {**{name: roc_auc(y, scores[name]) for name in SCORES},
-            "wall_s": round(time.time() - wall, 1), "cpu_s": round(cpu_seconds() - cpu, 1),
+            "wall_s": cost["seconds"], "cpu_s": cost["cpu_seconds"],
             "signature": results["signature"]}
 
 

@@ -42,6 +42,8 @@ def test_quick_benchmark_writes_resumes_and_compares(tmp_path, capsys):
     assert sorted(zip(cells["detector"], cells["class"])) == [
         ("autoencoder", 1), ("discriminator", 1)]
     assert cells["auc"].between(0, 1).all() and (cells["seed"] == 0).all()
+    # each run's own CPU time beside its wall time (a quick cell trains for seconds)
+    assert (cells["cpu_seconds"] > 0).all() and (cells["seconds"] > 0).all()
     runs = sorted(p.name for p in (tmp_path / "log" / "results").iterdir())
     assert sorted(cells["signature"]) == runs
     md = (tmp_path / "out" / "mnist_normal_class.md").read_text()
@@ -147,6 +149,8 @@ def test_classical_detectors_fit_the_split_a_gandi_run_draws(tmp_path, capsys):
     assert cells.loc["knn", "auprc"] == pytest.approx(average_precision_score(data.test_y, knn),
                                                       abs=1e-12)
     assert np.isnan(cells.loc["discriminator", "auprc"])  # an old row: not kept then
+    assert np.isnan(cells.loc["discriminator", "cpu_seconds"])  # nor its CPU time
+    assert (cells.loc[["knn", "pca"], "cpu_seconds"] >= 0).all()
     md = (out / "mnist_normal_class.md").read_text()
     auprc = md.split("## AUPRC")[1].split("## Oracle")[0]
     assert f"| 1 |  | {cells.loc['knn', 'auprc']:.3f} | {cells.loc['pca', 'auprc']:.3f} |" in auprc
@@ -230,6 +234,7 @@ def test_tabular_benchmark_puts_classical_detectors_on_gandis_split(tmp_path, ca
         ("gandi ensemble (all)", "gandi"), ("iforest", "classical"), ("knn", "classical"),
         ("vae", "gandi"), ("vae checkpoint ensemble", "gandi")]
     assert (cells["dataset"] == "ionosphere").all() and (cells["seed"] == 0).all()
+    assert (cells.set_index("detector").loc[["autoencoder", "vae"], "cpu_seconds"] > 0).all()
     gandi = cells.set_index("detector").loc["autoencoder"]
     run = load_results(tmp_path / "log" / "results" / gandi["signature"] / "results.pkl")
     assert run["setting"]["data_file"].endswith("ionosphere.npz")

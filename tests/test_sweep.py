@@ -57,6 +57,8 @@ def test_local_and_ray_give_the_same_table(tmp_path):
         ray.shutdown()
     local, remote = _table(local_csv), _table(ray_csv)
     assert len(local) == 2 and (local["status"] == "finished").all()
+    # the trial process's own CPU time, on either executor
+    assert (local["cpu_seconds"] > 0).all() and (remote["cpu_seconds"] > 0).all()
     assert list(local["trial"]) == ["setting 1 seed 1 lr=0.001", "setting 1 seed 1 lr=0.0002"]
     pd.testing.assert_frame_equal(local[OUTCOME], remote[OUTCOME])
     # each trial is an ordinary run with its own signature folder, and the table is its result
@@ -105,6 +107,14 @@ jit_compile: false
     again = _table(out).set_index("trial")
     assert (again["status"] == "finished").all()
     assert again.loc[good, "signature"] == table.loc[good, "signature"]
+
+
+def test_a_table_from_before_cpu_seconds_still_reads(tmp_path):
+    from gandi.sweep.table import COLUMNS, read
+    old = tmp_path / "old.csv"
+    pd.DataFrame([{c: 1.0 for c in COLUMNS if c != "cpu_seconds"}]).to_csv(old, index=False)
+    table = read(old)
+    assert list(table.columns) == COLUMNS and table["cpu_seconds"].isna().all()
 
 
 def test_a_killed_sweep_resumes(tmp_path):

@@ -6,10 +6,15 @@ tabular benchmark adds the checkpoint ensemble's. `mean_std` is every table's "m
 """
 from __future__ import annotations
 
+import resource
+import time
+
 import numpy as np
 
 COLUMNS = ["detector", "family", "class", "seed", "auc", "auprc", "f1", "oracle_best_auc",
-           "signature", "seconds"]  # family: gandi (a run) or classical (the same split)
+           "signature", "seconds", "cpu_seconds"]  # family: gandi (a run) or classical
+# seconds: wall; cpu_seconds: the process's user + system time (every thread's), which stays
+# comparable when a cell ran beside other work on the machine
 # auprc: average precision, anomaly = positive (EGBAD's MNIST table reports it)
 
 
@@ -32,15 +37,28 @@ def final_rows(results: dict) -> list[dict]:
     return rows
 
 
-def result_row(results: dict, detector: str, cls, seconds: float) -> dict:
+def clock() -> tuple[float, float]:
+    """Now, as (wall seconds, this process's CPU seconds): `spent(clock())` later."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return time.time(), usage.ru_utime + usage.ru_stime
+
+
+def spent(since: tuple[float, float]) -> dict:
+    """The wall and CPU seconds since `since` (a `clock()`), as a row's two columns."""
+    wall, cpu = clock()
+    return {"seconds": round(wall - since[0], 1), "cpu_seconds": round(cpu - since[1], 1)}
+
+
+def result_row(results: dict, detector: str, cls, cost: dict) -> dict:
     """A finished run as one row of COLUMNS (a benchmark cell, a sweep trial): its `detector`'s
-    row of the final table (else its first), the oracle-best AUC when that score was tracked."""
+    row of the final table (else its first), the oracle-best AUC when that score was tracked,
+    and its `cost` (`spent`: seconds and cpu_seconds)."""
     rows = final_rows(results)
     row = next((r for r in rows if r["detector"] == detector), rows[0])
     return {"detector": detector, "family": "gandi", "class": cls, "seed": row["seed"],
             "auc": float(row["auc"]), "auprc": float(row["auprc"]), "f1": float(row["f1"]),
             "oracle_best_auc": float(row["oracle_best_auc"]),
-            "signature": row["signature"], "seconds": round(seconds, 1)}
+            "signature": row["signature"], **cost}
 
 
 def mean_std(values, show_n: bool = False) -> str:

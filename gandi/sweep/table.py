@@ -20,6 +20,8 @@ def read(path: Path) -> pd.DataFrame:
     if not path.is_file():
         return pd.DataFrame(columns=COLUMNS)
     table = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    if "cpu_seconds" not in table and "seconds" in table:  # a table from before CPU time
+        table["cpu_seconds"] = np.nan
     missing = [c for c in COLUMNS if c not in table.columns]
     if missing:
         raise ValueError(f"{path}: not a sweep table (missing columns {', '.join(missing)}); "

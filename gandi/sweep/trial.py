@@ -8,8 +8,9 @@ then use their own cores instead of each spreading over all of them.
 from __future__ import annotations
 
 import os
-import time
 import traceback
+
+from gandi.outputs.run_rows import clock, spent
 
 
 def limit_threads(cpus: int):
@@ -27,7 +28,7 @@ def limit_threads(cpus: int):
 def run_trial(name: str, setting_id: int, setting: dict, log_dir: str, cpus: int) -> dict:
     """Run one validated setting; return its row for the sweep's table. An exception is the
     trial's outcome (status `failed` and the error in one line), not the sweep's end."""
-    started = time.time()
+    started = clock()
     row = {"trial": name, "setting": setting_id, "status": "failed", "error": ""}
     try:
         limit_threads(cpus)
@@ -36,12 +37,12 @@ def run_trial(name: str, setting_id: int, setting: dict, log_dir: str, cpus: int
         results = run_setting(setting_id, setting, log_dir, progress=False)
         cls = setting.get("normal_class")
         cls = setting.get("anomaly_class") if cls is None else cls
-        row.update(result_row(results, setting["detector"], cls, time.time() - started))
+        row.update(result_row(results, setting["detector"], cls, spent(started)))
         row.update(status=results["status"], error=" ".join(str(results.get("error") or
                                                                 "").split()))
     except Exception as err:  # noqa: BLE001 - reported in the table, retried on the next run
         last = traceback.extract_tb(err.__traceback__)[-1]
         row["error"] = " ".join(f"{type(err).__name__}: {err} (at {os.path.basename(last.filename)}"
                                 f":{last.lineno})".split())
-        row["seconds"] = round(time.time() - started, 1)
+        row.update(spent(started))
     return row

@@ -25,6 +25,8 @@ def read_cells(path: Path, columns=COLUMNS) -> pd.DataFrame:
         cells.insert(1, "family", "gandi")
     if "auprc" in columns and "auprc" not in cells:  # a CSV from before AUPRC was kept
         cells.insert(list(cells).index("auc") + 1, "auprc", np.nan)
+    if "cpu_seconds" in columns and "cpu_seconds" not in cells:  # from before CPU time was kept
+        cells.insert(list(cells).index("seconds") + 1, "cpu_seconds", np.nan)
     return cells
 
 
@@ -52,5 +54,5 @@ def run_items(todo: list, run_item: Callable, cells: pd.DataFrame, csv_path: Pat
         write_atomic(csv_path, cells[columns].to_csv(index=False))  # after every item: resumable
         for row in rows:
             print(f"[{i}/{len(todo)}] {shown(item, row)}: AUC {row['auc']:.3f} "
-                  f"({row['seconds']} s)", flush=True)
+                  f"({row['seconds']} s, {row['cpu_seconds']} s CPU)", flush=True)
     return cells

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from gandi.cli import parse_classes
-from gandi.outputs.run_rows import COLUMNS, mean_std, result_row
+from gandi.outputs.run_rows import COLUMNS, clock, mean_std, result_row, spent
 from gandi.studies.benchmark.cells import BenchmarkError, read_cells, run_items, write_atomic
 
 ROOT = Path(__file__).resolve().parents[3]  # the checkout: gandi/studies/benchmark/images.py
@@ -62,9 +62,9 @@ def cell_setting(raw: dict, protocol: str, cls: int, seed: int, quick: bool, dat
 def run_cell(detector, cls, number, setting, log_dir) -> dict:
     from gandi.experiment import run_setting
     from gandi.settings.validation import validate
-    started = time.time()
+    started = clock()
     results = run_setting(number, validate(setting, label=str(number)), log_dir, progress=False)
-    return result_row(results, detector, cls, time.time() - started)
+    return result_row(results, detector, cls, spent(started))
 
 
 def classical_cells(detectors, cls: int, seed: int, setting: dict) -> list[dict]:
@@ -79,7 +79,7 @@ def classical_cells(detectors, cls: int, seed: int, setting: dict) -> list[dict]
     data = load_splits(setting, np.random.default_rng(setting["numpy_seed"]))
     rows = []
     for name in detectors:
-        started = time.time()
+        started = clock()
         detector = CLASSICAL[name](seed=seed).fit(data.train)
         test = detector.score(data.test_x)
         threshold = validation_threshold(detector.score(data.validation),
@@ -88,7 +88,7 @@ def classical_cells(detectors, cls: int, seed: int, setting: dict) -> list[dict]
         rows.append({"detector": name, "family": "classical", "class": cls, "seed": seed,
                      "auc": metrics["auc"], "auprc": metrics["ap"], "f1": metrics["f1"],
                      "oracle_best_auc": np.nan,
-                     "signature": "", "seconds": round(time.time() - started, 1)})
+                     "signature": "", **spent(started)})
     return rows
 
 

@@ -14,21 +14,21 @@ same way** (the run's own split, drawn again from the seed) and score the same t
 Rows of `<out>/tabular.csv`: dataset, detector, family (`gandi` or `classical`), seed, auc, f1
 (gandi's, at its label-free threshold; empty for classical rows), oracle_best_auc (the best test
 AUC over training, which uses test labels: only reported; empty for a classical detector, which
-has no training curve), signature (the gandi run), seconds. Finished cells are skipped, so an
-interrupted benchmark resumes. `<out>/tabular.md` has the tables.
+has no training curve), signature (the gandi run), seconds and cpu_seconds (wall, and the
+process's CPU time: comparable when the machine did other work too). Finished cells are
+skipped, so an interrupted benchmark resumes. `<out>/tabular.md` has the tables.
 """
 from __future__ import annotations
 
 import io
 import os
 import re
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from gandi.outputs.run_rows import final_rows, mean_std, result_row
+from gandi.outputs.run_rows import clock, final_rows, mean_std, result_row, spent
 from gandi.settings.shipped import TABLE_SETTING
 from gandi.studies.benchmark.cells import BenchmarkError, read_cells, run_items, write_atomic
 
@@ -39,7 +39,7 @@ GANDI_DETECTORS = ("discriminator", "autoencoder", "vae", "aae", "ganomaly", "eg
 CHECKPOINT_ENSEMBLE = "checkpoint ensemble"  # a gandi run's row: "<detector> checkpoint ensemble"
 DETECTOR_ENSEMBLE = "gandi ensemble"  # the rows of several detectors' runs on one split
 COLUMNS = ["dataset", "detector", "family", "seed", "auc", "f1", "oracle_best_auc", "signature",
-           "seconds"]
+           "seconds", "cpu_seconds"]
 QUICK = {"steps": 60, "track_every": 20, "checkpoint_every": 60, "n_generated": 200}
 
 
@@ -70,12 +70,12 @@ def classical_rows(path: Path, seed: int, detectors, quick: bool) -> list[dict]:
     data = load_splits(setting, np.random.default_rng(seed))
     rows = []
     for name in detectors:
-        started = time.time()
+        started = clock()
         scores = CLASSICAL[name](seed=seed).fit(data.train).score(data.test_x)
         rows.append({"dataset": path.stem, "detector": name, "family": "classical",
                      "seed": seed, "auc": roc_auc(data.test_y, scores), "f1": np.nan,
                      "oracle_best_auc": np.nan, "signature": "",
-                     "seconds": round(time.time() - started, 2)})
+                     **spent(started)})
     return rows
 
 
@@ -85,10 +85,10 @@ def gandi_rows(path: Path, detector: str, seed: int, quick: bool, log_dir) -> li
     from gandi.experiment import run_setting
     from gandi.settings.validation import validate
     label = re.sub(r"\W+", "_", path.stem)  # the run's setting id, as for a --setting-file
-    started = time.time()
+    started = clock()
     results = run_setting(label, validate(table_setting(path, detector, seed, quick), label),
                           log_dir, progress=False)
-    row = result_row(results, detector, None, time.time() - started)
+    row = result_row(results, detector, None, spent(started))
     row.pop("class")
     rows = [{**row, "dataset": path.stem, "family": "gandi"}]
     ensemble = [r for r in final_rows(results) if r["detector"].endswith(CHECKPOINT_ENSEMBLE)]
@@ -117,7 +117,7 @@ def detector_ensemble_rows(path: Path, seed: int, quick: bool, cells: pd.DataFra
                  & cells["detector"].isin(detectors)]
     if len(detectors) < 2 or set(mine["detector"]) != set(detectors):
         return []  # an ensemble of every detector needs every detector's run
-    started = time.time()
+    started = clock()
     setting = validate(table_setting(path, "discriminator", seed, quick), label=path.stem)
     data = load_splits(setting, np.random.default_rng(seed))
     members = {}
@@ -139,7 +139,7 @@ def detector_ensemble_rows(path: Path, seed: int, quick: bool, cells: pd.DataFra
                      "f1": detection_metrics(data.test_y, test, threshold)["f1"],
                      "oracle_best_auc": np.nan, "signature": " ".join(
                          mine.set_index("detector").loc[chosen, "signature"]),
-                     "seconds": round(time.time() - started, 2)})
+                     **spent(started)})
     return rows
 
 
