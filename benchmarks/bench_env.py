@@ -13,3 +13,40 @@ if "GANDI_DATA_DIR" not in os.environ and (ROOT.parent / "shared" / "data").is_d
 from gandi.cli import import_tensorflow_quietly  # noqa: E402  (sets TF_CPP_MIN_LOG_LEVEL)
 
 import_tensorflow_quietly()
+
+
+def run_missing_cells(csv: Path, columns: list, todo, run_cell, markdown=None, describe=str):
+    """The resumable loop of the benchmark scripts: for each cell of `todo` (a dict of its key
+    columns, in order) without a row in `csv` yet, `run_cell(**key)` gives the rest of its row;
+    the table (and `markdown(cells)` beside it, when given) is rewritten atomically after every
+    cell, so a killed script loses at most the cell it was running. Returns all the rows."""
+    import pandas as pd
+    from gandi.studies.benchmark.cells import write_atomic
+    cells = pd.read_csv(csv) if csv.is_file() else pd.DataFrame(columns=columns)
+    csv.parent.mkdir(parents=True, exist_ok=True)
+    for key in todo:
+        if (cells[list(key)] == pd.Series(key)).all(axis=1).any():
+            continue
+        row = {**key, **run_cell(**key)}
+        cells = pd.concat([cells, pd.DataFrame([row])], ignore_index=True)[columns]
+        write_atomic(csv, cells.to_csv(index=False))
+        if markdown is not None:
+            write_atomic(csv.with_suffix(".md"), markdown(cells))
+        print(describe(row), flush=True)
+    return cells
+
+
+def run_missing_table_cells(csv: Path, columns: list, key: str, names: list, args, run_cell,
+                            markdown, describe):
+    """`run_missing_cells` over the ODDS tables: a cell per seed (args.seeds), name (of column
+    `key`: a detector or variant) and table (args.sets); `run_cell(table_path, name, seed,
+    args.log_dir)` gives the rest of its row."""
+    from gandi.studies.benchmark.tables import tables_dir
+    folder = tables_dir(None)
+    todo = ({"dataset": table, key: name, "seed": seed} for seed in range(args.seeds)
+            for name in names for table in args.sets)
+    return run_missing_cells(
+        csv, columns, todo,
+        lambda dataset, seed, **named: run_cell(folder / f"{dataset}.npz", named[key], seed,
+                                                args.log_dir),
+        markdown, describe)

@@ -76,31 +76,18 @@ def markdown(cells: pd.DataFrame) -> str:
 
 
 def main(argv=None) -> int:
-    from gandi.studies.benchmark.cells import write_atomic
-    from gandi.studies.benchmark.tables import TABLE_SETS, tables_dir
+    from gandi.studies.benchmark.tables import TABLE_SETS
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--sets", nargs="+", default=list(TABLE_SETS), choices=list(TABLE_SETS))
     p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     p.add_argument("--log-dir", default="log_dir/discriminator_variants")
     args = p.parse_args(argv)
-    csv = RESULTS / "discriminator_variants.csv"
-    cells = pd.read_csv(csv) if csv.is_file() else pd.DataFrame(columns=COLUMNS)
-    folder = tables_dir(None)
-    for seed in range(args.seeds):
-        for variant in args.variants:
-            for name in args.sets:
-                if ((cells["dataset"] == name) & (cells["variant"] == variant)
-                        & (cells["seed"] == seed)).any():
-                    continue
-                row = {"dataset": name, "variant": variant, "seed": seed,
-                       **run_cell(folder / f"{name}.npz", variant, seed, args.log_dir)}
-                cells = pd.concat([cells, pd.DataFrame([row])], ignore_index=True)[COLUMNS]
-                write_atomic(csv, cells.to_csv(index=False))
-                write_atomic(RESULTS / "discriminator_variants.md", markdown(cells))
-                print(f"{name} {variant} seed {seed}: AUC {row['auc']:.3f} (oracle "
-                      f"{row['oracle_best_auc']:.3f}), swing {row['swing']:.3f}, "
-                      f"{row['wall_s']} s wall, {row['cpu_s']} s CPU", flush=True)
+    cells = bench_env.run_missing_table_cells(
+        RESULTS / "discriminator_variants.csv", COLUMNS, "variant", args.variants, args, run_cell,
+        markdown, lambda row: (f"{row['dataset']} {row['variant']} seed {row['seed']}: AUC "
+                               f"{row['auc']:.3f} (oracle {row['oracle_best_auc']:.3f}), swing "
+                               f"{row['swing']:.3f}, {row['wall_s']} s wall, {row['cpu_s']} s CPU"))
     print(markdown(cells))
     return 0
 

@@ -26,7 +26,6 @@ import bench_env  # noqa: F401  (checkout on sys.path, data folder, quiet Tensor
 import numpy as np
 import pandas as pd
 
-from gandi.studies.benchmark.cells import write_atomic
 
 RESULTS = bench_env.ROOT / "benchmarks" / "results"
 SETS = {"mnist8_100": (8, 100), "mnist14_100": (14, 100), "mnist28_100": (28, 100),
@@ -129,35 +128,29 @@ def main(argv=None) -> int:
     csv = (Path(args.log_dir) / "image_defaults_quick.csv" if args.quick
            else RESULTS / "image_defaults.csv")
     sets = args.sets[:2] if args.quick else args.sets
-    cells = pd.read_csv(csv) if csv.is_file() else pd.DataFrame(columns=COLUMNS)
-    for seed in range(args.seeds):
-        for normal_class in args.classes:
-            for name in sets:
-                size, n_normal = SETS[name]
-                data, knn = None, None
-                for detector in args.detectors:
-                    done = ((cells["set"] == name) & (cells["normal_class"] == normal_class)
-                            & (cells["seed"] == seed) & (cells["detector"] == detector))
-                    if done.any():
-                        continue
-                    if data is None:
-                        data = mnist_split(size, n_normal, normal_class, seed)
-                        knn = knn_auc(*data)
-                    row = run_cell(detector, seed, *data, args.log_dir, args.quick)
-                    row = {"set": name, "normal_class": normal_class, "seed": seed,
-                           "detector": detector, "knn_auc": round(knn, 4),
-                           **row, "auc": round(row["auc"], 4)}
-                    row["gap"] = round(row["auc"] - row["knn_auc"], 4)
-                    cells = pd.concat([cells, pd.DataFrame([row])], ignore_index=True)[COLUMNS]
-                    csv.parent.mkdir(parents=True, exist_ok=True)
-                    write_atomic(csv, cells.to_csv(index=False))
-                    if not args.quick:
-                        write_atomic(RESULTS / "image_defaults.md", markdown(cells))
-                    print(f"{name} class {normal_class} seed {seed} {detector}: AUC "
-                          f"{row['auc']:.3f} (kNN {knn:.3f}), {row['steps']} steps, "
-                          f"{row['wall_s']} s wall, {row['cpu_s']} s CPU"
-                          + (f"; warned: {row['warnings']}" if row["warnings"] else ""),
-                          flush=True)
+    splits = {}  # the split and its kNN AUC, drawn once for all detectors of a cell
+
+    def cell(set, normal_class, seed, detector):
+        if (set, normal_class, seed) not in splits:
+            size, n_normal = SETS[set]
+            data = mnist_split(size, n_normal, normal_class, seed)
+            splits.clear()
+            splits[set, normal_class, seed] = data, knn_auc(*data)
+        data, knn = splits[set, normal_class, seed]
+        row = run_cell(detector, seed, *data, args.log_dir, args.quick)
+        auc = round(row["auc"], 4)
+        knn = round(knn, 4)
+        return {"knn_auc": knn, **row, "auc": auc, "gap": round(auc - knn, 4)}
+
+    todo = ({"set": name, "normal_class": normal_class, "seed": seed, "detector": detector}
+            for seed in range(args.seeds) for normal_class in args.classes for name in sets
+            for detector in args.detectors)
+    cells = bench_env.run_missing_cells(
+        csv, COLUMNS, todo, cell, None if args.quick else markdown,
+        lambda row: (f"{row['set']} class {row['normal_class']} seed {row['seed']} "
+                     f"{row['detector']}: AUC {row['auc']:.3f} (kNN {row['knn_auc']:.3f}), "
+                     f"{row['steps']} steps, {row['wall_s']} s wall, {row['cpu_s']} s CPU"
+                     + (f"; warned: {row['warnings']}" if row["warnings"] else "")))
     print(markdown(cells))
     return 0
 

@@ -94,31 +94,18 @@ def markdown(cells: pd.DataFrame) -> str:
 
 
 def main(argv=None) -> int:
-    from gandi.studies.benchmark.cells import write_atomic
-    from gandi.studies.benchmark.tables import TABLE_SETS, tables_dir
+    from gandi.studies.benchmark.tables import TABLE_SETS
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--sets", nargs="+", default=list(TABLE_SETS), choices=list(TABLE_SETS))
     p.add_argument("--detectors", nargs="+", default=list(DETECTORS), choices=list(DETECTORS))
     p.add_argument("--log-dir", default="log_dir/learned_space_scores")
     args = p.parse_args(argv)
-    csv = RESULTS / "learned_space_scores.csv"
-    cells = pd.read_csv(csv) if csv.is_file() else pd.DataFrame(columns=COLUMNS)
-    folder = tables_dir(None)
-    for seed in range(args.seeds):
-        for detector in args.detectors:
-            for name in args.sets:
-                if ((cells["dataset"] == name) & (cells["detector"] == detector)
-                        & (cells["seed"] == seed)).any():
-                    continue
-                row = {"dataset": name, "detector": detector, "seed": seed,
-                       **run_cell(folder / f"{name}.npz", detector, seed, args.log_dir)}
-                cells = pd.concat([cells, pd.DataFrame([row])], ignore_index=True)[COLUMNS]
-                write_atomic(csv, cells.to_csv(index=False))
-                write_atomic(RESULTS / "learned_space_scores.md", markdown(cells))
-                print(f"{name} {detector} seed {seed}: " + ", ".join(
-                    f"{s} {row[s]:.3f}" for s in SCORES) + f" ({row['wall_s']} s wall, "
-                    f"{row['cpu_s']} s CPU)", flush=True)
+    cells = bench_env.run_missing_table_cells(
+        RESULTS / "learned_space_scores.csv", COLUMNS, "detector", args.detectors, args, run_cell,
+        markdown, lambda row: (f"{row['dataset']} {row['detector']} seed {row['seed']}: "
+                               + ", ".join(f"{s} {row[s]:.3f}" for s in SCORES)
+                               + f" ({row['wall_s']} s wall, {row['cpu_s']} s CPU)"))
     print(markdown(cells))
     return 0
 
