@@ -1,14 +1,16 @@
-"""Discriminator-scored detectors with and without each stabiliser, on the ODDS tables: the
+"""Detector variants on the ODDS tables (discriminator-scored detectors with and without each
+stabiliser; the autoencoder family with and without `autoencoder_score: reconstruction+latent_knn`): the
 label-free AUC, the oracle's, and how much the tracked test-AUC curve swings between tracked
 steps (the sweet spot is only findable on a curve that does not jump).
 
     python benchmarks/discriminator_variants.py [--seeds 3] [--sets NAME ...]
-        [--variants NAME ...] [--log-dir DIR]
+        [--variants NAME ...] [--log-dir DIR] [--results NAME]
 
 A variant is a detector and setting keys on top of the tabular benchmark's setting
 (TABLE_SETTING, gandi.Detector's vector defaults), e.g. `discriminator+ema`: the discriminator
 with d_ema 0.99. Each cell is an ordinary run (a run folder under --log-dir); rows go to
-benchmarks/results/discriminator_variants.csv (resumable: a finished cell is not run again)
+benchmarks/results/<--results: discriminator_variants>.csv (resumable: a finished cell is not
+run again; one process per file)
 with wall and CPU seconds; the markdown beside it has the means over seeds per variant and
 table, and the mean absolute change of the test AUC between consecutive tracked steps
 (`swing`) and its largest change (`max_jump`).
@@ -34,6 +36,8 @@ VARIANTS = {
     "so_gaal": ("so_gaal", {}),
     "mo_gaal": ("mo_gaal", {}),
     "discriminator_knn": ("discriminator_knn", {}),
+    **{f"{name}{suffix}": (name, keys) for name in ("autoencoder", "vae", "aae")
+       for suffix, keys in (("", {}), ("+latent_knn", {"autoencoder_score": "reconstruction+latent_knn"}))},
 }
 COLUMNS = ["dataset", "variant", "seed", "auc", "oracle_best_auc", "swing", "max_jump",
            "sweet_spot_step", "wall_s", "cpu_s", "signature"]
@@ -82,9 +86,11 @@ def main(argv=None) -> int:
     p.add_argument("--sets", nargs="+", default=list(TABLE_SETS), choices=list(TABLE_SETS))
     p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     p.add_argument("--log-dir", default="log_dir/discriminator_variants")
+    p.add_argument("--results", default="discriminator_variants",
+                   help="name of the CSV and markdown under benchmarks/results/")
     args = p.parse_args(argv)
     cells = bench_env.run_missing_table_cells(
-        RESULTS / "discriminator_variants.csv", COLUMNS, "variant", args.variants, args, run_cell,
+        RESULTS / f"{args.results}.csv", COLUMNS, "variant", args.variants, args, run_cell,
         markdown, lambda row: (f"{row['dataset']} {row['variant']} seed {row['seed']}: AUC "
                                f"{row['auc']:.3f} (oracle {row['oracle_best_auc']:.3f}), swing "
                                f"{row['swing']:.3f}, {row['wall_s']} s wall, {row['cpu_s']} s CPU"))

@@ -124,9 +124,12 @@ def test_every_registered_detector_is_complete_and_named_as_registered(name):
     # the keys only it reads: declared next to it, named after it, with a default that passes
     # its own check, a doc, and in the schema that validate() applies
     for key, spec in cls.setting_keys.items():
-        # (or after its family, shared by the detectors in it: gaal_ for so_gaal and mo_gaal)
+        # (or after its family, shared by the detectors in it: gaal_ for so_gaal and mo_gaal,
+        # autoencoder_ for the autoencoder and its subclasses, the VAE and the AAE)
         family = key.split("_")[0]
-        assert (key.startswith(f"{name}_") or name.endswith(f"_{family}")) and isinstance(
+        parents = [base.name for base in cls.__mro__[1:] if issubclass(base, Detector)]
+        assert (key.startswith(f"{name}_") or name.endswith(f"_{family}")
+                or any(key.startswith(f"{parent}_") for parent in parents)) and isinstance(
             spec, SettingKey), key
         assert spec.check(spec.default) and spec.allowed and spec.doc, key
         assert KEYS[key]._replace(detectors=None) == spec and name in KEYS[key].detectors, key
@@ -137,9 +140,9 @@ def test_every_registered_detector_is_complete_and_named_as_registered(name):
 def test_the_detector_keys_the_settings_once_listed_are_declared_by_their_detectors():
     declared = {key for cls in DETECTORS.values() for key in cls.setting_keys}
     prefixes = ("anogan_", "egbad_", "ganomaly_", "vae_", "aae_", "fencegan_", "gaal_",
-                "mo_gaal_", "discriminator_knn_")
+                "mo_gaal_", "discriminator_knn_", "autoencoder_")
     assert declared == {key for key in DEFAULTS if key.startswith(prefixes)}
-    assert len(declared) == 21
+    assert len(declared) == 22
 
 
 def test_a_detector_reads_only_the_keys_the_key_table_says_it_reads(built):

@@ -9,7 +9,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from conftest import EPS32, SEEDS, assert_float32_close, reduction_terms
 from gandi.detectors import DETECTORS
-from gandi.detectors.discriminator_knn import BANK
+from gandi.detectors.reference_bank import BANK
 from gandi.detectors.fencegan import dispersion
 from gandi.detectors.stabilisers import r1_penalty
 from gandi.settings.keys import DEFAULTS
@@ -178,7 +178,7 @@ def test_discriminator_knn_takes_every_hidden_layer_on_vectors_the_last_on_image
 
 
 def test_the_reference_bank_keeps_the_last_bank_samples_as_a_ring():
-    from gandi.detectors.discriminator_knn import ReferenceBank
+    from gandi.detectors.reference_bank import ReferenceBank
     bank = ReferenceBank(8, (2,))
     rows = np.arange(26, dtype=np.float32).reshape(13, 2)
     bank.keep(tf.constant(rows[:5]))

@@ -31,6 +31,7 @@ class AAEDetector(AutoencoderDetector):
 
     name = "aae"
     setting_keys = {
+        **AutoencoderDetector.setting_keys,
         "aae_latent_weight": SettingKey(
             0.0, at_least_zero, "a number >= 0",
             "score = reconstruction error + this weight * the latent discriminator's score"),

@@ -187,6 +187,12 @@ class Detector(abc.ABC):
         epochs can be turned into steps."""
         return setting["batch_size"] * (setting["d_steps"] if cls.uses_d_steps else 1)
 
+    @classmethod
+    def scoring_networks_for(cls, setting: dict) -> tuple:
+        """`scoring_networks` of a detector of `setting` (a score setting may add one), known
+        before it is built: what an export must hold."""
+        return cls.scoring_networks
+
     @property
     def batch_per_step(self) -> int:
         return self.samples_per_step(self.setting)

@@ -37,6 +37,7 @@ class VAEDetector(AutoencoderDetector):
 
     name = "vae"
     setting_keys = {
+        **AutoencoderDetector.setting_keys,
         "vae_score": SettingKey("elbo", *one_of(("elbo", "reconstruction_probability")),
                                 "the score: negative ELBO, or reconstruction probability"),
         "vae_samples": SettingKey(10, positive_int, "an integer > 0",

@@ -143,7 +143,7 @@ def load_exported(spec: str, log_dir="log_dir", ensemble: bool = False) -> Expor
         raise RunError(f"run {run.signature} trained on a SciPy distribution; gandi.score scores "
                        f"runs on tables and images")
     detector_class = DETECTORS[name]
-    missing = [network for network in detector_class.scoring_networks
+    missing = [network for network in detector_class.scoring_networks_for(setting)
                if not run.sweet_spot_model(network).is_file()]
     if missing:
         raise RunError(f"run {run.signature}: no exported detector (missing "
@@ -193,7 +193,7 @@ def rebuild_detector(run: RunFolders, setting: dict, detector_class, sample_shap
     from gandi.training.device import compute_device
     with compute_device():
         detector = detector_class(setting, sample_shape)
-        for network in detector_class.scoring_networks:
+        for network in detector.scoring_networks:
             path = (model_path or run.sweet_spot_model)(network)
             try:
                 weights = keras.models.load_model(path, compile=False).get_weights()

@@ -56,6 +56,9 @@ def validate(raw: dict, label="?") -> dict:
         setting["checkpoint_ensemble"] = 1 if images else 5
     if setting["sweet_spot_criterion"] == "auto":
         setting["sweet_spot_criterion"] = "val_vs_corrupted" if images else "val_vs_synthetic"
+    if images and setting["autoencoder_score"] != "reconstruction":  # measured on tables only
+        _fail(label, "autoencoder_score", setting["autoencoder_score"], '"reconstruction" on '
+              "images (the latent codes' distances are measured on tables only)")
     if images and not DETECTORS[setting["detector"]].takes_images:
         _fail(label, "detector", setting["detector"], "a detector for images (dataset "
               f"{setting['dataset']!r}): {setting['detector']} is published for vectors only")

@@ -1,0 +1,85 @@
+"""Training normals kept inside a detector, for scores that compare a sample with them: the
+last BANK samples the train steps saw (all of them on a table smaller than that), held as the
+weights of a small network ("reference_bank"), so that checkpoints, the sweet spot and exports
+keep them like any network; and the k-th nearest neighbour distance those scores take.
+
+Used by `discriminator_knn` (distances in D's features) and by the autoencoder family's
+`autoencoder_score: reconstruction+latent_knn` (distances between latent codes).
+"""
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+BANK = 2048  # training normals kept: kNN among 2,048 is within noise of all on ODDS tables
+
+
+@keras.saving.register_keras_serializable(package="gandi")
+class ReferenceBank(keras.layers.Layer):
+    """Holds up to `size` samples (a ring buffer) and how many are filled; passes its input
+    through (a layer needs a call)."""
+
+    def __init__(self, size: int, sample_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.size, self.sample_shape = int(size), tuple(sample_shape)
+        self.samples = self.add_weight(shape=(self.size, *self.sample_shape), initializer="zeros",
+                                       trainable=False, name="samples")
+        # floats (Keras weights are), exact below 2^24: the next row to write, rows filled
+        self.next_row = self.add_weight(shape=(), initializer="zeros", trainable=False,
+                                        name="next_row")
+        self.filled = self.add_weight(shape=(), initializer="zeros", trainable=False,
+                                      name="filled")
+
+    def keep(self, batch):
+        """Write `batch` over the oldest rows."""
+        n = tf.shape(batch)[0]
+        rows = (tf.cast(self.next_row, tf.int32) + tf.range(n)) % self.size
+        self.samples.assign(tf.tensor_scatter_nd_update(self.samples.value, rows[:, None],
+                                                        batch))
+        self.next_row.assign(tf.cast((rows[-1] + 1) % self.size, tf.float32))
+        self.filled.assign(tf.minimum(self.filled + tf.cast(n, tf.float32), float(self.size)))
+
+    def kept(self):
+        """The samples kept so far; before the first step the bank is empty and its first
+        (zero) row stands in."""
+        return self.samples[:tf.maximum(tf.cast(self.filled, tf.int32), 1)]
+
+    def call(self, x):
+        return x
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "sample_shape": self.sample_shape}
+
+
+def bank_network(sample_shape, size: int = BANK):
+    """(the "reference_bank" network, its ReferenceBank layer)."""
+    x = keras.Input(shape=tuple(sample_shape))
+    bank = ReferenceBank(size, sample_shape, name="bank")
+    return keras.Model(x, bank(x), name="reference_bank"), bank
+
+
+def _squared_distances(f, reference):
+    return (tf.reduce_sum(tf.square(f), 1, keepdims=True)
+            - 2.0 * tf.matmul(f, reference, transpose_b=True)
+            + tf.reduce_sum(tf.square(reference), 1)[None, :])
+
+
+def kth_distance(f, reference, k: int):
+    """Distance from each row of `f` to its k-th nearest row of `reference` (both (n, d))."""
+    k = tf.minimum(k, tf.shape(reference)[0])
+    nearest = -tf.math.top_k(-_squared_distances(f, reference), k=k).values  # the k smallest
+    return tf.sqrt(tf.maximum(nearest[:, -1], 0.0))
+
+
+def kth_distance_to_the_others(reference, k: int, rows: int):
+    """The first `rows` reference rows' distances to their k-th nearest *other* row
+    (leave-one-out: a row is not its own neighbour): the distances a new normal sample would
+    have, as a scale. The bank's rows are random training batches: its first rows are as good
+    a sample of it as any, and cheaper than all of it."""
+    n = tf.shape(reference)[0]
+    m = tf.minimum(rows, n)
+    k = tf.minimum(k, tf.maximum(n - 1, 1))
+    own = tf.one_hot(tf.range(m), n, on_value=float("inf"), off_value=0.0)
+    d2 = _squared_distances(reference[:m], reference) + own
+    nearest = -tf.math.top_k(-d2, k=k).values
+    return tf.sqrt(tf.maximum(nearest[:, -1], 0.0))

@@ -1,0 +1,101 @@
+"""`autoencoder_score: reconstruction+latent_knn`, the autoencoder family's score in its latent space: the
+formula by hand, what a run keeps of it (checkpoints, the exported detector), and where it is
+refused (images)."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import gandi
+from conftest import EPS32, SEEDS, networks_terms
+from gandi.detectors import DETECTORS
+from gandi.detectors.autoencoder import LATENT_K, SCALE_ROWS
+from gandi.settings.keys import DEFAULTS, KEYS
+from gandi.settings.validation import SettingError, validate
+from gandi.training.loop import set_seeds
+
+COMBINED = "reconstruction+latent_knn"
+FEATURES = 5
+
+
+def trained(name: str, steps: int = 12):
+    """A small detector of `name` with the combined score, trained `steps` steps on normals
+    (the bank then holds 12 * 32 = 384 of them: fewer than SCALE_ROWS, so every row counts)."""
+    setting = {**DEFAULTS, **SEEDS, "detector": name, "dataset": "table", "batch_size": 32,
+               "latent_dim": 3, "vae_samples": 2, "autoencoder_score": COMBINED, "jit_compile": False}
+    set_seeds(setting["numpy_seed"], setting["tf_seed"])
+    detector = DETECTORS[name](setting, (FEATURES,))
+    rng = np.random.default_rng(0)
+    for _ in range(steps):
+        detector.train_step(tf.constant(rng.normal(size=(32, FEATURES)), tf.float32))
+    return detector, rng
+
+
+def kth_other(codes: np.ndarray, rows: int, k: int) -> np.ndarray:
+    d = np.sqrt(((codes[:rows, None, :] - codes[None, :, :]) ** 2).sum(-1))
+    d[np.arange(rows), np.arange(rows)] = np.inf  # a row is not its own neighbour
+    return np.sort(d, axis=1)[:, k - 1]
+
+
+@pytest.mark.parametrize("name", ["autoencoder", "vae", "aae"])
+def test_the_score_is_both_parts_on_the_banks_scale(name):
+    """score(x) = z(own score) + z(distance of E(x) to its 5th nearest bank code), each z on
+    the bank's rows (the distance leaving the row itself out): computed here in float64 from
+    the detector's own parts (its score and codes, float32 networks)."""
+    detector, rng = trained(name)
+    bank = detector.bank.kept().numpy()
+    assert len(bank) == 12 * 32 and len(bank) < SCALE_ROWS
+    x = np.r_[rng.normal(size=(40, FEATURES)), 4 * rng.normal(size=(10, FEATURES))]
+    x = x.astype(np.float32)
+    own_x = detector._anomaly_score(tf.constant(x)).numpy().astype(np.float64)
+    own_bank = detector._anomaly_score(tf.constant(bank)).numpy().astype(np.float64)
+    codes_x = detector.codes(x).astype(np.float64)
+    codes = detector.codes(bank).astype(np.float64)
+    near_x = np.sort(np.sqrt(((codes_x[:, None] - codes[None]) ** 2).sum(-1)), 1)[:, LATENT_K - 1]
+    near_bank = kth_other(codes, len(bank), LATENT_K)
+    expected = ((own_x - own_bank.mean()) / own_bank.std()
+                + (near_x - near_bank.mean()) / near_bank.std())
+    actual = detector.score(x)
+    # float32: the networks' sums (as for any score), and the squared distances taken as
+    # |a|^2 - 2ab + |b|^2 over latent_dim terms, whose rounding (relative to (|a| + |b|)^2)
+    # survives the square root at worst as its square root, then divided by the kNN scale
+    u = EPS32 / 2
+    reach = np.abs(np.r_[codes_x, codes]).sum(1).max()
+    distance = np.sqrt(4 * (3 + 2) * u) * reach
+    network = networks_terms([detector.encoder, detector.decoder]) * EPS32 * (
+        np.abs(own_x).max() / own_bank.std())
+    bound = network + 2 * distance / near_bank.std()
+    assert np.max(np.abs(actual - expected)) <= bound, (np.max(np.abs(actual - expected)), bound)
+    # the outlying rows (4x the spread) score higher: both parts see them
+    assert actual[40:].mean() > actual[:40].mean()
+
+
+def test_the_bank_is_kept_by_checkpoints_and_exports(tmp_path):
+    """A fitted detector's export (the reference bank among its scoring networks) scores as
+    the fitted one, in a fresh load."""
+    x = np.random.default_rng(0).normal(size=(300, FEATURES))
+    detector = gandi.Detector("autoencoder", seed=0, log_dir=str(tmp_path), verbose=0,
+                              steps=40, track_every=10, autoencoder_score=COMBINED).fit(x)
+    assert "reference_bank" in detector._exported.detector.scoring_networks
+    run = detector._exported.run
+    assert run.sweet_spot_model("reference_bank").is_file()
+    test = np.random.default_rng(1).normal(size=(30, FEATURES)) * np.r_[[1] * 20, [3] * 10][:, None]
+    loaded = gandi.load(detector.run_)
+    np.testing.assert_array_equal(loaded.decision_function(test),
+                                  detector.decision_function(test))
+    # the bank at the sweet spot: every training batch up to that step, at most the bank's size
+    exported = loaded._exported
+    batch, sweet = exported.setting["batch_size"], exported.step
+    assert exported.detector.bank.filled.numpy() == min(sweet * batch, 2048)
+
+
+def test_images_refuse_it_in_one_line():
+    with pytest.raises(SettingError, match=r"autoencoder_score = 'reconstruction\+latent_knn' "
+                                           r"is not allowed; expected \"reconstruction\" on "
+                                           r"images"):
+        validate({"dataset": "mnist", "normal_class": 1, "detector": "autoencoder",
+                  "autoencoder_score": COMBINED})
+
+
+def test_the_family_reads_the_key_and_no_other_detector_does():
+    assert set(KEYS["autoencoder_score"].detectors) == {"autoencoder", "vae", "aae"}
+    assert validate({"detector": "vae"})["autoencoder_score"] == "reconstruction"
