@@ -87,7 +87,12 @@ def rewrite_page(argv, usage: str, what: str, begin: str, end: str, regenerate) 
         print(f"usage: {usage}", file=sys.stderr)
         return 2
     path = Path(paths[0])
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) else err
+        print(f"{path}: cannot read the page ({type(err).__name__}: {reason})", file=sys.stderr)
+        return 2
     if begin not in text or end not in text:
         print(f"{path}: no {what} markers ({begin} ... {end})", file=sys.stderr)
         return 2
@@ -104,7 +109,9 @@ def main(argv=None) -> int:
         return status
     missing = undocumented()
     if missing:
-        print(f"modules without a docstring: {', '.join(missing)}", file=sys.stderr)
+        page = (sys.argv[1:] if argv is None else argv)[0]
+        print(f"{page} written; modules without a docstring: "
+              f"{', '.join(missing)}", file=sys.stderr)
         return 1
     return 0
 

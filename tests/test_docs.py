@@ -205,7 +205,7 @@ def test_the_module_list_walks_the_folder_it_is_given(tmp_path):
         f"# A\n\nhand-written\n\n{BEGIN}\n{listing}{END}\n\nafter\n")
 
 
-def test_make_readme_rewrites_only_the_module_list(tmp_path):
+def test_make_readme_rewrites_only_the_module_list(tmp_path, capsys):
     page = tmp_path / "architecture.md"
     page.write_text(f"# A\n\n{BEGIN}\nold\n{END}\n", encoding="utf-8")
     assert module_index.main([str(page)]) == 0
@@ -215,3 +215,8 @@ def test_make_readme_rewrites_only_the_module_list(tmp_path):
     unmarked.write_text("no markers\n", encoding="utf-8")
     assert module_index.main([str(unmarked)]) == 2
     assert unmarked.read_text(encoding="utf-8") == "no markers\n"
+    capsys.readouterr()
+    assert module_index.main([str(tmp_path / "missing.md")]) == 2  # one line, no traceback
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "missing.md: cannot read the page (FileNotFoundError" in err
+    assert not (tmp_path / "missing.md").exists()

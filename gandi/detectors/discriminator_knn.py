@@ -41,8 +41,9 @@ class DiscriminatorKNNDetector(DiscriminatorDetector):
                                           "(PyOD's kNN default: 5)"),
         "discriminator_knn_layers": SettingKey("auto", *one_of(("auto", "hidden", "features")),
                                                "D's layers the distance is taken in: every dense "
-                                               "hidden layer, the last (features), or auto "
-                                               "(hidden on vectors, features on images)"),
+                                               "hidden layer (a convolutional D has none: its "
+                                               "last), the last (features), or auto (hidden on "
+                                               "vectors, features on images)"),
     }
 
     def __init__(self, setting: dict, sample_shape: tuple):
@@ -73,7 +74,8 @@ class DiscriminatorKNNDetector(DiscriminatorDetector):
 def feature_layers(discriminator: keras.Model, layers: str, vectors: bool):
     """The outputs the distance is taken in, side by side: every dense hidden layer (the
     spectrally normalised ones included, whose wrapper keeps the layer's name) before the logit,
-    or the last hidden layer alone."""
+    or the last hidden layer alone (also what `hidden` means for a D without dense hidden
+    layers, e.g. the convolutional ones of images; the key's doc says so)."""
     if layers == "features" or (layers == "auto" and not vectors):
         return discriminator.get_layer("features").output
     dense = [layer.output for layer in discriminator.layers
