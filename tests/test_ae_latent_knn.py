@@ -17,31 +17,38 @@ COMBINED = "reconstruction+latent_knn"
 FEATURES = 5
 
 
-def trained(name: str, steps: int = 12):
+def trained(name: str, steps: int = 12, distinct: int | None = None):
     """A small detector of `name` with the combined score, trained `steps` steps on normals
-    (the bank then holds 12 * 32 = 384 of them: fewer than SCALE_ROWS, so every row counts)."""
+    (the bank then holds 12 * 32 = 384 of them: fewer than SCALE_ROWS, so every row counts);
+    with `distinct`, batches drawn from that many rows, as epochs of a small table give."""
     setting = {**DEFAULTS, **SEEDS, "detector": name, "dataset": "table", "batch_size": 32,
                "latent_dim": 3, "vae_samples": 2, "autoencoder_score": COMBINED, "jit_compile": False}
     set_seeds(setting["numpy_seed"], setting["tf_seed"])
     detector = DETECTORS[name](setting, (FEATURES,))
     rng = np.random.default_rng(0)
+    pool = None if distinct is None else rng.normal(size=(distinct, FEATURES))
     for _ in range(steps):
-        detector.train_step(tf.constant(rng.normal(size=(32, FEATURES)), tf.float32))
+        batch = (rng.normal(size=(32, FEATURES)) if pool is None
+                 else pool[rng.integers(0, distinct, 32)])
+        detector.train_step(tf.constant(batch, tf.float32))
     return detector, rng
 
 
-def kth_other(codes: np.ndarray, rows: int, k: int) -> np.ndarray:
-    d = np.sqrt(((codes[:rows, None, :] - codes[None, :, :]) ** 2).sum(-1))
-    d[np.arange(rows), np.arange(rows)] = np.inf  # a row is not its own neighbour
+def kth_other(codes: np.ndarray, bank: np.ndarray, k: int) -> np.ndarray:
+    """Each bank row's distance to its k-th nearest row that is not a copy of it (the same
+    training row kept again)."""
+    d = np.sqrt(((codes[:, None, :] - codes[None, :, :]) ** 2).sum(-1))
+    d[(bank[:, None, :] == bank[None, :, :]).all(-1)] = np.inf
     return np.sort(d, axis=1)[:, k - 1]
 
 
+@pytest.mark.parametrize("distinct", [None, 40], ids=["fresh rows", "a 40-row table"])
 @pytest.mark.parametrize("name", ["autoencoder", "vae", "aae"])
-def test_the_score_is_both_parts_on_the_banks_scale(name):
+def test_the_score_is_both_parts_on_the_banks_scale(name, distinct):
     """score(x) = z(own score) + z(distance of E(x) to its 5th nearest bank code), each z on
-    the bank's rows (the distance leaving the row itself out): computed here in float64 from
-    the detector's own parts (its score and codes, float32 networks)."""
-    detector, rng = trained(name)
+    the bank's rows (the distance leaving the row and its copies out): computed here in float64
+    from the detector's own parts (its score and codes, float32 networks)."""
+    detector, rng = trained(name, distinct=distinct)
     bank = detector.bank.kept().numpy()
     assert len(bank) == 12 * 32 and len(bank) < SCALE_ROWS
     x = np.r_[rng.normal(size=(40, FEATURES)), 4 * rng.normal(size=(10, FEATURES))]
@@ -51,7 +58,8 @@ def test_the_score_is_both_parts_on_the_banks_scale(name):
     codes_x = detector.codes(x).astype(np.float64)
     codes = detector.codes(bank).astype(np.float64)
     near_x = np.sort(np.sqrt(((codes_x[:, None] - codes[None]) ** 2).sum(-1)), 1)[:, LATENT_K - 1]
-    near_bank = kth_other(codes, len(bank), LATENT_K)
+    near_bank = kth_other(codes, bank.astype(np.float64), LATENT_K)
+    assert np.all(near_bank > 0)  # copies left out: a 40-row table's bank holds each ~10 times
     expected = ((own_x - own_bank.mean()) / own_bank.std()
                 + (near_x - near_bank.mean()) / near_bank.std())
     actual = detector.score(x)

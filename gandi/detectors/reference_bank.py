@@ -71,15 +71,23 @@ def kth_distance(f, reference, k: int):
     return tf.sqrt(tf.maximum(nearest[:, -1], 0.0))
 
 
+COPY = 1e-10  # squared distance, relative to the rows' squared sizes, below which a row is a copy
+
+
 def kth_distance_to_the_others(reference, k: int, rows: int):
     """The first `rows` reference rows' distances to their k-th nearest *other* row
-    (leave-one-out: a row is not its own neighbour): the distances a new normal sample would
-    have, as a scale. The bank's rows are random training batches: its first rows are as good
-    a sample of it as any, and cheaper than all of it."""
-    n = tf.shape(reference)[0]
-    m = tf.minimum(rows, n)
-    k = tf.minimum(k, tf.maximum(n - 1, 1))
-    own = tf.one_hot(tf.range(m), n, on_value=float("inf"), off_value=0.0)
-    d2 = _squared_distances(reference[:m], reference) + own
-    nearest = -tf.math.top_k(-d2, k=k).values
-    return tf.sqrt(tf.maximum(nearest[:, -1], 0.0))
+    (leave-one-out), as a scale: the distances a new normal sample would have. On a table
+    smaller than the bank, the bank holds each training row many times over (it keeps whole
+    batches, epoch after epoch); a row's copies (closer than float32 rounding could make them
+    differ) are not its neighbours either, or every distance would be 0. Differences are taken
+    directly, not by the |a|^2 - 2ab + |b|^2 expansion, whose rounding is larger than that.
+    A row without k others (an empty bank) gets 0. The bank's rows are random training
+    batches: its first rows are as good a sample of it as any, and cheaper than all of it."""
+    head = reference[:rows]
+    d2 = tf.reduce_sum(tf.square(head[:, None, :] - reference[None, :, :]), -1)
+    size = (tf.reduce_sum(tf.square(head), 1)[:, None]
+            + tf.reduce_sum(tf.square(reference), 1)[None, :])
+    d2 = tf.where(d2 <= COPY * size, float("inf"), d2)
+    k = tf.minimum(k, tf.shape(reference)[0])
+    nearest = tf.sqrt(-tf.math.top_k(-d2, k=k).values[:, -1])
+    return tf.where(tf.math.is_finite(nearest), nearest, 0.0)
