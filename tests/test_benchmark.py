@@ -67,6 +67,32 @@ def test_quick_benchmark_writes_resumes_and_compares(tmp_path, capsys):
                 (tmp_path / "out" / "mnist_normal_class.md").read_text(),
                 ["discriminator", "autoencoder"])
 
+    # every gandi row keeps the hash of the setting that made it; a row of another setting
+    # (here: said so by hand) is left out of the report and listed, then run again
+    assert cells["setting_hash"].str.fullmatch(r"[0-9a-f]{12}").all()
+    assert cells["setting_hash"].nunique() == 2  # two detectors, two settings
+    csv = tmp_path / "out" / "mnist_normal_class.csv"
+    older = cells.copy()
+    older.loc[older["detector"] == "discriminator", "setting_hash"] = "0123456789ab"
+    older.to_csv(csv, index=False)
+    assert main(args + ["--report-only"]) == 0
+    md = (tmp_path / "out" / "mnist_normal_class.md").read_text()
+    assert ("Left out: 1 row(s) made by an earlier setting of their detector (discriminator "
+            "class 1 seed 0)") in md
+    row = next(l for l in md.splitlines() if l.startswith("| 1 |"))
+    assert f"{ours[('discriminator', 1)]:.3f}" not in row.split("|")[2]
+    capsys.readouterr()
+    assert main(args + ["--no-speed"]) == 0
+    assert "1 item(s) to run" in capsys.readouterr().out  # the stale cell alone
+    again = pd.read_csv(csv, dtype={"setting_hash": str}).set_index("detector")
+    assert len(again) == 2 and "Left out" not in (tmp_path / "out" /
+                                                  "mnist_normal_class.md").read_text()
+    assert again.loc["discriminator", "setting_hash"] == cells.set_index("detector").loc[
+        "discriminator", "setting_hash"]
+    first = cells.set_index("detector")["signature"]
+    assert again.loc["discriminator", "signature"] != first["discriminator"]  # a new run
+    assert again.loc["autoencoder", "signature"] == first["autoencoder"]  # not run again
+
 
 NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,24 @@ def test_the_readme_examples_of_did_you_mean_are_true():
         with pytest.raises(SettingError) as err:
             validate(raw, label="7")
         assert f"\ngandi.playground: error: {err.value}\n" in readme
+
+
+def test_a_settings_hash_names_the_method_not_the_cell():
+    """gandi.settings.fingerprint: the class, seeds, name and data paths of a cell do not
+    change it; any other key does; it is the same in another process (no Python hash seed)."""
+    import subprocess
+    import sys
+    from gandi.settings.fingerprint import setting_hash
+    base = validate({"dataset": "mnist", "normal_class": 1, "detector": "autoencoder"})
+    same = validate({**base, "normal_class": 7, "numpy_seed": 3, "tf_seed": 3, "name": "x",
+                     "data_dir": "/elsewhere"})
+    assert setting_hash(base) == setting_hash(same)
+    assert len(setting_hash(base)) == 12 and int(setting_hash(base), 16) >= 0
+    assert setting_hash(validate({**base, "lr_g": base["lr_g"] * 2})) != setting_hash(base)
+    assert setting_hash(validate({**base, "steps": 100, "epochs": None})) != setting_hash(base)
+    code = ("from gandi.settings.validation import validate; from gandi.settings.fingerprint "
+            "import setting_hash; print(setting_hash(validate({'dataset': 'mnist', "
+            "'normal_class': 1, 'detector': 'autoencoder'})))")
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, env={**os.environ, "PYTHONHASHSEED": "123"})
+    assert other.stdout.split()[-1] == setting_hash(base)

@@ -12,10 +12,12 @@ import time
 import numpy as np
 
 COLUMNS = ["detector", "family", "class", "seed", "auc", "auprc", "f1", "oracle_best_auc",
-           "signature", "seconds", "cpu_seconds"]  # family: gandi (a run) or classical
+           "signature", "seconds", "cpu_seconds", "setting_hash"]  # family: gandi or classical
 # seconds: wall; cpu_seconds: the process's user + system time (every thread's), which stays
 # comparable when a cell ran beside other work on the machine
 # auprc: average precision, anomaly = positive (EGBAD's MNIST table reports it)
+# setting_hash: gandi.settings.fingerprint.setting_hash of the validated setting that made a
+# gandi row (empty for classical rows and rows from before it was kept)
 
 
 def final_rows(results: dict) -> list[dict]:
@@ -49,16 +51,18 @@ def spent(since: tuple[float, float]) -> dict:
     return {"seconds": round(wall - since[0], 1), "cpu_seconds": round(cpu - since[1], 1)}
 
 
-def result_row(results: dict, detector: str, cls, cost: dict) -> dict:
+def result_row(results: dict, detector: str, cls, cost: dict, setting: dict) -> dict:
     """A finished run as one row of COLUMNS (a benchmark cell, a sweep trial): its `detector`'s
     row of the final table (else its first), the oracle-best AUC when that score was tracked,
-    and its `cost` (`spent`: seconds and cpu_seconds)."""
+    its `cost` (`spent`: seconds and cpu_seconds), and the hash of the validated `setting` the
+    run was given (before the run resolved its epochs into steps)."""
+    from gandi.settings.fingerprint import setting_hash
     rows = final_rows(results)
     row = next((r for r in rows if r["detector"] == detector), rows[0])
     return {"detector": detector, "family": "gandi", "class": cls, "seed": row["seed"],
             "auc": float(row["auc"]), "auprc": float(row["auprc"]), "f1": float(row["f1"]),
             "oracle_best_auc": float(row["oracle_best_auc"]),
-            "signature": row["signature"], **cost}
+            "signature": row["signature"], **cost, "setting_hash": setting_hash(setting)}
 
 
 def mean_std(values, show_n: bool = False) -> str:

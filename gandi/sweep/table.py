@@ -19,9 +19,12 @@ DONE = ("finished", "diverged")
 def read(path: Path) -> pd.DataFrame:
     if not path.is_file():
         return pd.DataFrame(columns=COLUMNS)
-    table = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    table = pd.read_csv(path, keep_default_na=False, na_values=[""],
+                        dtype={"setting_hash": str})  # hex digits, never a number
     if "cpu_seconds" not in table and "seconds" in table:  # a table from before CPU time
         table["cpu_seconds"] = np.nan
+    if "setting_hash" not in table and "seconds" in table:  # from before setting hashes
+        table["setting_hash"] = np.nan
     missing = [c for c in COLUMNS if c not in table.columns]
     if missing:
         raise ValueError(f"{path}: not a sweep table (missing columns {', '.join(missing)}); "

@@ -37,7 +37,7 @@ def run_trial(name: str, setting_id: int, setting: dict, log_dir: str, cpus: int
         results = run_setting(setting_id, setting, log_dir, progress=False)
         cls = setting.get("normal_class")
         cls = setting.get("anomaly_class") if cls is None else cls
-        row.update(result_row(results, setting["detector"], cls, spent(started)))
+        row.update(result_row(results, setting["detector"], cls, spent(started), setting))
         row.update(status=results["status"], error=" ".join(str(results.get("error") or
                                                                 "").split()))
     except Exception as err:  # noqa: BLE001 - reported in the table, retried on the next run

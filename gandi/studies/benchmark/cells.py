@@ -20,13 +20,15 @@ def read_cells(path: Path, columns=COLUMNS) -> pd.DataFrame:
     """The finished cells of a benchmark's CSV (none when there is no CSV yet)."""
     if not path.is_file():
         return pd.DataFrame(columns=columns)
-    cells = pd.read_csv(path)
+    cells = pd.read_csv(path, dtype={"setting_hash": str})  # hex digits, never a number
     if "family" in columns and "family" not in cells:  # a CSV from before classical rows
         cells.insert(1, "family", "gandi")
     if "auprc" in columns and "auprc" not in cells:  # a CSV from before AUPRC was kept
         cells.insert(list(cells).index("auc") + 1, "auprc", np.nan)
     if "cpu_seconds" in columns and "cpu_seconds" not in cells:  # from before CPU time was kept
         cells.insert(list(cells).index("seconds") + 1, "cpu_seconds", np.nan)
+    if "setting_hash" in columns and "setting_hash" not in cells:  # from before hashes
+        cells["setting_hash"] = np.nan
     return cells
 
 
@@ -56,3 +58,41 @@ def run_items(todo: list, run_item: Callable, cells: pd.DataFrame, csv_path: Pat
             print(f"[{i}/{len(todo)}] {shown(item, row)}: AUC {row['auc']:.3f} "
                   f"({row['seconds']} s, {row['cpu_seconds']} s CPU)", flush=True)
     return cells
+
+
+# ----- rows made by another setting (gandi.settings.fingerprint) ------------------------------
+def cell_keys(cells: pd.DataFrame) -> pd.Series:
+    """(detector, class, seed) of each row: the cell it fills."""
+    return pd.Series(list(zip(cells["detector"], cells["class"].astype(int),
+                              cells["seed"].astype(int))), index=cells.index, dtype=object)
+
+
+def stale_rows(cells: pd.DataFrame, current: dict) -> pd.Series:
+    """Rows whose setting hash is not the one their cell would run with now (`current`: cell ->
+    hash, for gandi's cells). Rows without a hash (classical rows, rows from before hashes were
+    kept) and cells not in `current` are not stale: nothing says they are."""
+    now = cell_keys(cells).map(lambda key: current.get(key))
+    made = cells["setting_hash"]
+    return made.notna() & now.notna() & (made != now)
+
+
+def without_replaced(cells: pd.DataFrame, current: dict) -> pd.DataFrame:
+    """`cells` without the stale rows of cells that have a row of the current setting now."""
+    stale = stale_rows(cells, current)
+    fresh = set(cell_keys(cells[~stale]))
+    return cells[~(stale & cell_keys(cells).map(lambda key: key in fresh))]
+
+
+def stale_lines(stale: pd.DataFrame, shown: pd.DataFrame) -> str:
+    """What a report says of the rows it leaves out (made by another setting) and of the rows
+    it shows without knowing their setting (from before setting hashes were kept)."""
+    out = ""
+    if len(stale):
+        cells = ", ".join(f"{d} class {c} seed {s}" for d, c, s in sorted(set(cell_keys(stale))))
+        out += (f"\nLeft out: {len(stale)} row(s) made by an earlier setting of their detector "
+                f"({cells}); the next benchmark run runs them again.\n")
+    unknown = shown[(shown["family"] == "gandi") & shown["setting_hash"].isna()]
+    if len(unknown):
+        out += (f"\n{len(unknown)} gandi row(s) predate setting hashes: shown, but not known to "
+                f"be of the current setting.\n")
+    return out

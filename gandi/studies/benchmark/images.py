@@ -13,7 +13,9 @@ import pandas as pd
 
 from gandi.cli import parse_classes
 from gandi.outputs.run_rows import COLUMNS, clock, mean_std, result_row, spent
-from gandi.studies.benchmark.cells import BenchmarkError, read_cells, run_items, write_atomic
+from gandi.studies.benchmark.cells import (BenchmarkError, cell_keys, read_cells, run_items,
+                                          stale_lines, stale_rows, without_replaced,
+                                          write_atomic)
 
 ROOT = Path(__file__).resolve().parents[3]  # the checkout: gandi/studies/benchmark/images.py
 PUBLISHED = ROOT / "benchmarks" / "published.csv"
@@ -63,8 +65,9 @@ def run_cell(detector, cls, number, setting, log_dir) -> dict:
     from gandi.experiment import run_setting
     from gandi.settings.validation import validate
     started = clock()
-    results = run_setting(number, validate(setting, label=str(number)), log_dir, progress=False)
-    return result_row(results, detector, cls, spent(started))
+    setting = validate(setting, label=str(number))
+    results = run_setting(number, setting, log_dir, progress=False)
+    return result_row(results, detector, cls, spent(started), setting)
 
 
 def classical_cells(detectors, cls: int, seed: int, setting: dict) -> list[dict]:
@@ -275,6 +278,7 @@ def run(args, out: Path) -> int:
     markdown, the speed section; returns the exit status (BenchmarkError, BadInput: bad
     arguments, before anything runs)."""
     from gandi.detectors.classical import CLASSICAL
+    from gandi.settings.fingerprint import setting_hash
     classes = parse_classes(args.classes or ("0,1" if args.quick else "0-9"))
     seeds = range(args.seeds if args.seeds is not None else (1 if args.quick else 3))
     every = args.detectors == ["all"]
@@ -286,7 +290,12 @@ def run(args, out: Path) -> int:
     csv_path = out / f"{args.dataset}_{args.protocol}.csv"
     md_path = out / f"{args.dataset}_{args.protocol}.md"
     cells = read_cells(csv_path)
-    done = {(d, int(c), int(s)) for d, c, s in zip(cells["detector"], cells["class"], cells["seed"])}
+    # the hash of the setting each gandi cell would run with now: a row made by another is stale
+    current = {(d, c, s): setting_hash(validate(cell_setting(
+        raw, args.protocol, c, s, args.quick, args.data_dir, d), str(number)))
+        for d, (number, raw) in chosen.items() for c in classes for s in seeds}
+    stale = stale_rows(cells, current)
+    done = set(cell_keys(cells[~stale]))
     # a gandi cell is a run; the classical detectors of a (class, seed) share its split: one item
     todo = [([d], c, s) for d in chosen for c in classes for s in seeds if (d, c, s) not in done]
     for c in classes:
@@ -316,9 +325,13 @@ def run(args, out: Path) -> int:
                       lambda item, row: f"{row['detector']} class {item[1]} seed {item[2]}")
     if cells is None:
         return 2
+    cells = without_replaced(cells, current)
+    write_atomic(csv_path, cells[COLUMNS].to_csv(index=False))
+    stale = stale_rows(cells, current)  # cells not run again yet: listed, not in the tables
     wanted = cells[cells["detector"].isin(list(chosen) + classical)
-                   & cells["class"].isin(classes)]
+                   & cells["class"].isin(classes) & ~stale]
     report = markdown(wanted, args.dataset, args.protocol, Path(args.published))
+    report += stale_lines(cells[stale], wanted)
     if args.report_only:  # the speed measured by an earlier run stays
         report += speed_section(md_path)
     write_atomic(md_path, report)  # the AUC tables stand even if the speed measurement fails

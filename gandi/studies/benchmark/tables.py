@@ -15,8 +15,9 @@ Rows of `<out>/tabular.csv`: dataset, detector, family (`gandi` or `classical`),
 (gandi's, at its label-free threshold; empty for classical rows), oracle_best_auc (the best test
 AUC over training, which uses test labels: only reported; empty for a classical detector, which
 has no training curve), signature (the gandi run), seconds and cpu_seconds (wall, and the
-process's CPU time: comparable when the machine did other work too). Finished cells are
-skipped, so an interrupted benchmark resumes. `<out>/tabular.md` has the tables.
+process's CPU time: comparable when the machine did other work too), setting_hash (a gandi
+row's validated setting, `gandi.settings.fingerprint`). Finished cells are skipped, so an
+interrupted benchmark resumes. `<out>/tabular.md` has the tables.
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ GANDI_DETECTORS = ("discriminator", "autoencoder", "vae", "aae", "ganomaly", "eg
 CHECKPOINT_ENSEMBLE = "checkpoint ensemble"  # a gandi run's row: "<detector> checkpoint ensemble"
 DETECTOR_ENSEMBLE = "gandi ensemble"  # the rows of several detectors' runs on one split
 COLUMNS = ["dataset", "detector", "family", "seed", "auc", "f1", "oracle_best_auc", "signature",
-           "seconds", "cpu_seconds"]
+           "seconds", "cpu_seconds", "setting_hash"]
 QUICK = {"steps": 60, "track_every": 20, "checkpoint_every": 60, "n_generated": 200}
 
 
@@ -86,9 +87,9 @@ def gandi_rows(path: Path, detector: str, seed: int, quick: bool, log_dir) -> li
     from gandi.settings.validation import validate
     label = re.sub(r"\W+", "_", path.stem)  # the run's setting id, as for a --setting-file
     started = clock()
-    results = run_setting(label, validate(table_setting(path, detector, seed, quick), label),
-                          log_dir, progress=False)
-    row = result_row(results, detector, None, spent(started))
+    setting = validate(table_setting(path, detector, seed, quick), label)
+    results = run_setting(label, setting, log_dir, progress=False)
+    row = result_row(results, detector, None, spent(started), setting)
     row.pop("class")
     rows = [{**row, "dataset": path.stem, "family": "gandi"}]
     ensemble = [r for r in final_rows(results) if r["detector"].endswith(CHECKPOINT_ENSEMBLE)]

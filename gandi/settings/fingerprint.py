@@ -1,0 +1,25 @@
+"""A setting's fingerprint: which rows of a benchmark table were made by the same method.
+
+A benchmark row (a cell: a detector on one class or table, one seed) keeps the hash of the
+validated setting that made it. The cell's own coordinates (its class, seeds, the data's path on
+the machine that ran it, its display name) are left out: two cells of one grid share the hash,
+and a change of anything else (a default, a learning rate, the number of steps) gives a new
+hash, so the benchmark re-runs exactly the cells whose setting changed and its tables leave out
+(and list) the rows a previous setting made.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+
+# what places a cell in the grid or on a machine, not what the method does
+CELL_KEYS = frozenset({"name", "numpy_seed", "tf_seed", "normal_class", "anomaly_class",
+                       "data_dir", "data_file", "image_dir"})
+
+
+def setting_hash(setting: dict) -> str:
+    """12 hex digits of SHA-256 over the setting's other keys and values (sorted; tuples and
+    lists alike, as JSON has them)."""
+    method = {str(k): v for k, v in setting.items() if k not in CELL_KEYS}
+    text = json.dumps(method, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
