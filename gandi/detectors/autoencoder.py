@@ -10,16 +10,16 @@ map's mean.
 With the "cae" encoder and decoder and latent_dim 2 this is the convolutional autoencoder of the
 reconstruction-error approach, and the whole latent space can be drawn.
 
-`autoencoder_score: reconstruction+latent_knn` (vectors; this detector, the VAE and the AAE) adds how far
-the sample's code lies from the training normals' codes:
+`autoencoder_score: reconstruction+latent_knn` (vectors; this detector, the VAE and the AAE)
+adds how far the sample's code lies from the training normals' codes:
 
     score(x) = (s(x) - mean s(bank)) / std s(bank) + (knn(x) - mean knn(bank)) / std knn(bank)
 
 with s the family's own score, knn(x) the distance from E(x) to its 5th nearest code among the
 training normals kept in a reference bank (`gandi.detectors.reference_bank`), and each part
 standardised on the bank itself (512 of its rows; for knn each row's distance to the others,
-leaving itself out): a run keeps
-every constant the score needs inside its networks, so checkpoints and exports score the same.
+leaving out itself and its copies): a run keeps every constant the score needs inside its
+networks, so checkpoints and exports score the same.
 A sample the decoder rebuilds well can still have a code unlike any normal's; measured with
 validation-normal standardisation (benchmarks/learned_space_scores.py, 8 ODDS tables, 3 seeds):
 autoencoder 0.933 -> 0.956, VAE 0.927 -> 0.949, AAE 0.930 -> 0.950 (raw-feature kNN 0.959).
@@ -64,9 +64,10 @@ class AutoencoderDetector(Detector):
     map_name = "squared reconstruction error (x - x_hat)^2"
     setting_keys = {
         "autoencoder_score": SettingKey(AE_SCORES[0], *one_of(AE_SCORES),
-                               "the autoencoder family's score: its own (reconstruction), or "
-                               "that plus the distance between latent codes "
-                               "(reconstruction+latent_knn; vectors only)"),
+                                        "the autoencoder family's score: its own "
+                                        "(reconstruction), or that plus the distance between "
+                                        "latent codes (reconstruction+latent_knn; vectors "
+                                        "only)"),
     }
 
     def __init__(self, setting: dict, sample_shape: tuple):
@@ -77,11 +78,11 @@ class AutoencoderDetector(Detector):
                              output_shape=self.sample_shape, **setting["g_params"])
         self.autoencoder = joined(self.encoder, self.decoder)
         self.ae_optimizer = self._optimizer(setting["lr_g"], self.autoencoder)
-        self.latent_knn = setting["autoencoder_score"] == "reconstruction+latent_knn"
+        self.latent_knn = setting["autoencoder_score"] == AE_SCORES[1]
         if self.latent_knn:
             if len(self.sample_shape) != 1:
-                raise ValueError(f"autoencoder_score {setting['autoencoder_score']!r} is for vectors; samples of "
-                                 f"shape {self.sample_shape} take 'reconstruction'")
+                raise ValueError(f"autoencoder_score {AE_SCORES[1]!r} is for vectors; samples "
+                                 f"of shape {self.sample_shape} take {AE_SCORES[0]!r}")
             self.reference_bank, self.bank = bank_network(self.sample_shape)
             self.scoring_networks = self.scoring_networks_for(setting)
             self._train_step = tf.function(self._train_and_keep,
@@ -96,7 +97,7 @@ class AutoencoderDetector(Detector):
 
     @classmethod
     def scoring_networks_for(cls, setting: dict) -> tuple:
-        extra = ("reference_bank",) if setting["autoencoder_score"] == "reconstruction+latent_knn" else ()
+        extra = ("reference_bank",) if setting["autoencoder_score"] == AE_SCORES[1] else ()
         return (*cls.scoring_networks, *extra)
 
     def _code_size(self) -> int:

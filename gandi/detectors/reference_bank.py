@@ -1,5 +1,6 @@
 """Training normals kept inside a detector, for scores that compare a sample with them: the
-last BANK samples the train steps saw (all of them on a table smaller than that), held as the
+last BANK samples the train steps saw (on a table smaller than that, each row several times
+over: whole batches are kept, epoch after epoch), held as the
 weights of a small network ("reference_bank"), so that checkpoints, the sweet spot and exports
 keep them like any network; and the k-th nearest neighbour distance those scores take.
 
