@@ -1,6 +1,9 @@
+import atexit
 import os
 import re
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +15,11 @@ if "PYTEST_XDIST_WORKER" in os.environ:  # `make test`: one pytest worker per co
     # spend their time waiting on each other (set before TensorFlow is imported)
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
     os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+# jit_compile "auto" caches its timings (gandi/training/compiled_step.py): in a folder of the
+# suite's (one per process, removed at its end), not in the user's ~/.cache
+if "GANDI_CACHE_DIR" not in os.environ:
+    os.environ["GANDI_CACHE_DIR"] = tempfile.mkdtemp(prefix="gandi-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["GANDI_CACHE_DIR"], True)
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 

@@ -142,10 +142,6 @@ def check_validate(raw):
             images = setting["dataset"] not in ("distribution", "table")
             assert setting[key] == (1 if images else 5), (setting["dataset"], setting[key])
             continue
-        if key == "jit_compile" and expected == "auto":  # XLA on images, not on vectors
-            images = setting["dataset"] not in ("distribution", "table")
-            assert setting[key] is images, (setting["dataset"], setting[key])
-            continue
         assert same(setting[key], expected), (key, setting[key], expected)
         if isinstance(setting[key], (dict, list)):  # a copy: later edits of raw cannot leak in
             assert setting[key] is not raw.get(key) and setting[key] is not defaults[key]

@@ -135,5 +135,5 @@ class AnoGANDetector(DiscriminatorDetector):
             s = self.setting
             self._latent = LatentSearch(self.generator, self.discriminator, self.latent_dim,
                                         s["anogan_iterations"], s["anogan_lambda"],
-                                        s["anogan_lr"], s["jit_compile"])
+                                        s["anogan_lr"], self.xla)
         return self._latent

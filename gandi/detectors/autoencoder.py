@@ -86,7 +86,7 @@ class AutoencoderDetector(Detector):
             self.reference_bank, self.bank = bank_network(self.sample_shape)
             self.scoring_networks = self.scoring_networks_for(setting)
             self._train_step = tf.function(self._train_and_keep,
-                                           jit_compile=setting["jit_compile"],
+                                           jit_compile=self.xla,
                                            reduce_retracing=True)
             # the bank's scale once per score() call, then the batches on it
             self._scale = tf.function(self._bank_scale)

@@ -90,10 +90,13 @@ class Detector(abc.ABC):
         # worker) stays below its retracing warning only if each instance traces once and is
         # called many times; what a run calls once or twice (figures) is eager instead.
         samples = [tf.TensorSpec((None, *self.sample_shape), tf.float32)]
-        self._train_step = tf.function(self.train_step_eager, jit_compile=setting["jit_compile"],
+        # a run resolves jit_compile "auto" by measurement (training/compiled_step.py); a
+        # detector built outside a run (a study, a test) with "auto" is plain
+        self.xla = setting["jit_compile"] is True
+        self._train_step = tf.function(self.train_step_eager, jit_compile=self.xla,
                                        reduce_retracing=True)
         self._score = tf.function(self._anomaly_score, input_signature=samples)
-        self._generate = tf.function(self._generated, jit_compile=setting["jit_compile"],
+        self._generate = tf.function(self._generated, jit_compile=self.xla,
                                      input_signature=[tf.TensorSpec((None, self.latent_dim),
                                                                     tf.float32)])
         self._map = tf.function(self._anomaly_map, input_signature=samples)

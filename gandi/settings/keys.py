@@ -225,8 +225,9 @@ SHARED_KEYS = {
                           detectors=WITH_D_STEPS),
     "jit_compile": SettingKey(
         "auto", lambda v: isinstance(v, bool) or v == "auto", "true, false or auto",
-        "XLA-compile the train step and generation; auto: on images (1.05-1.4x faster steps on a "
-        "2-core AVX2 CPU, a few seconds more tracing), off on vectors"),
+        "XLA-compile the train step and generation; auto: decided on the machine by timing "
+        "the step both ways (cached), for image runs of 500 steps or more; plain on vectors "
+        "and shorter runs (gandi/training/compiled_step.py)"),
     "deterministic": SettingKey(False, a_flag, "true or false (TF deterministic ops)",
                                 "TensorFlow deterministic ops (enable_op_determinism)"),
     "divergence_restarts": SettingKey(

@@ -50,8 +50,6 @@ def validate(raw: dict, label="?") -> dict:
             _fail(label, key, setting[key], spec.allowed, did_you_mean(setting[key], spec.choices))
     # cross-key rules
     images = setting["dataset"] in DATASETS or setting["dataset"] == "folder"
-    if setting["jit_compile"] == "auto":
-        setting["jit_compile"] = images
     if setting["checkpoint_ensemble"] == "auto":
         setting["checkpoint_ensemble"] = 1 if images else 5
     if setting["sweet_spot_criterion"] == "auto":

@@ -65,8 +65,13 @@ def build(setting: dict):
     from gandi.data import load_splits
     from gandi.detectors import DETECTORS
     from gandi.training.loop import set_seeds
-    set_seeds(0, 0)
+    from gandi.experiment import resolve_steps
+    from gandi.training.compiled_step import with_step_chosen
     data = load_splits(setting, np.random.default_rng(0))
+    # jit_compile as a run of the setting resolves it (on this machine, for its length)
+    setting = with_step_chosen(resolve_steps(setting, len(data.train)), data.train,
+                               data.sample_shape)
+    set_seeds(0, 0)
     with compute_device():
         detector = DETECTORS[setting["detector"]](setting, data.sample_shape)
     return detector, data
@@ -184,7 +189,7 @@ def anogan_batched_vs_single(detector, x, iterations: int, single_images: int | 
     n_reference = min(len(x), reference_images or n_single)
     with compute_device():
         search = LatentSearch(detector.generator, detector.discriminator, s["latent_dim"],
-                              1, s["anogan_lambda"], s["anogan_lr"], s["jit_compile"])
+                              1, s["anogan_lambda"], s["anogan_lr"], detector.xla)
         # trace (and with XLA compile) every batch shape timed below, one iteration each: the
         # iteration count is an argument of the compiled search, not part of its shape
         for n, batch in ((len(x), s["anogan_batch"]), (n_single, 1)):

@@ -33,7 +33,9 @@ def efficiency_section(number: int, path: Path) -> str:
                f"**The train step** (setting {e['setting']}, DCGAN on MNIST, batch {e['batch']}, "
                "the same networks and optimisers; steps timed in turn, median of the rounds):\n\n"
                "| step | training images/s | gandi / it |\n| --- | --- | --- |\n")
-    for name, label in (("gandi", "gandi (`jit_compile: auto`: XLA on images)"),
+    # before the choice was measured (files without "gandi_xla"), auto was XLA on images
+    chosen = "XLA" if e.get("gandi_xla", True) else "plain"
+    for name, label in (("gandi", f"gandi (`jit_compile: auto`: {chosen}, chosen here)"),
                         ("plain", "plain Keras `tf.function` step"),
                         ("plain_xla", "plain Keras step with XLA")):
         text.write(f"| {label} | {rate[name]:.0f} | {rate['gandi'] / rate[name]:.2f} |\n")
