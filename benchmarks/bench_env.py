@@ -41,7 +41,7 @@ def run_missing_table_cells(csv: Path, columns: list, key: str, names: list, arg
     """`run_missing_cells` over the ODDS tables: a cell per seed (args.seeds), name (of column
     `key`: a detector or variant) and table (args.sets); `run_cell(table_path, name, seed,
     args.log_dir)` gives the rest of its row."""
-    from gandi.studies.benchmark.tables import tables_dir
+    from gandi.studies.benchmark.table_cells import tables_dir
     folder = tables_dir(None)
     todo = ({"dataset": table, key: name, "seed": seed} for seed in range(args.seeds)
             for name in names for table in args.sets)

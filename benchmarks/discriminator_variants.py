@@ -44,7 +44,7 @@ COLUMNS = ["dataset", "variant", "seed", "auc", "oracle_best_auc", "swing", "max
 
 
 def run_cell(path, variant: str, seed: int, log_dir: str) -> dict:
-    from gandi.studies.benchmark.tables import table_setting
+    from gandi.studies.benchmark.table_cells import table_setting
     from gandi.experiment import run_setting
     from gandi.settings.validation import validate
     detector, keys = VARIANTS[variant]
@@ -80,7 +80,7 @@ def markdown(cells: pd.DataFrame) -> str:
 
 
 def main(argv=None) -> int:
-    from gandi.studies.benchmark.tables import TABLE_SETS
+    from gandi.studies.benchmark.table_cells import TABLE_SETS
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--sets", nargs="+", default=list(TABLE_SETS), choices=list(TABLE_SETS))

@@ -9,7 +9,7 @@ Targets (issue 14): gandi / plain >= 1.0; tracking <= 15% of a run at the shippe
 Steps are timed in turn, `--rounds` times, and the medians compared: on a shared 2-core machine a
 single timing drifts by 10-20%. The run timings (`--run-rounds` pairs of whole runs of the
 setting, about a minute each on 2 cores) come after an untimed warm-up run. The measuring is
-`gandi.studies.efficiency`; the machine's description is `gandi.studies.machine`. The figures are also written to
+`gandi.studies.efficiency`; the machine's description is `gandi.training.machine`. The figures are also written to
 `benchmarks/results/efficiency.json`, which `python -m gandi.paper` turns into the paper's
 efficiency section (with what the same step would do on a GPU).
 """
@@ -24,7 +24,8 @@ import pandas as pd  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import run_params  # noqa: E402
-from gandi.studies import efficiency, machine, speed  # noqa: E402
+from gandi.studies import efficiency, speed  # noqa: E402
+from gandi.training import machine  # noqa: E402
 from gandi.data import load_splits  # noqa: E402
 from gandi.experiment import resolve_steps  # noqa: E402
 

@@ -42,7 +42,7 @@ def cell_scores(path: Path, seed: int, log_dir: str) -> dict:
     from gandi.outputs.run_rows import clock, spent
     from gandi.score.exported import load_exported
     from gandi.settings.validation import validate
-    from gandi.studies.benchmark.tables import table_setting
+    from gandi.studies.benchmark.table_cells import table_setting
     from gandi.tracking.references import draw_references
     started = clock()
     setting = validate(table_setting(path, "discriminator", seed, False), label=path.stem)
@@ -115,7 +115,7 @@ def markdown(rows: pd.DataFrame) -> str:
 
 def main(argv=None) -> int:
     from gandi.studies.benchmark.cells import write_atomic
-    from gandi.studies.benchmark.tables import TABLE_SETS, tables_dir
+    from gandi.studies.benchmark.table_cells import TABLE_SETS, tables_dir
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--sets", nargs="+", default=list(TABLE_SETS), choices=list(TABLE_SETS))

@@ -55,7 +55,7 @@ def run_cell(path, detector_name: str, seed: int, log_dir: str) -> dict:
     from gandi.experiment import run_setting
     from gandi.score.exported import rebuild_detector
     from gandi.settings.validation import validate
-    from gandi.studies.benchmark.tables import table_setting
+    from gandi.studies.benchmark.table_cells import table_setting
     from gandi.tracking.metrics import roc_auc
     setting = validate(table_setting(path, detector_name, seed, quick=False), path.stem)
     from gandi.outputs.run_rows import clock, spent
@@ -94,7 +94,7 @@ def markdown(cells: pd.DataFrame) -> str:
 
 
 def main(argv=None) -> int:
-    from gandi.studies.benchmark.tables import TABLE_SETS
+    from gandi.studies.benchmark.table_cells import TABLE_SETS
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--sets", nargs="+", default=list(TABLE_SETS), choices=list(TABLE_SETS))

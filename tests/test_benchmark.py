@@ -77,7 +77,8 @@ def test_quick_benchmark_writes_resumes_and_compares(tmp_path, capsys):
     older.to_csv(csv, index=False)
     assert main(args + ["--report-only"]) == 0
     md = (tmp_path / "out" / "mnist_normal_class.md").read_text()
-    assert ("Left out: 1 row(s) made by an earlier setting of their detector (discriminator "
+    assert ("Left out: 1 row(s) made by another setting than their detector's current one "
+            "(discriminator "
             "class 1 seed 0)") in md
     row = next(l for l in md.splitlines() if l.startswith("| 1 |"))
     assert f"{ours[('discriminator', 1)]:.3f}" not in row.split("|")[2]
@@ -297,6 +298,29 @@ def test_tabular_benchmark_puts_classical_detectors_on_gandis_split(tmp_path, ca
     assert main(args) == 0
     assert "0 item(s) to run (a gandi run, or a table's classical detectors), 7 cell(s) already " \
         "finished" in capsys.readouterr().out
+    # a row made by an earlier setting of the autoencoder (another hash): left out of the tables
+    # (with the detector ensemble over it) and said so, then run again with the ensemble
+    from gandi.studies.benchmark.table_report import fresh_rows
+    from gandi.studies.paper.write import tables_section
+    csv = tmp_path / "out" / "tabular.csv"
+    older = pd.read_csv(csv, dtype={"setting_hash": str})
+    older.loc[older["signature"] == gandi["signature"], "setting_hash"] = "0123456789ab"
+    older.to_csv(csv, index=False)
+    shown, left_out = fresh_rows(older, quick=True)
+    assert sorted(set(older["detector"]) - set(shown["detector"])) == [
+        "autoencoder", "autoencoder checkpoint ensemble", "gandi ensemble (all)"]
+    assert "Left out: 3 row(s) made by another setting than their detector's current one " \
+           "(autoencoder on ionosphere seed 0, autoencoder checkpoint ensemble on ionosphere seed 0, gandi " \
+           "ensemble (all) on ionosphere seed 0)" in left_out
+    assert "Left out: 5 row(s)" in tables_section(3, csv)  # full settings: every gandi row stale
+    assert main(args) == 0
+    assert "1 item(s) to run" in capsys.readouterr().out  # the stale run alone, its ensemble
+    again = pd.read_csv(csv, dtype={"setting_hash": str})
+    assert sorted(again["detector"]) == sorted(cells["detector"])  # replaced, not added
+    assert "0123456789ab" not in set(again["setting_hash"])
+    assert again.set_index("detector").loc["gandi ensemble (all)", "auc"] == pytest.approx(
+        both["auc"], abs=1e-12)  # the same seeds: the same runs, the same ensemble
+    assert "Left out" not in (tmp_path / "out" / "tabular.md").read_text()
 
 
 def test_tabular_benchmark_bad_arguments_are_one_line(tmp_path, capsys):

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from gandi.studies.efficiency import flops_per_image
-from gandi.studies.machine import describe, describe_text, fp32_flops_per_cycle
+from gandi.training.machine import describe, describe_text, fp32_flops_per_cycle
 from gandi.training.loop import real_batches
 
 

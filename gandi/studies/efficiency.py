@@ -1,7 +1,7 @@
 """How well gandi uses the machine: its GAN train step beside a plain Keras step on the same
 networks, the FLOPs of a step and the share of the CPU's peak they reach, and the share of a
 run's wall time that tracking takes. Functions return numbers; `benchmarks/efficiency.py` prints
-them with the machine (`gandi.studies.machine`).
+them with the machine (`gandi.training.machine`).
 """
 from __future__ import annotations
 

@@ -52,7 +52,7 @@ def cache_dir() -> Path:
 
 def machine_key() -> str:
     """What makes one machine's timings another's: the CPU, its cores, TensorFlow, oneDNN."""
-    from gandi.studies.machine import describe
+    from gandi.training.machine import describe
     m = describe()
     env = {name: os.environ.get(name) for name in ENVIRONMENT}
     return json.dumps([m["cpu"], m["family_model"], m["cores"], m["flags"], m["tf"], env])

@@ -61,36 +61,45 @@ def run_items(todo: list, run_item: Callable, cells: pd.DataFrame, csv_path: Pat
 
 
 # ----- rows made by another setting (gandi.settings.fingerprint) ------------------------------
-def cell_keys(cells: pd.DataFrame) -> pd.Series:
-    """(detector, class, seed) of each row: the cell it fills."""
-    return pd.Series(list(zip(cells["detector"], cells["class"].astype(int),
-                              cells["seed"].astype(int))), index=cells.index, dtype=object)
+# A cell is (detector, place, seed); its place is a class of an image benchmark and a table of
+# the tabular one.
+PLACE_WORDS = {"class": "class", "dataset": "on"}
 
 
-def stale_rows(cells: pd.DataFrame, current: dict) -> pd.Series:
+def cell_keys(cells: pd.DataFrame, place: str = "class") -> pd.Series:
+    """(detector, place, seed) of each row: the cell it fills."""
+    where = cells[place].astype(int) if place == "class" else cells[place]
+    return pd.Series(list(zip(cells["detector"], where, cells["seed"].astype(int))),
+                     index=cells.index, dtype=object)
+
+
+def stale_rows(cells: pd.DataFrame, current: dict, place: str = "class") -> pd.Series:
     """Rows whose setting hash is not the one their cell would run with now (`current`: cell ->
     hash, for gandi's cells). Rows without a hash (classical rows, rows from before hashes were
     kept) and cells not in `current` are not stale: nothing says they are."""
-    now = cell_keys(cells).map(lambda key: current.get(key))
+    now = cell_keys(cells, place).map(lambda key: current.get(key))
     made = cells["setting_hash"]
     return made.notna() & now.notna() & (made != now)
 
 
-def without_replaced(cells: pd.DataFrame, current: dict) -> pd.DataFrame:
+def without_replaced(cells: pd.DataFrame, current: dict, place: str = "class") -> pd.DataFrame:
     """`cells` without the stale rows of cells that have a row of the current setting now."""
-    stale = stale_rows(cells, current)
-    fresh = set(cell_keys(cells[~stale]))
-    return cells[~(stale & cell_keys(cells).map(lambda key: key in fresh))]
+    stale = stale_rows(cells, current, place)
+    keys = cell_keys(cells, place)
+    fresh = set(keys[~stale])
+    return cells[~(stale & keys.map(lambda key: key in fresh))]
 
 
-def stale_lines(stale: pd.DataFrame, shown: pd.DataFrame) -> str:
+def stale_lines(stale: pd.DataFrame, shown: pd.DataFrame, place: str = "class") -> str:
     """What a report says of the rows it leaves out (made by another setting) and of the rows
     it shows without knowing their setting (from before setting hashes were kept)."""
     out = ""
     if len(stale):
-        cells = ", ".join(f"{d} class {c} seed {s}" for d, c, s in sorted(set(cell_keys(stale))))
-        out += (f"\nLeft out: {len(stale)} row(s) made by an earlier setting of their detector "
-                f"({cells}); the next benchmark run runs them again.\n")
+        word = PLACE_WORDS[place]
+        cells = ", ".join(f"{d} {word} {c} seed {s}"
+                          for d, c, s in sorted(set(cell_keys(stale, place))))
+        out += (f"\nLeft out: {len(stale)} row(s) made by another setting than their "
+                f"detector's current one ({cells}); the next benchmark run runs them again.\n")
     unknown = shown[(shown["family"] == "gandi") & shown["setting_hash"].isna()]
     if len(unknown):
         out += (f"\n{len(unknown)} gandi row(s) predate setting hashes: shown, but not known to "

@@ -230,7 +230,7 @@ def _machine() -> str:
     without its machine cannot be compared."""
     import tensorflow as tf
 
-    from gandi.studies.machine import describe, describe_text
+    from gandi.training.machine import describe, describe_text
     gpus = tf.config.list_physical_devices("GPU")
     return f"{describe_text(describe())}; {f'{len(gpus)} GPU(s)' if gpus else 'no GPU'}"
 

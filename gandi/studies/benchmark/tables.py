@@ -17,48 +17,25 @@ AUC over training, which uses test labels: only reported; empty for a classical 
 has no training curve), signature (the gandi run), seconds and cpu_seconds (wall, and the
 process's CPU time: comparable when the machine did other work too), setting_hash (a gandi
 row's validated setting, `gandi.settings.fingerprint`). Finished cells are skipped, so an
-interrupted benchmark resumes. `<out>/tabular.md` has the tables.
+interrupted benchmark resumes; a row made by another setting of its detector (its hash) is
+run again. `<out>/tabular.md` has the tables (`table_report`).
 """
 from __future__ import annotations
 
-import io
-import os
 import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from gandi.outputs.run_rows import clock, final_rows, mean_std, result_row, spent
-from gandi.settings.shipped import TABLE_SETTING
-from gandi.studies.benchmark.cells import BenchmarkError, read_cells, run_items, write_atomic
-
-TABLE_SETS = ("annthyroid", "ionosphere", "letter", "mammography", "musk", "pendigits",
-              "satimage-2", "shuttle")
-GANDI_DETECTORS = ("discriminator", "autoencoder", "vae", "aae", "ganomaly", "egbad", "fencegan",
-                   "so_gaal", "mo_gaal", "discriminator_knn")
-CHECKPOINT_ENSEMBLE = "checkpoint ensemble"  # a gandi run's row: "<detector> checkpoint ensemble"
-DETECTOR_ENSEMBLE = "gandi ensemble"  # the rows of several detectors' runs on one split
-COLUMNS = ["dataset", "detector", "family", "seed", "auc", "f1", "oracle_best_auc", "signature",
-           "seconds", "cpu_seconds", "setting_hash"]
-QUICK = {"steps": 60, "track_every": 20, "checkpoint_every": 60, "n_generated": 200}
-
-
-def tables_dir(data_dir: str | None) -> Path:
-    """--data-dir, else $GANDI_DATA_DIR/tabular, else ../shared/data/tabular beside the repo."""
-    if data_dir:
-        return Path(data_dir)
-    from gandi.data.images import ENV_DATA_DIR
-    root = Path(__file__).resolve().parents[3]  # the checkout: gandi/studies/benchmark/tables.py
-    env = os.environ.get(ENV_DATA_DIR)
-    return Path(env) / "tabular" if env else root.parent / "shared" / "data" / "tabular"
-
-
-def table_setting(path: Path, detector: str, seed: int, quick: bool) -> dict:
-    setting = {**TABLE_SETTING, "name": f"{path.stem}, {detector}", "data_file": str(path),
-               "detector": detector, "numpy_seed": seed, "tf_seed": seed}
-    return {**setting, **QUICK} if quick else setting
-
+from gandi.outputs.run_rows import clock, final_rows, result_row, spent
+from gandi.studies.benchmark.cells import (BenchmarkError, cell_keys, read_cells, run_items,
+                                          stale_rows, without_replaced, write_atomic)
+from gandi.studies.benchmark.table_cells import (CHECKPOINT_ENSEMBLE, COLUMNS,
+                                                DETECTOR_ENSEMBLE, GANDI_DETECTORS, TABLE_SETS,
+                                                table_setting, tables_dir)
+from gandi.studies.benchmark.table_report import (current_hashes, fresh_rows, markdown,
+                                                  stale_table_rows)
 
 def classical_rows(path: Path, seed: int, detectors, quick: bool) -> list[dict]:
     """One row per classical detector: fitted on the gandi split's training normals (scaled as
@@ -144,69 +121,6 @@ def detector_ensemble_rows(path: Path, seed: int, quick: bool, cells: pd.DataFra
     return rows
 
 
-def markdown(cells: pd.DataFrame) -> str:
-    """Mean ± std over seeds per table and detector, gandi's detectors first, then the classical
-    ones; the mean over tables; and what the label-free choice costs each gandi detector."""
-    sets = sorted(cells["dataset"].unique())
-    order = (cells.assign(g=cells["family"] != "gandi")
-             .drop_duplicates("detector").sort_values("g", kind="stable")["detector"].tolist())
-    family = dict(zip(cells["detector"], cells["family"]))
-    out = io.StringIO()
-    seeds = cells.groupby(["dataset", "detector"])["seed"].nunique().max()
-    out.write(f"# Tables (ODDS), semi-supervised: test AUC\n\nUp to {seeds} seed(s) per cell: "
-              "mean ± std (n = seeds). gandi's detectors: the step chosen without test labels. "
-              "Classical detectors: fitted on the same training normals with the same scaling "
-              "(`gandi.detectors.classical`).\n\n")
-    # a detector per row (gandi's, with their ensembles, then the classical ones), a table per
-    # column, then the mean over the tables every detector ran on
-    per_set = cells.groupby(["dataset", "detector"])["auc"].mean().unstack()
-    complete = per_set[order].dropna()
-    header = ["detector", "family"] + sets + ["mean"]
-    out.write("| " + " | ".join(header) + " |\n|" + " --- |" * len(header) + "\n")
-    for d in order:
-        row = [d, family[d]] + [
-            mean_std(cells[(cells["dataset"] == s) & (cells["detector"] == d)]["auc"], show_n=True)
-            for s in sets] + [f"{complete[d].mean():.3f}"]
-        out.write("| " + " | ".join(row) + " |\n")
-    gandi = cells[cells["family"] == "gandi"]
-    curves = gandi[gandi["oracle_best_auc"].notna()]  # an ensemble has no training curve
-    if len(curves):
-        cost = (curves["oracle_best_auc"] - curves["auc"]).groupby(curves["detector"]).mean()
-        out.write("\nWhat the label-free choice costs (mean over cells of the oracle-best test "
-                  "AUC, chosen WITH test labels, minus the AUC at the chosen step): "
-                  + ", ".join(f"{d} {c:.3f}" for d, c in cost.items()) + ".\n")
-        out.write(ensemble_lines(complete))
-        best_classical = complete[[d for d in order if family[d] == "classical"]].mean()
-        best_gandi = complete[[d for d in order if family[d] == "gandi"]].mean()
-        if len(best_classical) and len(best_gandi):
-            g, c = best_gandi.idxmax(), best_classical.idxmax()
-            out.write(f"\nBest gandi detector {g} {best_gandi[g]:.3f} against the best classical "
-                      f"{c} {best_classical[c]:.3f} (mean over {len(complete)} tables): "
-                      f"{best_gandi[g] - best_classical[c]:+.3f}.\n")
-    return out.getvalue()
-
-
-def ensemble_lines(per_set: pd.DataFrame) -> str:
-    """Each ensemble against its best member (mean AUC over the tables, columns = detectors):
-    a checkpoint ensemble against its detector, a detector ensemble against the best single
-    gandi detector."""
-    means = per_set.mean()
-    singles = [d for d in GANDI_DETECTORS if d in means]
-    lines = []
-    for name in [d for d in means.index if CHECKPOINT_ENSEMBLE in d]:
-        member = name.replace(f" {CHECKPOINT_ENSEMBLE}", "")
-        if member in means:
-            lines.append(f"{name} {means[name]:.3f} vs {member} {means[member]:.3f} "
-                         f"({means[name] - means[member]:+.3f})")
-    best = max(singles, key=lambda d: means[d]) if singles else None
-    for name in [d for d in means.index if d.startswith(DETECTOR_ENSEMBLE)]:
-        if best:
-            lines.append(f"{name} {means[name]:.3f} vs the best single detector {best} "
-                         f"{means[best]:.3f} ({means[name] - means[best]:+.3f})")
-    return ("\nEnsembles against their best member (mean AUC over the tables): "
-            + "; ".join(lines) + ".\n") if lines else ""
-
-
 def run(args, out: Path) -> int:
     """The tabular benchmark's part of `python -m gandi.benchmark`; returns the exit status."""
     from gandi.detectors.classical import CLASSICAL
@@ -224,15 +138,23 @@ def run(args, out: Path) -> int:
     seeds = range(args.seeds if args.seeds is not None else (1 if args.quick else 3))
     csv_path, md_path = out / "tabular.csv", out / "tabular.md"
     cells = read_cells(csv_path, COLUMNS)
-    done = set(zip(cells["dataset"], cells["detector"], cells["seed"].astype(int)))
+    # a row made by another setting than its cell's current one is run again; the detector
+    # ensembles over a stale run go (made again below from the new runs)
+    places = pd.DataFrame({"dataset": [n for n in sets for _ in seeds],
+                           "seed": [s for _ in sets for s in seeds]})
+    current = current_hashes(places, args.quick)
+    stale = stale_table_rows(cells, current)
+    cells = cells[~(stale & cells["detector"].str.startswith(DETECTOR_ENSEMBLE))]
+    stale = stale_rows(cells, current, "dataset")
+    done = set(cell_keys(cells[~stale], "dataset"))
     # a gandi cell is one run; a table's classical detectors share one split, so they are one
     # item per (table, seed): the detectors of it not yet in the CSV
     todo = []
     for name in sets:
         for seed in seeds:
             todo += [(name, seed, [d]) for d in wanted
-                     if d in GANDI_DETECTORS and (name, d, seed) not in done]
-            classical = [d for d in wanted if d in CLASSICAL and (name, d, seed) not in done]
+                     if d in GANDI_DETECTORS and (d, name, seed) not in done]
+            classical = [d for d in wanted if d in CLASSICAL and (d, name, seed) not in done]
             todo += [(name, seed, classical)] if classical else []
     print(f"{len(todo)} item(s) to run (a gandi run, or a table's classical detectors), "
           f"{len(done)} cell(s) already finished in {csv_path}", flush=True)
@@ -247,15 +169,18 @@ def run(args, out: Path) -> int:
                       lambda item, row: f"{item[0]} {row['detector']} seed {item[1]}")
     if cells is None:
         return 2
-    # the detector ensembles of each table and seed whose gandi runs are all there
-    done = set(zip(cells["dataset"], cells["detector"], cells["seed"].astype(int)))
+    cells = without_replaced(cells, current, "dataset")
+    write_atomic(csv_path, cells[COLUMNS].to_csv(index=False))
+    # the detector ensembles of each table and seed whose gandi runs are all there and current
+    done = set(cell_keys(cells, "dataset"))
     members = [d for d in wanted if d in GANDI_DETECTORS]
     if len(members) > 1:
         for name in sets:
             for seed in seeds:
-                if (name, f"{DETECTOR_ENSEMBLE} (all)", seed) in done:
+                if (f"{DETECTOR_ENSEMBLE} (all)", name, seed) in done:
                     continue
-                rows = detector_ensemble_rows(folder / f"{name}.npz", seed, args.quick, cells,
+                fresh = cells[~stale_rows(cells, current, "dataset")]
+                rows = detector_ensemble_rows(folder / f"{name}.npz", seed, args.quick, fresh,
                                               args.log_dir, members)
                 if rows:
                     cells = pd.concat([cells, pd.DataFrame(rows)], ignore_index=True)
@@ -264,6 +189,7 @@ def run(args, out: Path) -> int:
                     print(f"{name} {r['detector']} seed {seed}: AUC {r['auc']:.3f}", flush=True)
     shown = cells[cells["dataset"].isin(sets) & (cells["detector"].isin(wanted)
                                                   | cells["detector"].str.contains("ensemble"))]
-    write_atomic(md_path, markdown(shown))
+    shown, left_out = fresh_rows(shown, args.quick)
+    write_atomic(md_path, markdown(shown) + left_out)
     print(f"wrote {csv_path} and {md_path}")
     return 0

@@ -343,8 +343,12 @@ def tables_section(number: int, path: Path) -> str:
     classical ones on the same splits, or "" before that benchmark has run."""
     if not path.is_file():
         return ""
-    from gandi.studies.benchmark.tables import markdown as tables_markdown
-    body = tables_markdown(pd.read_csv(path)).split("\n", 1)[1]  # the report's own title off
+    from gandi.studies.benchmark.cells import read_cells
+    from gandi.studies.benchmark.table_report import fresh_rows
+    from gandi.studies.benchmark.table_report import markdown as tables_markdown
+    from gandi.studies.benchmark.table_cells import COLUMNS
+    shown, left_out = fresh_rows(read_cells(path, COLUMNS))  # rows of the current settings
+    body = tables_markdown(shown).split("\n", 1)[1] + left_out  # the report's own title off
     study = path.parent / "selection_study.csv"
     if study.is_file():  # the label-free criteria compared on the same runs
         from gandi.studies.criterion_study import markdown as study_markdown
