@@ -4,9 +4,9 @@
 
 The SavedModel's `serving_default` signature takes the raw input `x` and returns
 `{"score": (n,) float32, "is_anomaly": (n,) bool}`, all computed by the exported graph: the
-scaling, the sweet spot's networks and the detector's score formula (`_anomaly_score`, the very
-function the Tracker and `gandi score` run), and `score > threshold_` (the threshold chosen in
-training). `x`:
+scaling, the sweet spot's networks and the detector's score formula (`graph_score`, the very
+formula the Tracker and `gandi score` run, with its constants, e.g. a reference bank's scale,
+fixed), and `score > threshold_` (the threshold chosen in training). `x`:
 - a run on vectors: `(n, d)` float32, the feature columns in the run's order; missing values
   (NaN) are imputed as in training when its setting imputes them; then standardised with the
   training normals' mean and deviation, in float64 as the table path does. A run whose table
@@ -104,6 +104,7 @@ def build_module(exported):
     detector = exported.detector
     columns = [] if exported.transform is None else list(exported.transform.columns)
     threshold = float(detector.threshold_)
+    score_of = detector.graph_score()
 
     class Served(tf.Module):
         def __init__(self):
@@ -116,7 +117,7 @@ def build_module(exported):
 
         @tf.function(input_signature=[tf.TensorSpec((None, *shape), dtype, name="x")])
         def serve(self, x):
-            score = tf.cast(detector._anomaly_score(scale(x)), tf.float32)
+            score = tf.cast(score_of(scale(x)), tf.float32)
             return {"score": score, "is_anomaly": score > self.threshold}
 
         @tf.function(input_signature=[])

@@ -106,4 +106,9 @@ def test_images_refuse_it_in_one_line():
 
 def test_the_family_reads_the_key_and_no_other_detector_does():
     assert set(KEYS["autoencoder_score"].detectors) == {"autoencoder", "vae", "aae"}
-    assert validate({"detector": "vae"})["autoencoder_score"] == "reconstruction"
+    # auto: the latent part on vectors (measured to help on the ODDS tables), not on images
+    assert validate({"detector": "vae"})["autoencoder_score"] == COMBINED
+    assert validate({"detector": "vae", "dataset": "mnist", "normal_class": 1, "e_arch": "cae",
+                     "g_arch": "cae"})["autoencoder_score"] == "reconstruction"
+    assert validate({"detector": "vae", "autoencoder_score": "reconstruction"})[
+        "autoencoder_score"] == "reconstruction"

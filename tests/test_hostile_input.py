@@ -138,6 +138,10 @@ def check_validate(raw):
         if key == "sweet_spot_criterion" and expected == "auto":  # resolved by the data's kind
             assert setting[key] in SWEET_SPOT_CRITERIA and setting[key] != "auto", setting[key]
             continue
+        if key == "autoencoder_score" and expected == "auto":  # its latent part on vectors
+            images = setting["dataset"] not in ("distribution", "table")
+            assert setting[key] == ("reconstruction" if images else "reconstruction+latent_knn")
+            continue
         if key == "checkpoint_ensemble" and expected == "auto":  # 5 on vectors, 1 on images
             images = setting["dataset"] not in ("distribution", "table")
             assert setting[key] == (1 if images else 5), (setting["dataset"], setting[key])

@@ -177,6 +177,12 @@ def test_a_settings_hash_names_the_method_not_the_cell():
     assert len(setting_hash(base)) == 12 and int(setting_hash(base), 16) >= 0
     assert setting_hash(validate({**base, "lr_g": base["lr_g"] * 2})) != setting_hash(base)
     assert setting_hash(validate({**base, "steps": 100, "epochs": None})) != setting_hash(base)
+    # a key only other detectors read is not part of this detector's method
+    gan = validate({**base, "detector": "discriminator"})
+    assert setting_hash({**gan, "autoencoder_score": "reconstruction+latent_knn"}) == \
+        setting_hash(gan)
+    assert setting_hash({**base, "d_steps": 5}) == setting_hash(base)  # no D to step
+    assert setting_hash({**gan, "d_steps": 5}) != setting_hash(gan)
     code = ("from gandi.settings.validation import validate; from gandi.settings.fingerprint "
             "import setting_hash; print(setting_hash(validate({'dataset': 'mnist', "
             "'normal_class': 1, 'detector': 'autoencoder'})))")

@@ -63,11 +63,12 @@ class AutoencoderDetector(Detector):
     arch_keys = ("e_arch", "g_arch")
     map_name = "squared reconstruction error (x - x_hat)^2"
     setting_keys = {
-        "autoencoder_score": SettingKey(AE_SCORES[0], *one_of(AE_SCORES),
+        "autoencoder_score": SettingKey("auto", *one_of(("auto", *AE_SCORES)),
                                         "the autoencoder family's score: its own "
                                         "(reconstruction), or that plus the distance between "
                                         "latent codes (reconstruction+latent_knn; vectors "
-                                        "only)"),
+                                        "only); auto: the second on vectors, the first on "
+                                        "images"),
     }
 
     def __init__(self, setting: dict, sample_shape: tuple):
@@ -121,6 +122,12 @@ class AutoencoderDetector(Detector):
             return super().score(x)
         codes, scale = self._scale()
         return batched(lambda b: self._score(b, codes, scale), np.asarray(x, np.float32))
+
+    def graph_score(self):
+        if not self.latent_knn:
+            return super().graph_score()
+        codes, scale = self._scale()  # the bank's, fixed once training is over
+        return lambda x: self._standardised_sum(x, codes, scale)
 
     def _bank_scale(self):
         """The bank's codes, and (mean, std) of the family's score and of the latent-kNN

@@ -138,6 +138,12 @@ class Detector(abc.ABC):
         """Anomaly score per sample, higher = more anomalous; batched, inference mode."""
         return batched(self._score, np.asarray(x, np.float32))
 
+    def graph_score(self):
+        """`score` as one graph function of a batch (x -> scores), every constant it needs fixed
+        now: what a SavedModel export traces (gandi.export). `_anomaly_score` unless `score`
+        adds to it."""
+        return self._anomaly_score
+
     def anomaly_map(self, x) -> np.ndarray:
         """Per-pixel anomaly of each image (n, h, w), higher = more anomalous (what `map_name`
         says); batched, inference mode. NoAnomalyMap for a detector without one or on vectors."""

@@ -2,10 +2,12 @@
 
 A benchmark row (a cell: a detector on one class or table, one seed) keeps the hash of the
 validated setting that made it. The cell's own coordinates (its class, seeds, the data's path on
-the machine that ran it, its display name) are left out: two cells of one grid share the hash,
-and a change of anything else (a default, a learning rate, the number of steps) gives a new
-hash, so the benchmark re-runs exactly the cells whose setting changed and its tables leave out
-(and list) the rows a previous setting made.
+the machine that ran it, its display name) are left out, and so are the keys its detector does
+not read (the key table's "read by": a new default of the autoencoder's score is no change of
+the discriminator's setting): two cells of one grid share the hash, and a change of anything
+else the detector reads (a default, a learning rate, the number of steps) gives a new hash, so
+the benchmark re-runs exactly the cells whose setting changed and its tables leave out (and
+list) the rows a previous setting made.
 """
 from __future__ import annotations
 
@@ -18,8 +20,15 @@ CELL_KEYS = frozenset({"name", "numpy_seed", "tf_seed", "normal_class", "anomaly
 
 
 def setting_hash(setting: dict) -> str:
-    """12 hex digits of SHA-256 over the setting's other keys and values (sorted; tuples and
-    lists alike, as JSON has them)."""
-    method = {str(k): v for k, v in setting.items() if k not in CELL_KEYS}
+    """12 hex digits of SHA-256 over the keys and values its detector reads, but the cell's
+    (sorted; tuples and lists alike, as JSON has them)."""
+    from gandi.settings.keys import KEYS
+    detector = setting.get("detector")
+
+    def read(key) -> bool:  # unknown keys count: nothing says they do not matter
+        spec = KEYS.get(key)
+        return spec is None or spec.detectors is None or detector in spec.detectors
+
+    method = {str(k): v for k, v in setting.items() if k not in CELL_KEYS and read(k)}
     text = json.dumps(method, sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()[:12]

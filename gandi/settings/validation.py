@@ -54,6 +54,9 @@ def validate(raw: dict, label="?") -> dict:
         setting["checkpoint_ensemble"] = 1 if images else 5
     if setting["sweet_spot_criterion"] == "auto":
         setting["sweet_spot_criterion"] = "val_vs_corrupted" if images else "val_vs_synthetic"
+    if setting["autoencoder_score"] == "auto":  # the codes' distances help on tables (module
+        # docstring of gandi/detectors/autoencoder.py); on images they are not measured
+        setting["autoencoder_score"] = "reconstruction" if images else "reconstruction+latent_knn"
     if images and setting["autoencoder_score"] != "reconstruction":  # measured on tables only
         _fail(label, "autoencoder_score", setting["autoencoder_score"], '"reconstruction" on '
               "images (the latent codes' distances are measured on tables only)")
