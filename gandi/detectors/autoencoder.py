@@ -24,8 +24,9 @@ A sample the decoder rebuilds well can still have a code unlike any normal's. Me
 shipped (`benchmarks/discriminator_variants.py --results ae_scores`: the 8 ODDS tables, the
 tabular benchmark's splits, label-free; mean ± std over 3 seeds of the 8-table mean AUC):
 autoencoder 0.933 ± 0.009 -> 0.952 ± 0.002, VAE 0.927 ± 0.005 -> 0.947 ± 0.002, AAE
-0.930 ± 0.007 -> 0.947 ± 0.002; each higher on 6 tables, equal to 3 decimals on 2 (kNN on the raw features:
-0.959). So `auto` (the default) takes it on vectors; on images it is not measured.
+0.930 ± 0.007 -> 0.947 ± 0.002; each higher on 6 tables, equal to 3 decimals on 2 (kNN on
+the raw features: 0.959). So `auto` (the default) takes it on vectors; on images it is not
+measured.
 """
 from __future__ import annotations
 
