@@ -87,7 +87,7 @@ def main():
     median = {name: float(np.median(r)) for name, r in rates.items()}
     print(f"\ntrain step, setting {args.setting} ({setting['name']}), batch "
           f"{detector.batch_per_step}, gandi's step {'with' if detector.xla else 'without'} XLA "
-          f"(jit_compile {setting['jit_compile']!r}); "
+          f"(jit_compile {setting['jit_compile']!r}: as a long run chooses it here); "
           f"{args.rounds} rounds of {args.steps} steps, median images/s:")
     for name, r in rates.items():
         print(f"  {name:10s} {median[name]:7.1f}   (rounds: {', '.join(f'{x:.0f}' for x in r)})")

@@ -64,13 +64,14 @@ def build(setting: dict):
     """(detector, data): the setting's data and its detector with seeded, untrained networks."""
     from gandi.data import load_splits
     from gandi.detectors import DETECTORS
+    from gandi.training.compiled_step import MEASURE_FROM, with_step_chosen
     from gandi.training.loop import set_seeds
-    from gandi.experiment import resolve_steps
-    from gandi.training.compiled_step import with_step_chosen
     data = load_splits(setting, np.random.default_rng(0))
-    # jit_compile as a run of the setting resolves it (on this machine, for its length)
-    setting = with_step_chosen(resolve_steps(setting, len(data.train)), data.train,
-                               data.sample_shape)
+    # a speed is a long run's: jit_compile as such a run of the setting resolves it on this
+    # machine (a short run trains plain whatever the step's speed: its compile would not pay)
+    long_run = {**setting, "epochs": None, "steps": max(setting["steps"], MEASURE_FROM)}
+    jit = with_step_chosen(long_run, data.train, data.sample_shape)["jit_compile"]
+    setting = {**setting, "jit_compile": jit}
     set_seeds(0, 0)
     with compute_device():
         detector = DETECTORS[setting["detector"]](setting, data.sample_shape)
