@@ -195,7 +195,7 @@ def test_every_image_detectors_compiled_functions_lower_to_xla(name):
         search = detector._latent_search().search
         lowered.append(search.experimental_get_compiler_ir(
             tf.constant(x[:3].astype(np.float32)), tf.zeros((3, detector.latent_dim)),
-            tf.constant(2))(stage="hlo"))
+            tf.constant(2), tf.constant(1e-3))(stage="hlo"))
     assert all(text.startswith("HloModule") for text in lowered), [t[:40] for t in lowered]
 
 

@@ -120,6 +120,24 @@ def test_anogan_latent_search_does_not_depend_on_the_batch(record_property):
                           iterations=40, lam=0.1, lr=0.01).score(data.test_x, 40)
     record_property("loss_ratio_40_to_10_iterations", np.mean(longer) / np.mean(together))
     assert np.mean(longer) < np.mean(together)
+    # anogan_tolerance: an image stops when its loss fell by less than that fraction over 10
+    # iterations; 0 searches every iteration, 1 (no image halves its loss) stops every image at
+    # the first check, its score then the 10-iteration search's
+    def stopping(tolerance):
+        return LatentSearch(detector.generator, detector.discriminator, setting["latent_dim"],
+                            iterations=40, lam=0.1, lr=0.01, tolerance=tolerance)
+    search = stopping(0.0)
+    assert_float32_close(search.score(data.test_x, 40), longer, 4 * terms)
+    assert (search.iterations_used == 40).all() and len(search.iterations_used) == 40
+    search = stopping(1.0)
+    assert_float32_close(search.score(data.test_x, 40), together, terms)
+    assert (search.iterations_used == 10).all()
+    # whatever the tolerance, an image's stop is its own: batching changes speed, not scores
+    search = stopping(1e-3)
+    scores, used = search.score(data.test_x, 40), search.iterations_used
+    assert_float32_close(search.score(data.test_x, 7), scores, 4 * terms)
+    assert (search.iterations_used == used).all() and (used % 10 == 0).all()
+    assert ((10 <= used) & (used <= 40)).all()
 
 
 @needs_fashion

@@ -190,7 +190,8 @@ def anogan_batched_vs_single(detector, x, iterations: int, single_images: int | 
     n_reference = min(len(x), reference_images or n_single)
     with compute_device():
         search = LatentSearch(detector.generator, detector.discriminator, s["latent_dim"],
-                              1, s["anogan_lambda"], s["anogan_lr"], detector.xla)
+                              1, s["anogan_lambda"], s["anogan_lr"], detector.xla,
+                              s["anogan_tolerance"])
         # trace (and with XLA compile) every batch shape timed below, one iteration each: the
         # iteration count is an argument of the compiled search, not part of its shape
         for n, batch in ((len(x), s["anogan_batch"]), (n_single, 1)):
