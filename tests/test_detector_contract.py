@@ -192,10 +192,12 @@ def test_every_image_detectors_compiled_functions_lower_to_xla(name):
         z = tf.zeros((3, detector.latent_dim))
         lowered.append(detector._generate.experimental_get_compiler_ir(z)(stage="hlo"))
     if name == "anogan":
-        search = detector._latent_search().search
-        lowered.append(search.experimental_get_compiler_ir(
-            tf.constant(x[:3].astype(np.float32)), tf.zeros((3, detector.latent_dim)),
-            tf.constant(2), tf.constant(1e-3))(stage="hlo"))
+        search = detector._latent_search()
+        images = tf.constant(x[:3].astype(np.float32))
+        z = tf.zeros((3, detector.latent_dim))
+        features, _ = search.start(images, z)
+        lowered.append(search.advance.experimental_get_compiler_ir(
+            images, features, z, z, z, tf.zeros((3,), tf.int32), tf.constant(2))(stage="hlo"))
     assert all(text.startswith("HloModule") for text in lowered), [t[:40] for t in lowered]
 
 

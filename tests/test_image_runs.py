@@ -9,7 +9,7 @@ from conftest import (MNIST_DIR, SEEDS, assert_float32_close, assert_galleries, 
                       needs_mnist, reduction_terms)
 from gandi.data import load_splits
 from gandi.detectors import DETECTORS
-from gandi.detectors.anogan import LatentSearch
+from gandi.detectors.latent_search import LatentSearch
 from gandi.experiment import run_setting
 from gandi.cli import EXIT_BAD_INPUT
 from gandi.playground import main

@@ -183,7 +183,7 @@ def anogan_batched_vs_single(detector, x, iterations: int, single_images: int | 
     'reference'), the image counts ('images', 'single_images', 'reference_images'), 'batch',
     and the largest relative score differences to the batched scores ('single_difference',
     'reference_difference'; scores must not depend on which images share a batch)."""
-    from gandi.detectors.anogan import LatentSearch
+    from gandi.detectors.latent_search import LatentSearch
     s = detector.setting
     x = np.asarray(x, np.float32)
     n_single = min(len(x), single_images or len(x))
