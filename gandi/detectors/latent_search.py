@@ -46,7 +46,9 @@ class LatentSearch:
         features = tf.TensorSpec((None, *self.features.output_shape[1:]), tf.float32)
         # XLA (the setting's jit_compile): 1.2-1.35x faster on a 2-core AMD EPYC, the same
         # scores to 2e-6 relative
-        self.start = tf.function(self._start, input_signature=[images, latents])
+        # eager: called once per batch of new images, so a tf.function per search would count
+        # one trace per search toward TensorFlow's retracing warning in a process of many fits
+        self.start = self._start
         self.advance = tf.function(self._advance, jit_compile=jit_compile, input_signature=[
             images, features, latents, latents, latents, tf.TensorSpec((None,), tf.int32),
             tf.TensorSpec((), tf.int32)])
@@ -159,7 +161,7 @@ class LatentSearch:
 
     def _started(self, x, z):
         with compute_device():
-            features, losses = self.start(x, z)
+            features, losses = self.start(tf.constant(x), tf.constant(z))
         return np.array(features), np.array(losses)
 
 
