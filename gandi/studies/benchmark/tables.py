@@ -175,11 +175,11 @@ def run(args, out: Path) -> int:
     done = set(cell_keys(cells, "dataset"))
     members = [d for d in wanted if d in GANDI_DETECTORS]
     if len(members) > 1:
+        fresh = cells[~stale_rows(cells, current, "dataset")]  # the members an ensemble takes
         for name in sets:
             for seed in seeds:
                 if (f"{DETECTOR_ENSEMBLE} (all)", name, seed) in done:
                     continue
-                fresh = cells[~stale_rows(cells, current, "dataset")]
                 rows = detector_ensemble_rows(folder / f"{name}.npz", seed, args.quick, fresh,
                                               args.log_dir, members)
                 if rows:
