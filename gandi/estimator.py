@@ -64,7 +64,7 @@ class TrainingWarning(UserWarning):
     """A fit that finished but may have trained too short (its curve says so)."""
 
 
-def _sklearn_bases() -> tuple:
+def sklearn_bases() -> tuple:
     """scikit-learn's OutlierMixin (fit_predict, the outlier detector's tags) and BaseEstimator
     (tags, HTML repr, clone), whose parameter protocol Detector overrides: its setting keys are
     keyword arguments, not names in __init__'s signature."""
@@ -72,7 +72,7 @@ def _sklearn_bases() -> tuple:
     return OutlierMixin, BaseEstimator
 
 
-class Detector(*_sklearn_bases()):
+class Detector(*sklearn_bases()):
     """A gandi detector with PyOD's interface (module docstring): fit(X) on normal data,
     decision_function(X) higher = more anomalous, predict(X) 0/1 at threshold_."""
 
@@ -259,6 +259,12 @@ class Detector(*_sklearn_bases()):
     def _named(self) -> bool:
         """Whether fit saw column names (a DataFrame): scoring then matches X's by name."""
         return getattr(self, "feature_names_in_", None) is not None
+
+    @property
+    def exported_(self):
+        """The fitted run's detector as `gandi score` rebuilds it (gandi.score.exported): its
+        networks at the sweet spot, setting and input scaling."""
+        return self._fitted()
 
     def _fitted(self):
         exported = getattr(self, "_exported", None)

@@ -21,6 +21,8 @@ fixed), and `score > threshold_` (the threshold chosen in training). `x`:
     served(x=tf.constant(images, tf.float32))["score"]
 
 Supported: the detectors `gandi score` supports (not AnoGAN: its score is a latent search).
+A fitted `gandi.Ensemble` exports the same way (`export_ensemble`; `Ensemble.export`), when
+each of its members has a graph (classical members: gandi/detectors/classical_graph.py).
 The folder is written beside PATH and renamed into place when complete.
 
 `--onnx` writes PATH as an ONNX file instead (input `x`, outputs `score` and `is_anomaly`, the
@@ -185,6 +187,75 @@ def export_onnx(exported, path) -> Path:
             raise ExportError(f"tf2onnx could not convert run {exported.run.signature}: "
                               f"{last[:300]}")
         (staging / "model.onnx").rename(path)
+    return path
+
+
+# -- a gandi.Ensemble ---------------------------------------------------------------------------
+def build_ensemble_module(ensemble):
+    """A tf.Module whose `serve` is a fitted gandi.Ensemble's serving signature: x raw as for
+    its first gandi member (that member's scaling), every member's score (a gandi one's
+    `graph_score`, a classical one's graph, gandi.detectors.classical_graph) standardised on
+    its validation-normal scale, averaged, and compared with the ensemble's threshold."""
+    import keras
+    import tensorflow as tf
+    from gandi.detectors.classical import Classical
+    from gandi.detectors.classical_graph import NoGraph, classical_graph
+    first = ensemble.candidates_[ensemble.scaling_member_].exported_
+    shape, dtype, scale = _scaling(first)
+    columns = [] if first.transform is None else list(first.transform.columns)
+    scores, tracked = [], []
+    for name in ensemble.members_:
+        member = ensemble.estimators_[name]
+        if not isinstance(member, Classical):  # a fitted gandi.Detector
+            detector = member.exported_.detector
+            graph = detector.graph_score()
+            tracked += list(detector.networks.values())
+            tracked += [v for v in vars(detector).values() if isinstance(v, keras.Model)]
+            scores.append(lambda x, graph=graph: tf.cast(graph(x), tf.float64))
+        else:
+            try:
+                scores.append(classical_graph(member))
+            except NoGraph as err:
+                raise ExportError(f"gandi.Ensemble.export: {err}") from None
+    scales = [ensemble.scales_[m] for m in ensemble.members_]
+
+    class Served(tf.Module):
+        def __init__(self):
+            super().__init__(name="gandi_ensemble")
+            self.models = tracked  # their variables are saved with the graph
+            self.threshold = tf.constant(ensemble.threshold_, tf.float64)
+
+        @tf.function(input_signature=[tf.TensorSpec((None, *shape), dtype, name="x")])
+        def serve(self, x):
+            scaled = scale(x)
+            score = tf.add_n([(s(scaled) - mean) / std
+                              for s, (mean, std) in zip(scores, scales)]) / len(scores)
+            return {"score": tf.cast(score, tf.float32), "is_anomaly": score > self.threshold}
+
+        @tf.function(input_signature=[])
+        def input_columns(self):
+            """x's columns in order (tables; empty for images)."""
+            return {"columns": tf.constant(columns, tf.string, shape=(len(columns),))}
+    return Served(), first
+
+
+def export_ensemble(ensemble, path) -> Path:
+    """Write the SavedModel of a fitted gandi.Ensemble to `path` (which must not exist),
+    atomically; the members and their scales beside it in assets/ensemble.json."""
+    import tensorflow as tf
+    path = Path(path)
+    module, first = build_ensemble_module(ensemble)  # a member it refuses: no folder
+    with staged(path, "folder") as staging:
+        tf.saved_model.save(module, str(staging / "model"),
+                            signatures={"serving_default": module.serve,
+                                        "input_columns": module.input_columns})
+        (staging / "model" / "assets").mkdir(exist_ok=True)
+        (staging / "model" / "assets" / "ensemble.json").write_text(json.dumps({
+            "members": ensemble.members_, "threshold": ensemble.threshold_,
+            "scales": {m: list(ensemble.scales_[m]) for m in ensemble.members_},
+            "columns": [] if first.transform is None else list(first.transform.columns),
+            "input": input_description(first)}, indent=1))
+        (staging / "model").rename(path)
     return path
 
 

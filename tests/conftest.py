@@ -147,6 +147,56 @@ def cancer():
     return frame
 
 
+# gandi.Detector (and gandi.Ensemble) on the breast-cancer table: N_FIT benign rows to fit on,
+# the other rows to report on; setting 41's autoencoder (the shipped table template) at a
+# test's length, and image fits at a test's length
+N_FIT = 250
+API_VECTOR_PARAMS = {"steps": 150, "track_every": 50, "checkpoint_every": 150, "latent_dim": 4,
+                     "lr_g": 1e-3, "beta_1": 0.9, "checkpoint_ensemble": 1}
+# 120 steps: at 60, seed 4's criterion chose the untrained step 0 (AUC 0.0 on real digits)
+API_IMAGE_PARAMS = {"epochs": None, "steps": 120, "track_every": 40, "checkpoint_every": 120}
+
+
+@pytest.fixture(scope="session")
+def vectors(cancer):
+    x = cancer.drop(columns="target").to_numpy()
+    malignant = (cancer["target"] == "malignant").to_numpy()
+    benign = np.flatnonzero(~malignant)
+    rest = np.setdiff1d(np.arange(len(x)), benign[:N_FIT])
+    return {"fit": x[benign[:N_FIT]], "eval": x[rest], "eval_y": malignant[rest].astype(int)}
+
+
+def assert_exports_its_scores(fitted, path, x) -> None:
+    """`fitted.export(path)` (a gandi.Detector or gandi.Ensemble) serves what
+    `fitted.decision_function(x)` gives: the same float32 input, the same ops in the saved
+    graph (float64 ones stay float64; the served score is cast to float32): equal to 1e-5."""
+    import tensorflow as tf
+    fitted.export(path)
+    served = tf.saved_model.load(str(path)).signatures["serving_default"](
+        x=tf.constant(np.asarray(x, np.float32)))  # images: pixel values 0-255 as float32
+    expected = fitted.decision_function(x)
+    np.testing.assert_allclose(served["score"].numpy(), expected, rtol=1e-5,
+                               atol=1e-5 * np.abs(expected).max())
+    np.testing.assert_array_equal(served["is_anomaly"].numpy(), expected > fitted.threshold_)
+
+
+N_ONES = 600
+
+
+@pytest.fixture(scope="session")
+def ones(tmp_path_factory):
+    """Real MNIST: N_ONES training ones to fit on, and 100 test ones and 100 other test digits."""
+    from gandi.data.images import read_idx
+    if not (MNIST_DIR / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"shared MNIST copy not found at {MNIST_DIR}")
+    x = read_idx(MNIST_DIR / "train-images-idx3-ubyte.gz")[:10000]
+    y = read_idx(MNIST_DIR / "train-labels-idx1-ubyte.gz")[:10000]
+    test_x = read_idx(MNIST_DIR / "t10k-images-idx3-ubyte.gz")[:2000]
+    test_y = read_idx(MNIST_DIR / "t10k-labels-idx1-ubyte.gz")[:2000]
+    other = np.concatenate([test_x[test_y == 1][:100], test_x[test_y != 1][:100]])
+    return {"fit": x[y == 1][:N_ONES], "test": other, "test_y": np.repeat([0, 1], 100)}
+
+
 @pytest.fixture(scope="session")
 def cancer_files(tmp_path_factory, cancer) -> dict:
     """The same rows as CSV, NPZ (one 2-D block of features + the label array) and Parquet."""

@@ -13,36 +13,19 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 import gandi
-from conftest import MNIST_DIR, TEST_SEED, assert_auc_close, networks_terms
+from conftest import (API_IMAGE_PARAMS, API_VECTOR_PARAMS, N_FIT, N_ONES, TEST_SEED,
+                      assert_auc_close, assert_exports_its_scores, networks_terms)
 from gandi.estimator import InputError, ScoringWarning, TrainingWarning
 from gandi.tracking.metrics import roc_auc
 from gandi.outputs.results import load_results
 from gandi.outputs.run_folder import RunFolders
 from gandi.settings.validation import SettingError
 
-N_FIT = 250
-# setting 41's autoencoder (the shipped table template) at a test's length
-VECTOR_PARAMS = {"steps": 150, "track_every": 50, "checkpoint_every": 150, "latent_dim": 4,
-                 "lr_g": 1e-3, "beta_1": 0.9, "checkpoint_ensemble": 1}
-# 120 steps: at 60, seed 4's criterion chose the untrained step 0 (AUC 0.0 on real digits)
-IMAGE_PARAMS = {"epochs": None, "steps": 120, "track_every": 40, "checkpoint_every": 120}
-N_ONES = 600
-
-
-@pytest.fixture(scope="module")
-def vectors(cancer):
-    x = cancer.drop(columns="target").to_numpy()
-    malignant = (cancer["target"] == "malignant").to_numpy()
-    benign = np.flatnonzero(~malignant)
-    rest = np.setdiff1d(np.arange(len(x)), benign[:N_FIT])
-    return {"fit": x[benign[:N_FIT]], "eval": x[rest], "eval_y": malignant[rest].astype(int)}
-
-
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory, vectors):
     log_dir = tmp_path_factory.mktemp("api_log")
     detector = gandi.Detector("autoencoder", seed=0, log_dir=str(log_dir), verbose=0,
-                              **VECTOR_PARAMS)
+                              **API_VECTOR_PARAMS)
     # 4 tracked steps: the fit says its curve is short (TrainingWarning), and still works
     with pytest.warns(TrainingWarning, match=r"only 4 tracked steps \(fewer than 5\)"):
         return detector.fit(vectors["fit"], eval_set=(vectors["eval"], vectors["eval_y"]))
@@ -111,16 +94,7 @@ def test_load_gives_the_fitted_detector_back(fitted, vectors, monkeypatch, tmp_p
 
 
 def test_export_round_trip(fitted, vectors, tmp_path):
-    import tensorflow as tf
-    x = vectors["eval"].astype(np.float32)
-    fitted.export(tmp_path / "model")
-    served = tf.saved_model.load(str(tmp_path / "model")).signatures["serving_default"](
-        x=tf.constant(x))
-    expected = fitted.decision_function(x)
-    # the same float32 input, the same ops in the saved graph: equal to 1e-5
-    np.testing.assert_allclose(served["score"].numpy(), expected, rtol=1e-5,
-                               atol=1e-5 * np.abs(expected).max())
-    np.testing.assert_array_equal(served["is_anomaly"].numpy(), expected > fitted.threshold_)
+    assert_exports_its_scores(fitted, tmp_path / "model", vectors["eval"].astype(np.float32))
 
 
 BAD = {
@@ -190,20 +164,6 @@ def test_bad_fit_input_writes_no_run(tmp_path, vectors):
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]
 
 
-@pytest.fixture(scope="module")
-def ones(tmp_path_factory):
-    """Real MNIST: N_ONES training ones to fit on, and 100 test ones and 100 other test digits."""
-    from gandi.data.images import read_idx
-    if not (MNIST_DIR / "train-images-idx3-ubyte.gz").is_file():
-        pytest.skip(f"shared MNIST copy not found at {MNIST_DIR}")
-    x = read_idx(MNIST_DIR / "train-images-idx3-ubyte.gz")[:10000]
-    y = read_idx(MNIST_DIR / "train-labels-idx1-ubyte.gz")[:10000]
-    test_x = read_idx(MNIST_DIR / "t10k-images-idx3-ubyte.gz")[:2000]
-    test_y = read_idx(MNIST_DIR / "t10k-labels-idx1-ubyte.gz")[:2000]
-    other = np.concatenate([test_x[test_y == 1][:100], test_x[test_y != 1][:100]])
-    return {"fit": x[y == 1][:N_ONES], "test": other, "test_y": np.repeat([0, 1], 100)}
-
-
 def test_images_without_an_eval_set(tmp_path, ones):
     """(n, h, w) uint8 images, no eval set: a tenth of them held out as test normals and as many
     corrupted copies as test anomalies (the files under fit_data say which); floats in [0, 1] score as
@@ -211,7 +171,7 @@ def test_images_without_an_eval_set(tmp_path, ones):
     import tensorflow as tf
     # image architectures as parameters: checked by fit, on images
     detector = gandi.Detector("autoencoder", log_dir=str(tmp_path), verbose=0, e_arch="cae",
-                              g_arch="cae", **IMAGE_PARAMS)
+                              g_arch="cae", **API_IMAGE_PARAMS)
     with pytest.warns(TrainingWarning, match="only 4 tracked steps"):
         detector.fit(ones["fit"])
     data = next((tmp_path / "fit_data").iterdir())
