@@ -212,6 +212,15 @@ def test_bad_arguments(capsys):
         parse_classes("7-3")  # was an empty list, and a benchmark of nothing
     assert main(["--detectors", "nope", "--quick"]) == 2
     assert "no mnist setting for nope" in capsys.readouterr().err
+    # where the runs go: flags that do not fit together, one line before anything runs
+    for argv, message in ((["--dataset", "tabular", "--executor", "ray"],
+                           "--executor local/ray go(es) with an image dataset"),
+                          (["--no-shared-fs"], "--address and --no-shared-fs go(es) with "
+                                               "--executor ray"),
+                          (["--executor", "local", "--jobs", "0"], "--jobs must be >= 1")):
+        assert main([*argv, "--quick"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0]
 
 
 def test_missing_data_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch):

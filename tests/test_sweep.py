@@ -2,17 +2,21 @@
 gives the same table; a trial that raises is reported, not fatal, and retried; a sweep killed
 mid-way resumes; bad specs get one line; each trial's TensorFlow uses the CPUs it was given."""
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from conftest import MNIST_DIR, ROOT, needs_mnist
 from gandi.outputs.results import load_results
+from gandi.score.exported import load_exported
+from gandi.studies.benchmark.__main__ import main as benchmark
 from gandi.sweep.__main__ import main
 
 SMALL = """settings: [1]
@@ -43,18 +47,37 @@ def _table(path) -> pd.DataFrame:
 
 def test_local_and_ray_give_the_same_table(tmp_path):
     """Two trials (the spec's order over seeds and overrides is test_python_spec_and_class_
-    ranges_expand_in_order's), both at once on each executor."""
+    ranges_expand_in_order's), both at once on each executor. Ray's trials run without a shared
+    filesystem: each in a temporary folder of its worker (under the workers' own TMPDIR here),
+    their run folders shipped back to the driver's separate log dir."""
     ray = pytest.importorskip("ray")
     spec = _spec(tmp_path, SMALL.replace("seeds: [0, 1]", "seeds: [1]") + "lr: [1.0e-3, 2.0e-4]\n")
     local_csv, ray_csv = tmp_path / "local.csv", tmp_path / "ray.csv"
     assert main([str(spec), "--jobs", "2", "--log-dir", str(tmp_path / "log"),
                  "--out", str(local_csv), "--no-progress"]) == 0
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    nodes = tmp_path / "nodes"  # where the workers' temporary folders go
+    nodes.mkdir()
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"TMPDIR": str(nodes)}})
     try:
-        assert main([str(spec), "--executor", "ray", "--log-dir", str(tmp_path / "log"),
-                     "--out", str(ray_csv), "--no-progress"]) == 0
+        assert main([str(spec), "--executor", "ray", "--no-shared-fs", "--log-dir",
+                     str(tmp_path / "driver"), "--out", str(ray_csv), "--no-progress"]) == 0
+        # the image benchmark's runs through the same executor (a quick cell)
+        assert benchmark(["--quick", "--no-speed", "--detectors", "autoencoder", "--classes",
+                          "1", "--data-dir", str(MNIST_DIR), "--executor", "ray",
+                          "--no-shared-fs", "--out", str(tmp_path / "bench"), "--log-dir",
+                          str(tmp_path / "driver")]) == 0
     finally:
         ray.shutdown()
+    # its row is the shipped run's, which scores from the driver's log dir as gandi score would
+    cell = pd.read_csv(tmp_path / "bench" / "mnist_normal_class.csv").iloc[0]
+    assert cell["detector"] == "autoencoder" and cell["class"] == 1
+    shipped = load_results(tmp_path / "driver" / "results" / cell["signature"] / "results.pkl")
+    assert shipped["final"].set_index("detector").loc["autoencoder", "auc"] == pytest.approx(
+        cell["auc"])
+    exported = load_exported(cell["signature"], str(tmp_path / "driver"))
+    assert len(exported.score(np.zeros((3, 28, 28, 1), np.float32))) == 3
+
     local, remote = _table(local_csv), _table(ray_csv)
     assert len(local) == 2 and (local["status"] == "finished").all()
     # the trial process's own CPU time, on either executor
@@ -62,14 +85,25 @@ def test_local_and_ray_give_the_same_table(tmp_path):
     assert list(local["trial"]) == ["setting 1 seed 1 lr=0.001", "setting 1 seed 1 lr=0.0002"]
     pd.testing.assert_frame_equal(local[OUTCOME], remote[OUTCOME])
     # each trial is an ordinary run with its own signature folder, and the table is its result
-    for row in pd.concat([local, remote]).itertuples():
-        results = load_results(tmp_path / "log" / "results" / row.signature / "results.pkl")
-        assert results["status"] == "finished" and results["seeds"]["numpy"] == row.seed
-        lr = 1e-3 if row.trial.endswith("0.001") else 2e-4
-        assert results["setting"]["lr_d"] == results["setting"]["lr_g"] == lr
-        final = results["final"].set_index("detector").loc["discriminator"]
-        assert final["auc"] == pytest.approx(row.auc)
+    for log, table in (("log", local), ("driver", remote)):
+        for row in table.itertuples():
+            results = load_results(tmp_path / log / "results" / row.signature / "results.pkl")
+            assert results["status"] == "finished" and results["seeds"]["numpy"] == row.seed
+            lr = 1e-3 if row.trial.endswith("0.001") else 2e-4
+            assert results["setting"]["lr_d"] == results["setting"]["lr_g"] == lr
+            final = results["final"].set_index("detector").loc["discriminator"]
+            assert final["auc"] == pytest.approx(row.auc)
     assert len(set(local["signature"]) | set(remote["signature"])) == 4
+    # the driver's run folders hold what the local runs wrote, but the resume checkpoints
+    def files(log, run):  # by path, the run's signature and the event files' stamps blanked
+        return {re.sub(r"tfevents\..*", "tfevents", p.relative_to(log).as_posix()).replace(
+            run, "RUN") for p in log.rglob("*") if p.is_file() and run in str(p)}
+
+    for here, there in zip(local["signature"], remote["signature"]):
+        wrote, shipped = files(tmp_path / "log", here), files(tmp_path / "driver", there)
+        left = {p for p in wrote if re.search(r"/(ckpt-\d+\..+|checkpoint|tracker-\d+\.pkl)$", p)}
+        assert left and shipped == wrote - left
+    assert not list(nodes.glob("gandi_trial_*"))  # the workers' folders are gone
 
 
 @needs_mnist
@@ -157,6 +191,28 @@ def test_bad_specs_get_one_line_and_exit_2(tmp_path, capsys, text, message):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
     assert not (tmp_path / "log").exists()  # nothing started, nothing written
+
+
+def test_ray_only_flags_without_ray_get_one_line(tmp_path, capsys):
+    spec = _spec(tmp_path, "settings: [1]\n")
+    assert main([str(spec), "--no-shared-fs", "--log-dir", str(tmp_path / "log")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--address and --no-shared-fs are for --executor ray" in err
+
+
+def test_a_shipped_run_is_written_whole_or_refused(tmp_path):
+    """The driver's side of --no-shared-fs: files land at their paths; a path outside a run
+    folder, or a run the driver already holds, is refused before anything is written."""
+    from gandi.sweep.shipping import ShippingError, unpacked
+    files = {"results/RUN/results.pkl": b"r", "checkpoints/RUN/sweet_spot_d.keras": b"k"}
+    assert unpacked(files, tmp_path) == 2
+    assert (tmp_path / "results" / "RUN" / "results.pkl").read_bytes() == b"r"
+    with pytest.raises(ShippingError, match="run RUN is already under"):
+        unpacked({"plots/RUN/x.png": b"p"} | files, tmp_path)
+    assert not (tmp_path / "plots").exists()
+    with pytest.raises(ShippingError, match="outside a run folder"):
+        unpacked({"../evil": b"e"}, tmp_path / "driver")
+    assert not (tmp_path / "evil").exists() and not (tmp_path / "driver").exists()
 
 
 @pytest.mark.parametrize("key,near", [("lattent_dim", "; did you mean 'latent_dim'?"),

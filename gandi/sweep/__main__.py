@@ -2,12 +2,16 @@
 
     python -m gandi.sweep sweeps/classes.yaml --jobs 2                  # this machine
     python -m gandi.sweep sweeps/classes.yaml --executor ray --address auto   # a Ray cluster
+    python -m gandi.sweep sweeps/classes.yaml --executor ray --address auto --no-shared-fs
 
 Every trial of SPEC (see `gandi.sweep.spec`) is an ordinary playground run with its own signature
 folder under `--log-dir`. The table of all trials (`--out`, default `<log-dir>/sweeps/<spec
 name>.csv`) is rewritten after each trial; running the same command again skips finished trials
 and retries failed ones. Limits: `--cpus-per-trial` (TensorFlow's thread pools are sized to it),
 `--gpus-per-trial`, `--jobs` (most trials at once; default: the machine's CPUs / cpus per trial).
+`--no-shared-fs` (Ray): the cluster's nodes do not see `--log-dir`; each trial runs into a
+temporary folder of its node and its run's files (all but the resume checkpoints) come back
+through Ray to `--log-dir` (gandi.sweep.shipping). Data must be readable on every node.
 Exit status: 0 when every trial finished (or diverged: an outcome), 1 when some failed (they are
 in the table with their error), 2 for a bad spec or argument, 130 on Ctrl-C.
 """
@@ -32,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--executor", choices=sorted(executors.EXECUTORS), default="local")
     p.add_argument("--address", default=None,
                    help="Ray: 'auto' or HOST:PORT of a running cluster (default: start Ray here)")
+    p.add_argument("--no-shared-fs", action="store_true",
+                   help="Ray: the nodes do not share --log-dir; runs come back through Ray")
     p.add_argument("--jobs", type=int, default=None, help="most trials running at once")
     p.add_argument("--cpus-per-trial", type=int, default=1)
     p.add_argument("--gpus-per-trial", type=float, default=0)
@@ -50,8 +56,8 @@ def main(argv=None) -> int:
             raise spec.SpecError("--cpus-per-trial must be >= 1 and --gpus-per-trial >= 0")
         if args.jobs is not None and args.jobs < 1:
             raise spec.SpecError("--jobs must be >= 1")
-        if args.address and args.executor != "ray":
-            raise spec.SpecError("--address is for --executor ray")
+        if (args.address or args.no_shared_fs) and args.executor != "ray":
+            raise spec.SpecError("--address and --no-shared-fs are for --executor ray")
         import run_params
         trials = spec.expand(spec.load(args.spec), run_params.SETTINGS)
         out = Path(args.out or Path(args.log_dir, "sweeps", Path(args.spec).stem + ".csv"))
@@ -70,7 +76,8 @@ def main(argv=None) -> int:
           f"on {args.executor} ({jobs} at once, {args.cpus_per_trial} CPU(s) each); "
           f"table: {out}", flush=True)
     run = executors.EXECUTORS[args.executor]
-    options = {"address": args.address} if args.executor == "ray" else {}
+    options = ({"address": args.address, "shared_fs": not args.no_shared_fs}
+               if args.executor == "ray" else {})
     failed = 0
     bar = tqdm(total=len(todo), disable=args.no_progress, unit="trial")
     try:

@@ -2,7 +2,10 @@
 an engine that does, at most `max_concurrent` at a time, and yield each trial's row as it ends.
 
 Both run the same function (`trial.run_trial`) in a fresh process per trial, so for fixed seeds
-a trial gives the same numbers whichever executor ran it.
+a trial gives the same numbers whichever executor ran it. On Ray, `shared_fs=False` is for a
+cluster whose nodes do not share the driver's log dir: each trial runs into a temporary folder of
+its node and its run's files come back with its row (gandi.sweep.shipping), written under the
+driver's log dir before the row is yielded.
 """
 from __future__ import annotations
 
@@ -23,11 +26,12 @@ def _lost(trial, setting_id, err) -> dict:
             "error": " ".join(f"{type(err).__name__}: {err}".split())}
 
 
-def _at_most(max_concurrent, trials, submit, finished, result):
+def _at_most(max_concurrent, trials, submit, finished, result, log_dir=None):
     """Keep at most max_concurrent trials submitted; yield each trial's row as it ends (the
     engine's handles: `submit(trial, setting)`, `finished(handles)` waits for some,
     `result(handle)` gets the row). A trial whose worker died or whose task was lost is a
-    failed row, not the sweep's end."""
+    failed row, not the sweep's end. A row with shipped `files` has them written under
+    `log_dir` first (a run the driver cannot write is a failed row)."""
     waiting, running = list(trials), {}
     while waiting or running:
         while waiting and len(running) < max_concurrent:
@@ -36,9 +40,23 @@ def _at_most(max_concurrent, trials, submit, finished, result):
         for handle in finished(list(running)):
             trial = running.pop(handle)
             try:
-                yield result(handle)
+                row = result(handle)
             except Exception as err:  # noqa: BLE001 - the worker died, or the engine lost it
                 yield _lost(trial, trial.setting_id, err)
+                continue
+            yield _written(row, log_dir)
+
+
+def _written(row: dict, log_dir) -> dict:
+    """The row, its shipped run files (if any) written under log_dir and dropped from it."""
+    files = row.pop("files", None)
+    if files is not None:
+        from gandi.sweep.shipping import ShippingError, unpacked
+        try:
+            unpacked(files, log_dir)
+        except (ShippingError, OSError) as err:
+            row.update(status="failed", error=" ".join(f"{type(err).__name__}: {err}".split()))
+    return row
 
 
 def _hide_gpus():
@@ -60,9 +78,12 @@ def local(trials, log_dir, cpus: int, gpus: int, max_concurrent: int):
             result=lambda future: future.result())
 
 
-def ray(trials, log_dir, cpus: int, gpus: int, max_concurrent: int, address=None):
+def ray(trials, log_dir, cpus: int, gpus: int, max_concurrent: int, address=None,
+        shared_fs: bool = True):
     """Ray tasks with num_cpus/num_gpus per trial; Ray places them on the cluster's nodes.
-    `address`: None starts Ray on this machine; "auto" or HOST:PORT joins a running cluster."""
+    `address`: None starts Ray on this machine; "auto" or HOST:PORT joins a running cluster.
+    `shared_fs` False: trials run into their node's temporary folders and ship their runs back
+    (module docstring)."""
     try:
         import ray as ray_module
     except ImportError:
@@ -83,9 +104,9 @@ def ray(trials, log_dir, cpus: int, gpus: int, max_concurrent: int, address=None
         yield from _at_most(
             max_concurrent, trials,
             submit=lambda trial, setting: remote.remote(
-                trial.name, trial.setting_id, setting, str(log_dir), cpus),
+                trial.name, trial.setting_id, setting, str(log_dir) if shared_fs else None, cpus),
             finished=lambda refs: ray_module.wait(refs, num_returns=1)[0],
-            result=ray_module.get)
+            result=ray_module.get, log_dir=log_dir)
     finally:
         if started_here:
             ray_module.shutdown()

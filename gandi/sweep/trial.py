@@ -8,6 +8,8 @@ then use their own cores instead of each spreading over all of them.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import traceback
 
 from gandi.outputs.run_rows import clock, spent
@@ -25,9 +27,21 @@ def limit_threads(cpus: int):
     tf.config.threading.set_inter_op_parallelism_threads(1 if cpus < 4 else 2)
 
 
-def run_trial(name: str, setting_id: int, setting: dict, log_dir: str, cpus: int) -> dict:
+def run_trial(name: str, setting_id: int, setting: dict, log_dir: str | None, cpus: int) -> dict:
     """Run one validated setting; return its row for the sweep's table. An exception is the
-    trial's outcome (status `failed` and the error in one line), not the sweep's end."""
+    trial's outcome (status `failed` and the error in one line), not the sweep's end.
+    `log_dir` None: no shared filesystem; the run goes to a temporary log dir of this node and
+    its files come back in the row's `files` (gandi.sweep.shipping), the folder removed."""
+    if log_dir is None:
+        own = tempfile.mkdtemp(prefix="gandi_trial_")
+        try:
+            row = run_trial(name, setting_id, setting, own, cpus)
+            if row.get("signature"):
+                from gandi.sweep.shipping import packed
+                row["files"] = packed(own, row["signature"])
+            return row
+        finally:
+            shutil.rmtree(own, ignore_errors=True)
     started = clock()
     row = {"trial": name, "setting": setting_id, "status": "failed", "error": ""}
     try:

@@ -12,6 +12,15 @@ CSV are skipped, so an interrupted benchmark resumes where it stopped. `--quick`
 2 classes, 1 seed, small slices, few steps. `--dataset tabular` runs the ODDS tables instead,
 gandi's vector detectors beside the classical ones: see `gandi/studies/benchmark/tables.py`.
 
+Where the gandi runs go (image benchmarks): one after another in this process (`--executor
+here`, the default), or as trials of the sweep's executors (`gandi.sweep.executors`, one code path
+for both): `--executor local` a pool of fresh processes on this machine, `--executor ray
+[--address auto|HOST:PORT]` a Ray cluster, each trial with `--cpus-per-trial` CPUs, `--jobs` at
+once. With `--no-shared-fs` the cluster's nodes need not see `--log-dir`: each run goes to a
+temporary folder of its node and comes back through Ray (its files but the resume checkpoints,
+`gandi.sweep.shipping`), so `--log-dir` ends up complete on the driver. The data must be
+readable on every node (`--data-dir`). The classical detectors run here in any case.
+
 After the grid, unless `--no-speed`, the speed of the benchmarked detectors on the same dataset is
 measured in the same process (`gandi.studies.speed`; about 2-3 minutes for every detector on 2 CPU cores,
 seconds with `--quick`, which times tiny sizes) and re-measured on every invocation: it is the
@@ -65,11 +74,31 @@ def main(argv=None) -> int:
     p.add_argument("--no-speed", action="store_true",
                    help="skip the speed measurement (training/scoring images/s, AnoGAN batched "
                         "vs one at a time, compiled vs eager) and its table")
-    args = p.parse_args(argv)
+    p.add_argument("--executor", default="here", choices=("here", "local", "ray"),
+                   help="where the gandi runs go: this process in turn, a local process pool, "
+                        "or Ray (image benchmarks)")
+    p.add_argument("--address", default=None,
+                   help="Ray: 'auto' or HOST:PORT of a running cluster (default: start Ray here)")
+    p.add_argument("--no-shared-fs", action="store_true",
+                   help="Ray: the nodes do not share --log-dir; runs come back through Ray")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="local/ray: most runs at once (default: CPUs / --cpus-per-trial)")
+    p.add_argument("--cpus-per-trial", type=int, default=1)
     args = p.parse_args(argv)
     import_tensorflow_quietly()
     if args.dataset != "tabular" and args.sets:
         print("gandi.benchmark: error: --sets goes with --dataset tabular", file=sys.stderr)
+        return 2
+    misplaced = ("--executor local/ray" if args.dataset == "tabular" and args.executor != "here"
+                 else "--address and --no-shared-fs" if args.executor != "ray"
+                 and (args.address or args.no_shared_fs) else None)
+    if misplaced:
+        print(f"gandi.benchmark: error: {misplaced} go(es) with "
+              + ("an image dataset (mnist, fashion_mnist)" if "executor" in misplaced
+                 else "--executor ray"), file=sys.stderr)
+        return 2
+    if args.cpus_per_trial < 1 or (args.jobs is not None and args.jobs < 1):
+        print("gandi.benchmark: error: --cpus-per-trial and --jobs must be >= 1", file=sys.stderr)
         return 2
     out = Path(args.out)
     try:

@@ -38,25 +38,26 @@ def write_atomic(path: Path, text: str):
 
 
 def run_items(todo: list, run_item: Callable, cells: pd.DataFrame, csv_path: Path, columns,
-              shown: Callable) -> pd.DataFrame | None:
+              shown: Callable, ran=None) -> pd.DataFrame | None:
     """Runs every item of `todo` (`run_item(item)` -> its rows: a gandi run's, or the classical
     detectors' of one split), appending the rows to `cells` and writing the CSV after every item
     (an interrupted benchmark resumes after the last one written); a line per row, `shown(item,
-    row)` naming it. The cells, or None after a bad setting or missing data (its one line
-    printed: exit status 2)."""
+    row)` naming it. `ran`: the (item, rows) pairs of items run elsewhere (an executor's
+    processes or cluster), in the order they end; by default each item runs here, in turn. The
+    cells, or None after a bad setting or missing data (its one line printed: exit status 2)."""
     from gandi.data.errors import DataError
     from gandi.settings.validation import SettingError
-    for i, item in enumerate(todo, 1):
-        try:  # missing data shows when the first cell loads it
-            rows = run_item(item)
-        except (SettingError, DataError) as err:
-            print(f"gandi.benchmark: error: {err}", file=sys.stderr)
-            return None
-        cells = pd.concat([cells, pd.DataFrame(rows)], ignore_index=True)
-        write_atomic(csv_path, cells[columns].to_csv(index=False))  # after every item: resumable
-        for row in rows:
-            print(f"[{i}/{len(todo)}] {shown(item, row)}: AUC {row['auc']:.3f} "
-                  f"({row['seconds']} s, {row['cpu_seconds']} s CPU)", flush=True)
+    ran = ((item, run_item(item)) for item in todo) if ran is None else ran
+    try:  # missing data shows when the first cell loads it
+        for i, (item, rows) in enumerate(ran, 1):
+            cells = pd.concat([cells, pd.DataFrame(rows)], ignore_index=True)
+            write_atomic(csv_path, cells[columns].to_csv(index=False))  # resumable
+            for row in rows:
+                print(f"[{i}/{len(todo)}] {shown(item, row)}: AUC {row['auc']:.3f} "
+                      f"({row['seconds']} s, {row['cpu_seconds']} s CPU)", flush=True)
+    except (SettingError, DataError) as err:
+        print(f"gandi.benchmark: error: {err}", file=sys.stderr)
+        return None
     return cells
 
 
