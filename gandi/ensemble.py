@@ -69,8 +69,6 @@ class Ensemble(*sklearn_bases()):
         from gandi.data import load_splits
         from gandi.tracking.references import draw_references
         from gandi.tracking.metrics import roc_auc
-        from gandi.tracking.selection import ensemble_scores
-        from gandi.tracking.thresholds import validation_threshold
         candidates = self._candidates()
         networks = {name: c for name, c in candidates.items() if isinstance(c, Detector)}
         for i, (name, detector) in enumerate(networks.items()):
@@ -103,30 +101,54 @@ class Ensemble(*sklearn_bases()):
                                 np.r_[validation, reference])
             rows.append({"member": name, "family": "gandi" if name in networks else "classical",
                          "criterion": criterion, "auc": roc_auc(data.test_y, test)})
-        report = pd.DataFrame(rows)
-        top = len(report) if self.top is None else min(self.top, len(report))
+        # what the auc column measures: labelled anomalies, or corrupted normals
+        self._candidates_report = pd.DataFrame(rows).assign(
+            test_anomalies="labelled" if eval_set is not None else "synthetic")
+        self._candidate_scores, self._test_y = scores, data.test_y
+        self._percentile = setting["threshold_percentile"]
+        self.candidates_ = candidates
+        self.scaling_member_ = next(iter(networks))  # whose scaling every member takes
+        self._select(self.top)
+        self.n_features_in_ = getattr(networks[self.scaling_member_], "n_features_in_", None)
+        if self.n_features_in_ is None:
+            del self.n_features_in_
+        self._fit_x = X  # what decision_scores_ scores (again for a reselected copy)
+        self.decision_scores_ = self.decision_function(X, say_changes=False)
+        return self
+
+    def _select(self, top) -> None:
+        """Members, scales, threshold and report for keeping the `top` candidates (None: all)
+        by the label-free criterion, from the candidates' scores kept by fit."""
+        from gandi.tracking.metrics import roc_auc
+        from gandi.tracking.selection import ensemble_scores
+        from gandi.tracking.thresholds import validation_threshold
+        report = self._candidates_report.copy()
+        top = len(report) if top is None else min(top, len(report))
         # highest criterion first; among equal ones, the order the candidates were given
         chosen = report.sort_values("criterion", ascending=False, kind="stable")["member"]
         self.members_ = list(chosen[:top])
         report["chosen"] = report["member"].isin(self.members_)
-        validation, test, scales = ensemble_scores([scores[m] for m in self.members_])
-        self.threshold_ = float(validation_threshold(validation,
-                                                     setting["threshold_percentile"]))
-        report = pd.concat([report, pd.DataFrame([{
+        validation, test, scales = ensemble_scores(
+            [self._candidate_scores[m] for m in self.members_])
+        self.threshold_ = float(validation_threshold(validation, self._percentile))
+        self.report_ = pd.concat([report, pd.DataFrame([{
             "member": "ensemble", "family": "ensemble", "criterion": np.nan,
-            "auc": roc_auc(data.test_y, test), "chosen": True}])], ignore_index=True)
-        # what the auc column measures: labelled anomalies, or corrupted normals
-        report["test_anomalies"] = "labelled" if eval_set is not None else "synthetic"
-        self.report_ = report
+            "auc": roc_auc(self._test_y, test), "chosen": True,
+            "test_anomalies": report["test_anomalies"].iloc[0]}])], ignore_index=True)
         self.scales_ = dict(zip(self.members_, scales))
-        self.estimators_ = {m: candidates[m] for m in self.members_}
-        self.candidates_ = candidates
-        self.scaling_member_ = next(iter(networks))  # whose scaling every member takes
-        self.n_features_in_ = getattr(networks[self.scaling_member_], "n_features_in_", None)
-        if self.n_features_in_ is None:
-            del self.n_features_in_
-        self.decision_scores_ = self.decision_function(X, say_changes=False)
-        return self
+        self.estimators_ = {m: self.candidates_[m] for m in self.members_}
+
+    def reselected(self, top: int | None) -> "Ensemble":
+        """A copy of this fitted ensemble keeping the `top` candidates instead (None: all),
+        without fitting anything again: the candidates, their scores and criteria are fit's."""
+        import copy
+        self._fitted()
+        Ensemble(top=top)._check_top()
+        again = copy.copy(self)
+        again.top = top
+        again._select(top)
+        again.decision_scores_ = again.decision_function(self._fit_x, say_changes=False)
+        return again
 
     def _candidates(self) -> dict:
         """The candidates by name: fresh gandi.Detector clones with the ensemble's seed, and
@@ -135,6 +157,7 @@ class Ensemble(*sklearn_bases()):
         from gandi.detectors import DETECTORS
         from gandi.detectors.classical import CLASSICAL
         from gandi.score.exported import NOT_SUPPORTED
+        self._check_top()
         given = [self.members] if isinstance(self.members, (str, Detector)) else self.members
         if not list(given):
             raise InputError("gandi.Ensemble: members is empty; give detector names (gandi's "
@@ -166,6 +189,11 @@ class Ensemble(*sklearn_bases()):
                              "detector is needed (its run gives the split, the scaling and the "
                              "label-free references), e.g. add 'autoencoder'")
         return candidates
+
+    def _check_top(self) -> None:
+        if self.top is not None and not (isinstance(self.top, int) and self.top >= 1):
+            raise InputError(f"gandi.Ensemble: top = {self.top!r}; expected an integer >= 1 (the "
+                             f"members kept) or None (every candidate)")
 
     def _say(self, line: str) -> None:
         if self.verbose:

@@ -114,6 +114,13 @@ def test_bad_members_are_one_clear_line(members, message, tmp_path, vectors):
     assert not list(tmp_path.iterdir())  # refused before any run
 
 
+@pytest.mark.parametrize("top", [0, 2.5, "3"])
+def test_a_bad_top_is_refused_before_any_fit(top, tmp_path, vectors):
+    with pytest.raises(InputError, match=r"top = .*; expected an integer >= 1"):
+        gandi.Ensemble(top=top, log_dir=str(tmp_path), verbose=0).fit(vectors["fit"])
+    assert not list(tmp_path.iterdir())  # refused before any run
+
+
 def test_an_image_ensemble_exports(tmp_path, ones):
     """MNIST ones: the autoencoder with kNN and KDE on the scaled pixels, served as fitted."""
     made = gandi.Ensemble(members=[gandi.Detector("autoencoder", **API_IMAGE_PARAMS), "knn", "kde"],
@@ -125,3 +132,18 @@ def test_an_image_ensemble_exports(tmp_path, ones):
     assert roc_auc(ones["test_y"], scores) > 0.9  # a learning bound (seeds 0-4: 0.9986-0.9990)
     assert_exports_its_scores(made, tmp_path / "model", ones["test"][..., None])
     assert re.search(r"knn", (tmp_path / "model" / "assets" / "ensemble.json").read_text())
+
+
+def test_reselected_keeps_another_top_without_fitting_again(ensemble, vectors):
+    every = ensemble.reselected(None)
+    assert sorted(every.members_) == sorted(["autoencoder", *CLASSICAL_MEMBERS])
+    assert ensemble.members_ != every.members_ and len(ensemble.members_) == 4  # untouched
+    same = ensemble.reselected(4)
+    np.testing.assert_array_equal(same.decision_function(vectors["eval"]),
+                                  ensemble.decision_function(vectors["eval"]))
+    assert same.threshold_ == ensemble.threshold_
+    # the report's ensemble AUC is the reselected scores' on the eval set
+    assert every.report_.set_index("member").loc["ensemble", "auc"] == pytest.approx(
+        roc_auc(vectors["eval_y"], every.decision_function(vectors["eval"])), abs=1e-12)
+    with pytest.raises(InputError, match="top = 0"):
+        ensemble.reselected(0)
