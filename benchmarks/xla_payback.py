@@ -9,7 +9,6 @@ the machine's CPU model and whether it has AVX-512). Measured in one process, on
 another; a ratio is only comparable within one run.
 """
 import argparse
-import platform
 
 import bench_env  # noqa: F401  (sys.path, quiet TensorFlow)
 
@@ -18,10 +17,9 @@ import pandas as pd  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import run_params  # noqa: E402
-from gandi.detectors import DETECTORS  # noqa: E402
-from gandi.outputs.run_rows import clock, spent  # noqa: E402
 from gandi.settings.validation import validate  # noqa: E402
 from gandi.studies.benchmark.cells import write_atomic  # noqa: E402
+from gandi.training import compiled_step, machine  # noqa: E402
 from gandi.training.loop import set_seeds  # noqa: E402
 
 # the shipped MNIST settings of a DCGAN, EGBAD, GANomaly and the autoencoder; EGBAD at the
@@ -29,52 +27,32 @@ from gandi.training.loop import set_seeds  # noqa: E402
 OVERRIDES = {20: {"batch_size": 32}, 22: {"g_arch": "cae"}}
 
 
-def cpu_name() -> str:
-    for line in open("/proc/cpuinfo") if platform.system() == "Linux" else []:
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
-
-
-def timed_steps(setting: dict, steps: int) -> dict:
-    set_seeds(0, 0)
-    detector = DETECTORS[setting["detector"]](setting, (28, 28, 1))
-    batch = np.random.default_rng(0).uniform(-1, 1, (detector.batch_per_step, 28, 28, 1))
-    batch = tf.constant(batch.astype(np.float32))
-    started = clock()
-    detector.train_step(batch)
-    first = spent(started)
-    started = clock()
-    for _ in range(steps):
-        detector.train_step(batch)
-    rest = spent(started)
-    return {"first_s": first["seconds"], "first_cpu_s": first["cpu_seconds"],
-            "ms_per_step": round(1000 * rest["seconds"] / steps, 1),
-            "cpu_ms_per_step": round(1000 * rest["cpu_seconds"] / steps, 1)}
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--settings", type=int, nargs="+", default=[10, 20, 22, 30])
     args = p.parse_args()
-    flags = open("/proc/cpuinfo").read() if platform.system() == "Linux" else ""
+    cpu = machine.describe()
+    batch = np.random.default_rng(0).uniform(-1, 1, (256, 28, 28, 1)).astype(np.float32)
     rows = []
     for number in args.settings:
         raw = {**run_params.SETTINGS[number], **OVERRIDES.get(number, {})}
         setting = validate(raw, number)
-        times = {jit: timed_steps(validate({**raw, "jit_compile": jit}, number), args.steps)
-                 for jit in (True, False)}
+        times = {}
+        for jit in (True, False):  # the run's own measurement (gandi.training.compiled_step)
+            set_seeds(0, 0)
+            times[jit] = compiled_step.timed_steps(validate({**raw, "jit_compile": jit}, number),
+                                                   (28, 28, 1), batch, rounds=1,
+                                                   steps=args.steps)
         xla, plain = times[True], times[False]
-        saved = plain["ms_per_step"] - xla["ms_per_step"]
-        extra = xla["first_s"] - plain["first_s"]
-        payback = int(np.ceil(1000 * extra / saved)) if saved > 0 else None
+        payback = compiled_step.payback_steps({"xla": xla, "plain": plain})
+        payback = None if payback is None else int(np.ceil(payback))
         rows.append({"setting": number, "detector": setting["detector"],
                      "batch_size": setting["batch_size"],
                      **{f"xla_{k}": v for k, v in xla.items()},
                      **{f"plain_{k}": v for k, v in plain.items()},
-                     "payback_steps": payback, "cpu": cpu_name(),
-                     "avx512": " avx512f " in flags, "tf": tf.__version__})
+                     "payback_steps": payback, "cpu": cpu["cpu"],
+                     "avx512": "avx512f" in cpu["flags"], "tf": tf.__version__})
         print(f"setting {number} ({setting['detector']}): XLA first step {xla['first_s']} s then "
               f"{xla['ms_per_step']} ms/step; plain {plain['first_s']} s then "
               f"{plain['ms_per_step']} ms/step; XLA pays back after "
