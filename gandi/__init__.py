@@ -1,7 +1,7 @@
 """gandi: GAN-based anomaly detection. From Python: `gandi.Detector` (PyOD's interface) and
-`gandi.load(run)`; see gandi/estimator.py; `gandi.Ensemble`, gandi's detectors and the
-classical ones in one label-free ensemble (gandi/ensemble.py). Imported on first use, so `import gandi` (and the
-command line's start) does not load TensorFlow."""
+`gandi.load(run)`, see gandi/estimator.py; `gandi.Ensemble`, gandi's detectors and the classical
+ones in one label-free ensemble (gandi/ensemble.py). Imported on first use, so `import gandi`
+(and the command line's start) does not load TensorFlow."""
 
 
 def __getattr__(name):

@@ -13,6 +13,7 @@ from gandi.data import load_splits
 from gandi.data.splits import SYNTHETIC, SYNTHETIC_NOTE
 from gandi.detectors import DETECTORS
 from gandi.training.compiled_step import with_step_chosen
+from gandi.training.precision import with_precision_chosen
 from gandi.training.device import compute_device
 from gandi.outputs.run_folder import RunFolders
 from gandi.settings import validation as settings
@@ -139,9 +140,11 @@ def _set_up(run, setting_id, setting, data, log, resume) -> tuple[Tracker, int]:
     """The detector and its Tracker at the step training starts from."""
     if setting["deterministic"]:
         tf.config.experimental.enable_op_determinism()
-    # "auto" resolved (perhaps timing throwaway detectors), then the seeds set again: the
-    # detector starts from the same random state whether or not its step was measured now
+    # "auto" resolved (XLA, then precision; perhaps timing throwaway detectors), then the seeds
+    # set again: the detector starts from the same random state whether or not its step was
+    # measured now
     setting = with_step_chosen(setting, data.train, data.sample_shape, log)
+    setting = with_precision_chosen(setting, data.train, data.sample_shape, log)
     set_seeds(setting["numpy_seed"], setting["tf_seed"])
     with compute_device():
         detector = DETECTORS[setting["detector"]](setting, data.sample_shape)

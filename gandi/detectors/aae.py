@@ -46,7 +46,7 @@ class AAEDetector(AutoencoderDetector):
         super().__init__(setting, sample_shape)
         self.latent_weight = float(setting["aae_latent_weight"])
         self.latent_discriminator = build(DISCRIMINATORS, setting["d_arch"], (self.latent_dim,),
-                                          **setting["d_params"])
+                                          **setting["d_params"], precision=self.precision)
         self.d_optimizer = self._optimizer(setting["lr_d"], self.latent_discriminator)
         self.e_optimizer = self._optimizer(setting["lr_g"], self.encoder)
 

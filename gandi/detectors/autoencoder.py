@@ -78,9 +78,11 @@ class AutoencoderDetector(Detector):
     def __init__(self, setting: dict, sample_shape: tuple):
         super().__init__(setting, sample_shape)
         self.encoder = build(ENCODERS, setting["e_arch"], self.sample_shape,
-                             latent_dim=self._code_size(), **setting["e_params"])
+                             latent_dim=self._code_size(),
+                             precision=self.precision, **setting["e_params"])
         self.decoder = build(GENERATORS, setting["g_arch"], (self.latent_dim,),
-                             output_shape=self.sample_shape, **setting["g_params"])
+                             output_shape=self.sample_shape,
+                             precision=self.precision, **setting["g_params"])
         self.autoencoder = joined(self.encoder, self.decoder)
         self.ae_optimizer = self._optimizer(setting["lr_g"], self.autoencoder)
         self.latent_knn = setting["autoencoder_score"] == AE_SCORES[1]

@@ -28,6 +28,7 @@ import tensorflow as tf
 
 from gandi.training.device import compute_device
 from gandi.detectors.optimizers import make_optimizer
+from gandi.nets import precision_of
 
 
 # samples per compiled scoring call: 512 scored 10-30% more images/s than 4096 for every
@@ -79,6 +80,8 @@ class Detector(abc.ABC):
         self.setting = setting
         self.sample_shape = tuple(sample_shape)
         self.latent_dim = self._latent_dim(setting, self.sample_shape)
+        # float32, or Keras mixed bfloat16 with float32 outputs (gandi.nets.build)
+        self.precision = precision_of(setting)
         # All training noise comes from this seeded, checkpointable generator.
         self.noise = tf.random.Generator.from_seed(setting["tf_seed"])
         self.threshold_: float | None = None

@@ -37,7 +37,8 @@ class DiscriminatorDetector(Detector):
         self.d_steps = setting["d_steps"]
         self._objective(setting)
         self.generator = build(GENERATORS, setting["g_arch"], (self.latent_dim,),
-                               output_shape=self.sample_shape, **setting["g_params"])
+                               output_shape=self.sample_shape,
+                               precision=self.precision, **setting["g_params"])
         self.discriminator = build_discriminator(setting, self.sample_shape)
         self.g_optimizer = self._optimizer(setting["lr_g"], self.generator)
         self.d_optimizer = self._optimizer(setting["lr_d"], self.discriminator)

@@ -53,11 +53,14 @@ class EGBADDetector(Detector):
         self.discrimination = setting["egbad_discrimination"]
         self.loss = LOSSES["nonsaturating"]
         self.generator = build(GENERATORS, setting["g_arch"], (self.latent_dim,),
-                               output_shape=self.sample_shape, **setting["g_params"])
+                               output_shape=self.sample_shape,
+                               precision=self.precision, **setting["g_params"])
         self.encoder = build(ENCODERS, setting["e_arch"], self.sample_shape,
-                             latent_dim=self.latent_dim, **setting["e_params"])
+                             latent_dim=self.latent_dim,
+                             precision=self.precision, **setting["e_params"])
         self.discriminator = build(JOINT_DISCRIMINATORS, setting["jd_arch"], self.sample_shape,
-                                   latent_dim=self.latent_dim, **setting["jd_params"])
+                                   latent_dim=self.latent_dim,
+                                   precision=self.precision, **setting["jd_params"])
         self.features = features_of(self.discriminator)
         # G and E play the same side of the game: same loss, same learning rate
         self.g_optimizer = self._optimizer(setting["lr_g"], self.generator)

@@ -76,7 +76,8 @@ class SOGAALDetector(Detector):
                                                 * float(setting["gaal_generator_share"]))))
         self.shares = self._shares(setting["batch_size"])
         self.generators = [build(GENERATORS, setting["g_arch"], (self.latent_dim,),
-                                 output_shape=self.sample_shape, **setting["g_params"])
+                                 output_shape=self.sample_shape,
+                                 precision=self.precision, **setting["g_params"])
                            for _ in range(self.k)]
         for i, g in enumerate(self.generators):
             g.name = f"generator_{i}"  # distinct names in checkpoints and exports

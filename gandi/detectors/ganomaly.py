@@ -54,13 +54,15 @@ class GANomalyDetector(Detector):
             float(s["ganomaly_w_adv"]), float(s["ganomaly_w_con"]), float(s["ganomaly_w_enc"]))
         self.loss = LOSSES["nonsaturating"]
         self.generator_encoder = build(ENCODERS, s["e_arch"], self.sample_shape,
-                                       latent_dim=self.latent_dim, **s["e_params"])
+                                       latent_dim=self.latent_dim,
+                                       precision=self.precision, **s["e_params"])
         self.generator_decoder = build(GENERATORS, s["g_arch"], (self.latent_dim,),
-                                       output_shape=self.sample_shape, **s["g_params"])
+                                       output_shape=self.sample_shape,
+                                       precision=self.precision, **s["g_params"])
         self.encoder = build(ENCODERS, s["e_arch"], self.sample_shape,
-                             latent_dim=self.latent_dim, **s["e_params"])
+                             latent_dim=self.latent_dim, **s["e_params"], precision=self.precision)
         self.discriminator = build(DISCRIMINATORS, s["d_arch"], self.sample_shape,
-                                   **s["d_params"])
+                                   **s["d_params"], precision=self.precision)
         self.features = features_of(self.discriminator)
         self.d_initial = [tf.Variable(tf.convert_to_tensor(v), trainable=False)
                           for v in self.discriminator.trainable_variables]

@@ -14,14 +14,15 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from gandi.nets import DISCRIMINATORS, build
+from gandi.nets import DISCRIMINATORS, build, precision_of
 
 _NORMALISED = (keras.layers.Dense, keras.layers.Conv2D)
 
 
 def build_discriminator(setting: dict, input_shape: tuple):
     """setting's d_arch with d_params, spectrally normalised if d_spectral_norm."""
-    discriminator = build(DISCRIMINATORS, setting["d_arch"], input_shape, **setting["d_params"])
+    discriminator = build(DISCRIMINATORS, setting["d_arch"], input_shape,
+                          precision=precision_of(setting), **setting["d_params"])
     return spectrally_normalised(discriminator) if setting["d_spectral_norm"] else discriminator
 
 

@@ -228,6 +228,12 @@ SHARED_KEYS = {
         "XLA-compile the train step and generation; auto: decided on the machine by timing "
         "the step both ways (cached), for image runs of 500 steps or more; plain on vectors "
         "and shorter runs (gandi/training/compiled_step.py)"),
+    "precision": SettingKey(
+        "float32", *one_of(("float32", "mixed_bfloat16", "auto")),
+        "what the networks compute in: float32, or Keras mixed precision in bfloat16 "
+        "(variables, losses and scores float32); auto: bfloat16 only on a CPU with bfloat16 "
+        "arithmetic (AVX512_BF16, AMX) where its step measures faster (gandi/training/"
+        "precision.py)"),
     "deterministic": SettingKey(False, a_flag, "true or false (TF deterministic ops)",
                                 "TensorFlow deterministic ops (enable_op_determinism)"),
     "divergence_restarts": SettingKey(

@@ -36,7 +36,8 @@ CACHE_FILE = "compiled_step.json"
 # losses' extra work; not learning rates, lengths, tracking or seeds
 STEP_SHARED_KEYS = ("detector", "batch_size", "d_steps", "latent_dim", "g_arch", "g_params",
                     "d_arch", "d_params", "e_arch", "e_params", "jd_arch", "jd_params", "loss",
-                    "gp_weight", "d_spectral_norm", "r1_weight", "d_ema", "optimizer")
+                    "gp_weight", "d_spectral_norm", "r1_weight", "d_ema", "optimizer",
+                    "precision")
 # oneDNN's switches change which kernels the plain step runs
 ENVIRONMENT = ("TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_CPU_ISA", "TF_NUM_INTRAOP_THREADS",
                "TF_XLA_FLAGS")

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 # vector flags that decide what a core can do per cycle, in the order they matter
-FLAGS = ("avx", "avx2", "fma", "avx512f", "avx512_bf16", "amx_tile")
+FLAGS = ("avx", "avx2", "fma", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")
 
 
 def _cpuinfo() -> str:
@@ -22,6 +22,11 @@ def _cpuinfo() -> str:
 def _field(text: str, name: str) -> str | None:
     found = re.search(rf"^{name}\s*:\s*(.*)$", text, re.MULTILINE)
     return found.group(1).strip() if found else None
+
+
+def cpu_flags() -> set:
+    """Every flag /proc/cpuinfo gives the CPU (empty where there is none)."""
+    return set((_field(_cpuinfo(), "flags") or "").split())
 
 
 def _max_mhz() -> float | None:
@@ -51,7 +56,7 @@ def describe() -> dict:
     import keras
     import tensorflow as tf
     info = _cpuinfo()
-    flags = set((_field(info, "flags") or "").split())
+    flags = cpu_flags()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     mhz = _max_mhz()
     per_cycle = fp32_flops_per_cycle(flags)

@@ -1,0 +1,84 @@
+"""`precision` (gandi/training/precision.py, gandi.nets.build): Keras mixed bfloat16 computes
+the layers in bfloat16 while the variables, every network's outputs, losses and scores stay
+float32; `auto` is float32 without measuring on a CPU without bfloat16 arithmetic, on vectors
+and for short runs, and otherwise follows the measured (cached) faster step."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import run_params
+from conftest import SEEDS
+from gandi.detectors import DETECTORS
+from gandi.settings.validation import SettingError, validate
+from gandi.training import precision
+from gandi.training.compiled_step import CACHE_FILE
+from gandi.training.loop import set_seeds
+
+SHAPE = (28, 28, 1)
+# setting 22's GANomaly: three networks and D's features (feature matching), all in bfloat16
+GANOMALY = {**run_params.SETTINGS[22], "batch_size": 8, **SEEDS, "jit_compile": False,
+            "image_size": 28, "channels": 1}
+
+
+def built(name_setting: dict, chosen: str):
+    set_seeds(0, 0)
+    setting = validate({**name_setting, "precision": chosen}, label="22")
+    return DETECTORS[setting["detector"]](setting, SHAPE)
+
+
+def test_bfloat16_networks_compute_in_bfloat16_and_give_float32():
+    detector = built(GANOMALY, "mixed_bfloat16")
+    conv = [layer for net in detector.networks.values() for layer in net.layers
+            if "conv" in type(layer).__name__.lower()]
+    assert conv and all(layer.compute_dtype == "bfloat16" for layer in conv)
+    assert all(v.dtype == "float32" for net in detector.networks.values()
+               for v in net.trainable_variables)  # what the optimisers update and checkpoints keep
+    x = np.random.default_rng(0).uniform(-1, 1, (detector.batch_per_step, *SHAPE))
+    losses = detector.train_step(tf.constant(x.astype(np.float32)))
+    assert all(v.dtype == tf.float32 and np.isfinite(float(v)) for v in losses.values())
+    scores = detector.score(x[:5])
+    assert scores.dtype == np.float32 and scores.shape == (5,) and np.isfinite(scores).all()
+    # the same weights in float32 score alike to bfloat16's 8 significant bits, relatively
+    exact = built(GANOMALY, "float32")
+    for name, network in exact.networks.items():
+        network.set_weights(detector.networks[name].get_weights())
+    np.testing.assert_allclose(scores, exact.score(x[:5]), rtol=0.1)
+
+
+def test_a_misspelt_precision_is_refused():
+    with pytest.raises(SettingError, match="precision = 'bfloat16' is not allowed"):
+        validate({**GANOMALY, "precision": "bfloat16"}, label="22")
+
+
+def test_auto_is_float32_unmeasured_without_bfloat16_arithmetic(tmp_path, monkeypatch):
+    monkeypatch.setenv("GANDI_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(precision, "timed_steps", lambda *a, **k: pytest.fail("measured"))
+    setting = {**validate({**GANOMALY, "precision": "auto"}, label="22"), "steps": 5000}
+    batch = np.zeros((8, *SHAPE), np.float32)
+    assert precision.choose(setting, SHAPE, batch, flags={"avx2", "fma"})[0] == "float32"
+    bf16 = {"avx512f", "avx512_bf16"}
+    assert precision.choose(setting, (30,), batch, flags=bf16)[0] == "float32"  # vectors
+    assert precision.choose({**setting, "steps": 100}, SHAPE, batch, flags=bf16)[0] == "float32"
+    forced = {**setting, "precision": "mixed_bfloat16"}
+    assert precision.choose(forced, SHAPE, batch, flags=set()) == ("mixed_bfloat16",
+                                                                    "as the setting says")
+    assert not (tmp_path / CACHE_FILE).exists()
+
+
+@pytest.mark.parametrize("bf16_ms, chosen", [(40.0, "mixed_bfloat16"), (60.0, "float32")])
+def test_auto_follows_the_measured_faster_step_once(tmp_path, monkeypatch, bf16_ms, chosen):
+    monkeypatch.setenv("GANDI_CACHE_DIR", str(tmp_path))
+    calls = []
+
+    def timed(setting, shape, batch):
+        calls.append(setting["precision"])
+        ms = bf16_ms if setting["precision"] == "mixed_bfloat16" else 50.0
+        return {"first_s": 1.0, "ms_per_step": ms}
+
+    monkeypatch.setattr(precision, "timed_steps", timed)
+    setting = {**validate({**GANOMALY, "precision": "auto"}, label="22"), "steps": 5000}
+    batch = np.zeros((8, *SHAPE), np.float32)
+    first = precision.choose(setting, SHAPE, batch, flags={"avx512_bf16"})
+    again = precision.choose(setting, SHAPE, batch, flags={"avx512_bf16"})
+    assert first[0] == again[0] == chosen and "measured now" in first[1]
+    assert "cached" in again[1] and sorted(calls) == ["float32", "mixed_bfloat16"]
