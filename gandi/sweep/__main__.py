@@ -18,7 +18,6 @@ in the table with their error), 2 for a bad spec or argument, 130 on Ctrl-C.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -67,7 +66,7 @@ def main(argv=None) -> int:
     except (spec.SpecError, ValueError, LogDirError, OSError) as err:
         print(f"gandi.sweep: error: {err}", file=sys.stderr)
         return 2
-    jobs = args.jobs or max(1, (os.cpu_count() or 1) // args.cpus_per_trial)
+    jobs = executors.default_jobs(args.jobs, args.cpus_per_trial)
     order = [t.name for t, _ in trials]
     overrides = {t.name: t.overrides_json() for t, _ in trials}
     skip = table.finished(done_table)
@@ -76,8 +75,7 @@ def main(argv=None) -> int:
           f"on {args.executor} ({jobs} at once, {args.cpus_per_trial} CPU(s) each); "
           f"table: {out}", flush=True)
     run = executors.EXECUTORS[args.executor]
-    options = ({"address": args.address, "shared_fs": not args.no_shared_fs}
-               if args.executor == "ray" else {})
+    options = executors.options_of(args.executor, args.address, args.no_shared_fs)
     failed = 0
     bar = tqdm(total=len(todo), disable=args.no_progress, unit="trial")
     try:

@@ -113,3 +113,13 @@ def ray(trials, log_dir, cpus: int, gpus: int, max_concurrent: int, address=None
 
 
 EXECUTORS = {"local": local, "ray": ray}
+
+
+def default_jobs(jobs, cpus_per_trial: int) -> int:
+    """Trials at once: as asked, else the machine's CPUs / the CPUs each trial is given."""
+    return jobs or max(1, (os.cpu_count() or 1) // cpus_per_trial)
+
+
+def options_of(executor: str, address, no_shared_fs: bool) -> dict:
+    """The executor's own keyword arguments (Ray: where the cluster is, a shared filesystem)."""
+    return {"address": address, "shared_fs": not no_shared_fs} if executor == "ray" else {}

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -274,45 +273,6 @@ def speed_markdown(speed: pd.DataFrame, sizes, csv_name: str) -> str:
     return out.getvalue()
 
 
-@dataclass(frozen=True)
-class CellTrial:
-    """A gandi cell as a trial of gandi.sweep's executors (they read its name and setting id)."""
-    name: str
-    setting_id: int
-
-
-def executed(todo: list, run_item, args, setting_of):
-    """(item, rows) of every item of `todo`: the classical items here, first (seconds each);
-    the gandi runs as trials of `args.executor` (gandi.sweep.executors: a local process pool or
-    Ray, `--no-shared-fs` shipping each run folder back to `--log-dir`), in the order they end.
-    `setting_of(detector, class, seed)`: (run_params number, validated setting). A failed trial
-    is a line, not a row (the next invocation runs it again)."""
-    import os
-    from gandi.detectors.classical import CLASSICAL
-    from gandi.sweep import executors
-    trials, items = [], {}
-    for item in todo:
-        detectors, cls, seed = item
-        if detectors[0] in CLASSICAL:
-            yield item, run_item(item)
-            continue
-        number, setting = setting_of(detectors[0], cls, seed)
-        trial = CellTrial(f"{detectors[0]} class {cls} seed {seed}", number)
-        trials.append((trial, setting))
-        items[trial.name] = item
-    options = ({"address": args.address, "shared_fs": not args.no_shared_fs}
-               if args.executor == "ray" else {})
-    jobs = args.jobs or max(1, (os.cpu_count() or 1) // args.cpus_per_trial)
-    for row in executors.EXECUTORS[args.executor](trials, Path(args.log_dir), args.cpus_per_trial,
-                                                  0, jobs, **options):
-        item = items[row["trial"]]
-        if row["status"] != "finished":
-            print(f"{row['trial']}: {row['status']} - {row['error']} (run again to retry)",
-                  flush=True)
-            continue
-        yield item, [{**{k: row[k] for k in COLUMNS}, "detector": item[0][0]}]
-
-
 def run(args, out: Path) -> int:
     """The image benchmark's part of `python -m gandi.benchmark`: the grid's missing cells, the
     markdown, the speed section; returns the exit status (BenchmarkError, BadInput: bad
@@ -363,6 +323,7 @@ def run(args, out: Path) -> int:
 
     ran = None
     if args.executor != "here":  # the gandi runs as trials of gandi.sweep's executors
+        from gandi.studies.benchmark.executed import executed
         ran = executed(todo, run_item, args, lambda d, c, s: (chosen[d][0], validate(
             cell_setting(chosen[d][1], args.protocol, c, s, args.quick, args.data_dir, d),
             str(chosen[d][0]))))
