@@ -147,13 +147,17 @@ class Detector(abc.ABC):
         adds to it."""
         return self._anomaly_score
 
-    def anomaly_map(self, x) -> np.ndarray:
+    def anomaly_map(self, x, compiled: bool = True) -> np.ndarray:
         """Per-pixel anomaly of each image (n, h, w), higher = more anomalous (what `map_name`
-        says); batched, inference mode. NoAnomalyMap for a detector without one or on vectors."""
+        says); batched, inference mode. NoAnomalyMap for a detector without one or on vectors.
+        compiled=False: eager, for what a run maps once or twice (its figures): a compiled map
+        traced once per detector and called twice trips TensorFlow's retracing warning in a
+        process that fits many detectors (it counts traces across instances)."""
         reason = self._no_map_reason()
         if reason:
             raise NoAnomalyMap(reason)
-        return batched(self._map, np.asarray(x, np.float32), empty=self.sample_shape[:2])
+        return batched(self._map if compiled else self._anomaly_map, np.asarray(x, np.float32),
+                       empty=self.sample_shape[:2])
 
     def _no_map_reason(self) -> str:
         if self.map_name is None:
@@ -252,9 +256,10 @@ class Detector(abc.ABC):
             return self.score(x)
 
     def map_with(self, weights: dict, x: np.ndarray) -> np.ndarray:
-        """anomaly_map(x) with the scoring networks set to `weights`, then set back."""
+        """anomaly_map(x) with the scoring networks set to `weights`, then set back; eager
+        (a run's figures call it once or twice)."""
         with self.weights_set(weights):
-            return self.anomaly_map(x)
+            return self.anomaly_map(x, compiled=False)
 
 
 def latent_draws(n: int, latent_dim: int, seed: int) -> np.ndarray:
