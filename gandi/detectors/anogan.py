@@ -33,7 +33,7 @@ class AnoGANDetector(DiscriminatorDetector):
                                 "step size of the latent search"),
         "anogan_batch": SettingKey(1000, positive_int, "an integer > 0",
                                    "images searched together"),
-        "anogan_tolerance": SettingKey(0.0, at_least_zero, "a number >= 0",
+        "anogan_tolerance": SettingKey(0.01, at_least_zero, "a number >= 0",
                                        "an image's search stops when its loss fell by less "
                                        f"than this fraction over {CHECK_EVERY} iterations "
                                        "(0: every image searches anogan_iterations)"),
