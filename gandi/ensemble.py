@@ -29,10 +29,14 @@ alone (autoencoder) 0.9331 before its latent score became the default.
 parameters; the ensemble sets their seed, log_dir and verbose). At least one gandi detector:
 its run gives the split, the scaling and the references. Pickle it (joblib, pickle) to keep it:
 the gandi members are their run folders, the classical ones their fitted arrays.
+
+The playground's ensemble (a setting's `ensemble_members`) is `run_for_setting`: the members
+run as runs of the setting, and the same `choose` picks them.
 """
 from __future__ import annotations
 
 import difflib
+import pickle
 import sys
 
 import numpy as np
@@ -45,6 +49,8 @@ from gandi.estimator import Detector, sklearn_bases
 DEFAULT_MEMBERS = ("autoencoder", "vae", "discriminator_knn",
                    "knn", "kde", "lof", "pca", "iforest", "ocsvm", "ecod")
 DEFAULT_TOP = 5
+# what the playground's ensemble writes into its setting's run folder (run_for_setting)
+REPORT_FILE, ENSEMBLE_FILE = "ensemble.csv", "ensemble.pkl"
 
 
 class Ensemble(*sklearn_bases()):
@@ -66,15 +72,26 @@ class Ensemble(*sklearn_bases()):
     def fit(self, X, y=None, eval_set=None) -> "Ensemble":
         """Fit every candidate on normal samples X (`y` ignored), choose the members without
         labels; `eval_set=(X_eval, y_eval)` is reported on, as in gandi.Detector.fit."""
-        from gandi.data import load_splits
-        from gandi.tracking.references import draw_references
-        from gandi.tracking.metrics import roc_auc
         candidates = self._candidates()
         networks = {name: c for name, c in candidates.items() if isinstance(c, Detector)}
         for i, (name, detector) in enumerate(networks.items()):
             self._say(f"gandi.Ensemble: fitting {name} ({i + 1} of {len(networks)} gandi "
                       f"detectors)")
             detector.fit(X, eval_set=eval_set)
+        self.choose(candidates, labelled=eval_set is not None)
+        self._fit_x = X  # what decision_scores_ scores (again for a reselected copy)
+        self.decision_scores_ = self.decision_function(X, say_changes=False)
+        return self
+
+    def choose(self, candidates: dict, labelled: bool) -> "Ensemble":
+        """Fit the classical candidates and choose the members, once the gandi candidates (the
+        Detectors among `candidates`, by name) are fitted: by `fit`, or by the playground, whose
+        setting trains each gandi member as a run of its own (run_for_setting).
+        `labelled`: whether the runs' test anomalies are labelled ones (else synthetic)."""
+        from gandi.data import load_splits
+        from gandi.tracking.references import draw_references
+        from gandi.tracking.metrics import roc_auc
+        networks = {name: c for name, c in candidates.items() if isinstance(c, Detector)}
         first = next(iter(networks.values())).exported_
         for name, detector in networks.items():
             if not _same_input(first, detector.exported_):
@@ -103,7 +120,7 @@ class Ensemble(*sklearn_bases()):
                          "criterion": criterion, "auc": roc_auc(data.test_y, test)})
         # what the auc column measures: labelled anomalies, or corrupted normals
         self._candidates_report = pd.DataFrame(rows).assign(
-            test_anomalies="labelled" if eval_set is not None else "synthetic")
+            test_anomalies="labelled" if labelled else "synthetic")
         self._candidate_scores, self._test_y = scores, data.test_y
         self._percentile = setting["threshold_percentile"]
         self.candidates_ = candidates
@@ -112,8 +129,6 @@ class Ensemble(*sklearn_bases()):
         self.n_features_in_ = getattr(networks[self.scaling_member_], "n_features_in_", None)
         if self.n_features_in_ is None:
             del self.n_features_in_
-        self._fit_x = X  # what decision_scores_ scores (again for a reselected copy)
-        self.decision_scores_ = self.decision_function(X, say_changes=False)
         return self
 
     def _select(self, top) -> None:
@@ -147,7 +162,8 @@ class Ensemble(*sklearn_bases()):
         again = copy.copy(self)
         again.top = top
         again._select(top)
-        again.decision_scores_ = again.decision_function(self._fit_x, say_changes=False)
+        if getattr(self, "_fit_x", None) is not None:  # a playground ensemble has no X
+            again.decision_scores_ = again.decision_function(self._fit_x, say_changes=False)
         return again
 
     def _candidates(self) -> dict:
@@ -167,7 +183,7 @@ class Ensemble(*sklearn_bases()):
             if isinstance(member, Detector):
                 name, made = member.detector, clone(member)
             elif isinstance(member, str) and member in CLASSICAL:
-                name, made = member, CLASSICAL[member](seed=self.seed)
+                name, made = member, self.classical(member)
             elif isinstance(member, str) and member in DETECTORS and member not in NOT_SUPPORTED:
                 name, made = member, Detector(member)
             else:
@@ -189,6 +205,11 @@ class Ensemble(*sklearn_bases()):
                              "detector is needed (its run gives the split, the scaling and the "
                              "label-free references), e.g. add 'autoencoder'")
         return candidates
+
+    def classical(self, name: str):
+        """A fresh classical detector of `name`, with the ensemble's seed."""
+        from gandi.detectors.classical import CLASSICAL
+        return CLASSICAL[name](seed=self.seed)
 
     def _check_top(self) -> None:
         if self.top is not None and not (isinstance(self.top, int) and self.top >= 1):
@@ -233,6 +254,55 @@ class Ensemble(*sklearn_bases()):
             from sklearn.exceptions import NotFittedError
             raise NotFittedError("this gandi.Ensemble is not fitted yet: call fit(X) first")
         return self.candidates_[self.scaling_member_]
+
+
+def run_for_setting(setting_id, setting: dict, results: dict, log_dir, progress: bool) -> dict:
+    """The playground's ensemble (a setting's `ensemble_members`), after the finished run
+    `results` of `setting`: each other gandi member runs as a run of the same setting (its
+    detector replaced, the same seed: one split and scaling), the classical members are fitted
+    on that split's training normals, and `choose` keeps the `ensemble_top` best, as `fit` does.
+    Written into the setting's run folder (results/): REPORT_FILE (every candidate's criterion,
+    whether chosen, its test AUC: reporting only) and ENSEMBLE_FILE (this fitted Ensemble,
+    pickled: decision_function on raw rows or images, export). Returns {"members", "auc",
+    "test_anomalies", "report", "warnings"}."""
+    from gandi.data.splits import SYNTHETIC
+    from gandi.detectors import DETECTORS
+    from gandi.estimator import load
+    from gandi.experiment import run_setting
+    from gandi.outputs.run_folder import atomic_save
+    from gandi.settings.validation import ensemble_member_setting
+    names = [setting["detector"], *setting["ensemble_members"]]
+    ensemble = Ensemble(members=names, top=setting["ensemble_top"], seed=setting["numpy_seed"],
+                        log_dir=str(log_dir), verbose=1)
+    candidates = {setting["detector"]: load(str(results["run"].results), log_dir)}
+    warnings = []
+    for name in setting["ensemble_members"]:
+        if name not in DETECTORS:
+            candidates[name] = ensemble.classical(name)
+            continue
+        ensemble._say(f"gandi.playground: setting {setting_id}: running ensemble member "
+                      f"{name}")
+        member = run_setting(f"{setting_id}_{name}", ensemble_member_setting(setting, name),
+                             log_dir, progress=progress)
+        if member["status"] != "finished":  # a diverged member is left out, and said so
+            warnings.append(f"ensemble member {name} ended {member['status']} "
+                            f"({member['run'].results}); the ensemble is chosen without it")
+            continue
+        warnings += [f"ensemble member {name}: {w}" for w in member.get("warnings", [])]
+        candidates[name] = load(str(member["run"].results), log_dir)
+    ensemble.choose(candidates, labelled=results["test_anomalies"] != SYNTHETIC)
+    folder = results["run"].results
+    atomic_save(folder / REPORT_FILE, lambda path: ensemble.report_.to_csv(path, index=False))
+    atomic_save(folder / ENSEMBLE_FILE, lambda path: _pickled(ensemble, path))
+    row = ensemble.report_[ensemble.report_["member"] == "ensemble"].iloc[0]
+    return {"members": ensemble.members_, "auc": float(row["auc"]),
+            "test_anomalies": row["test_anomalies"], "report": folder / REPORT_FILE,
+            "warnings": warnings}
+
+
+def _pickled(ensemble, path) -> None:
+    with open(path, "wb") as f:
+        pickle.dump(ensemble, f)
 
 
 def _same_input(a, b) -> bool:

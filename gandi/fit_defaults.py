@@ -67,6 +67,10 @@ FIT_KEYS = ("dataset", "data_file", "train_file", "test_file", "image_dir", "nor
 
 def _check_fixed(setting: dict) -> None:
     from gandi.settings.validation import SettingError
+    if "ensemble_members" in setting or "ensemble_top" in setting:
+        raise SettingError("gandi.Detector: ensemble_members and ensemble_top are the "
+                           "playground's; from Python, gandi.Ensemble(members=[...], top=...) "
+                           "fits an ensemble")
     fixed = [k for k in setting if k in FIT_KEYS]
     if fixed:
         raise SettingError(f"gandi.Detector: {fixed[0]!r} is set by fit() from the arrays (or by "

@@ -185,9 +185,27 @@ def main(argv=None) -> int:
             print(f"{results['error']}; the last good checkpoint and the results up to it are "
                   f"in {results['run'].results}", file=sys.stderr)
             return EXIT_DIVERGED
+        if setting.get("ensemble_members"):
+            summary.append(_ensemble(number, setting, results, args))
+            print(summary[-1], flush=True)
     if len(summary) > 1:
         print("\nsummary:\n" + "\n".join(summary))
     return 0
+
+
+def _ensemble(number, setting, results, args) -> str:
+    """The setting's ensemble (gandi.ensemble.run_for_setting), after its own run: one line."""
+    from gandi.data.splits import SYNTHETIC, SYNTHETIC_NOTE
+    from gandi.ensemble import run_for_setting
+    ensemble = run_for_setting(number, setting, results, args.log_dir,
+                            progress=not args.no_progress)
+    for warning in ensemble["warnings"]:
+        print(f"gandi.playground: warning: setting {number}: {warning}", file=sys.stderr,
+              flush=True)
+    return (f"setting {number} ensemble of {len(ensemble['members'])} (chosen without labels: "
+            f"{', '.join(ensemble['members'])}): test AUC {ensemble['auc']:.3f}"
+            + (f" {SYNTHETIC_NOTE}" if ensemble["test_anomalies"] == SYNTHETIC else "")
+            + f"; every candidate: {ensemble['report']}")
 
 
 def _summary_line(number, results) -> str:

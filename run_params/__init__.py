@@ -168,6 +168,11 @@ SETTINGS.update({
          **_TABLE, "latent_dim": 32, "lr_g": 1e-3, "lr_d": 1e-4},
     41: {"name": "your table: CSV with a label column (breast cancer), autoencoder", **_TABLE,
          "detector": "autoencoder", "latent_dim": 4, "lr_g": 1e-3, "beta_1": 0.9},
+    # 41's autoencoder, a VAE run on the same split and five classical detectors; the four
+    # best by the label-free criterion averaged (gandi.ensemble.run_for_setting, docs/detectors.md)
+    43: {"name": "your table: CSV with a label column (breast cancer), ensemble", **_TABLE,
+         "detector": "autoencoder", "latent_dim": 4, "lr_g": 1e-3, "beta_1": 0.9,
+         "ensemble_members": ["vae", "knn", "kde", "lof", "pca", "ecod"], "ensemble_top": 4},
 })
 
 # Your own images: a folder with normal/ and abnormal/ sub-folders (or train/normal, test/normal,

@@ -16,7 +16,9 @@ import json
 
 # what places a cell in the grid or on a machine, not what the method does
 CELL_KEYS = frozenset({"name", "numpy_seed", "tf_seed", "normal_class", "anomaly_class",
-                       "data_dir", "data_file", "image_dir"})
+                       "data_dir", "data_file", "image_dir",
+                       # what the playground does after the run: the run is the same
+                       "ensemble_members", "ensemble_top"})
 
 
 def setting_hash(setting: dict) -> str:

@@ -51,6 +51,13 @@ def _table_path(v):
 _TABLE_FILE = "a file path ending in " + ", ".join(SUFFIXES)
 
 
+def _member_names(v):
+    """A list of distinct names; which names are detectors is checked with the setting (a
+    near match suggested, gandi.settings.validation)."""
+    return (isinstance(v, (list, tuple)) and len(v) > 0 and all(isinstance(m, str) for m in v)
+            and len(set(v)) == len(v))
+
+
 _INT = "an integer > 0"
 _KWARGS = "a dict of builder keyword arguments"
 _SEED = "an integer in [0, 2**32)"
@@ -266,6 +273,16 @@ SHARED_KEYS = {
         "tracked steps averaged in the checkpoint ensemble: the best by the criterion, each "
         "standardised on validation normals (a row of the final table; 1: none; auto: 5 on "
         "vectors, 1 on images, where each member scores the whole test set once more)"),
+    # the playground's ensemble (gandi.ensemble.run_for_setting): after this setting's run, the other
+    # members run with the same keys and all are combined as gandi.Ensemble does
+    "ensemble_members": SettingKey(
+        None, *optional(_member_names, "a list of distinct detector names (gandi's or "
+                        "classical: knn, kde, lof, pca, iforest, ocsvm, ecod)"),
+        "the playground's ensemble: detectors run and fitted beside this setting's detector, "
+        "on its data and split; the best ensemble_top of all by the label-free criterion are "
+        "averaged (None: no ensemble)"),
+    "ensemble_top": SettingKey(5, positive_int, _INT,
+                               "members the playground's ensemble keeps (ensemble_members)"),
     "snapshots": SettingKey(6, lambda v: is_int(v) and v >= 2, "an integer >= 2",
                             "generator snapshots drawn over training (PDF/CDF plot, image grids)",
                             detectors=GENERATING),

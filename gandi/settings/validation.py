@@ -81,7 +81,40 @@ def validate(raw: dict, label="?") -> dict:
         _fail(label, "batch_size", setting["batch_size"],
               f"at most n_train = {setting['n_train']} (the batch cannot be larger than the data)")
     _check_builds(setting, label)
+    if setting["ensemble_members"] is not None:
+        _check_ensemble(raw, setting, label, images)
     return setting
+
+
+def _check_ensemble(raw, setting, label, images):
+    """The playground's ensemble: members that are detectors it can score with (a near match
+    for a misspelt name), other than the setting's own, each gandi member's setting valid."""
+    from gandi.detectors.classical import CLASSICAL
+    from gandi.score.exported import NOT_SUPPORTED
+    if setting["detector"] in NOT_SUPPORTED:
+        _fail(label, "detector", setting["detector"], "a detector gandi can score new data with "
+              "when ensemble_members is set (the ensemble scores with every member; "
+              f"{setting['detector']}: {NOT_SUPPORTED[setting['detector']]})")
+    allowed = [d for d in DETECTORS if d not in NOT_SUPPORTED
+               and (DETECTORS[d].takes_images or not images)] + list(CLASSICAL)
+    for member in setting["ensemble_members"]:
+        if member not in allowed:
+            _fail(label, "ensemble_members", member, "detector names among " + ", ".join(allowed)
+                  + (" (for images)" if images else ""), did_you_mean(member, allowed))
+        if member == setting["detector"]:
+            _fail(label, "ensemble_members", member, f"detectors other than the setting's own "
+                  f"({setting['detector']!r}), which is a member already")
+        if member in DETECTORS:
+            ensemble_member_setting(setting, member, label)
+
+
+def ensemble_member_setting(setting: dict, member: str, label="?") -> dict:
+    """The validated setting a gandi ensemble member runs with: the keys `setting` sets (those
+    other than its detector's defaults) with the member's detector, its own defaults for the
+    rest (a method's recipe, gandi.settings.keys.defaults_for), and no ensemble of its own."""
+    own = defaults_for(setting["detector"])
+    given = {k: v for k, v in setting.items() if v != own[k] and not k.startswith("ensemble_")}
+    return validate({**given, "detector": member}, label=f"{label} (ensemble member {member})")
 
 
 def _check_classes(setting, label):
