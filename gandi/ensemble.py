@@ -89,6 +89,7 @@ class Ensemble(*sklearn_bases()):
         setting trains each gandi member as a run of its own (run_for_setting).
         `labelled`: whether the runs' test anomalies are labelled ones (else synthetic)."""
         from gandi.data import load_splits
+        from gandi.data.splits import LABELLED, SYNTHETIC
         from gandi.tracking.references import draw_references
         from gandi.tracking.metrics import roc_auc
         networks = {name: c for name, c in candidates.items() if isinstance(c, Detector)}
@@ -120,7 +121,7 @@ class Ensemble(*sklearn_bases()):
                          "criterion": criterion, "auc": roc_auc(data.test_y, test)})
         # what the auc column measures: labelled anomalies, or corrupted normals
         self._candidates_report = pd.DataFrame(rows).assign(
-            test_anomalies="labelled" if labelled else "synthetic")
+            test_anomalies=LABELLED if labelled else SYNTHETIC)
         self._candidate_scores, self._test_y = scores, data.test_y
         self._percentile = setting["threshold_percentile"]
         self.candidates_ = candidates

@@ -198,7 +198,7 @@ def _ensemble(number, setting, results, args) -> str:
     from gandi.data.splits import SYNTHETIC, SYNTHETIC_NOTE
     from gandi.ensemble import run_for_setting
     ensemble = run_for_setting(number, setting, results, args.log_dir,
-                            progress=not args.no_progress)
+                               progress=not args.no_progress)
     for warning in ensemble["warnings"]:
         print(f"gandi.playground: warning: setting {number}: {warning}", file=sys.stderr,
               flush=True)

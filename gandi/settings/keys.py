@@ -273,8 +273,8 @@ SHARED_KEYS = {
         "tracked steps averaged in the checkpoint ensemble: the best by the criterion, each "
         "standardised on validation normals (a row of the final table; 1: none; auto: 5 on "
         "vectors, 1 on images, where each member scores the whole test set once more)"),
-    # the playground's ensemble (gandi.ensemble.run_for_setting): after this setting's run, the other
-    # members run with the same keys and all are combined as gandi.Ensemble does
+    # the playground's ensemble (gandi.ensemble.run_for_setting): after this setting's run, the
+    # other members run with the same keys and all are combined as gandi.Ensemble does
     "ensemble_members": SettingKey(
         None, *optional(_member_names, "a list of distinct detector names (gandi's or "
                         "classical: knn, kde, lof, pca, iforest, ocsvm, ecod)"),

@@ -82,11 +82,11 @@ def validate(raw: dict, label="?") -> dict:
               f"at most n_train = {setting['n_train']} (the batch cannot be larger than the data)")
     _check_builds(setting, label)
     if setting["ensemble_members"] is not None:
-        _check_ensemble(raw, setting, label, images)
+        _check_ensemble(setting, label, images)
     return setting
 
 
-def _check_ensemble(raw, setting, label, images):
+def _check_ensemble(setting, label, images):
     """The playground's ensemble: members that are detectors it can score with (a near match
     for a misspelt name), other than the setting's own, each gandi member's setting valid."""
     from gandi.detectors.classical import CLASSICAL
