@@ -152,6 +152,7 @@ class Ensemble(*sklearn_bases()):
             "auc": roc_auc(self._test_y, test), "chosen": True,
             "test_anomalies": report["test_anomalies"].iloc[0]}])], ignore_index=True)
         self.scales_ = dict(zip(self.members_, scales))
+        self.test_scores_ = test  # on the first run's test split: what report_'s AUC is of
         self.estimators_ = {m: self.candidates_[m] for m in self.members_}
 
     def reselected(self, top: int | None) -> "Ensemble":

@@ -267,8 +267,9 @@ def test_tabular_benchmark_puts_classical_detectors_on_gandis_split(tmp_path, ca
     cells = pd.read_csv(tmp_path / "out" / "tabular.csv")
     assert sorted(zip(cells["detector"], cells["family"])) == [
         ("autoencoder", "gandi"), ("autoencoder checkpoint ensemble", "gandi"),
-        ("gandi ensemble (all)", "gandi"), ("iforest", "classical"), ("knn", "classical"),
-        ("vae", "gandi"), ("vae checkpoint ensemble", "gandi")]
+        ("gandi ensemble (all)", "gandi"), ("hybrid ensemble (top 5)", "hybrid"),
+        ("iforest", "classical"), ("knn", "classical"), ("vae", "gandi"),
+        ("vae checkpoint ensemble", "gandi")]
     assert (cells["dataset"] == "ionosphere").all() and (cells["seed"] == 0).all()
     assert (cells.set_index("detector").loc[["autoencoder", "vae"], "cpu_seconds"] > 0).all()
     gandi = cells.set_index("detector").loc["autoencoder"]
@@ -303,9 +304,21 @@ def test_tabular_benchmark_puts_classical_detectors_on_gandis_split(tmp_path, ca
         (d.score(data.validation), d.score(data.test_x)) for d in (
             load_exported(sig, tmp_path / "log") for sig in both["signature"].split())])
     assert both["auc"] == pytest.approx(roc_auc(data.test_y, test), abs=1e-12)
+    # the hybrid ensemble: gandi.Ensemble's choice over both runs and the classical detectors;
+    # top 5 of four candidates keeps them all: the four standardised on validation normals
+    hybrid = cells.set_index("detector").loc["hybrid ensemble (top 5)"]
+    assert sorted(hybrid["signature"].split()) == sorted(both["signature"].split())
+    pairs = [(d.score(data.validation), d.score(data.test_x)) for d in (
+        load_exported(sig, tmp_path / "log") for sig in both["signature"].split())]
+    for name in ("knn", "iforest"):
+        fitted = CLASSICAL[name](seed=0).fit(data.train)
+        pairs.append((fitted.score(data.validation), fitted.score(data.test_x)))
+    _, test, _ = ensemble_scores(pairs)
+    assert hybrid["auc"] == pytest.approx(roc_auc(data.test_y, test), abs=1e-9)
+    assert "hybrid ensemble (top 5)" in md and "best single detector of either family" in md
     capsys.readouterr()
     assert main(args) == 0
-    assert "0 item(s) to run (a gandi run, or a table's classical detectors), 7 cell(s) already " \
+    assert "0 item(s) to run (a gandi run, or a table's classical detectors), 8 cell(s) already " \
         "finished" in capsys.readouterr().out
     # a row made by an earlier setting of the autoencoder (another hash): left out of the tables
     # (with the detector ensemble over it) and said so, then run again with the ensemble
@@ -317,11 +330,13 @@ def test_tabular_benchmark_puts_classical_detectors_on_gandis_split(tmp_path, ca
     older.to_csv(csv, index=False)
     shown, left_out = fresh_rows(older, quick=True)
     assert sorted(set(older["detector"]) - set(shown["detector"])) == [
-        "autoencoder", "autoencoder checkpoint ensemble", "gandi ensemble (all)"]
-    assert "Left out: 3 row(s) made by another setting than their detector's current one " \
+        "autoencoder", "autoencoder checkpoint ensemble", "gandi ensemble (all)",
+        "hybrid ensemble (top 5)"]
+    assert "Left out: 4 row(s) made by another setting than their detector's current one " \
            "(autoencoder on ionosphere seed 0, autoencoder checkpoint ensemble on ionosphere seed 0, gandi " \
-           "ensemble (all) on ionosphere seed 0)" in left_out
-    assert "Left out: 5 row(s)" in tables_section(3, csv)  # full settings: every gandi row stale
+           "ensemble (all) on ionosphere seed 0, hybrid ensemble (top 5) on ionosphere seed 0)" \
+           in left_out
+    assert "Left out: 6 row(s)" in tables_section(3, csv)  # full settings: every gandi row stale
     assert main(args) == 0
     assert "1 item(s) to run" in capsys.readouterr().out  # the stale run alone, its ensemble
     again = pd.read_csv(csv, dtype={"setting_hash": str})

@@ -14,6 +14,9 @@ GANDI_DETECTORS = ("discriminator", "autoencoder", "vae", "aae", "ganomaly", "eg
                    "so_gaal", "mo_gaal", "discriminator_knn")
 CHECKPOINT_ENSEMBLE = "checkpoint ensemble"  # a gandi run's row: "<detector> checkpoint ensemble"
 DETECTOR_ENSEMBLE = "gandi ensemble"  # the rows of several detectors' runs on one split
+# gandi's runs and the classical detectors of a table and seed, chosen as gandi.Ensemble chooses
+HYBRID_ENSEMBLE = "hybrid ensemble"
+ENSEMBLES = (DETECTOR_ENSEMBLE, HYBRID_ENSEMBLE)  # the rows over several runs of one split
 COLUMNS = ["dataset", "detector", "family", "seed", "auc", "f1", "oracle_best_auc", "signature",
            "seconds", "cpu_seconds", "setting_hash"]
 QUICK = {"steps": 60, "track_every": 20, "checkpoint_every": 60, "n_generated": 200}

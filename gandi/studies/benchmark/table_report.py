@@ -12,7 +12,8 @@ import pandas as pd
 from gandi.outputs.run_rows import mean_std
 from gandi.studies.benchmark.cells import cell_keys, stale_lines, stale_rows
 from gandi.studies.benchmark.table_cells import (CHECKPOINT_ENSEMBLE, DETECTOR_ENSEMBLE,
-                                                GANDI_DETECTORS, table_setting)
+                                                ENSEMBLES, GANDI_DETECTORS, HYBRID_ENSEMBLE,
+                                                table_setting)
 
 
 def current_hashes(cells: pd.DataFrame, quick: bool = False) -> dict:
@@ -37,7 +38,7 @@ def stale_table_rows(cells: pd.DataFrame, current: dict) -> pd.Series:
     redo = {(t, s) for _, t, s in cell_keys(cells[stale], "dataset")}
     places = pd.Series(list(zip(cells["dataset"], cells["seed"].astype(int))), index=cells.index,
                        dtype=object)
-    return stale | (cells["detector"].str.startswith(DETECTOR_ENSEMBLE)
+    return stale | (cells["detector"].str.startswith(ENSEMBLES)
                     & places.map(lambda place: place in redo))
 
 
@@ -107,5 +108,13 @@ def ensemble_lines(per_set: pd.DataFrame) -> str:
         if best:
             lines.append(f"{name} {means[name]:.3f} vs the best single detector {best} "
                          f"{means[best]:.3f} ({means[name] - means[best]:+.3f})")
+    # gandi's and the classical detectors together: against the best single one of either
+    alone = [d for d in means.index
+             if not d.startswith(ENSEMBLES) and CHECKPOINT_ENSEMBLE not in d]
+    for name in [d for d in means.index if d.startswith(HYBRID_ENSEMBLE)]:
+        if alone:
+            top = max(alone, key=lambda d: means[d])
+            lines.append(f"{name} {means[name]:.3f} vs the best single detector of either family "
+                         f"{top} {means[top]:.3f} ({means[name] - means[top]:+.3f})")
     return ("\nEnsembles against their best member (mean AUC over the tables): "
             + "; ".join(lines) + ".\n") if lines else ""

@@ -11,8 +11,9 @@ normals. A gandi cell is an ordinary run of that setting (a run folder under `--
 classical detectors (`gandi.detectors.classical`) are fitted on **the same training normals, scaled the
 same way** (the run's own split, drawn again from the seed) and score the same test rows.
 
-Rows of `<out>/tabular.csv`: dataset, detector, family (`gandi` or `classical`), seed, auc, f1
-(gandi's, at its label-free threshold; empty for classical rows), oracle_best_auc (the best test
+Rows of `<out>/tabular.csv`: dataset, detector, family (`gandi`, `classical`, or `hybrid`: the
+`hybrid ensemble (top 5)` of gandi's runs and the classical detectors, gandi.Ensemble's choice),
+seed, auc, f1 (gandi's and the ensembles', at their label-free threshold; empty for classical rows), oracle_best_auc (the best test
 AUC over training, which uses test labels: only reported; empty for a classical detector, which
 has no training curve), signature (the gandi run), seconds and cpu_seconds (wall, and the
 process's CPU time: comparable when the machine did other work too), setting_hash (a gandi
@@ -32,8 +33,9 @@ from gandi.outputs.run_rows import clock, final_rows, result_row, spent
 from gandi.studies.benchmark.cells import (BenchmarkError, cell_keys, read_cells, run_items,
                                           stale_rows, without_replaced, write_atomic)
 from gandi.studies.benchmark.table_cells import (CHECKPOINT_ENSEMBLE, COLUMNS,
-                                                DETECTOR_ENSEMBLE, GANDI_DETECTORS, TABLE_SETS,
-                                                table_setting, tables_dir)
+                                                DETECTOR_ENSEMBLE, ENSEMBLES, GANDI_DETECTORS,
+                                                HYBRID_ENSEMBLE, TABLE_SETS, table_setting,
+                                                tables_dir)
 from gandi.studies.benchmark.table_report import (current_hashes, fresh_rows, markdown,
                                                   stale_table_rows)
 
@@ -78,12 +80,14 @@ def gandi_rows(path: Path, detector: str, seed: int, quick: bool, log_dir) -> li
 
 
 def detector_ensemble_rows(path: Path, seed: int, quick: bool, cells: pd.DataFrame,
-                           log_dir, detectors) -> list[dict]:
-    """The detector ensembles of a table and seed, from the gandi runs of `detectors` (two or
-    more; each run's sweet-spot detector scored again from its exported networks on the same
-    split): `gandi ensemble (all)`, every one of them; with four or more, `gandi ensemble
-    (top 3)`, the three whose label-free criterion at their sweet spot is highest. Members are
-    standardised on the validation normals and averaged (`gandi.tracking.selection`)."""
+                           log_dir, detectors, classical=()) -> list[dict]:
+    """The ensembles of a table and seed over the gandi runs of `detectors` (each run's
+    sweet-spot detector scored again from its exported networks on the same split), members
+    standardised on the validation normals and averaged (`gandi.tracking.selection`):
+    `gandi ensemble (all)`, every one of them (two or more); with four or more, `gandi ensemble
+    (top 3)`, the three whose label-free criterion at their sweet spot is highest; with
+    `classical` detectors, `hybrid ensemble (top 5)`: the runs and those detectors as
+    gandi.Ensemble chooses (`Ensemble.choose`: the same criterion, one code path)."""
     from gandi.data import load_splits
     from gandi.tracking.metrics import detection_metrics, roc_auc
     from gandi.outputs.results import load_results
@@ -93,7 +97,7 @@ def detector_ensemble_rows(path: Path, seed: int, quick: bool, cells: pd.DataFra
     from gandi.tracking.thresholds import validation_threshold
     mine = cells[(cells["dataset"] == path.stem) & (cells["seed"].astype(int) == seed)
                  & cells["detector"].isin(detectors)]
-    if len(detectors) < 2 or set(mine["detector"]) != set(detectors):
+    if not detectors or set(mine["detector"]) != set(detectors):
         return []  # an ensemble of every detector needs every detector's run
     started = clock()
     setting = validate(table_setting(path, "discriminator", seed, quick), label=path.stem)
@@ -105,20 +109,45 @@ def detector_ensemble_rows(path: Path, seed: int, quick: bool, cells: pd.DataFra
         members[detector] = (criterion, exported.score(data.validation),
                              exported.score(data.test_x))
     top = sorted(members, key=lambda d: members[d][0], reverse=True)[:3]
-    rows = []
-    kinds = [(f"{DETECTOR_ENSEMBLE} (all)", list(members))]
+    kinds = [(f"{DETECTOR_ENSEMBLE} (all)", list(members))] if len(members) > 1 else []
     if len(members) > 3:
         kinds.append((f"{DETECTOR_ENSEMBLE} (top 3)", top))
+    place = {"dataset": path.stem, "seed": seed, "oracle_best_auc": np.nan}
+    rows = []
     for name, chosen in kinds:
         validation, test, _ = ensemble_scores([members[d][1:] for d in chosen])
         threshold = validation_threshold(validation, setting["threshold_percentile"])
-        rows.append({"dataset": path.stem, "detector": name, "family": "gandi", "seed": seed,
+        rows.append({**place, "detector": name, "family": "gandi",
                      "auc": roc_auc(data.test_y, test),
                      "f1": detection_metrics(data.test_y, test, threshold)["f1"],
-                     "oracle_best_auc": np.nan, "signature": " ".join(
-                         mine.set_index("detector").loc[chosen, "signature"]),
+                     "signature": " ".join(mine.set_index("detector").loc[chosen, "signature"]),
                      **spent(started)})
+    if classical:
+        started = clock()
+        ensemble = hybrid_ensemble(mine, classical, seed, log_dir)
+        rows.append({**place, "detector": hybrid_name(), "family": "hybrid",
+                     "auc": float(ensemble.report_.set_index("member").loc["ensemble", "auc"]),
+                     "f1": detection_metrics(data.test_y, ensemble.test_scores_,
+                                             ensemble.threshold_)["f1"],
+                     "signature": " ".join(mine["signature"]), **spent(started)})
     return rows
+
+
+def hybrid_name() -> str:
+    from gandi.ensemble import DEFAULT_TOP
+    return f"{HYBRID_ENSEMBLE} (top {DEFAULT_TOP})"
+
+
+def hybrid_ensemble(runs: pd.DataFrame, classical, seed: int, log_dir):
+    """gandi.Ensemble over the benchmark's gandi runs of a table and seed (rows of `runs`) and
+    fresh `classical` detectors, fitted on the runs' split and chosen without labels."""
+    from gandi.ensemble import Ensemble
+    from gandi.estimator import load
+    ensemble = Ensemble(seed=seed, log_dir=str(log_dir), verbose=0)
+    candidates = {d: load(sig, log_dir, verbose=0)
+                  for d, sig in zip(runs["detector"], runs["signature"])}
+    candidates.update({name: ensemble.classical(name) for name in classical})
+    return ensemble.choose(candidates, labelled=True)
 
 
 def run(args, out: Path) -> int:
@@ -144,7 +173,7 @@ def run(args, out: Path) -> int:
                            "seed": [s for _ in sets for s in seeds]})
     current = current_hashes(places, args.quick)
     stale = stale_table_rows(cells, current)
-    cells = cells[~(stale & cells["detector"].str.startswith(DETECTOR_ENSEMBLE))]
+    cells = cells[~(stale & cells["detector"].str.startswith(ENSEMBLES))]
     stale = stale_rows(cells, current, "dataset")
     done = set(cell_keys(cells[~stale], "dataset"))
     # a gandi cell is one run; a table's classical detectors share one split, so they are one
@@ -171,17 +200,22 @@ def run(args, out: Path) -> int:
         return 2
     cells = without_replaced(cells, current, "dataset")
     write_atomic(csv_path, cells[COLUMNS].to_csv(index=False))
-    # the detector ensembles of each table and seed whose gandi runs are all there and current
+    # the ensembles of each table and seed whose gandi runs are all there and current
     done = set(cell_keys(cells, "dataset"))
     members = [d for d in wanted if d in GANDI_DETECTORS]
-    if len(members) > 1:
+    classical = [d for d in wanted if d in CLASSICAL]
+    expected = ([f"{DETECTOR_ENSEMBLE} (all)"] if len(members) > 1 else []) + (
+        [hybrid_name()] if members and classical else [])
+    if expected:
         fresh = cells[~stale_rows(cells, current, "dataset")]  # the members an ensemble takes
         for name in sets:
             for seed in seeds:
-                if (f"{DETECTOR_ENSEMBLE} (all)", name, seed) in done:
+                if all((e, name, seed) in done for e in expected):
                     continue
-                rows = detector_ensemble_rows(folder / f"{name}.npz", seed, args.quick, fresh,
-                                              args.log_dir, members)
+                rows = [r for r in detector_ensemble_rows(
+                            folder / f"{name}.npz", seed, args.quick, fresh, args.log_dir,
+                            members, classical if hybrid_name() in expected else ())
+                        if (r["detector"], name, seed) not in done]
                 if rows:
                     cells = pd.concat([cells, pd.DataFrame(rows)], ignore_index=True)
                     write_atomic(csv_path, cells[COLUMNS].to_csv(index=False))
