@@ -30,13 +30,12 @@ parameters; the ensemble sets their seed, log_dir and verbose). At least one gan
 its run gives the split, the scaling and the references. Pickle it (joblib, pickle) to keep it:
 the gandi members are their run folders, the classical ones their fitted arrays.
 
-The playground's ensemble (a setting's `ensemble_members`) is `run_for_setting`: the members
-run as runs of the setting, and the same `choose` picks them.
+The playground's ensemble (a setting's `ensemble_members`, gandi.playground.run_ensemble): the
+members run as runs of the setting, and the same `choose` picks them.
 """
 from __future__ import annotations
 
 import difflib
-import pickle
 import sys
 
 import numpy as np
@@ -49,8 +48,6 @@ from gandi.estimator import Detector, sklearn_bases
 DEFAULT_MEMBERS = ("autoencoder", "vae", "discriminator_knn",
                    "knn", "kde", "lof", "pca", "iforest", "ocsvm", "ecod")
 DEFAULT_TOP = 5
-# what the playground's ensemble writes into its setting's run folder (run_for_setting)
-REPORT_FILE, ENSEMBLE_FILE = "ensemble.csv", "ensemble.pkl"
 
 
 class Ensemble(*sklearn_bases()):
@@ -86,7 +83,7 @@ class Ensemble(*sklearn_bases()):
     def choose(self, candidates: dict, labelled: bool) -> "Ensemble":
         """Fit the classical candidates and choose the members, once the gandi candidates (the
         Detectors among `candidates`, by name) are fitted: by `fit`, or by the playground, whose
-        setting trains each gandi member as a run of its own (run_for_setting).
+        setting trains each gandi member as a run of its own (gandi.playground.run_ensemble).
         `labelled`: whether the runs' test anomalies are labelled ones (else synthetic)."""
         from gandi.data import load_splits
         from gandi.data.splits import LABELLED, SYNTHETIC
@@ -256,55 +253,6 @@ class Ensemble(*sklearn_bases()):
             from sklearn.exceptions import NotFittedError
             raise NotFittedError("this gandi.Ensemble is not fitted yet: call fit(X) first")
         return self.candidates_[self.scaling_member_]
-
-
-def run_for_setting(setting_id, setting: dict, results: dict, log_dir, progress: bool) -> dict:
-    """The playground's ensemble (a setting's `ensemble_members`), after the finished run
-    `results` of `setting`: each other gandi member runs as a run of the same setting (its
-    detector replaced, the same seed: one split and scaling), the classical members are fitted
-    on that split's training normals, and `choose` keeps the `ensemble_top` best, as `fit` does.
-    Written into the setting's run folder (results/): REPORT_FILE (every candidate's criterion,
-    whether chosen, its test AUC: reporting only) and ENSEMBLE_FILE (this fitted Ensemble,
-    pickled: decision_function on raw rows or images, export). Returns {"members", "auc",
-    "test_anomalies", "report", "warnings"}."""
-    from gandi.data.splits import SYNTHETIC
-    from gandi.detectors import DETECTORS
-    from gandi.estimator import load
-    from gandi.experiment import run_setting
-    from gandi.outputs.run_folder import atomic_save
-    from gandi.settings.validation import ensemble_member_setting
-    names = [setting["detector"], *setting["ensemble_members"]]
-    ensemble = Ensemble(members=names, top=setting["ensemble_top"], seed=setting["numpy_seed"],
-                        log_dir=str(log_dir), verbose=1)
-    candidates = {setting["detector"]: load(str(results["run"].results), log_dir)}
-    warnings = []
-    for name in setting["ensemble_members"]:
-        if name not in DETECTORS:
-            candidates[name] = ensemble.classical(name)
-            continue
-        ensemble._say(f"gandi.playground: setting {setting_id}: running ensemble member "
-                      f"{name}")
-        member = run_setting(f"{setting_id}_{name}", ensemble_member_setting(setting, name),
-                             log_dir, progress=progress)
-        if member["status"] != "finished":  # a diverged member is left out, and said so
-            warnings.append(f"ensemble member {name} ended {member['status']} "
-                            f"({member['run'].results}); the ensemble is chosen without it")
-            continue
-        warnings += [f"ensemble member {name}: {w}" for w in member.get("warnings", [])]
-        candidates[name] = load(str(member["run"].results), log_dir)
-    ensemble.choose(candidates, labelled=results["test_anomalies"] != SYNTHETIC)
-    folder = results["run"].results
-    atomic_save(folder / REPORT_FILE, lambda path: ensemble.report_.to_csv(path, index=False))
-    atomic_save(folder / ENSEMBLE_FILE, lambda path: _pickled(ensemble, path))
-    row = ensemble.report_[ensemble.report_["member"] == "ensemble"].iloc[0]
-    return {"members": ensemble.members_, "auc": float(row["auc"]),
-            "test_anomalies": row["test_anomalies"], "report": folder / REPORT_FILE,
-            "warnings": warnings}
-
-
-def _pickled(ensemble, path) -> None:
-    with open(path, "wb") as f:
-        pickle.dump(ensemble, f)
 
 
 def _same_input(a, b) -> bool:

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import re
 import sys
 
 from gandi.cli import (EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED, BadInput, Parser,
                        import_tensorflow_quietly)
+
+# what a setting's ensemble writes into its run folder (run_ensemble)
+REPORT_FILE, ENSEMBLE_FILE = "ensemble.csv", "ensemble.pkl"
+
 
 def _parser():
     p = Parser(prog="python -m gandi.playground",
@@ -194,11 +199,10 @@ def main(argv=None) -> int:
 
 
 def _ensemble(number, setting, results, args) -> str:
-    """The setting's ensemble (gandi.ensemble.run_for_setting), after its own run: one line."""
+    """The setting's ensemble (run_ensemble), after its own run: one line."""
     from gandi.data.splits import SYNTHETIC, SYNTHETIC_NOTE
-    from gandi.ensemble import run_for_setting
-    ensemble = run_for_setting(number, setting, results, args.log_dir,
-                               progress=not args.no_progress)
+    ensemble = run_ensemble(number, setting, results, args.log_dir,
+                            progress=not args.no_progress)
     for warning in ensemble["warnings"]:
         print(f"gandi.playground: warning: setting {number}: {warning}", file=sys.stderr,
               flush=True)
@@ -206,6 +210,56 @@ def _ensemble(number, setting, results, args) -> str:
             f"{', '.join(ensemble['members'])}): test AUC {ensemble['auc']:.3f}"
             + (f" {SYNTHETIC_NOTE}" if ensemble["test_anomalies"] == SYNTHETIC else "")
             + f"; every candidate: {ensemble['report']}")
+
+
+def run_ensemble(setting_id, setting: dict, results: dict, log_dir, progress: bool) -> dict:
+    """The playground's ensemble (a setting's `ensemble_members`), after the finished run
+    `results` of `setting`: each other gandi member runs as a run of the same setting (its
+    detector replaced, the same seed: one split and scaling), the classical members are fitted
+    on that split's training normals, and `Ensemble.choose` keeps the `ensemble_top` best, as
+    `Ensemble.fit` does. Written into the setting's run folder (results/): REPORT_FILE (every
+    candidate's criterion, whether chosen, its test AUC: reporting only) and ENSEMBLE_FILE (the
+    fitted gandi.Ensemble, pickled: decision_function on raw rows or images, export). Returns
+    {"members", "auc", "test_anomalies", "report", "warnings"}."""
+    from gandi.data.splits import SYNTHETIC
+    from gandi.detectors import DETECTORS
+    from gandi.ensemble import Ensemble
+    from gandi.estimator import load
+    from gandi.experiment import run_setting
+    from gandi.outputs.run_folder import atomic_save
+    from gandi.settings.validation import ensemble_member_setting
+    names = [setting["detector"], *setting["ensemble_members"]]
+    ensemble = Ensemble(members=names, top=setting["ensemble_top"], seed=setting["numpy_seed"],
+                        log_dir=str(log_dir), verbose=1)
+    candidates = {setting["detector"]: load(str(results["run"].results), log_dir)}
+    warnings = []
+    for name in setting["ensemble_members"]:
+        if name not in DETECTORS:
+            candidates[name] = ensemble.classical(name)
+            continue
+        print(f"gandi.playground: setting {setting_id}: running ensemble member {name}",
+              file=sys.stderr, flush=True)
+        member = run_setting(f"{setting_id}_{name}", ensemble_member_setting(setting, name),
+                             log_dir, progress=progress)
+        if member["status"] != "finished":  # a diverged member is left out, and said so
+            warnings.append(f"ensemble member {name} ended {member['status']} "
+                            f"({member['run'].results}); the ensemble is chosen without it")
+            continue
+        warnings += [f"ensemble member {name}: {w}" for w in member.get("warnings", [])]
+        candidates[name] = load(str(member["run"].results), log_dir)
+    ensemble.choose(candidates, labelled=results["test_anomalies"] != SYNTHETIC)
+    folder = results["run"].results
+    atomic_save(folder / REPORT_FILE, lambda path: ensemble.report_.to_csv(path, index=False))
+    atomic_save(folder / ENSEMBLE_FILE, lambda path: _pickled(ensemble, path))
+    row = ensemble.report_[ensemble.report_["member"] == "ensemble"].iloc[0]
+    return {"members": ensemble.members_, "auc": float(row["auc"]),
+            "test_anomalies": row["test_anomalies"], "report": folder / REPORT_FILE,
+            "warnings": warnings}
+
+
+def _pickled(ensemble, path) -> None:
+    with open(path, "wb") as f:
+        pickle.dump(ensemble, f)
 
 
 def _summary_line(number, results) -> str:

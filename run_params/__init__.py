@@ -169,7 +169,7 @@ SETTINGS.update({
     41: {"name": "your table: CSV with a label column (breast cancer), autoencoder", **_TABLE,
          "detector": "autoencoder", "latent_dim": 4, "lr_g": 1e-3, "beta_1": 0.9},
     # 41's autoencoder, a VAE run on the same split and five classical detectors; the four
-    # best by the label-free criterion averaged (gandi.ensemble.run_for_setting, docs/detectors.md)
+    # best by the label-free criterion averaged (gandi.playground.run_ensemble, docs/detectors.md)
     43: {"name": "your table: CSV with a label column (breast cancer), ensemble", **_TABLE,
          "detector": "autoencoder", "latent_dim": 4, "lr_g": 1e-3, "beta_1": 0.9,
          "ensemble_members": ["vae", "knn", "kde", "lof", "pca", "ecod"], "ensemble_top": 4},

@@ -1,4 +1,4 @@
-"""The playground's ensemble (`ensemble_members`, gandi.ensemble.run_for_setting): a setting file on
+"""The playground's ensemble (`ensemble_members`, gandi.playground.run_ensemble): a setting file on
 the breast-cancer table runs its autoencoder, a VAE member on the same split and classical
 members; checked against what the runs wrote (ensemble.csv, ensemble.pkl, the member's results
 and the split read again from its setting)."""

@@ -105,3 +105,10 @@ def a_seed(v):
 
 def a_fraction(v):
     return is_number(v) and 0 < v < 1
+
+
+def member_names(v):
+    """A list of distinct names; which names are detectors is checked with the setting (a
+    near match suggested, gandi.settings.validation)."""
+    return (isinstance(v, (list, tuple)) and len(v) > 0 and all(isinstance(m, str) for m in v)
+            and len(set(v)) == len(v))

@@ -7,7 +7,8 @@ import json
 import textwrap
 
 from gandi.settings.checks import SettingKey
-from gandi.settings.keys import DATA_NAMES, KEYS
+from gandi.settings.keys import KEYS
+from gandi.settings.readers import DATA_NAMES
 
 
 def applies_to(spec: SettingKey) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 
 from gandi.data.distributions import ANOMALIES, DISTRIBUTIONS
-from gandi.data.images import DATASETS
 from gandi.data.table_formats import SUFFIXES
 from gandi.data.tabular_transform import CATEGORICAL, MISSING
 from gandi.detectors import DETECTORS
@@ -17,28 +16,14 @@ from gandi.detectors.losses import LOSSES
 from gandi.nets import DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_DISCRIMINATORS
 from gandi.detectors.optimizers import OPTIMIZERS
 from gandi.settings.checks import (SettingKey, a_dict, a_flag, a_fraction, a_seed, at_least_zero,
-                                   is_int, is_number, label_values, non_empty_text, one_of,
-                                   optional, positive_int, positive_number)
+                                   is_int, is_number, label_values, member_names,
+                                   non_empty_text, one_of, optional, positive_int,
+                                   positive_number)
+from gandi.settings.readers import (D_SCORED, GENERATING, IMAGE_DATASETS, SPLIT_DATA, WITH_D,
+                                    WITH_D_STEPS, WITH_ENCODER, WITH_LATENT)
 
 SWEET_SPOT_CRITERIA = ("auto", "val_vs_synthetic", "val_vs_corrupted", "val_vs_uniform",
                        "val_vs_generated")
-
-# what reads a key, for the docs (None in a SettingKey: every detector / every kind of data)
-IMAGE_DATASETS = tuple(DATASETS)
-SPLIT_DATA = IMAGE_DATASETS + ("table", "folder")  # data gandi splits into train/validation/test
-# a discriminator built from d_arch
-WITH_D = ("discriminator", "anogan", "ganomaly", "aae", "fencegan", "so_gaal", "mo_gaal",
-          "discriminator_knn")
-# scored by their discriminator D: the stabilisers' keys (gandi.detectors.stabilisers)
-D_SCORED = ("discriminator", "anogan", "fencegan", "so_gaal", "mo_gaal", "discriminator_knn")
-# GAAL's noise is as wide as the data (the paper's); every other detector's is latent_dim wide
-WITH_LATENT = tuple(name for name in DETECTORS if name not in ("so_gaal", "mo_gaal"))
-WITH_ENCODER = ("egbad", "ganomaly", "autoencoder", "vae", "aae")
-WITH_D_STEPS = ("discriminator", "anogan", "egbad", "ganomaly", "fencegan", "discriminator_knn")
-GENERATING = ("discriminator", "anogan", "egbad", "vae", "aae", "fencegan", "so_gaal",
-              "mo_gaal", "discriminator_knn")  # generate() draws samples
-DATA_NAMES = {"distribution": "distributions", "mnist": "MNIST", "fashion_mnist": "Fashion-MNIST",
-              "table": "tables", "folder": "image folders"}
 
 
 def _table_path(v):
@@ -49,13 +34,6 @@ def _table_path(v):
 
 
 _TABLE_FILE = "a file path ending in " + ", ".join(SUFFIXES)
-
-
-def _member_names(v):
-    """A list of distinct names; which names are detectors is checked with the setting (a
-    near match suggested, gandi.settings.validation)."""
-    return (isinstance(v, (list, tuple)) and len(v) > 0 and all(isinstance(m, str) for m in v)
-            and len(set(v)) == len(v))
 
 
 _INT = "an integer > 0"
@@ -273,10 +251,10 @@ SHARED_KEYS = {
         "tracked steps averaged in the checkpoint ensemble: the best by the criterion, each "
         "standardised on validation normals (a row of the final table; 1: none; auto: 5 on "
         "vectors, 1 on images, where each member scores the whole test set once more)"),
-    # the playground's ensemble (gandi.ensemble.run_for_setting): after this setting's run, the
+    # the playground's ensemble (gandi.playground.run_ensemble): after this setting's run, the
     # other members run with the same keys and all are combined as gandi.Ensemble does
     "ensemble_members": SettingKey(
-        None, *optional(_member_names, "a list of distinct detector names (gandi's or "
+        None, *optional(member_names, "a list of distinct detector names (gandi's or "
                         "classical: knn, kde, lof, pca, iforest, ocsvm, ecod)"),
         "the playground's ensemble: detectors run and fitted beside this setting's detector, "
         "on its data and split; the best ensemble_top of all by the label-free criterion are "
