@@ -167,9 +167,10 @@ def main(argv=None) -> int:
     summary = []
     for number, setting in chosen:
         try:  # data problems show when a run loads its data, before its folders exist
-            if number is None:
+            if number is None:  # a resumed run: its folders, then its own setting and log dir
                 results = resume_run(setting, progress=not args.no_progress)
-                number = results["setting_id"]
+                number, log_dir = results["setting_id"], setting.log_dir
+                setting = results["setting"]
             else:
                 results = run_setting(number, setting, log_dir, progress=not args.no_progress)
         except (SettingError, DataError, ResumeError) as err:
@@ -191,17 +192,17 @@ def main(argv=None) -> int:
                   f"in {results['run'].results}", file=sys.stderr)
             return EXIT_DIVERGED
         if setting.get("ensemble_members"):
-            summary.append(_ensemble(number, setting, results, args))
+            summary.append(_ensemble(number, setting, results, log_dir, args))
             print(summary[-1], flush=True)
     if len(summary) > 1:
         print("\nsummary:\n" + "\n".join(summary))
     return 0
 
 
-def _ensemble(number, setting, results, args) -> str:
+def _ensemble(number, setting, results, log_dir, args) -> str:
     """The setting's ensemble (run_ensemble), after its own run: one line."""
     from gandi.data.splits import SYNTHETIC, SYNTHETIC_NOTE
-    ensemble = run_ensemble(number, setting, results, args.log_dir,
+    ensemble = run_ensemble(number, setting, results, log_dir,
                             progress=not args.no_progress)
     for warning in ensemble["warnings"]:
         print(f"gandi.playground: warning: setting {number}: {warning}", file=sys.stderr,
