@@ -3,7 +3,7 @@ Keras step on the same networks, FLOPs per training image and the share of the F
 share of a run that tracking takes, and the grids' recorded minutes.
 
     .venv/bin/python benchmarks/efficiency.py [--setting 10] [--steps 30] [--rounds 5]
-        [--run-rounds 2] [--no-runs] [--tracking-settings N ...] [--grid-class C]
+        [--run-rounds 2] [--no-runs] [--tracking-settings N ... | all] [--grid-class C]
 
 Targets (issue 14): gandi / plain >= 1.0; tracking <= 15% of a run at the shipped cadence.
 Steps are timed in turn, `--rounds` times, and the medians compared: on a shared 2-core machine a
@@ -26,6 +26,7 @@ import tensorflow as tf  # noqa: E402
 import run_params  # noqa: E402
 from gandi.studies import efficiency, speed  # noqa: E402
 from gandi.training import machine  # noqa: E402
+from gandi.training.precision import BF16_FLAGS  # noqa: E402
 from gandi.data import load_splits  # noqa: E402
 from gandi.experiment import resolve_steps  # noqa: E402
 
@@ -45,6 +46,23 @@ def grid_cells(dataset: str, cls: int) -> dict:
             seconds[detector] = run_cell(detector, cls, number, setting, log_dir)["seconds"]
             print(f"  {detector:14s} {seconds[detector]:6.1f} s", flush=True)
     return seconds
+
+
+def tracking_settings(args, parser) -> list[int]:
+    """The settings whose tracking share is measured: --tracking-settings' numbers, 'all' (each
+    detector's first MNIST setting, as the one-class grid runs them), or --setting."""
+    if not args.tracking_settings:
+        return [args.setting]
+    if args.tracking_settings == ["all"]:
+        from gandi.settings.shipped import dataset_settings
+        return [number for number, _ in dataset_settings("mnist").values()]
+    numbers = [int(n) for n in args.tracking_settings if n.isdigit()]
+    unknown = [n for n in args.tracking_settings if not n.isdigit() or int(n) not in
+               run_params.SETTINGS]
+    if unknown:  # before anything is measured: argparse's one line, exit status 2
+        parser.error(f"--tracking-settings: {' '.join(unknown)}: not a setting number; expected "
+                     f"numbers of run_params' settings or 'all'")
+    return numbers
 
 
 def grid_minutes() -> list[str]:
@@ -67,12 +85,14 @@ def main():
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--run-rounds", type=int, default=2, help="pairs of whole runs timed")
     p.add_argument("--no-runs", action="store_true", help="skip the tracking share")
-    p.add_argument("--tracking-settings", type=int, nargs="+", default=None, metavar="N",
-                   help="settings whose tracking share is measured (default: --setting)")
+    p.add_argument("--tracking-settings", nargs="+", default=None, metavar="N",
+                   help="settings whose tracking share is measured (default: --setting); "
+                        "'all': each detector's first MNIST setting (about an hour on 2 cores)")
     p.add_argument("--grid-class", type=int, default=None, metavar="C",
                    help="also time one class's one-class MNIST cells, every detector (about 12 "
                         "minutes on 2 cores), and estimate the grid's minutes from them")
     args = p.parse_args()
+    measured_runs = [] if args.no_runs else tracking_settings(args, p)
     m = machine.describe()
     print("machine:", machine.describe_text(m), flush=True)
 
@@ -80,9 +100,13 @@ def main():
     detector, data = speed.build(setting)
     setting = resolve_steps(setting, len(data.train), args.setting)  # epochs -> steps
     batch = tf.constant(data.train[:detector.batch_per_step].astype(np.float32))
+    # the same detector in mixed bfloat16 (issue 32 item 2): on a CPU without bfloat16
+    # arithmetic TensorFlow emulates it, which the line printed below says
+    bf16, _ = speed.build({**setting, "precision": "mixed_bfloat16"})
     steps = {"gandi": detector.train_step,
              "plain": efficiency.plain_keras_step(setting, data.sample_shape),
-             "plain_xla": efficiency.plain_keras_step(setting, data.sample_shape, True)}
+             "plain_xla": efficiency.plain_keras_step(setting, data.sample_shape, True),
+             "gandi_bf16": bf16.train_step}
     rates = efficiency.side_by_side(steps, batch, args.steps, args.rounds)
     median = {name: float(np.median(r)) for name, r in rates.items()}
     print(f"\ntrain step, setting {args.setting} ({setting['name']}), batch "
@@ -97,6 +121,11 @@ def main():
     faster = max(median["plain"], median["plain_xla"])
     print(f"  gandi / the faster plain step:               {median['gandi'] / faster:.2f}"
           f" (target >= 1.0)")
+    has_bf16 = any(flag in m["flags"] for flag in BF16_FLAGS)
+    print(f"  gandi in mixed bfloat16 / in float32:        "
+          f"{median['gandi_bf16'] / median['gandi']:.2f} (this CPU "
+          + ("has bfloat16 arithmetic" if has_bf16 else
+             f"has no bfloat16 arithmetic ({', '.join(BF16_FLAGS)}): emulated") + ")")
 
     flops = efficiency.flops_per_image(detector._train_step, batch)
     achieved = flops * median["gandi"] / 1e9
@@ -127,7 +156,7 @@ def main():
                 "loop_ms_per_step": 1e3 * loop, "host_ms_per_evaluation": 1e3 * host_eval,
                 "track_every": setting["track_every"],
                 "tracking": {}}
-    for number in ([] if args.no_runs else args.tracking_settings or [args.setting]):
+    for number in measured_runs:
         shipped = speed.validated(number, run_params.SETTINGS[number])
         n_train = (len(data.train) if number == args.setting else
                    len(load_splits(shipped, np.random.default_rng(shipped["numpy_seed"])).train))
