@@ -103,6 +103,29 @@ def test_the_pickled_ensemble_scores_raw_rows(played, cancer):
     assert roc_auc(data.test_y, test) == pytest.approx(expected, abs=1e-12)
 
 
+def test_a_resumed_ensemble_setting_runs_its_ensemble_step(played, tmp_path):
+    """--resume of a run cut short continues it, then runs the ensemble as a fresh run would
+    (the resumed run's own setting and log dir: the stop-40 regression read the key from its
+    folders)."""
+    import shutil
+    _, _, runs, folder = played
+    log_dir = tmp_path / "log"
+    shutil.copytree(folder / "log", log_dir)
+    run = log_dir / "results" / runs["main"].name
+    for made in ("ensemble.csv", "ensemble.pkl"):
+        (run / made).unlink()
+    (run / "status.json").write_text(json.dumps({"status": "interrupted"}))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["--resume", str(run), "--no-progress"]) == 0
+    report = pd.read_csv(run / "ensemble.csv").set_index("member")
+    assert list(report.drop(index="ensemble").index) == ["autoencoder", "vae", "knn", "pca"]
+    line = [row for row in out.getvalue().splitlines() if " ensemble of " in row]
+    assert line and f"test AUC {report.loc['ensemble', 'auc']:.3f}" in line[0], line
+    # the member ran again under the resumed run's log dir, not the default one
+    assert len(list((log_dir / "results").glob("*_vae"))) == 2
+
+
 @pytest.mark.parametrize("changes, message", [
     ({"ensemble_members": ["vae", "knnn"]},
      r"ensemble_members = 'knnn' is not allowed; .*; did you mean 'knn'\?"),
