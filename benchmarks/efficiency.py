@@ -102,7 +102,7 @@ def main():
     batch = tf.constant(data.train[:detector.batch_per_step].astype(np.float32))
     # the same detector in mixed bfloat16 (issue 32 item 2): on a CPU without bfloat16
     # arithmetic TensorFlow emulates it, which the line printed below says
-    bf16, _ = speed.build({**setting, "precision": "mixed_bfloat16"})
+    bf16, _ = speed.build({**setting, "precision": "mixed_bfloat16"}, data)
     steps = {"gandi": detector.train_step,
              "plain": efficiency.plain_keras_step(setting, data.sample_shape),
              "plain_xla": efficiency.plain_keras_step(setting, data.sample_shape, True),

@@ -227,7 +227,7 @@ def run_ensemble(setting_id, setting: dict, results: dict, log_dir, progress: bo
     from gandi.ensemble import Ensemble
     from gandi.estimator import load
     from gandi.experiment import run_setting
-    from gandi.outputs.run_folder import atomic_save
+    from gandi.outputs.run_folder import atomic_save, atomic_write_bytes
     from gandi.settings.validation import ensemble_member_setting
     names = [setting["detector"], *setting["ensemble_members"]]
     ensemble = Ensemble(members=names, top=setting["ensemble_top"], seed=setting["numpy_seed"],
@@ -251,16 +251,11 @@ def run_ensemble(setting_id, setting: dict, results: dict, log_dir, progress: bo
     ensemble.choose(candidates, labelled=results["test_anomalies"] != SYNTHETIC)
     folder = results["run"].results
     atomic_save(folder / REPORT_FILE, lambda path: ensemble.report_.to_csv(path, index=False))
-    atomic_save(folder / ENSEMBLE_FILE, lambda path: _pickled(ensemble, path))
+    atomic_write_bytes(folder / ENSEMBLE_FILE, pickle.dumps(ensemble))
     row = ensemble.report_[ensemble.report_["member"] == "ensemble"].iloc[0]
     return {"members": ensemble.members_, "auc": float(row["auc"]),
             "test_anomalies": row["test_anomalies"], "report": folder / REPORT_FILE,
             "warnings": warnings}
-
-
-def _pickled(ensemble, path) -> None:
-    with open(path, "wb") as f:
-        pickle.dump(ensemble, f)
 
 
 def _summary_line(number, results) -> str:

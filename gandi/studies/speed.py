@@ -60,13 +60,14 @@ def validated(number: int, raw: dict, overrides: dict | None = None) -> dict:
     return validate({**raw, **(overrides or {})}, label=str(number))
 
 
-def build(setting: dict):
-    """(detector, data): the setting's data and its detector with seeded, untrained networks."""
+def build(setting: dict, data=None):
+    """(detector, data): the setting's data (`data` when given: another build's) and its
+    detector with seeded, untrained networks."""
     from gandi.data import load_splits
     from gandi.detectors import DETECTORS
     from gandi.training.compiled_step import MEASURE_FROM, with_step_chosen
     from gandi.training.loop import set_seeds
-    data = load_splits(setting, np.random.default_rng(0))
+    data = load_splits(setting, np.random.default_rng(0)) if data is None else data
     # a speed is a long run's: jit_compile as such a run of the setting resolves it on this
     # machine (a short run trains plain whatever the step's speed: its compile would not pay)
     long_run = {**setting, "epochs": None, "steps": max(setting["steps"], MEASURE_FROM)}
