@@ -15,6 +15,7 @@ efficiency section (with what the same step would do on a GPU).
 """
 import argparse
 import json
+import re
 from pathlib import Path
 
 import bench_env  # noqa: F401  (sys.path, data folder, quiet TensorFlow)
@@ -194,8 +195,17 @@ def write_measured(path: Path, measured: dict):
     if earlier.get("machine", {}).get("text") == measured["machine"]["text"]:
         measured["tracking"] = {**earlier.get("tracking", {}), **measured["tracking"]}
         measured.setdefault("grid", earlier.get("grid"))
-    atomic_write_bytes(path, (json.dumps(measured, indent=1) + "\n").encode())
-    print(f"\nwrote {path}")
+    text = (json.dumps(measured, indent=1) + "\n").encode()
+    atomic_write_bytes(path, text)
+    # every machine's figures stay beside the latest (the issue asks for each machine's)
+    machine_copy = path.with_name(f"{path.stem}.{machine_slug(measured['machine'])}.json")
+    atomic_write_bytes(machine_copy, text)
+    print(f"\nwrote {path} and {machine_copy.name}")
+
+
+def machine_slug(m: dict) -> str:
+    """'amd_epyc_family_25_model_1': the CPU and its family/model, as a file name part."""
+    return re.sub(r"[^a-z0-9]+", "_", f"{m['cpu']} {m['family_model']}".lower()).strip("_")
 
 
 if __name__ == "__main__":

@@ -65,8 +65,10 @@ DEFAULT_SETTING = 1
 # GANDI_DATA_DIR, Debian's dataset-fashion-mnist, or the Keras download (see the README).
 # 500 generated images per tracked step: the Monte-Carlo threshold (a 95th percentile) and the
 # image grids need no more, and generating 2000 took a fifth of a run (benchmarks/efficiency.py).
+# Tracked every 30 steps (8 points in 2 epochs): every 20 was 13-17% of setting 10's run and
+# 16-20% of Fence GAN's (Intel Xeon with AVX-512 / AMD EPYC Zen 3; the speed issue's bound: 15%).
 _DCGAN = {"g_arch": "dcgan", "d_arch": "dcgan", "latent_dim": 64, "batch_size": 64,
-          "lr_d": 2e-4, "lr_g": 2e-4, "beta_1": 0.5, "track_every": 20, "checkpoint_every": 200,
+          "lr_d": 2e-4, "lr_g": 2e-4, "beta_1": 0.5, "track_every": 30, "checkpoint_every": 200,
           "n_generated": 500}
 
 SETTINGS.update({
@@ -85,7 +87,10 @@ SETTINGS.update({
 # Autoencoders on the same one-class protocol: reconstruction error (convolutional AE with a 2-D
 # code), variational AE and adversarial AE. Adam with beta_1 0.9, as usual for autoencoders;
 # the AAE's latent discriminator learns as fast as its encoder, or the codes run off.
-_AE = {"batch_size": 64, "lr_g": 1e-3, "lr_d": 1e-3, "beta_1": 0.9, "track_every": 50,
+# Tracked every 100 steps (11 points in 10 epochs), the AAE every 200 (its tracked step costs
+# more): every 50 was 15-22% of the autoencoder's run and 27-29% of the AAE's (Intel Xeon with
+# AVX-512 / AMD EPYC Zen 3, benchmarks/efficiency.py; the speed issue's bound: 15%).
+_AE = {"batch_size": 64, "lr_g": 1e-3, "lr_d": 1e-3, "beta_1": 0.9, "track_every": 100,
        "checkpoint_every": 200}
 _CAE = {"detector": "autoencoder", "e_arch": "cae", "g_arch": "cae", "latent_dim": 2,
         "epochs": 10, **_AE}
@@ -93,7 +98,7 @@ _VAE = {"detector": "vae", "e_arch": "dcgan", "g_arch": "dcgan", "latent_dim": 1
         "e_params": {"filters": 32}, "g_params": {"filters": 32}, "epochs": 5, **_AE,
         "track_every": 100}  # each tracking step decodes every test image vae_samples times
 _AAE = {"detector": "aae", "e_arch": "cae", "g_arch": "cae", "d_arch": "mlp_small",
-        "latent_dim": 8, "epochs": 10, **_AE}
+        "latent_dim": 8, "epochs": 10, **_AE, "track_every": 200}
 
 SETTINGS.update({
     30: {"name": "MNIST, normal digit 1, convolutional autoencoder", "dataset": "mnist",
@@ -120,9 +125,12 @@ SETTINGS.update({
          **_FENCEGAN},
     16: {"name": "Fashion-MNIST, normal class 1 (trouser), Fence GAN",
          "dataset": "fashion_mnist", "normal_class": 1, **_FENCEGAN},
-    # the plain GAN of setting 10, scored by a 5-NN distance in D's features
+    # the plain GAN of setting 10, scored by a 5-NN distance in D's features; tracked every 50
+    # (5 points): each tracked step takes 2,048 bank images through D besides its ~2,850
+    # scored, and every 30 was 20% of the run (Intel Xeon with AVX-512)
     19: {"name": "MNIST, normal digit 1, discriminator features kNN", "dataset": "mnist",
-         "normal_class": 1, "detector": "discriminator_knn", "epochs": 2, **_DCGAN},
+         "normal_class": 1, "detector": "discriminator_knn", "epochs": 2, **_DCGAN,
+         "track_every": 50},
     # GAAL (Liu et al. 2019) on vectors only, as published: its recipe's networks and SGD
     17: {"name": "normal vs shifted normal, SO-GAAL", "detector": "so_gaal",
          "distribution": "normal", "distribution_params": {"loc": 0.0, "scale": 1.0},

@@ -158,6 +158,28 @@ def test_discriminator_knn_scores_the_k_th_neighbour_distance_in_d_s_features():
     np.testing.assert_allclose(det.score(x) ** 2, expected ** 2, atol=4 * scale, rtol=0)
 
 
+def test_discriminator_knn_scores_many_batches_as_the_whole_score_scores_one():
+    """score() takes the bank's features once per call, not once per batch of 512: over 1,100
+    samples (three batches) it gives what the whole graph score (exports, maps) gives, and one
+    call of the bank features runs per score() however many batches."""
+    det = built("discriminator_knn", discriminator_knn_k=3)
+    for batch in batches(5):
+        det.train_step(batch)
+    x = batches(1, size=1100, seed=3)[0]
+    whole = np.concatenate([det.graph_score()(tf.constant(x[i:i + 512])).numpy()
+                            for i in range(0, len(x), 512)])
+    # the same ops on the same rows: only the kernels' blocking may differ (float32 rounding of
+    # the distances' sums)
+    terms = reduction_terms(det.features) + 2 * D
+    scale = float(np.max(whole)) ** 2 * terms * EPS32
+    np.testing.assert_allclose(det.score(x) ** 2, whole ** 2, atol=4 * scale, rtol=0)
+    calls = []
+    reference = det._reference_features
+    det._reference_features = lambda: calls.append(1) or reference()
+    det.score(x)
+    assert len(calls) == 1
+
+
 def test_discriminator_knn_takes_every_hidden_layer_on_vectors_the_last_on_images():
     """auto: D's dense hidden layers side by side on vectors (mlp_medium: three of 64), only
     the last ("features") when asked, and on images."""
