@@ -15,6 +15,7 @@ from gandi.detectors import DETECTORS
 from gandi.training.compiled_step import with_step_chosen
 from gandi.training.precision import with_precision_chosen
 from gandi.training.device import compute_device
+from gandi.nets import precision_of
 from gandi.outputs.run_folder import RunFolders
 from gandi.settings import validation as settings
 from gandi.settings.validation import SettingError
@@ -68,6 +69,7 @@ def run_setting(setting_id, setting: dict, log_dir, progress: bool = True,
     if data_record is None:
         data_record = settings.data_record(
             setting, settings.SYNTHETIC if data.test_anomalies == SYNTHETIC else settings.REAL)
+    precision_of(setting)  # a precision this process cannot run is refused before any folder
     run = RunFolders.create(log_dir, setting_id, setting["numpy_seed"], setting["tf_seed"])
     run.write_setting(setting_id, setting, data_record)
     if data.transform is not None:  # what a later scoring step applies to new rows

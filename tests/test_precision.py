@@ -27,6 +27,10 @@ def built(name_setting: dict, chosen: str):
 
 
 def test_bfloat16_networks_compute_in_bfloat16_and_give_float32():
+    if precision.bfloat16_blocked():  # oneDNN capped below AVX-512 on an AVX-512 CPU: refused
+        with pytest.raises(SettingError, match="cannot run here: ONEDNN_MAX_CPU_ISA="):
+            built(GANOMALY, "mixed_bfloat16")
+        return
     detector = built(GANOMALY, "mixed_bfloat16")
     conv = [layer for net in detector.networks.values() for layer in net.layers
             if "conv" in type(layer).__name__.lower()]
@@ -43,6 +47,34 @@ def test_bfloat16_networks_compute_in_bfloat16_and_give_float32():
     for name, network in exact.networks.items():
         network.set_weights(detector.networks[name].get_weights())
     np.testing.assert_allclose(scores, exact.score(x[:5]), rtol=0.1)
+
+
+@pytest.mark.parametrize("isa, onednn, flags, blocked", [
+    ("AVX2", None, {"avx2", "avx512f", "avx512_bf16"}, True),   # an AVX-512 CPU capped
+    ("avx2_vnni", None, {"avx512f"}, True),
+    ("AVX2", "0", {"avx2", "avx512f", "avx512_bf16"}, False),   # oneDNN off: Eigen's bfloat16
+    ("AVX2", None, {"avx2", "fma"}, False),                     # no AVX-512: emulated outside
+    ("AVX512_CORE", None, {"avx512f"}, False),                  # oneDNN has bfloat16 kernels
+    (None, None, {"avx512f", "amx_bf16"}, False)])
+def test_bfloat16_is_blocked_only_where_onednn_has_no_kernel_for_it(monkeypatch, isa, onednn,
+                                                                     flags, blocked):
+    for name, value in (("ONEDNN_MAX_CPU_ISA", isa), ("TF_ENABLE_ONEDNN_OPTS", onednn)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    assert bool(precision.bfloat16_blocked(flags)) is blocked
+
+
+def test_auto_is_float32_unmeasured_where_bfloat16_is_blocked(tmp_path, monkeypatch):
+    monkeypatch.setenv("GANDI_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    monkeypatch.setattr(precision, "timed_steps", lambda *a, **k: pytest.fail("measured"))
+    setting = {**validate({**GANOMALY, "precision": "auto"}, label="22"), "steps": 5000}
+    chosen, why = precision.choose(setting, SHAPE, np.zeros((8, *SHAPE), np.float32),
+                                   flags={"avx512f", "avx512_bf16", "amx_bf16"})
+    assert chosen == "float32" and "ONEDNN_MAX_CPU_ISA=AVX2" in why
 
 
 def test_a_misspelt_precision_is_refused():
@@ -82,3 +114,20 @@ def test_auto_follows_the_measured_faster_step_once(tmp_path, monkeypatch, bf16_
     again = precision.choose(setting, SHAPE, batch, flags={"avx512_bf16"})
     assert first[0] == again[0] == chosen and "measured now" in first[1]
     assert "cached" in again[1] and sorted(calls) == ["float32", "mixed_bfloat16"]
+
+
+def test_a_run_in_bfloat16_where_it_cannot_run_is_refused_before_its_folder(tmp_path,
+                                                                            monkeypatch):
+    """oneDNN capped at AVX2 on an AVX-512 CPU (made so here): TensorFlow would abort at the
+    first bfloat16 convolution; the run stops first, with one line and no run folder."""
+    from gandi.experiment import run_setting
+    from gandi.training import machine
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    monkeypatch.setattr(machine, "cpu_flags", lambda: {"avx2", "avx512f", "avx512_bf16"})
+    setting = validate({**run_params.SETTINGS[1], **SEEDS, "steps": 20, "track_every": 10,
+                        "precision": "mixed_bfloat16"}, label="1")
+    with pytest.raises(SettingError) as refused:
+        run_setting(1, setting, tmp_path, progress=False)
+    assert "\n" not in str(refused.value) and "precision = 'mixed_bfloat16'" in str(refused.value)
+    assert not any(tmp_path.iterdir())

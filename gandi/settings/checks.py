@@ -9,6 +9,11 @@ import numbers
 from typing import Any, Callable, NamedTuple
 
 
+class SettingError(ValueError):
+    """A bad setting; the message is the one line the user sees (here, a leaf, so that a network
+    builder can refuse a setting without importing validation)."""
+
+
 class SettingKey(NamedTuple):
     """A setting key: its default, the check its value must pass, what is allowed (said in the
     one-line error when the check fails), what the key does, and which detectors and kinds of

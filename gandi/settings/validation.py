@@ -17,15 +17,11 @@ from gandi.detectors import DETECTORS
 from gandi.nets import (DISCRIMINATORS, ENCODERS, GENERATORS, IMAGE_ARCHITECTURES,
                         JOINT_DISCRIMINATORS)
 from gandi.outputs.run_folder import REAL, SYNTHETIC  # noqa: F401 (data_record's values)
-from gandi.settings.checks import did_you_mean
+from gandi.settings.checks import SettingError, did_you_mean  # noqa: F401 (its home for callers)
 from gandi.settings.keys import DEFAULTS, KEYS, defaults_for
 
 # where an unknown key's error points to: every key would not make one readable line
 EVERY_KEY = "python -m gandi.playground --list --keys lists every key"
-
-
-class SettingError(ValueError):
-    """A bad setting; the message is the one line the user sees."""
 
 
 def _fail(label, key, value, allowed, hint=""):

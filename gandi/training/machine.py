@@ -85,3 +85,25 @@ def describe_text(m: dict) -> str:
     return (f"{m['cpu']} ({m['family_model']}), {m['cores']} cores, "
             f"{' '.join(m['flags']) or 'no AVX'}, {mhz}: {peak}; TensorFlow {m['tf']}, "
             f"Keras {m['keras']}, oneDNN {m['onednn']}")
+
+
+# On an AVX-512 CPU TensorFlow hands bfloat16 convolutions to oneDNN; with oneDNN capped below
+# AVX512_CORE (ONEDNN_MAX_CPU_ISA=AVX2, as when emulating an AVX2 machine) it has no bfloat16
+# kernel and the step aborts ("could not create a primitive descriptor for the convolution"):
+# measured on an Intel Xeon with AVX512_BF16 and AMX; AVX512_CORE and above run. Without AVX-512
+# TensorFlow computes bfloat16 outside oneDNN (emulated), whatever the cap.
+ISA_CAPS_WITHOUT_BF16 = ("SSE41", "AVX", "AVX2", "AVX2_VNNI")
+
+
+def bfloat16_blocked(flags=None) -> str | None:
+    """Why mixed bfloat16 cannot run in this process (None when it can)."""
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper()
+    if isa not in ISA_CAPS_WITHOUT_BF16 or os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "0":
+        return None
+    if flags is None:
+        flags = cpu_flags()
+    if "avx512f" not in flags:
+        return None
+    return (f"ONEDNN_MAX_CPU_ISA={isa} caps oneDNN below AVX512_CORE on this AVX-512 CPU, where "
+            "TensorFlow's bfloat16 convolutions then fail; unset it, set "
+            "TF_ENABLE_ONEDNN_OPTS=0, or use precision float32")

@@ -24,10 +24,9 @@ import numpy as np
 
 from gandi.training.compiled_step import (MEASURE_FROM, entry_key, read_cache, remember,
                                           timed_steps)
+from gandi.training.machine import bfloat16_blocked
 
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
-
-
 def choose(setting: dict, sample_shape: tuple, batch: np.ndarray, flags=None) -> tuple[str, str]:
     """(precision, why) for a validated setting with its steps and jit_compile resolved;
     `flags`: the CPU's (gandi.training.machine, read when None)."""
@@ -39,6 +38,8 @@ def choose(setting: dict, sample_shape: tuple, batch: np.ndarray, flags=None) ->
     if not any(f in flags for f in BF16_FLAGS):
         return "float32", ("auto: this CPU has no bfloat16 arithmetic (" + ", ".join(BF16_FLAGS)
                            + "): bfloat16 would be emulated, slower")
+    if bfloat16_blocked(flags):
+        return "float32", "auto: " + bfloat16_blocked(flags)
     if len(sample_shape) < 2:
         return "float32", "auto: vectors (small networks) train in float32"
     if setting["steps"] < MEASURE_FROM:

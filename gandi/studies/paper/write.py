@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from gandi import report
+from gandi.studies.benchmark import image_speed
 from gandi.studies.benchmark import images as benchmark
 from gandi.studies.benchmark.cells import read_cells, write_atomic
 from gandi.studies.paper.efficiency_section import efficiency_section
@@ -265,7 +266,7 @@ def benchmark_section(number: int, dataset: str, protocol: str, results: Path, l
         names = run_figures(log_dir, example["signature"].iloc[0], out,
                             f"{dataset}_{detectors[0]}_class{example['class'].iloc[0]}")
         text.write("".join(f"\n![{n}](figures/{n})\n" for n in names))
-    speed = benchmark.speed_section(results / f"{dataset}_{protocol}.md")  # measured in the run
+    speed = image_speed.speed_section(results / f"{dataset}_{protocol}.md")  # measured in the run
     if speed:
         text.write("\n" + speed.replace("\n## Speed", "### Speed", 1).rstrip() + "\n")
     return text.getvalue() + "\n"
