@@ -164,6 +164,18 @@ def test_the_readme_examples_of_did_you_mean_are_true():
         assert f"\ngandi.playground: error: {err.value}\n" in readme
 
 
+def test_a_key_added_at_its_neutral_value_leaves_every_hash_as_it_was(monkeypatch):
+    """A key new to gandi, at the value that does what gandi did without it (fingerprint's
+    NEUTRAL), adds nothing to the hash: the committed rows stay current; any other value of it
+    is a new method."""
+    from gandi.settings import fingerprint
+    base = validate({"dataset": "mnist", "normal_class": 1, "detector": "autoencoder"})
+    before = fingerprint.setting_hash(base)
+    monkeypatch.setattr(fingerprint, "NEUTRAL", {"new_key": "as before"})
+    assert fingerprint.setting_hash({**base, "new_key": "as before"}) == before
+    assert fingerprint.setting_hash({**base, "new_key": "changed"}) != before
+
+
 def test_a_settings_hash_names_the_method_not_the_cell():
     """gandi.settings.fingerprint: the class, seeds, name and data paths of a cell do not
     change it; any other key does; it is the same in another process (no Python hash seed)."""
