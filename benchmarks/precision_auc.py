@@ -41,8 +41,10 @@ def run_cell(setting: int, cls: int, seed: int, precision: str) -> dict:
 
 def markdown(cells: pd.DataFrame) -> str:
     from gandi.report import markdown as markdown_table
-    wide = cells.pivot_table(index=["setting", "detector", "class", "seed"], columns="precision",
-                             values="auc").dropna().reset_index()
+    # rows appended in this process are objects: as floats, or round() leaves them whole
+    wide = cells.astype({"auc": float}).pivot_table(
+        index=["setting", "detector", "class", "seed"], columns="precision",
+        values="auc").dropna().reset_index()
     if wide.empty or "mixed_bfloat16" not in wide:
         return "No cell with both precisions yet.\n"
     wide["difference"] = wide["mixed_bfloat16"] - wide["float32"]
