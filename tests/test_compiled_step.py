@@ -84,13 +84,13 @@ def test_the_choice_follows_the_measured_payback_and_the_runs_length(cache, monk
 def test_a_long_runs_step_is_measured_once_then_read_from_the_cache(cache, monkeypatch):
     setting = validate({**AUTOENCODER, "steps": 10 ** 6})
     calls = []
-    real = compiled_step.timed_steps
+    real = compiled_step.timed_side_by_side
 
-    def timed(s, shape, x, rounds=1, steps=2):  # fewer steps: the test checks the plumbing
-        calls.append(s["jit_compile"])
-        return real(s, shape, x, rounds, steps)
+    def timed(settings, shape, x, rounds=1, steps=2):  # fewer steps: the plumbing is checked
+        calls.extend(s["jit_compile"] for s in settings.values())
+        return real(settings, shape, x, rounds, steps)
 
-    monkeypatch.setattr(compiled_step, "timed_steps", timed)
+    monkeypatch.setattr(compiled_step, "timed_side_by_side", timed)
     jit, why = choose(setting, SHAPE, batch())
     assert calls == [True, False] and "measured now" in why
     entry = json.loads(cache.read_text())[entry_key(setting, SHAPE)]
@@ -122,3 +122,23 @@ def test_a_run_is_the_same_whether_its_choice_was_measured_or_cached(cache, monk
     assert "jit_compile = False (auto: plain, its step is faster here: XLA" in log
     assert "measured now on this machine" in log
     assert "cached on this machine" in second["run"].log_file.read_text()
+
+
+def test_the_two_steps_are_timed_in_turn_and_the_fastest_round_kept(monkeypatch):
+    """A round of XLA, a round of plain, and again: a busy moment slows a round of each, not
+    every round of one (the fastest of each is kept)."""
+    order, seconds = [], iter([0.5, 0.4, 0.9, 0.3, 0.2, 0.8, 0.4, 0.6])  # first calls, rounds
+
+    def timer(detector, x):
+        def run(n):
+            order.append((detector.xla, n))
+            wall = next(seconds)
+            return wall, 2 * wall
+        return run
+
+    monkeypatch.setattr(compiled_step, "_timer", timer)
+    measured = compiled_step.measure(validate({**AUTOENCODER, "steps": 10 ** 6}), SHAPE, batch())
+    assert order == [(True, 1), (False, 1)] + [(True, 4), (False, 4)] * 3
+    assert measured["xla"] == {"first_s": 0.5, "ms_per_step": 50.0, "first_cpu_s": 1.0,
+                               "cpu_ms_per_step": 100.0}
+    assert measured["plain"]["ms_per_step"] == 75.0  # 0.3 s over 4 steps: its fastest round

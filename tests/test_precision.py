@@ -70,7 +70,7 @@ def test_auto_is_float32_unmeasured_where_bfloat16_is_blocked(tmp_path, monkeypa
     monkeypatch.setenv("GANDI_CACHE_DIR", str(tmp_path))
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
     monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
-    monkeypatch.setattr(precision, "timed_steps", lambda *a, **k: pytest.fail("measured"))
+    monkeypatch.setattr(precision, "timed_side_by_side", lambda *a, **k: pytest.fail("measured"))
     setting = {**validate({**GANOMALY, "precision": "auto"}, label="22"), "steps": 5000}
     chosen, why = precision.choose(setting, SHAPE, np.zeros((8, *SHAPE), np.float32),
                                    flags={"avx512f", "avx512_bf16", "amx_bf16"})
@@ -84,7 +84,7 @@ def test_a_misspelt_precision_is_refused():
 
 def test_auto_is_float32_unmeasured_without_bfloat16_arithmetic(tmp_path, monkeypatch):
     monkeypatch.setenv("GANDI_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(precision, "timed_steps", lambda *a, **k: pytest.fail("measured"))
+    monkeypatch.setattr(precision, "timed_side_by_side", lambda *a, **k: pytest.fail("measured"))
     setting = {**validate({**GANOMALY, "precision": "auto"}, label="22"), "steps": 5000}
     batch = np.zeros((8, *SHAPE), np.float32)
     assert precision.choose(setting, SHAPE, batch, flags={"avx2", "fma"})[0] == "float32"
@@ -102,12 +102,12 @@ def test_auto_follows_the_measured_faster_step_once(tmp_path, monkeypatch, bf16_
     monkeypatch.setenv("GANDI_CACHE_DIR", str(tmp_path))
     calls = []
 
-    def timed(setting, shape, batch):
-        calls.append(setting["precision"])
-        ms = bf16_ms if setting["precision"] == "mixed_bfloat16" else 50.0
-        return {"first_s": 1.0, "ms_per_step": ms}
+    def timed(settings, shape, batch):
+        calls.extend(s["precision"] for s in settings.values())
+        return {name: {"first_s": 1.0, "ms_per_step": bf16_ms if name == "mixed_bfloat16"
+                       else 50.0} for name in settings}
 
-    monkeypatch.setattr(precision, "timed_steps", timed)
+    monkeypatch.setattr(precision, "timed_side_by_side", timed)
     setting = {**validate({**GANOMALY, "precision": "auto"}, label="22"), "steps": 5000}
     batch = np.zeros((8, *SHAPE), np.float32)
     first = precision.choose(setting, SHAPE, batch, flags={"avx512_bf16"})

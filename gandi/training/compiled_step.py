@@ -10,10 +10,10 @@ tuned on one CPU broke on another, so `auto` is decided on the machine, for the 
 - a run of fewer than MEASURE_FROM steps, plain, without measuring: the measurement itself costs
   an XLA compile, and a short run cannot win back much (at most ~20 s in 500 steps on the Zen 3);
 - otherwise the detector's own step, on a batch of the run's data, timed both ways on
-  throwaway copies (first call, then the fastest of ROUNDS rounds of STEPS steps each) and
-  cached per machine (CPU model and flags, cores, TensorFlow, oneDNN's switches) and per step
-  shape (detector, networks, batch) in `cache_dir()/compiled_step.json`; XLA when its step is
-  faster and its longer first call pays back within the run's steps.
+  throwaway copies (first call, then the fastest of ROUNDS rounds of STEPS steps, the two
+  taking turns) and cached per machine (CPU model and flags, cores, TensorFlow, oneDNN's
+  switches) and per step shape (detector, networks, batch) in `cache_dir()/compiled_step.json`;
+  XLA when its step is faster and its longer first call pays back within the run's steps.
 
 The setting keeps "auto" (its hash says what the method is, not what a machine chose); the
 detector gets the resolved true/false, and the run log says which and why. `jit_compile: true`
@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 MEASURE_FROM = 500  # steps: a shorter run is plain, unmeasured (see the module docstring)
-ROUNDS, STEPS = 3, 4  # the fastest of 3 rounds of 4 steps: a busy machine only slows a round
+ROUNDS, STEPS = 3, 4  # the fastest of 3 rounds of 4 steps, in turn: a busy machine slows a round
 CACHE_FILE = "compiled_step.json"
 # what decides a step's cost on one machine: the data's shape, the batch, the networks, the
 # losses' extra work; not learning rates, lengths, tracking or seeds
@@ -92,31 +92,46 @@ def remember(key: str, measured: dict):
     atomic_write_bytes(path, (json.dumps(cache, indent=1, sort_keys=True) + "\n").encode())
 
 
-def timed_steps(setting: dict, sample_shape: tuple, batch: np.ndarray,
-                rounds: int = ROUNDS, steps: int = STEPS) -> dict:
-    """A new detector of `setting` (its jit_compile true or false): seconds of its first train
-    step on `batch` (tracing and compiling) and ms per step, the fastest of `rounds` rounds of
-    `steps` steps, each also in process CPU time (`first_cpu_s`, `cpu_ms_per_step`: comparable
-    when the machine does other work). Builds networks: the caller re-seeds afterwards."""
+def timed_side_by_side(settings: dict, sample_shape: tuple, batch: np.ndarray,
+                       rounds: int = ROUNDS, steps: int = STEPS) -> dict:
+    """{name: timing} for a new detector of each of `settings` ({name: setting}, e.g. its
+    jit_compile true and false): seconds of its first train step on `batch` (tracing and
+    compiling) and ms per step, the fastest of `rounds` rounds of `steps` steps, each also in
+    process CPU time (`first_cpu_s`, `cpu_ms_per_step`). The rounds take turns (a round of each,
+    then the next), so a moment when the machine is busy slows a round of each rather than all
+    of one: measured in one go, a busy second once made XLA look 1.3x faster than the plain
+    step it was 0.86x of (Intel Xeon, oneDNN capped at AVX2). Builds networks: the caller
+    re-seeds afterwards."""
     import tensorflow as tf
     from gandi.detectors import DETECTORS
     from gandi.training.device import compute_device
     with compute_device():
-        detector = DETECTORS[setting["detector"]](setting, sample_shape)
-        batch = tf.constant(np.asarray(batch[:detector.batch_per_step], np.float32))
+        runs, first = {}, {}
+        for name, setting in settings.items():
+            detector = DETECTORS[setting["detector"]](setting, sample_shape)
+            x = tf.constant(np.asarray(batch[:detector.batch_per_step], np.float32))
+            runs[name] = _timer(detector, x)
+            first[name] = runs[name](1)
+        timings = {name: [] for name in settings}
+        for _ in range(rounds):
+            for name, run in runs.items():
+                timings[name].append(run(steps))
+    fastest = {name: min(t, key=lambda wall_cpu: wall_cpu[0]) for name, t in timings.items()}
+    return {name: {"first_s": round(first[name][0], 3),
+                   "ms_per_step": round(1000 * fastest[name][0] / steps, 2),
+                   "first_cpu_s": round(first[name][1], 3),
+                   "cpu_ms_per_step": round(1000 * fastest[name][1] / steps, 2)}
+            for name in settings}
 
-        def run(n):  # (wall, CPU) seconds
-            started, cpu = time.perf_counter(), time.process_time()
-            for _ in range(n):
-                out = detector.train_step(batch)
-            float(next(iter(out.values())))  # wait for the last step to finish
-            return time.perf_counter() - started, time.process_time() - cpu
 
-        first = run(1)
-        fastest = min((run(steps) for _ in range(rounds)), key=lambda t: t[0])
-    return {"first_s": round(first[0], 3), "ms_per_step": round(1000 * fastest[0] / steps, 2),
-            "first_cpu_s": round(first[1], 3),
-            "cpu_ms_per_step": round(1000 * fastest[1] / steps, 2)}
+def _timer(detector, batch):
+    def run(n):  # (wall, CPU) seconds of n train steps
+        started, cpu = time.perf_counter(), time.process_time()
+        for _ in range(n):
+            out = detector.train_step(batch)
+        float(next(iter(out.values())))  # wait for the last step to finish
+        return time.perf_counter() - started, time.process_time() - cpu
+    return run
 
 
 def payback_steps(measured: dict) -> float | None:
@@ -129,9 +144,10 @@ def payback_steps(measured: dict) -> float | None:
 
 
 def measure(setting: dict, sample_shape: tuple, batch: np.ndarray) -> dict:
-    """Both steps timed, XLA first (the plain step's first call then finds TensorFlow warm)."""
-    return {which: timed_steps({**setting, "jit_compile": jit}, sample_shape, batch)
-            for which, jit in (("xla", True), ("plain", False))}
+    """Both steps timed in turn, XLA built first (the plain step's first call then finds
+    TensorFlow warm)."""
+    return timed_side_by_side({"xla": {**setting, "jit_compile": True},
+                               "plain": {**setting, "jit_compile": False}}, sample_shape, batch)
 
 
 def choose(setting: dict, sample_shape: tuple, batch: np.ndarray) -> tuple[bool, str]:

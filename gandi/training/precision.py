@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 from gandi.training.compiled_step import (MEASURE_FROM, entry_key, read_cache, remember,
-                                          timed_steps)
+                                          timed_side_by_side)
 from gandi.training.machine import bfloat16_blocked
 
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
@@ -47,8 +47,9 @@ def choose(setting: dict, sample_shape: tuple, batch: np.ndarray, flags=None) ->
     key = f"precision, jit_compile {setting['jit_compile']}, " + entry_key(setting, sample_shape)
     measured, source = read_cache().get(key), "cached"
     if measured is None:
-        measured = {p: timed_steps({**setting, "precision": p}, sample_shape, batch)
-                    for p in ("float32", "mixed_bfloat16")}
+        measured = timed_side_by_side({p: {**setting, "precision": p}
+                                       for p in ("float32", "mixed_bfloat16")},
+                                      sample_shape, batch)
         remember(key, {**measured, "measured": time.strftime("%Y-%m-%d %H:%M:%S")})
         source = "measured now"
     fp32, bf16 = measured["float32"]["ms_per_step"], measured["mixed_bfloat16"]["ms_per_step"]
