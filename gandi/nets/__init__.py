@@ -18,14 +18,14 @@ PRECISIONS = ("float32", "mixed_bfloat16")
 def precision_of(setting: dict) -> str:
     """What the networks compute in: the setting's `precision`; "auto" (resolved by a run,
     gandi/training/precision.py) is float32 for a detector built outside a run. SettingError
-    for mixed bfloat16 where TensorFlow cannot run it (`gandi.training.machine.bfloat16_blocked`)."""
+    for mixed bfloat16 where TensorFlow cannot run it (machine.bfloat16_blocked)."""
     chosen = setting.get("precision", "float32")
     if chosen == "mixed_bfloat16":
         from gandi.training.machine import bfloat16_blocked
         from gandi.settings.checks import SettingError
-        if bfloat16_blocked():  # TensorFlow's step would abort at its first convolution
-            raise SettingError(f"precision = 'mixed_bfloat16' cannot run here: "
-                               f"{bfloat16_blocked()}")
+        blocked = bfloat16_blocked()  # TensorFlow's step would abort at its first convolution
+        if blocked:
+            raise SettingError(f"precision = 'mixed_bfloat16' cannot run here: {blocked}")
     return "float32" if chosen == "auto" else chosen
 
 

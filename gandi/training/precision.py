@@ -38,8 +38,9 @@ def choose(setting: dict, sample_shape: tuple, batch: np.ndarray, flags=None) ->
     if not any(f in flags for f in BF16_FLAGS):
         return "float32", ("auto: this CPU has no bfloat16 arithmetic (" + ", ".join(BF16_FLAGS)
                            + "): bfloat16 would be emulated, slower")
-    if bfloat16_blocked(flags):
-        return "float32", "auto: " + bfloat16_blocked(flags)
+    blocked = bfloat16_blocked(flags)
+    if blocked:
+        return "float32", "auto: " + blocked
     if len(sample_shape) < 2:
         return "float32", "auto: vectors (small networks) train in float32"
     if setting["steps"] < MEASURE_FROM:
