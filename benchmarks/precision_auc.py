@@ -24,13 +24,19 @@ COLUMNS = ["setting", "detector", "class", "seed", "precision", "auc", "steps", 
 
 
 def run_cell(setting: int, cls: int, seed: int, precision: str) -> dict:
+    return run_variant(setting, cls, seed, precision=precision)
+
+
+def run_variant(setting: int, cls: int, seed: int, **keys) -> dict:
+    """A whole one-class run of shipped setting `setting` with `keys` changed: its detector,
+    test AUC at the label-free sweet spot, steps, wall and CPU seconds."""
     import run_params
     from gandi.experiment import run_setting
     from gandi.outputs.run_rows import clock, spent
     from gandi.settings.validation import validate
     started = clock()
     raw = {**run_params.SETTINGS[setting], "normal_class": cls, "anomaly_class": None,
-           "numpy_seed": seed, "tf_seed": seed, "precision": precision}
+           "numpy_seed": seed, "tf_seed": seed, **keys}
     with tempfile.TemporaryDirectory() as log_dir:
         results = run_setting(setting, validate(raw, label=str(setting)), log_dir,
                               progress=False)
