@@ -27,6 +27,8 @@ from gandi.training.compiled_step import (MEASURE_FROM, entry_key, read_cache, r
 from gandi.training.machine import bfloat16_blocked
 
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
 def choose(setting: dict, sample_shape: tuple, batch: np.ndarray, flags=None) -> tuple[str, str]:
     """(precision, why) for a validated setting with its steps and jit_compile resolved;
     `flags`: the CPU's (gandi.training.machine, read when None)."""
