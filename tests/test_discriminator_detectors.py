@@ -141,6 +141,36 @@ def test_r1_adds_its_weighted_penalty_to_d_s_loss():
     assert abs((b - a) - 2.0 * penalty) <= 1e-5 * max(1.0, abs(b))
 
 
+def test_a_reused_fake_batch_is_the_one_d_saw_scored_by_the_updated_d():
+    """g_fake: reused (PyTorch's DCGAN recipe): one draw of z per step; D updates on G(z), then
+    G's loss is D's output on that same G(z) after D's update. The step against the same
+    arithmetic by hand on a twin (same seeds, same weights); fresh draws a second z, so its G
+    loss differs by far more than rounding."""
+    real = tf.constant(batches(1)[0])
+    det, twin = built("discriminator", g_fake="reused"), built("discriminator", g_fake="reused")
+    losses = {k: float(v) for k, v in det.train_step(real).items()}
+    z = twin.noise.normal((16, twin.latent_dim))
+    d_loss = twin._d_update(real, twin.generator(z, training=True))
+    g_loss = twin.loss.g_loss(twin.discriminator(twin.generator(z, training=True)))
+    terms = reduction_terms(twin.generator, twin.discriminator)
+    assert_float32_close(losses["d_loss"], float(d_loss), terms)
+    assert_float32_close(losses["g_loss"], float(g_loss), terms)
+    fresh = float(built("discriminator").train_step(real)["g_loss"])
+    assert abs(fresh - losses["g_loss"]) > 100 * terms * EPS32 * abs(losses["g_loss"])
+
+
+def test_fresh_fake_batches_keep_the_hashes_of_the_rows_made_before_the_key():
+    """g_fake's default is what the step did before the key existed: a setting's hash with it
+    is the hash it had before (so rows made then stay current); reused is another method."""
+    import run_params
+    from gandi.settings.fingerprint import setting_hash
+    for number in (10, 11, 19):
+        setting = validate({**run_params.SETTINGS[number], "g_fake": "fresh"}, label=str(number))
+        without = {k: v for k, v in setting.items() if k != "g_fake"}
+        assert setting_hash(setting) == setting_hash(without)
+        assert setting_hash({**setting, "g_fake": "reused"}) != setting_hash(setting)
+
+
 def test_discriminator_knn_scores_the_k_th_neighbour_distance_in_d_s_features():
     det = built("discriminator_knn", discriminator_knn_k=3)
     data = batches(5)

@@ -35,6 +35,7 @@ class DiscriminatorDetector(Detector):
     def __init__(self, setting: dict, sample_shape: tuple):
         super().__init__(setting, sample_shape)
         self.d_steps = setting["d_steps"]
+        self.reuse_fake = setting.get("g_fake", "fresh") == "reused"
         self._objective(setting)
         self.generator = build(GENERATORS, setting["g_arch"], (self.latent_dim,),
                                output_shape=self.sample_shape,
@@ -73,18 +74,30 @@ class DiscriminatorDetector(Detector):
         """One generator update after `d_steps` discriminator updates.
 
         `real` holds d_steps * batch_size real samples: one batch per discriminator update.
+        With `g_fake: reused` the generator's update scores the batch D's last update saw
+        (generated once, under the generator's tape) instead of a fresh one.
         """
         batches = tf.split(real, self.d_steps)
-        for real_batch in batches:  # unrolled: d_steps is a Python constant
-            d_loss = self._d_update(real_batch)
-        g_loss = self._g_update(tf.shape(batches[0])[0])
+        for real_batch in batches[:-1]:  # unrolled: d_steps is a Python constant
+            self._d_update(real_batch)
+        n = tf.shape(batches[0])[0]
+        if not self.reuse_fake:
+            d_loss = self._d_update(batches[-1])
+            return {"d_loss": d_loss, "g_loss": self._g_update(n)}
+        with tf.GradientTape() as tape:
+            fake = self.generator(self.noise.normal((n, self.latent_dim)), training=True)
+            with tape.stop_recording():  # D's update is no part of G's gradient
+                d_loss = self._d_update(batches[-1], tf.stop_gradient(fake))
+            g_loss = self.loss.g_loss(self.discriminator(fake, training=True))
+        self._g_apply(tape, g_loss)
         return {"d_loss": d_loss, "g_loss": g_loss}
 
-    def _d_update(self, real):
+    def _d_update(self, real, fake=None):
+        """One D update on `real` and `fake` (a fresh generated batch when None)."""
         n = tf.shape(real)[0]
-        z = self.noise.normal((n, self.latent_dim))
         with tf.GradientTape() as tape:
-            fake = self.generator(z, training=True)
+            if fake is None:
+                fake = self.generator(self.noise.normal((n, self.latent_dim)), training=True)
             loss = self._d_loss(real, fake)
             if self.r1_weight:
                 loss += 0.5 * self.r1_weight * r1_penalty(self.discriminator, real)
@@ -118,9 +131,12 @@ class DiscriminatorDetector(Detector):
         with tf.GradientTape() as tape:
             fake_out = self.discriminator(self.generator(z, training=True), training=True)
             loss = self.loss.g_loss(fake_out)
+        self._g_apply(tape, loss)
+        return loss
+
+    def _g_apply(self, tape, loss):
         grads = tape.gradient(loss, self.generator.trainable_variables)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
-        return loss
 
     def _anomaly_score(self, x):
         return self.direction(-self.scorer(x, training=False))

@@ -180,6 +180,11 @@ SHARED_KEYS = {
     "gp_weight": SettingKey(10.0, at_least_zero, "a number >= 0",
                             "weight of the gradient penalty (loss wgan_gp)",
                             detectors=("discriminator", "anogan", "discriminator_knn")),
+    "g_fake": SettingKey("fresh", *one_of(("fresh", "reused")),
+                         "the generator's update on a fresh latent batch (Keras' DCGAN example) "
+                         "or on the batch D's last update just saw (PyTorch's DCGAN tutorial): "
+                         "one generator forward less per step",
+                         detectors=("discriminator", "anogan", "discriminator_knn")),
     "d_spectral_norm": SettingKey(False, a_flag, "true or false",
                                   "spectral normalisation of every dense and convolutional "
                                   "layer of D", detectors=D_SCORED),

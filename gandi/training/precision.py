@@ -13,8 +13,9 @@ step was 6.5x slower in bfloat16 on a 2-core AMD Zen 3 with AVX2 (49.4 vs 323.6 
   machine and step shape; bfloat16 when its step is faster.
 
 The setting keeps "auto"; the run log says what was chosen and why. What bfloat16 does to the
-detectors' AUC: benchmarks/precision_auc.py (measured on any CPU: emulated arithmetic rounds as
-the hardware's does).
+detectors' AUC: `benchmarks/variant_auc.py --key precision --values float32 mixed_bfloat16`,
+benchmarks/results/precision_auc.md (measured on any CPU: emulated arithmetic rounds as the
+hardware's does; its seconds are then not bfloat16's speed).
 """
 from __future__ import annotations
 

@@ -37,7 +37,11 @@ def efficiency_section(number: int, path: Path) -> str:
     chosen = "XLA" if e.get("gandi_xla", True) else "plain"
     for name, label in (("gandi", f"gandi (`jit_compile: auto`: {chosen}, chosen here)"),
                         ("plain", "plain Keras `tf.function` step"),
-                        ("plain_xla", "plain Keras step with XLA")):
+                        ("plain_xla", "plain Keras step with XLA"),
+                        ("gandi_fresh", "gandi with fresh batches (`g_fake: fresh`: the plain "
+                                        "step's work; the shipped step reuses D's batch)")):
+        if name not in rate:  # gandi_fresh: only where the shipped step reuses
+            continue
         text.write(f"| {label} | {rate[name]:.0f} | {rate['gandi'] / rate[name]:.2f} |\n")
     peak = m.get("peak_gflops")
     share = f" = {100 * e['gflops'] / peak:.0f}% of the FP32 peak ({peak:.0f} GFLOP/s)" if peak else ""

@@ -1,0 +1,59 @@
+"""What one setting key's value does to a detector's AUC: the same shipped settings and seeds on
+one-class MNIST, one whole run per (setting, class, seed, value):
+
+    python benchmarks/variant_auc.py --key g_fake --values fresh reused [--settings 10]
+        [--classes 1 7] [--seeds 3]
+
+Values are read as YAML scalars (`3` an integer, `reused` a string). A row holds the test AUC at
+the label-free sweet spot, the steps, wall and CPU seconds; the markdown beside it gives each
+value's mean and std over seeds and its paired difference to the first value.
+benchmarks/results/<key>_auc.{csv,md}, resumable (e.g. vae_samples_auc: `--key vae_samples
+--values 10 3 1 --settings 32`; precision_auc: `--key precision --values float32
+mixed_bfloat16 --settings 30 10 20`).
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+
+import bench_env
+import yaml
+
+from gandi.settings.keys import KEYS
+from gandi.studies.variants import markdown, run_variant
+
+RESULTS = bench_env.ROOT / "benchmarks" / "results"
+
+
+def columns(key: str) -> list:
+    return ["setting", "class", "seed", key, "detector", "auc", "steps", "seconds",
+            "cpu_seconds"]
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--key", required=True, help="the setting key varied")
+    p.add_argument("--values", nargs="+", required=True, help="its values, the first the base")
+    p.add_argument("--settings", type=int, nargs="+", default=[10])
+    p.add_argument("--classes", type=int, nargs="+", default=[1, 7])
+    p.add_argument("--seeds", type=int, default=3)
+    args = p.parse_args(argv)
+    key, values = args.key, [yaml.safe_load(v) for v in args.values]
+    if key not in KEYS:
+        near = difflib.get_close_matches(key, KEYS, n=1)
+        p.error(f"--key {key!r} is not a setting key" + (f"; did you mean {near[0]!r}?" if near
+                                                         else " (see docs/settings.md)"))
+    todo = ({"setting": n, "class": c, "seed": s, key: v} for s in range(args.seeds)
+            for n in args.settings for c in args.classes for v in values)
+    bench_env.run_missing_cells(
+        RESULTS / f"{key}_auc.csv", columns(key), todo,
+        lambda setting, seed, **cell: run_variant(setting, cell["class"], seed,
+                                                  **{key: cell[key]}),
+        lambda cells: markdown(cells, key, values),
+        lambda r: (f"setting {r['setting']} class {r['class']} seed {r['seed']} {key} "
+                   f"{r[key]}: AUC {r['auc']:.4f}, {r['seconds']} s ({r['cpu_seconds']} s CPU)"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

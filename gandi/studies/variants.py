@@ -1,0 +1,66 @@
+"""What one setting key's value does to a shipped setting's AUC: whole one-class runs that differ
+in that key only (same setting, class and seed), and their summary. `benchmarks/variant_auc.py`
+is the command line over it.
+"""
+from __future__ import annotations
+
+import tempfile
+
+import pandas as pd
+
+
+def run_variant(setting: int, cls: int, seed: int, **keys) -> dict:
+    """A whole one-class run of shipped setting `setting` with `keys` changed: its detector,
+    test AUC at the label-free sweet spot, steps, wall and CPU seconds."""
+    import run_params
+    from gandi.experiment import run_setting
+    from gandi.outputs.run_rows import clock, spent
+    from gandi.settings.validation import validate
+    started = clock()
+    raw = {**run_params.SETTINGS[setting], "normal_class": cls, "anomaly_class": None,
+           "numpy_seed": seed, "tf_seed": seed, **keys}
+    with tempfile.TemporaryDirectory() as log_dir:
+        results = run_setting(setting, validate(raw, label=str(setting)), log_dir,
+                              progress=False)
+    final = results["final"].iloc[0]
+    return {"detector": results["setting"]["detector"], "auc": float(final["auc"]),
+            "steps": int(results["setting"]["steps"]), **spent(started)}
+
+
+def by_value(cells: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Per (setting, detector, class, value of `key`): seeds, mean and std AUC, mean CPU
+    seconds of the whole run."""
+    cells = cells.astype({"auc": float, "cpu_seconds": float})  # appended rows are objects
+    return cells.groupby(["setting", "detector", "class", key]).agg(
+        seeds=("seed", "nunique"), auc=("auc", "mean"), auc_std=("auc", "std"),
+        cpu_seconds=("cpu_seconds", "mean")).reset_index()
+
+
+def paired(cells: pd.DataFrame, key: str, values: list) -> pd.DataFrame:
+    """Per (setting, class) and value of `key` after the first: the AUC difference to
+    `values[0]` on the same seed, its mean, std and the number of seeds both have."""
+    wide = cells.astype({"auc": float}).pivot_table(
+        index=["setting", "class", "seed"], columns=key, values="auc")
+    tables = []
+    for value in values[1:]:
+        if value in wide and values[0] in wide:
+            difference = (wide[value] - wide[values[0]]).dropna()
+            tables.append(difference.groupby(level=["setting", "class"]).agg(
+                difference="mean", difference_std="std", seeds="count").reset_index()
+                .assign(**{key: value}))
+    if not tables:
+        return pd.DataFrame()
+    return pd.concat(tables, ignore_index=True)[
+        ["setting", "class", key, "seeds", "difference", "difference_std"]]
+
+
+def markdown(cells: pd.DataFrame, key: str, values: list) -> str:
+    from gandi.report import markdown as markdown_table
+    text = (f"Test AUC at the label-free sweet spot by `{key}`, mean and std over seeds, and "
+            f"CPU seconds of the whole run.\n\n"
+            + markdown_table(by_value(cells, key).round(4)) + "\n")
+    differences = paired(cells, key, values)
+    if not differences.empty:
+        text += (f"\nPaired by seed: AUC with the value minus AUC with `{key}: {values[0]}`."
+                 f"\n\n" + markdown_table(differences.round(4)) + "\n")
+    return text

@@ -1,0 +1,43 @@
+"""The variant studies' summary (gandi.studies.variants): per value and paired by seed, on rows
+as benchmarks/variant_auc.py writes them."""
+import numpy as np
+import pandas as pd
+
+from gandi.studies.variants import by_value, markdown, paired
+
+
+def cells() -> pd.DataFrame:
+    rows = [(10, 1, 0, "fresh", 0.90), (10, 1, 0, "reused", 0.93),
+            (10, 1, 1, "fresh", 0.80), (10, 1, 1, "reused", 0.87),
+            (10, 1, 2, "fresh", 0.70),  # its reused run has not finished: no pair
+            (10, 7, 0, "fresh", 0.60), (10, 7, 0, "reused", 0.50)]
+    return pd.DataFrame([{"setting": s, "class": c, "seed": seed, "g_fake": v,
+                          "detector": "discriminator", "auc": auc, "steps": 100,
+                          "seconds": 1.0, "cpu_seconds": 2.0 if v == "fresh" else 1.0}
+                         for s, c, seed, v, auc in rows])
+
+
+def test_each_value_gets_its_seeds_mean_and_spread():
+    table = by_value(cells(), "g_fake").set_index(["class", "g_fake"])
+    assert table.loc[(1, "fresh"), "seeds"] == 3
+    assert np.isclose(table.loc[(1, "fresh"), "auc"], 0.80)
+    assert np.isclose(table.loc[(1, "fresh"), "auc_std"], 0.10)
+    assert np.isclose(table.loc[(1, "reused"), "auc"], 0.90)
+    assert table.loc[(1, "reused"), "cpu_seconds"] == 1.0
+
+
+def test_the_difference_pairs_runs_of_the_same_seed_only():
+    table = paired(cells(), "g_fake", ["fresh", "reused"]).set_index("class")
+    # class 1: seeds 0 and 1 have both (+0.03, +0.07); seed 2's lone fresh run is left out
+    assert table.loc[1, "seeds"] == 2
+    assert np.isclose(table.loc[1, "difference"], 0.05)
+    assert np.isclose(table.loc[1, "difference_std"], np.std([0.03, 0.07], ddof=1))
+    assert np.isclose(table.loc[7, "difference"], -0.10) and table.loc[7, "seeds"] == 1
+    assert list(table["g_fake"].unique()) == ["reused"]
+
+
+def test_a_study_without_its_base_value_yet_has_no_paired_table():
+    only = cells()[cells()["g_fake"] == "reused"]
+    assert paired(only, "g_fake", ["fresh", "reused"]).empty
+    text = markdown(only, "g_fake", ["fresh", "reused"])
+    assert "`g_fake`" in text and "Paired by seed" not in text
