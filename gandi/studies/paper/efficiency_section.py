@@ -11,9 +11,10 @@ import json
 from pathlib import Path
 
 # One GPU for scale: a pure-PyTorch DCGAN with half of gandi's filters (32/64 instead of 64/128,
-# about a quarter of the FLOPs per image) on one H100, images/s by batch size (the figures the
-# efficiency issue gave for scale; no GPU was available to measure gandi on).
-GPU_REFERENCE = {"name": "one H100", "flop_fraction": 0.25,
+# about a quarter of the FLOPs per image of gandi's step with fresh batches, 203.2 MFLOP) on one
+# H100, images/s by batch size (the figures the efficiency issue gave for scale; no GPU was
+# available to measure gandi on).
+GPU_REFERENCE = {"name": "one H100", "mflop_per_image": 203.2 / 4,
                  "images_per_second": {64: 10_500, 1024: 171_000}}
 
 
@@ -90,13 +91,15 @@ def _gpu(e: dict) -> str:
     """What the step would do on one GPU, and what in gandi's loop would then set the pace."""
     ref, batch = GPU_REFERENCE, e["batch"]
     small, large = ref["images_per_second"][64], ref["images_per_second"][1024]
-    ours_large = large * ref["flop_fraction"]  # compute-bound: images/s scale with 1 / FLOPs
+    fraction = ref["mflop_per_image"] / e["mflop_per_image"]
+    ours_large = large * fraction  # compute-bound: images/s scale with 1 / FLOPs
     step_ms = 1e3 * 64 / small  # latency-bound at batch 64: kernel launches, not FLOPs
-    lines = [f"**On a GPU** (not measured: arithmetic from a reference). A pure-PyTorch DCGAN with "
-             f"a quarter of this step's FLOPs reaches {small:,} images/s at batch 64 and "
-             f"{large:,} at batch 1024 on {ref['name']}. At batch 1024 the GPU is compute-bound, "
-             f"so gandi's step, with 4x the FLOPs, would reach about {large:,} x "
-             f"{ref['flop_fraction']} = {ours_large:,.0f} images/s, "
+    lines = [f"**On a GPU** (not measured: arithmetic from a reference). A pure-PyTorch DCGAN of "
+             f"about {ref['mflop_per_image']:.1f} MFLOP per image reaches {small:,} images/s at "
+             f"batch 64 and {large:,} at batch 1024 on {ref['name']}. At batch 1024 the GPU is "
+             f"compute-bound, so gandi's step, with {1 / fraction:.1f}x the FLOPs, would reach "
+             f"about {large:,} x {ref['mflop_per_image']:.1f} / {e['mflop_per_image']:.1f} = "
+             f"{ours_large:,.0f} images/s, "
              f"{ours_large / e['images_per_second']['gandi']:.0f}x this CPU. At batch {batch} "
              f"the step is bound by kernel launches, not FLOPs: about {step_ms:.1f} ms per step, "
              f"at most {small:,} images/s."]
