@@ -30,12 +30,13 @@ class DiscriminatorDetector(Detector):
     arch_keys = ("g_arch", "d_arch")
     uses_d_steps = True
     oriented = True
+    reads_g_fake = True  # its train step can reuse D's batch (Fence GAN's own step does not)
     map_name = "gradient saliency |d score / d x|, smoothed (not a residual)"
 
     def __init__(self, setting: dict, sample_shape: tuple):
         super().__init__(setting, sample_shape)
         self.d_steps = setting["d_steps"]
-        self.reuse_fake = setting.get("g_fake", "fresh") == "reused"
+        self.reuse_fake = self.reads_g_fake and setting["g_fake"] == "reused"
         self._objective(setting)
         self.generator = build(GENERATORS, setting["g_arch"], (self.latent_dim,),
                                output_shape=self.sample_shape,

@@ -41,6 +41,7 @@ class FenceGANDetector(DiscriminatorDetector):
 
     name = "fencegan"
     tracked_name = "fencegan"
+    reads_g_fake = False  # its own step: the paper's fresh batch for G
     setting_keys = {
         "fencegan_alpha": SettingKey(0.5, lambda v: isinstance(v, (int, float)) and 0 < v < 1,
                                      _BCE_ALLOWED, "the target of D(G(z)) in G's encirclement "
