@@ -75,6 +75,9 @@ _DCGAN = {"g_arch": "dcgan", "d_arch": "dcgan", "latent_dim": 64, "batch_size": 
 # PyTorch's DCGAN recipe): one generator forward less per step, 8-13% more training images/s
 # on an Intel Xeon, and the same AUC (3 seeds, classes 1 and 7, within 0.0014 +- 0.0014:
 # benchmarks/results/g_fake_auc.md). AnoGAN keeps fresh batches: not measured there.
+# Two epochs, although runs warn that the criterion was still rising: six gave no higher AUC at
+# the label-free sweet spot (discriminator -0.0009 +- 0.0007 and -0.0232 +- 0.0416 on classes 1
+# and 7, the kNN in D's features unchanged; 3 seeds, benchmarks/results/epochs_auc.md).
 _GAN_D = {**_DCGAN, "g_fake": "reused"}
 
 SETTINGS.update({
