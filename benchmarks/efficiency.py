@@ -144,10 +144,13 @@ def main():
     share = f", {100 * achieved / peak:.0f}% of the FP32 peak {peak:.0f} GFLOP/s" if peak else ""
     print(f"\nFLOPs per training image (TensorFlow profiler): {flops / 1e6:.1f} MFLOP; gandi "
           f"reaches {achieved:.1f} GFLOP/s{share}", flush=True)
+    fresh_figures = {}
     if "gandi_fresh" in median:  # the reused batch saves FLOPs; the share of the peak of
         # the plain step's work is the like-for-like figure
         fresh_flops = efficiency.flops_per_image(fresh._train_step, batch)
         fresh_achieved = fresh_flops * median["gandi_fresh"] / 1e9
+        fresh_figures = {"fresh_mflop_per_image": fresh_flops / 1e6,
+                         "fresh_gflops": fresh_achieved}
         print(f"  with fresh batches: {fresh_flops / 1e6:.1f} MFLOP per image, "
               f"{fresh_achieved:.1f} GFLOP/s"
               + (f", {100 * fresh_achieved / peak:.0f}% of the peak" if peak else ""), flush=True)
@@ -171,8 +174,7 @@ def main():
                 "batch": detector.batch_per_step, "images_per_second": median,
                 "gandi_xla": detector.xla,
                 "mflop_per_image": flops / 1e6, "gflops": achieved, "matmul_gflops": ceiling,
-                **({"fresh_mflop_per_image": fresh_flops / 1e6, "fresh_gflops": fresh_achieved}
-                   if "gandi_fresh" in median else {}),
+                **fresh_figures,
                 "loop_ms_per_step": 1e3 * loop, "host_ms_per_evaluation": 1e3 * host_eval,
                 "track_every": setting["track_every"],
                 "tracking": {}}

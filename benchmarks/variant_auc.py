@@ -14,11 +14,11 @@ mixed_bfloat16 --settings 30 10 20`).
 from __future__ import annotations
 
 import argparse
-import difflib
 
 import bench_env
 import yaml
 
+from gandi.settings.checks import did_you_mean
 from gandi.settings.keys import KEYS
 from gandi.studies.variants import markdown, run_variant
 
@@ -40,9 +40,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     key, values = args.key, [yaml.safe_load(v) for v in args.values]
     if key not in KEYS:
-        near = difflib.get_close_matches(key, KEYS, n=1)
-        p.error(f"--key {key!r} is not a setting key" + (f"; did you mean {near[0]!r}?" if near
-                                                         else " (see docs/settings.md)"))
+        p.error(f"--key {key!r} is not a setting key{did_you_mean(key, KEYS)} (docs/settings.md)")
     todo = ({"setting": n, "class": c, "seed": s, key: v} for s in range(args.seeds)
             for n in args.settings for c in args.classes for v in values)
     bench_env.run_missing_cells(
