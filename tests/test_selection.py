@@ -5,11 +5,15 @@ import pandas as pd
 import pytest
 from sklearn.metrics import f1_score, roc_auc_score
 
+import run_params
 from conftest import TEST_SEED
+from gandi.experiment import run_setting
+from gandi.settings.validation import validate
 from gandi.tracking.evaluation import curve_sample, tracked_row
 from gandi.tracking.metrics import MetricError
-from gandi.tracking.selection import (best_steps, ensemble_scores, sweet_spot_index,
-                                      takes_the_sweet_spot, tie_tolerance)
+from gandi.tracking.selection import (MIN_TRACKED, best_steps, ensemble_scores, stalled,
+                                      sweet_spot_index, takes_the_sweet_spot, tie_tolerance,
+                                      tracked_since_best)
 
 NAN = float("nan")
 
@@ -32,6 +36,22 @@ def test_the_sweet_spot_of_a_curve():
     assert sweet_spot_index([NAN, NAN], tol) is None
     # a later tie of an earlier best only: 0.795 ties 0.8 but 0.81 came between
     assert sweet_spot_index([0.8, 0.81, 0.795], tol) == 1
+
+
+def test_training_stalls_after_patience_tracked_steps_without_a_real_gain():
+    tol = 0.01
+    assert tracked_since_best([0.5, 0.8, 0.7, 0.805, 0.6], tol) == 3  # 0.805 only ties 0.8
+    assert tracked_since_best([0.5, 0.8, 0.7, 0.82, 0.6], tol) == 1   # 0.82 beats it
+    assert tracked_since_best([NAN, NAN], tol) is None
+    assert tracked_since_best([NAN, 0.6, NAN], tol) == 1               # NaN is no gain
+    # a climb by less than the tolerance per step is a gain once it adds up to more
+    assert tracked_since_best([0.8, 0.805, 0.809], tol) == 2
+    assert tracked_since_best([0.8, 0.805, 0.809, 0.815], tol) == 0    # 0.815 > 0.8 + 0.01
+    saturated = [0.6, 0.9] + [1.0] * 6
+    assert stalled(saturated, tol, 4) and not stalled(saturated, tol, 7)
+    assert not stalled(saturated, tol, 0)                              # 0: never
+    assert not stalled([0.9] * (MIN_TRACKED - 1), tol, 1)              # too short a curve
+    assert stalled([0.9] * MIN_TRACKED, tol, 1)
 
 
 def test_the_trackers_choice_is_the_rule_replayed(smoke_runs):
@@ -163,3 +183,27 @@ def test_an_ensemble_refuses_non_finite_members():
         ensemble_scores([(np.ones(3), np.array([1.0, NAN]))])
     with pytest.raises(ValueError, match="at least one"):
         ensemble_scores([])
+
+
+def test_a_run_with_stop_patience_stops_where_the_rule_says(tmp_path):
+    """A real run: it ends at the first tracked step where `stalled` holds, not before, with
+    its results (read back from the pickle) saying so. It must end before its budget: AUC
+    lies in [0, 1], so a criterion cannot beat its best by more than 1 / n_validation more
+    than n_validation times; with a gain at least every `patience` tracked steps the run
+    would need fewer tracked steps than that budget allows."""
+    from gandi.outputs.results import load_results
+    every, patience, n_validation = 10, 2, 50
+    budget = every * (patience * (n_validation + 1) + MIN_TRACKED)
+    setting = validate({**run_params.SETTINGS[1], "n_validation": n_validation,
+                        "steps": budget, "track_every": every, "stop_patience": patience})
+    returned = run_setting(1, setting, tmp_path, progress=False)
+    results = load_results(tmp_path / "results" / returned["signature"] / "results.pkl")
+    steps, criteria = results["measurements"]["step"].tolist(), results["measurements"][
+        "criterion"].tolist()
+    tol = results["tie_tolerance"]
+    assert results["status"] == "finished" and results["last_step"] == steps[-1] < budget
+    assert results["stopped_early"]["step"] == steps[-1]
+    assert results["stopped_early"]["budget"] == budget
+    assert stalled(criteria, tol, patience)
+    assert not any(stalled(criteria[:i], tol, patience) for i in range(1, len(criteria)))
+    assert results["sweet_spot"]["step"] in steps

@@ -171,7 +171,7 @@ def test_a_key_added_at_its_neutral_value_leaves_every_hash_as_it_was(monkeypatc
     from gandi.settings import fingerprint
     base = validate({"dataset": "mnist", "normal_class": 1, "detector": "autoencoder"})
     before = fingerprint.setting_hash(base)
-    monkeypatch.setattr(fingerprint, "NEUTRAL", {"new_key": "as before"})
+    monkeypatch.setattr(fingerprint, "NEUTRAL", {**fingerprint.NEUTRAL, "new_key": "as before"})
     assert fingerprint.setting_hash({**base, "new_key": "as before"}) == before
     assert fingerprint.setting_hash({**base, "new_key": "changed"}) != before
 

@@ -24,7 +24,7 @@ def run_variant(setting: int, cls: int, seed: int, **keys) -> dict:
                               progress=False)
     final = results["final"].iloc[0]
     return {"detector": results["setting"]["detector"], "auc": float(final["auc"]),
-            "steps": int(results["setting"]["steps"]), **spent(started)}
+            "steps": int(results["last_step"]), **spent(started)}
 
 
 def by_value(cells: pd.DataFrame, key: str) -> pd.DataFrame:

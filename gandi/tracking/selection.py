@@ -67,6 +67,31 @@ MIN_TRACKED = 5     # fewer tracked steps are no curve to choose a sweet spot on
 RISING_SHARE = 0.2  # the end of a curve: its last fifth of tracked steps
 
 
+def tracked_since_best(criteria: Sequence[float], tolerance: float) -> int | None:
+    """How many tracked steps have come since the criterion's last gain (0: the newest was
+    one); None before any finite criterion. A gain beats the value of the previous gain by more
+    than `tolerance` (Keras' EarlyStopping with min_delta): a tie is no gain, unlike for the
+    sweet spot (which it moves to the later step), so a criterion that has saturated, or wanders
+    within one validation sample's worth, has stopped improving in any way the run can measure
+    without labels; a slow climb still counts once it adds up to more than the tolerance."""
+    reference, last_gain = -np.inf, None
+    for i, value in enumerate(criteria):
+        if np.isfinite(value) and (last_gain is None or value > reference + tolerance):
+            reference, last_gain = value, i
+    return None if last_gain is None else len(criteria) - 1 - last_gain
+
+
+def stalled(criteria: Sequence[float], tolerance: float, patience: int) -> bool:
+    """Whether a run with `stop_patience: patience` stops after its newest tracked step: at
+    least MIN_TRACKED tracked steps (a shorter curve is no evidence either way, and
+    `training_warnings` would call it too short), and `patience` of them since the criterion
+    last improved. patience 0: never."""
+    if patience <= 0 or len(criteria) < MIN_TRACKED:
+        return False
+    since = tracked_since_best(criteria, tolerance)
+    return since is not None and since >= patience
+
+
 def training_warnings(steps: Sequence[int], criteria: Sequence[float], tolerance: float,
                       criterion: str) -> list[str]:
     """One line per reason to doubt that a finished run trained long enough, from its tracked

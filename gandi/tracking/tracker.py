@@ -22,7 +22,7 @@ from gandi.tracking.metrics import MetricError, goodness_of_fit
 from gandi.outputs.checkpoints import Checkpoints
 from gandi.outputs.results import results_dict, write_results
 from gandi.outputs.tensorboard import RunBoard
-from gandi.tracking.selection import takes_the_sweet_spot, training_warnings
+from gandi.tracking.selection import stalled, takes_the_sweet_spot, training_warnings
 from gandi.training.loop import Diverged
 from gandi.tracking import finish
 from gandi.tracking.checkpoint_ensemble import kept_weights
@@ -46,6 +46,7 @@ class Tracker:
         self.references = draw_references(setting, data)
         self.state = TrackerState()
         self.restarts: list[dict] = []  # automatic restarts after a divergence, this process's
+        self.stopped_early: dict | None = None  # set when stop_patience ends training
         self.checkpoints = Checkpoints(run.checkpoints, detector.checkpoint_objects(),
                                        setting["max_checkpoints"])
         self.board = RunBoard(run.tensorboard)
@@ -68,6 +69,20 @@ class Tracker:
         the sweet spot so far (what `gandi.report --runs` lists, and how it tells a killed run)."""
         self.run.write_status("running", step=step, last_checkpoint=self.run.last_checkpoint(),
                               sweet_spot=self.sweet_spot_summary())
+
+    def stalled(self) -> bool:
+        """Whether training stops here (setting `stop_patience`, `selection.stalled`): called
+        by the loop after a tracked step; the first True is recorded for the results."""
+        criteria, patience = self.state.criteria, self.setting["stop_patience"]
+        if not stalled(criteria, self.references.tie_tolerance, patience):
+            return False
+        step = self.state.rows[-1]["step"]
+        self.stopped_early = {"step": step, "budget": self.setting["steps"],
+                              "patience": patience, "sweet_spot": self.sweet_spot_summary()}
+        self.log.info("step %d: the label-free criterion %s has not improved for %d tracked "
+                      "steps: training stops (stop_patience; budget %d steps)", step,
+                      self.criterion, patience, self.setting["steps"])
+        return True
 
     def sweet_spot_summary(self) -> dict | None:
         return sweet_spot_summary(self.state.sweet_spot)
@@ -180,7 +195,7 @@ class Tracker:
             galleries=galleries or {},
             best_test_auc=s.best_test_auc(len(self.references.curve)),
             test_anomalies=self.data.test_anomalies, snapshots=s.snapshots,
-            restarts=self.restarts, figures=figures or {},
+            restarts=self.restarts, stopped_early=self.stopped_early, figures=figures or {},
             warnings=self.training_warnings(status))
 
     def training_warnings(self, status: str) -> list[str]:

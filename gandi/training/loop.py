@@ -89,7 +89,7 @@ def train(detector, data, setting: dict, tracker, progress: bool = True, start_s
           description: str = "") -> tuple[int, str, str | None]:
     """Run steps start_step+1 .. setting['steps']; return (last good step, status, message).
 
-    status is 'finished'; 'interrupted' after Ctrl-C (the step in flight is completed and
+    status is 'finished' (also when the tracker says training has stalled: `stop_patience`); 'interrupted' after Ctrl-C (the step in flight is completed and
     tracked; a second Ctrl-C drops it); or
     'diverged' when a loss became NaN/Inf (that step is dropped: the networks are not saved).
     """
@@ -116,6 +116,8 @@ def train(detector, data, setting: dict, tracker, progress: bool = True, start_s
                     shown = {k: f"{row[k]:.3f}" for k in detector.loss_names}
                     bar.set_postfix(**shown, auc=f"{row.get('d_auc', float('nan')):.3f}",
                                     refresh=False)
+                    if tracker.stalled():  # stop_patience: the criterion stopped improving
+                        return step, "finished", None
     except KeyboardInterrupt:
         return step, "interrupted", None
     except Diverged as err:
