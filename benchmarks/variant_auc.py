@@ -2,9 +2,11 @@
 one-class MNIST, one whole run per (setting, class, seed, value):
 
     python benchmarks/variant_auc.py --key g_fake --values fresh reused [--settings 10]
-        [--classes 1 7] [--seeds 3]
+        [--classes 1 7] [--seeds 3] [--with KEY=VALUE ...]
 
-Values are read as YAML scalars (`3` an integer, `reused` a string). A row holds the test AUC at
+Values are read as YAML scalars (`3` an integer, `reused` a string). `--with` changes other keys
+in every cell alike (e.g. `--key stop_patience --values 0 5 --with epochs=30`: three times the
+training, with and without stopping early); its rows go to a file of their own, named after them. A row holds the test AUC at
 the label-free sweet spot, the steps, wall and CPU seconds; the markdown beside it gives each
 value's mean and std over seeds and its paired difference to the first value.
 benchmarks/results/<key>_auc.{csv,md}, resumable (e.g. vae_samples_auc: `--key vae_samples
@@ -37,17 +39,29 @@ def main(argv=None) -> int:
     p.add_argument("--settings", type=int, nargs="+", default=[10])
     p.add_argument("--classes", type=int, nargs="+", default=[1, 7])
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--with", dest="fixed", nargs="+", default=[], metavar="KEY=VALUE",
+                   help="keys changed alike in every cell")
     args = p.parse_args(argv)
     key, values = args.key, [yaml.safe_load(v) for v in args.values]
-    if key not in KEYS:
-        p.error(f"--key {key!r} is not a setting key{did_you_mean(key, KEYS)} (docs/settings.md)")
+    fixed = {}
+    for item in args.fixed:
+        name, _, value = item.partition("=")
+        if not _:
+            p.error(f"--with {item!r} is not KEY=VALUE")
+        fixed[name] = yaml.safe_load(value)
+    for name in (key, *fixed):
+        if name not in KEYS:
+            p.error(f"{name!r} is not a setting key{did_you_mean(name, KEYS)} "
+                    f"(docs/settings.md)")
+    stem = "_".join([f"{key}_auc", *(f"{k}{v}" for k, v in fixed.items())])
     todo = ({"setting": n, "class": c, "seed": s, key: v} for s in range(args.seeds)
             for n in args.settings for c in args.classes for v in values)
     bench_env.run_missing_cells(
-        RESULTS / f"{key}_auc.csv", columns(key), todo,
+        RESULTS / f"{stem}.csv", columns(key), todo,
         lambda setting, seed, **cell: run_variant(setting, cell["class"], seed,
-                                                  **{key: cell[key]}),
-        lambda cells: markdown(cells, key, values),
+                                                  **{**fixed, key: cell[key]}),
+        lambda cells: "".join(f"Every run with `{k}: {v}`.\n\n" for k, v in fixed.items())
+        + markdown(cells, key, values),
         lambda r: (f"setting {r['setting']} class {r['class']} seed {r['seed']} {key} "
                    f"{r[key]}: AUC {r['auc']:.4f}, {r['seconds']} s ({r['cpu_seconds']} s CPU)"))
     return 0
