@@ -292,7 +292,8 @@ def test_an_inverted_discriminator_run_is_turned_round_and_exported_so(tmp_path,
     """The plain discriminator on the breast-cancer table ranks the synthetic references as
     more normal than the validation normals (setting 40's runs: criterion 0.36 at its sweet
     spot before the rule): each tracked step is measured in its better direction (criterion
-    >= 0.5), and the exported detector scores in the sweet spot's direction."""
+    >= 0.5), the exported detector scores in the sweet spot's direction, and the results warn
+    that a D-scored detector's ranking on a table is unreliable."""
     from gandi.experiment import run_setting
     from gandi.score.exported import load_exported
     setting = validate({"dataset": "table", "data_file": str(cancer_files["csv"]),
@@ -304,6 +305,9 @@ def test_an_inverted_discriminator_run_is_turned_round_and_exported_so(tmp_path,
     assert set(m["direction"]) <= {1.0, -1.0} and (m["criterion"].dropna() >= 0.5).all()
     direction = results["sweet_spot"].get("direction")
     assert direction in (1.0, -1.0)
+    # and the run says what its AUC cannot show: D-scored detectors' record on tables
+    [caveat] = [w for w in results["warnings"] if "unreliable" in w]
+    assert caveat.startswith("discriminator scores with") and "discriminator_knn" in caveat
     exported = load_exported(results["signature"], log_dir=str(tmp_path))
     x = np.random.default_rng(0).normal(size=(20, 30)).astype(np.float32)
     d = exported.detector

@@ -32,6 +32,15 @@ from gandi.tracking.state import TrackerState, load_state, prune_states, save_st
 
 GENERATED_SEED = 12345  # fixed latent draws: snapshots at different steps are comparable
 GRID_IMAGES = 64
+# What a D-scored detector's AUC on a table cannot show without labels: nothing the run sees (its
+# criterion, its direction) tells a D that ranks the real anomalies as normal from one that
+# does not (the criterion's value at the sweet spot against test AUC, 24 runs per detector:
+# correlations -0.07 to 0.50), so the measured record is said instead.
+D_SCORED_ON_TABLES = (
+    "{} scores with the discriminator's output, which on tables is unreliable: on eight ODDS "
+    "tables the D-scored detectors average 0.55-0.71 test AUC and fall below 0.5 on some, "
+    "their label-free choice included (benchmarks/results/tabular.md); discriminator_knn, "
+    "distances in the same discriminator's features, averages 0.95 there")
 
 
 class Tracker:
@@ -203,8 +212,11 @@ class Tracker:
         a run that ended otherwise says so in its status already."""
         if status != "finished":
             return []
-        return training_warnings([r["step"] for r in self.state.rows], self.state.criteria,
+        said = training_warnings([r["step"] for r in self.state.rows], self.state.criteria,
                                  self.references.tie_tolerance, self.criterion)
+        if self.detector.oriented and self.setting["dataset"] == "table":
+            said.append(D_SCORED_ON_TABLES.format(self.detector.name))
+        return said
 
 
 def sweet_spot_summary(sweet_spot: dict | None) -> dict | None:
