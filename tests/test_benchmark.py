@@ -327,6 +327,12 @@ def test_tabular_benchmark_puts_classical_detectors_on_gandis_split(tmp_path, ca
     from gandi.studies.paper.write import tables_section
     csv = tmp_path / "out" / "tabular.csv"
     older = pd.read_csv(csv, dtype={"setting_hash": str})
+    # the ensemble rows have no hash of their own (they combine runs): not "predating" hashes;
+    # a run's rows without one (the autoencoder's and its checkpoint ensemble's) are
+    assert "predate" not in fresh_rows(older, quick=True)[1]
+    hashless = older.assign(setting_hash=older["setting_hash"].where(
+        older["signature"] != gandi["signature"]))
+    assert "\n2 gandi row(s) predate setting hashes" in fresh_rows(hashless, quick=True)[1]
     older.loc[older["signature"] == gandi["signature"], "setting_hash"] = "0123456789ab"
     older.to_csv(csv, index=False)
     shown, left_out = fresh_rows(older, quick=True)

@@ -91,9 +91,12 @@ def without_replaced(cells: pd.DataFrame, current: dict, place: str = "class") -
     return cells[~(stale & keys.map(lambda key: key in fresh))]
 
 
-def stale_lines(stale: pd.DataFrame, shown: pd.DataFrame, place: str = "class") -> str:
+def stale_lines(stale: pd.DataFrame, shown: pd.DataFrame, place: str = "class",
+                combined: tuple = ()) -> str:
     """What a report says of the rows it leaves out (made by another setting) and of the rows
-    it shows without knowing their setting (from before setting hashes were kept)."""
+    it shows without knowing their setting (from before setting hashes were kept). Rows whose
+    detector starts with a name in `combined` are made from other rows (ensembles of runs):
+    they have no setting of their own, and the caller has judged them by their runs'."""
     out = ""
     if len(stale):
         word = PLACE_WORDS[place]
@@ -102,6 +105,8 @@ def stale_lines(stale: pd.DataFrame, shown: pd.DataFrame, place: str = "class") 
         out += (f"\nLeft out: {len(stale)} row(s) made by another setting than their "
                 f"detector's current one ({cells}); the next benchmark run runs them again.\n")
     unknown = shown[(shown["family"] == "gandi") & shown["setting_hash"].isna()]
+    if combined:
+        unknown = unknown[~unknown["detector"].str.startswith(tuple(combined))]
     if len(unknown):
         out += (f"\n{len(unknown)} gandi row(s) predate setting hashes: shown, but not known to "
                 f"be of the current setting.\n")

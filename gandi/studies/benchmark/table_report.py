@@ -46,7 +46,7 @@ def fresh_rows(cells: pd.DataFrame, quick: bool = False) -> tuple[pd.DataFrame, 
     """(the rows of the current settings, what a report says of the others): what the tables
     of the benchmark and the paper show."""
     stale = stale_table_rows(cells, current_hashes(cells, quick))
-    return cells[~stale], stale_lines(cells[stale], cells[~stale], "dataset")
+    return cells[~stale], stale_lines(cells[stale], cells[~stale], "dataset", ENSEMBLES)
 
 
 def markdown(cells: pd.DataFrame) -> str:
