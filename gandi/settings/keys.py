@@ -253,9 +253,9 @@ SHARED_KEYS = {
         "val_vs_synthetic on vectors (see What is measured)"),
     "stop_patience": SettingKey(
         0, lambda v: is_int(v) and v >= 0, "an integer >= 0",
-        "stop training once the label-free criterion has not beaten its best by more than the "
-        "tie tolerance for this many tracked steps (steps is then the most it trains; 0: train "
-        "all steps)"),
+        "stop training once the label-free criterion has gone this many tracked steps without "
+        "a gain (rising more than the tie tolerance above its last gain), from the 5th tracked "
+        "step on; steps is then the most it trains (0: train all steps)"),
     "checkpoint_ensemble": SettingKey(
         "auto", lambda v: v == "auto" or positive_int(v), '"auto" or an integer >= 1',
         "tracked steps averaged in the checkpoint ensemble: the best by the criterion, each "

@@ -89,9 +89,10 @@ def train(detector, data, setting: dict, tracker, progress: bool = True, start_s
           description: str = "") -> tuple[int, str, str | None]:
     """Run steps start_step+1 .. setting['steps']; return (last good step, status, message).
 
-    status is 'finished' (also when the tracker says training has stalled: `stop_patience`); 'interrupted' after Ctrl-C (the step in flight is completed and
-    tracked; a second Ctrl-C drops it); or
-    'diverged' when a loss became NaN/Inf (that step is dropped: the networks are not saved).
+    status is 'finished' (also when the tracker says training has stalled, `stop_patience`:
+    then before setting['steps']); 'interrupted' after Ctrl-C (the step in flight is completed
+    and tracked; a second Ctrl-C drops it); or 'diverged' when a loss became NaN/Inf (that step
+    is dropped: the networks are not saved).
     """
     steps = setting["steps"]
     batches = iter(real_batches(data.train, detector.batch_per_step, setting["numpy_seed"],
