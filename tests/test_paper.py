@@ -166,3 +166,24 @@ def test_a_benchmark_section_sets_gandi_beside_the_classical_detectors(tmp_path)
     assert "the best detector, vae, reaches 0.950" in md  # not knn's 0.980
     assert "- **Against the classical detectors** (same splits; best: knn 0.980): vae -0.030." \
         in md
+
+
+def test_the_family_line_sets_the_best_of_each_family_side_by_side_per_class():
+    """The discriminator issue's comparison: each family's best detector by its mean over
+    classes (only detectors with every class), then per class the difference of their means
+    over seeds."""
+    from gandi.studies.paper.families import family_gap_line
+    rows = [("discriminator", 0, 0, 0.90), ("discriminator", 1, 0, 0.80),
+            ("discriminator_knn", 0, 0, 0.96), ("discriminator_knn", 0, 1, 0.94),
+            ("discriminator_knn", 1, 0, 0.90),
+            ("fencegan", 0, 0, 0.99),                     # class 1 missing: not a candidate
+            ("vae", 0, 0, 0.97), ("vae", 1, 0, 0.85), ("vae", 1, 1, 0.87),
+            ("autoencoder", 0, 0, 0.50), ("autoencoder", 1, 0, 0.50), ("knn", 0, 0, 1.0)]
+    cells = pd.DataFrame(rows, columns=["detector", "class", "seed", "auc"])
+    line = family_gap_line(cells, [0, 1])
+    # discriminator_knn: class 0 0.95, class 1 0.90 (mean 0.925); vae: 0.97, 0.86 (0.915)
+    assert "discriminator_knn 0.925, vae 0.915" in line
+    assert "seeds per class: discriminator_knn 1-2, vae 1-2" in line
+    assert "per class 0 -0.020, 1 +0.040; mean +0.010." in line
+    assert family_gap_line(cells[cells["detector"] != "vae"]
+                           [lambda c: c["detector"] != "autoencoder"], [0, 1]) == ""

@@ -31,6 +31,7 @@ from gandi.studies.benchmark import image_speed
 from gandi.studies.benchmark import images as benchmark
 from gandi.studies.benchmark.cells import read_cells, write_atomic
 from gandi.studies.paper.efficiency_section import efficiency_section
+from gandi.studies.paper.families import family_gap_line
 
 ROOT = Path(__file__).resolve().parents[3]  # the checkout: gandi/studies/paper/write.py
 # the benchmark issue's quality goal: mean AUC of the best detector, label-free choice
@@ -214,6 +215,8 @@ def benchmark_section(number: int, dataset: str, protocol: str, results: Path, l
                    f"{classical[bar]:.3f}): " + ", ".join(
                        f"{d} {complete[d] - classical[bar]:+.3f}"
                        for d in complete.sort_values(ascending=False).index) + ".\n")
+    if protocol == "normal_class":
+        text.write(family_gap_line(cells, classes))
     unpublished = []
     auprc = benchmark.published_auc(dataset, protocol, published_path, "auprc")
     for detector in detectors:
