@@ -262,6 +262,10 @@ def _summary_line(number, results) -> str:
     from gandi.data.splits import SYNTHETIC, SYNTHETIC_NOTE
     sweet, best = results["sweet_spot"], results["best_test_auc"]
     text = f"setting {number} {results['status']} ({results['signature']}): "
+    stopped = results.get("stopped_early")
+    if stopped:  # stop_patience: fewer steps than the setting's, on purpose
+        text += (f"stopped early at step {stopped['step']} of {stopped['budget']} (the criterion "
+                 f"gained nothing for {stopped['patience']} tracked steps); ")
     if sweet:
         text += (f"sweet spot at step {sweet['step']} ({sweet['criterion']}="
                  f"{sweet['criterion_value']:.3f}"

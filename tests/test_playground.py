@@ -151,7 +151,8 @@ def test_real_process_misspelt_flag_exits_2_with_the_suggestion():
 
 def test_the_summary_line_says_a_criterion_below_chance_and_where_the_plots_are(tmp_path):
     """A sweet spot whose label-free criterion is below 0.5 (setting 40 once: val_vs_synthetic
-    0.361) is no detector at any step: the line says so; and it names the plots folder."""
+    0.361) is no detector at any step: the line says so; so does a run stop_patience ended
+    early; and it names the plots folder."""
     from gandi.outputs.run_folder import RunFolders
     from gandi.playground import _summary_line
     run = RunFolders(tmp_path, "GAN_2026-12-04_10-00-00_000000_0-0_x")
@@ -164,3 +165,8 @@ def test_the_summary_line_says_a_criterion_below_chance_and_where_the_plots_are(
     assert line.endswith(f"; plots: {run.plots}")
     results["sweet_spot"]["criterion_value"] = 0.9
     assert "below chance" not in _summary_line(40, results)
+    assert "stopped early" not in _summary_line(40, results)
+    results["stopped_early"] = {"step": 600, "budget": 8000, "patience": 5}
+    assert ("finished (GAN_2026-12-04_10-00-00_000000_0-0_x): stopped early at step 600 of "
+            "8000 (the criterion gained nothing for 5 tracked steps); sweet spot at step 40"
+            in _summary_line(40, results))
