@@ -19,7 +19,8 @@ from gandi.nets import precision_of
 from gandi.outputs.run_folder import RunFolders
 from gandi.settings import validation as settings
 from gandi.settings.validation import SettingError
-from gandi.tracking.tracker import Tracker, sweet_spot_summary
+from gandi.tracking.selection import sweet_spot_summary
+from gandi.tracking.tracker import Tracker
 from gandi.training.loop import set_seeds, train
 
 

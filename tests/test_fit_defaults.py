@@ -128,8 +128,9 @@ class _Records(logging.Handler):
 
 def test_twenty_fits_in_one_process_stay_flat(tmp_path):
     """A notebook or a sweep worker: 20 fits of small detectors. TensorFlow's retracing warning
-    (its Python logger) never fires, matplotlib holds no figure, no warning is raised, and no
-    fit's networks outlive it (weak references die: memory does not grow with the fits)."""
+    (its Python logger) never fires, matplotlib holds no figure, and no
+    fit's networks outlive it (weak references die: memory does not grow with the fits); the
+    only warning is the discriminator's on tables, once per such fit."""
     import matplotlib.pyplot as plt
     import tensorflow as tf
     from tensorflow.python.eager.polymorphic_function import polymorphic_function
@@ -161,7 +162,11 @@ def test_twenty_fits_in_one_process_stay_flat(tmp_path):
     # gandi's and matplotlib's own warnings (numpy's deprecations inside TensorFlow aside)
     ours = [w for w in caught if issubclass(w.category, (TrainingWarning, RuntimeWarning))
             or "figure" in str(w.message).lower()]
-    assert ours == [], [str(w.message) for w in ours]
+    # but the one every D-scored fit on a table carries: its record there (5 of the 20 fits)
+    caveats = [w for w in ours if "on tables is unreliable" in str(w.message)]
+    assert len(caveats) == 5 and all("Detector('discriminator')" in str(w.message)
+                                     for w in caveats)
+    assert [w for w in ours if w not in caveats] == [], [str(w.message) for w in ours]
     # each fit's networks are freed once the next fit starts (the newest may still be held by
     # TensorFlow's caches until then): nothing accumulates
     assert len(fitted) == 20 and all(len(refs) >= 2 for refs in fitted)

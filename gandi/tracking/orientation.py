@@ -27,3 +27,21 @@ def oriented(detector, criterion: str, scores: dict, row_of) -> tuple[dict, dict
         scores = {name: None if s is None else -s for name, s in scores.items()}
         row = row_of(scores)
     return scores, {**row, "direction": sign_of(direction)}
+
+
+# What a D-scored detector's AUC on a table cannot show without labels: nothing the run sees (its
+# criterion, its direction) tells a D that ranks the real anomalies as normal from one that
+# does not (the criterion's value at the sweet spot against test AUC over the tabular
+# benchmark's runs, 24 per detector: correlations -0.07 to 0.50), so the measured record is said.
+D_SCORED_ON_TABLES = (
+    "{} scores with the discriminator's output, which on tables is unreliable: on eight ODDS "
+    "tables the D-scored detectors average 0.55-0.71 test AUC and fall below 0.5 on some, "
+    "their label-free choice included (benchmarks/results/tabular.md); discriminator_knn, "
+    "distances in the same discriminator's features, averages 0.95 there")
+
+
+def table_caveats(detector, setting: dict) -> list[str]:
+    """The warning a finished run of a D-scored detector on a table carries (none otherwise)."""
+    if detector.oriented and setting["dataset"] == "table":
+        return [D_SCORED_ON_TABLES.format(detector.name)]
+    return []

@@ -62,6 +62,13 @@ def sweet_spot_index(criteria: Sequence[float], tolerance: float) -> int | None:
     return chosen
 
 
+def sweet_spot_summary(sweet_spot: dict | None) -> dict | None:
+    """What status.json says of a sweet spot: its step and test AUC."""
+    if sweet_spot is None:
+        return None
+    return {"step": sweet_spot["step"], "test_auc": sweet_spot["test_auc"]}
+
+
 # -- whether the curve says the run was long enough --------------------------------------------
 MIN_TRACKED = 5     # fewer tracked steps are no curve to choose a sweet spot on
 RISING_SHARE = 0.2  # the end of a curve: its last fifth of tracked steps
@@ -90,6 +97,16 @@ def stalled(criteria: Sequence[float], tolerance: float, patience: int) -> bool:
         return False
     since = tracked_since_best(criteria, tolerance)
     return since is not None and since >= patience
+
+
+def early_stop(rows: Sequence[dict], tolerance: float, patience: int,
+               budget: int) -> dict | None:
+    """The stop of a run with `stop_patience: patience` after its newest tracked row (`rows`:
+    every tracked row so far, each with its step and criterion), or None: {step, budget,
+    patience}, what the results keep."""
+    if not stalled([r["criterion"] for r in rows], tolerance, patience):
+        return None
+    return {"step": int(rows[-1]["step"]), "budget": int(budget), "patience": int(patience)}
 
 
 def training_warnings(steps: Sequence[int], criteria: Sequence[float], tolerance: float,

@@ -22,25 +22,17 @@ from gandi.tracking.metrics import MetricError, goodness_of_fit
 from gandi.outputs.checkpoints import Checkpoints
 from gandi.outputs.results import results_dict, write_results
 from gandi.outputs.tensorboard import RunBoard
-from gandi.tracking.selection import stalled, takes_the_sweet_spot, training_warnings
+from gandi.tracking.selection import (early_stop, sweet_spot_summary, takes_the_sweet_spot,
+                                      training_warnings)
 from gandi.training.loop import Diverged
 from gandi.tracking import finish
 from gandi.tracking.checkpoint_ensemble import kept_weights
-from gandi.tracking.orientation import oriented
+from gandi.tracking.orientation import oriented, table_caveats
 from gandi.tracking.references import draw_references
 from gandi.tracking.state import TrackerState, load_state, prune_states, save_state
 
 GENERATED_SEED = 12345  # fixed latent draws: snapshots at different steps are comparable
 GRID_IMAGES = 64
-# What a D-scored detector's AUC on a table cannot show without labels: nothing the run sees (its
-# criterion, its direction) tells a D that ranks the real anomalies as normal from one that
-# does not (the criterion's value at the sweet spot against test AUC, 24 runs per detector:
-# correlations -0.07 to 0.50), so the measured record is said instead.
-D_SCORED_ON_TABLES = (
-    "{} scores with the discriminator's output, which on tables is unreliable: on eight ODDS "
-    "tables the D-scored detectors average 0.55-0.71 test AUC and fall below 0.5 on some, "
-    "their label-free choice included (benchmarks/results/tabular.md); discriminator_knn, "
-    "distances in the same discriminator's features, averages 0.95 there")
 
 
 class Tracker:
@@ -77,24 +69,16 @@ class Tracker:
         """status.json while the run lives: this process, the step, the newest checkpoint and
         the sweet spot so far (what `gandi.report --runs` lists, and how it tells a killed run)."""
         self.run.write_status("running", step=step, last_checkpoint=self.run.last_checkpoint(),
-                              sweet_spot=self.sweet_spot_summary())
+                              sweet_spot=sweet_spot_summary(self.state.sweet_spot))
 
     def stalled(self) -> bool:
-        """Whether training stops here (setting `stop_patience`, `selection.stalled`): called
-        by the loop after a tracked step; the first True is recorded for the results."""
-        criteria, patience = self.state.criteria, self.setting["stop_patience"]
-        if not stalled(criteria, self.references.tie_tolerance, patience):
-            return False
-        step = self.state.rows[-1]["step"]
-        self.stopped_early = {"step": step, "budget": self.setting["steps"],
-                              "patience": patience, "sweet_spot": self.sweet_spot_summary()}
-        self.log.info("step %d: the label-free criterion %s has not improved for %d tracked "
-                      "steps: training stops (stop_patience; budget %d steps)", step,
-                      self.criterion, patience, self.setting["steps"])
-        return True
-
-    def sweet_spot_summary(self) -> dict | None:
-        return sweet_spot_summary(self.state.sweet_spot)
+        """Whether training stops after this tracked step (`stop_patience`; kept, logged)."""
+        self.stopped_early = early_stop(self.state.rows, self.references.tie_tolerance,
+                                        self.setting["stop_patience"], self.setting["steps"])
+        if self.stopped_early:
+            self.log.info("step %(step)d: the label-free criterion gained nothing for %(patience)d"
+                          " tracked steps: training stops (budget %(budget)d)", self.stopped_early)
+        return self.stopped_early is not None
 
     def evaluate(self, step: int) -> dict:
         row = {"step": step, **self._mean_losses()}
@@ -208,19 +192,9 @@ class Tracker:
             warnings=self.training_warnings(status))
 
     def training_warnings(self, status: str) -> list[str]:
-        """Why a finished run may have trained too short (gandi.tracking.selection.training_warnings);
-        a run that ended otherwise says so in its status already."""
+        """What a finished run's numbers may not show (too short a run; a D-scored table run)."""
         if status != "finished":
             return []
-        said = training_warnings([r["step"] for r in self.state.rows], self.state.criteria,
-                                 self.references.tie_tolerance, self.criterion)
-        if self.detector.oriented and self.setting["dataset"] == "table":
-            said.append(D_SCORED_ON_TABLES.format(self.detector.name))
-        return said
-
-
-def sweet_spot_summary(sweet_spot: dict | None) -> dict | None:
-    """What status.json says of a sweet spot: its step and test AUC."""
-    if sweet_spot is None:
-        return None
-    return {"step": sweet_spot["step"], "test_auc": sweet_spot["test_auc"]}
+        return training_warnings([r["step"] for r in self.state.rows], self.state.criteria,
+                                 self.references.tie_tolerance, self.criterion) + \
+            table_caveats(self.detector, self.setting)
