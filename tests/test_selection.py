@@ -13,7 +13,7 @@ from gandi.tracking.evaluation import curve_sample, tracked_row
 from gandi.tracking.metrics import MetricError
 from gandi.tracking.selection import (MIN_TRACKED, best_steps, ensemble_scores, stalled,
                                       sweet_spot_index, takes_the_sweet_spot, tie_tolerance,
-                                      tracked_since_best)
+                                      tracked_since_gain)
 
 NAN = float("nan")
 
@@ -40,13 +40,13 @@ def test_the_sweet_spot_of_a_curve():
 
 def test_training_stalls_after_patience_tracked_steps_without_a_real_gain():
     tol = 0.01
-    assert tracked_since_best([0.5, 0.8, 0.7, 0.805, 0.6], tol) == 3  # 0.805 only ties 0.8
-    assert tracked_since_best([0.5, 0.8, 0.7, 0.82, 0.6], tol) == 1   # 0.82 beats it
-    assert tracked_since_best([NAN, NAN], tol) is None
-    assert tracked_since_best([NAN, 0.6, NAN], tol) == 1               # NaN is no gain
+    assert tracked_since_gain([0.5, 0.8, 0.7, 0.805, 0.6], tol) == 3  # 0.805 only ties 0.8
+    assert tracked_since_gain([0.5, 0.8, 0.7, 0.82, 0.6], tol) == 1   # 0.82 beats it
+    assert tracked_since_gain([NAN, NAN], tol) is None
+    assert tracked_since_gain([NAN, 0.6, NAN], tol) == 1               # NaN is no gain
     # a climb by less than the tolerance per step is a gain once it adds up to more
-    assert tracked_since_best([0.8, 0.805, 0.809], tol) == 2
-    assert tracked_since_best([0.8, 0.805, 0.809, 0.815], tol) == 0    # 0.815 > 0.8 + 0.01
+    assert tracked_since_gain([0.8, 0.805, 0.809], tol) == 2
+    assert tracked_since_gain([0.8, 0.805, 0.809, 0.815], tol) == 0    # 0.815 > 0.8 + 0.01
     saturated = [0.6, 0.9] + [1.0] * 6
     assert stalled(saturated, tol, 4) and not stalled(saturated, tol, 7)
     assert not stalled(saturated, tol, 0)                              # 0: never

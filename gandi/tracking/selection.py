@@ -74,7 +74,7 @@ MIN_TRACKED = 5     # fewer tracked steps are no curve to choose a sweet spot on
 RISING_SHARE = 0.2  # the end of a curve: its last fifth of tracked steps
 
 
-def tracked_since_best(criteria: Sequence[float], tolerance: float) -> int | None:
+def tracked_since_gain(criteria: Sequence[float], tolerance: float) -> int | None:
     """How many tracked steps have come since the criterion's last gain (0: the newest was
     one); None before any finite criterion. A gain beats the value of the previous gain by more
     than `tolerance` (Keras' EarlyStopping with min_delta): a tie is no gain, unlike for the
@@ -95,7 +95,7 @@ def stalled(criteria: Sequence[float], tolerance: float, patience: int) -> bool:
     last improved. patience 0: never."""
     if patience <= 0 or len(criteria) < MIN_TRACKED:
         return False
-    since = tracked_since_best(criteria, tolerance)
+    since = tracked_since_gain(criteria, tolerance)
     return since is not None and since >= patience
 
 
