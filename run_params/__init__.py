@@ -150,6 +150,9 @@ SETTINGS.update({
     19: {"name": "MNIST, normal digit 1, discriminator features kNN", "dataset": "mnist",
          "normal_class": 1, "detector": "discriminator_knn", "epochs": 2, **_GAN_D,
          "track_every": 50},
+    24: {"name": "Fashion-MNIST, normal class 1 (trouser), discriminator features kNN",
+         "dataset": "fashion_mnist", "normal_class": 1, "detector": "discriminator_knn",
+         "epochs": 2, **_GAN_D, "track_every": 50},
     # GAAL (Liu et al. 2019) on vectors only, as published: its recipe's networks and SGD
     17: {"name": "normal vs shifted normal, SO-GAAL", "detector": "so_gaal",
          "distribution": "normal", "distribution_params": {"loc": 0.0, "scale": 1.0},
