@@ -77,8 +77,9 @@ def main(argv=None) -> int:
     out = pd.DataFrame(rows)
     from gandi.studies.benchmark.cells import write_atomic
     write_atomic(RESULTS / "dknn_spaces.csv", out.to_csv(index=False))
-    write_atomic(RESULTS / "dknn_spaces.md", markdown(out))
-    print(markdown(out))
+    text = markdown(out)
+    write_atomic(RESULTS / "dknn_spaces.md", text)
+    print(text)
     return 0
 
 
