@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from gandi.studies.benchmark.images import QUICK
+from gandi.studies.benchmark.image_cells import QUICK
 from gandi.studies.benchmark.cells import write_atomic
 from gandi.data import load_splits
 from gandi.experiment import run_setting

@@ -39,7 +39,8 @@ def grid_cells(dataset: str, cls: int) -> dict:
     as `gandi.benchmark` runs it, in this process, in a temporary log dir."""
     import tempfile
 
-    from gandi.studies.benchmark.images import cell_setting, detector_settings, run_cell
+    from gandi.studies.benchmark.image_cells import cell_setting, detector_settings
+    from gandi.studies.benchmark.images import run_cell
     seconds = {}
     with tempfile.TemporaryDirectory() as log_dir:
         for detector, (number, raw) in detector_settings(dataset, ["all"]).items():

@@ -10,10 +10,21 @@ import pytest
 
 import run_params
 from conftest import MNIST_DIR, TABULAR_DIR, needs_mnist, needs_tabular
-from gandi.studies.benchmark.images import QUICK
-from gandi.studies.benchmark.cells import BenchmarkError
+from gandi.studies.benchmark.image_cells import QUICK
+from gandi.studies.benchmark.cells import BenchmarkError, read_cells
 from gandi.studies.benchmark.__main__ import main
 from gandi.cli import BadInput, parse_classes
+
+
+def of_current_settings(rows: list[dict], protocol: str = "normal_class",
+                        quick: bool = False) -> pd.DataFrame:
+    """Hand-made MNIST rows with the setting hash their cells run with now (a row without one
+    is of an unknown setting: run again, never shown)."""
+    from gandi.studies.benchmark.image_cells import current_hashes
+    cells = pd.DataFrame(rows)
+    keys = list(zip(cells["detector"], cells["class"], cells["seed"]))
+    current = current_hashes("mnist", protocol, keys, quick)
+    return cells.assign(setting_hash=[current[key] for key in keys])
 
 
 def nothing_to_run(finished: int) -> str:
@@ -149,7 +160,8 @@ def test_classical_detectors_fit_the_split_a_gandi_run_draws(tmp_path, capsys):
     """`--detectors knn pca` on MNIST: classical rows (`family` classical, no oracle) fitted on
     the training normals of the split the discriminator's cell of that class and seed draws;
     refitting on that split gives the same AUC. Columns of their own in the table, none in the
-    oracle's; a CSV from before the family column reads as gandi's."""
+    oracle's; a CSV from before the family column reads as gandi's, its row without a setting
+    hash run again."""
     from gandi.detectors.classical import CLASSICAL
     from gandi.data import load_splits
     from gandi.tracking.metrics import roc_auc
@@ -162,9 +174,15 @@ def test_classical_detectors_fit_the_split_a_gandi_run_draws(tmp_path, capsys):
     args = ["--quick", "--classes", "1", "--detectors", "discriminator", "knn", "pca",
             "--no-speed", "--out", str(out), "--log-dir", str(tmp_path / "log"),
             "--data-dir", str(MNIST_DIR)]
+    old = read_cells(out / "mnist_normal_class.csv")  # columns an old CSV lacks: filled in
+    assert old.loc[0, "family"] == "gandi" and old.loc[0, ["auprc", "cpu_seconds"]].isna().all()
     assert main(args) == 0
-    assert "1 item(s) to run" in capsys.readouterr().out  # the discriminator's cell was done
+    # the discriminator's row has no setting hash (made before hashes): its setting is unknown,
+    # so its cell runs again and the new row replaces it
+    assert "2 item(s) to run" in capsys.readouterr().out
     cells = pd.read_csv(out / "mnist_normal_class.csv").set_index("detector")
+    assert cells.loc["discriminator", "signature"] != "old"
+    assert "Left out" not in (out / "mnist_normal_class.md").read_text()
     assert cells["family"].to_dict() == {"discriminator": "gandi", "knn": "classical",
                                          "pca": "classical"}
     assert cells.loc[["knn", "pca"], "oracle_best_auc"].isna().all()
@@ -176,12 +194,11 @@ def test_classical_detectors_fit_the_split_a_gandi_run_draws(tmp_path, capsys):
     from sklearn.metrics import average_precision_score
     assert cells.loc["knn", "auprc"] == pytest.approx(average_precision_score(data.test_y, knn),
                                                       abs=1e-12)
-    assert np.isnan(cells.loc["discriminator", "auprc"])  # an old row: not kept then
-    assert np.isnan(cells.loc["discriminator", "cpu_seconds"])  # nor its CPU time
-    assert (cells.loc[["knn", "pca"], "cpu_seconds"] >= 0).all()
+    assert (cells.loc[:, "cpu_seconds"] >= 0).all()
     md = (out / "mnist_normal_class.md").read_text()
     auprc = md.split("## AUPRC")[1].split("## Oracle")[0]
-    assert f"| 1 |  | {cells.loc['knn', 'auprc']:.3f} | {cells.loc['pca', 'auprc']:.3f} |" in auprc
+    assert (f"| 1 | {cells.loc['discriminator', 'auprc']:.3f} | {cells.loc['knn', 'auprc']:.3f} "
+            f"| {cells.loc['pca', 'auprc']:.3f} |") in auprc
     assert "| class | discriminator (ours) | knn (classical) | pca (classical) |" in md
     assert "| class | discriminator |\n" in md  # the oracle's table: runs only
     assert main(args) == 0 and nothing_to_run(3) in capsys.readouterr().out
@@ -192,10 +209,10 @@ def test_no_speed_writes_no_speed_csv(tmp_path, capsys):
     nothing trains either)."""
     out = tmp_path / "out"
     out.mkdir()
-    pd.DataFrame([{"detector": "discriminator", "class": c, "seed": s, "auc": auc, "f1": 0.5,
-                   "oracle_best_auc": 0.95, "signature": f"run{c}-{s}", "seconds": 1.0}
-                  for c, s, auc in ((0, 0, 0.9), (1, 0, 0.9), (1, 1, 0.8))]
-                 ).to_csv(out / "mnist_normal_class.csv", index=False)
+    of_current_settings([{"detector": "discriminator", "class": c, "seed": s, "auc": auc,
+                          "f1": 0.5, "oracle_best_auc": 0.95, "signature": f"run{c}-{s}",
+                          "seconds": 1.0} for c, s, auc in ((0, 0, 0.9), (1, 0, 0.9), (1, 1, 0.8))],
+                        quick=True).to_csv(out / "mnist_normal_class.csv", index=False)
     assert main(["--quick", "--no-speed", "--detectors", "discriminator", "--out", str(out),
                  "--log-dir", str(tmp_path / "log")]) == 0
     assert nothing_to_run(3) in capsys.readouterr().out
@@ -239,9 +256,10 @@ def test_missing_data_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
 def test_report_only_rebuilds_the_tables_and_keeps_the_measured_speed(tmp_path, capsys):
     out = tmp_path / "out"
     out.mkdir()
-    pd.DataFrame([{"detector": "vae", "class": c, "seed": 0, "auc": 0.5 + c / 20, "f1": 0.5,
-                   "oracle_best_auc": 0.95, "signature": f"run{c}", "seconds": 1.0}
-                  for c in range(10)]).to_csv(out / "mnist_normal_class.csv", index=False)
+    of_current_settings([{"detector": "vae", "class": c, "seed": 0, "auc": 0.5 + c / 20,
+                          "f1": 0.5, "oracle_best_auc": 0.95, "signature": f"run{c}",
+                          "seconds": 1.0} for c in range(10)]
+                        ).to_csv(out / "mnist_normal_class.csv", index=False)
     (out / "mnist_normal_class.md").write_text("# old tables\n\n## Speed (measured in this run)"
                                                "\n\n| vae | 123 | 456 |\n")
     assert main(["--report-only", "--detectors", "vae", "--out", str(out)]) == 0
@@ -327,23 +345,34 @@ def test_tabular_benchmark_puts_classical_detectors_on_gandis_split(tmp_path, ca
     from gandi.studies.paper.write import tables_section
     csv = tmp_path / "out" / "tabular.csv"
     older = pd.read_csv(csv, dtype={"setting_hash": str})
-    # the ensemble rows have no hash of their own (they combine runs): not "predating" hashes;
-    # a run's rows without one (the autoencoder's and its checkpoint ensemble's) are
-    assert "predate" not in fresh_rows(older, quick=True)[1]
+    # the ensemble rows have no hash of their own (they combine runs): shown, nothing said;
+    # a run's rows without one (the autoencoder's and its checkpoint ensemble's) have an
+    # unknown setting: left out like another setting's, with the ensembles over them
+    assert fresh_rows(older, quick=True)[1] == ""
     hashless = older.assign(setting_hash=older["setting_hash"].where(
         older["signature"] != gandi["signature"]))
-    assert "\n2 gandi row(s) predate setting hashes" in fresh_rows(hashless, quick=True)[1]
+    shown, left_out = fresh_rows(hashless, quick=True)
+    assert set(shown["detector"]) == set(older["detector"]) - {
+        "autoencoder", "autoencoder checkpoint ensemble", "gandi ensemble (all)",
+        "hybrid ensemble (top 5)"}
+    assert left_out == (
+        "\nLeft out: 2 row(s) made before setting hashes were kept (their setting is unknown) "
+        "(autoencoder on ionosphere seed 0, autoencoder checkpoint ensemble on ionosphere seed 0); "
+        "the next benchmark run runs them again.\n"
+        "\nLeft out: 2 row(s) combining runs left out (gandi ensemble (all) on ionosphere seed 0, "
+        "hybrid ensemble (top 5) on ionosphere seed 0); the next benchmark run runs them again.\n")
     older.loc[older["signature"] == gandi["signature"], "setting_hash"] = "0123456789ab"
     older.to_csv(csv, index=False)
     shown, left_out = fresh_rows(older, quick=True)
     assert sorted(set(older["detector"]) - set(shown["detector"])) == [
         "autoencoder", "autoencoder checkpoint ensemble", "gandi ensemble (all)",
         "hybrid ensemble (top 5)"]
-    assert "Left out: 4 row(s) made by another setting than their detector's current one " \
-           "(autoencoder on ionosphere seed 0, autoencoder checkpoint ensemble on ionosphere seed 0, gandi " \
-           "ensemble (all) on ionosphere seed 0, hybrid ensemble (top 5) on ionosphere seed 0)" \
-           in left_out
-    assert "Left out: 6 row(s)" in tables_section(3, csv)  # full settings: every gandi row stale
+    assert "Left out: 2 row(s) made by another setting than their detector's current one " \
+           "(autoencoder on ionosphere seed 0, autoencoder checkpoint ensemble on ionosphere " \
+           "seed 0)" in left_out
+    section = tables_section(3, csv)  # full settings: every gandi row stale, the ensembles too
+    assert "Left out: 4 row(s) made by another setting" in section
+    assert "Left out: 2 row(s) combining runs left out" in section
     assert main(args) == 0
     assert "1 item(s) to run" in capsys.readouterr().out  # the stale run alone, its ensemble
     again = pd.read_csv(csv, dtype={"setting_hash": str})
@@ -368,7 +397,7 @@ def test_anomaly_class_protocol_trains_a_ninth_of_the_epochs_and_reports_auprc(t
     """One digit anomalous, nine normal: nine times the images per epoch, so a cell trains its
     one-class setting's epochs / 9 (at least 1). The report puts AUPRC beside the published
     AUPRC of EGBAD's table (its MNIST numbers are AUPRC on this protocol)."""
-    from gandi.studies.benchmark.images import cell_setting
+    from gandi.studies.benchmark.image_cells import cell_setting
     assert cell_setting({"epochs": 10}, "anomaly_class", 3, 0, False)["epochs"] == 1
     assert cell_setting({"epochs": 2}, "anomaly_class", 3, 0, False)["epochs"] == 1
     assert cell_setting({"epochs": 27}, "anomaly_class", 3, 0, False)["epochs"] == 3
@@ -377,10 +406,10 @@ def test_anomaly_class_protocol_trains_a_ninth_of_the_epochs_and_reports_auprc(t
                         False)["epochs"] is None
     out = tmp_path / "out"
     out.mkdir()
-    pd.DataFrame([{"detector": "egbad", "family": "gandi", "class": c, "seed": 0, "auc": 0.8,
-                   "auprc": 0.1 * c, "f1": 0.5, "oracle_best_auc": 0.9, "signature": f"r{c}",
-                   "seconds": 1.0} for c in (1, 4)]).to_csv(out / "mnist_anomaly_class.csv",
-                                                          index=False)
+    of_current_settings([{"detector": "egbad", "family": "gandi", "class": c, "seed": 0,
+                          "auc": 0.8, "auprc": 0.1 * c, "f1": 0.5, "oracle_best_auc": 0.9,
+                          "signature": f"r{c}", "seconds": 1.0} for c in (1, 4)],
+                        "anomaly_class").to_csv(out / "mnist_anomaly_class.csv", index=False)
     assert main(["--report-only", "--protocol", "anomaly_class", "--detectors", "egbad",
                  "--classes", "1,4", "--out", str(out)]) == 0
     md = (out / "mnist_anomaly_class.md").read_text()

@@ -28,6 +28,20 @@ def test_paper_from_results_and_again_without_run_folders(smoke_runs, tmp_path, 
     assert paper.main(["--results", str(results), "--log-dir", str(tmp_path),
                        "--out", str(out)]) == 0
     md = (out / "README.md").read_text()
+    # a --quick row is not of the shipped setting: the paper leaves it out and says so
+    assert ("No row of the current settings yet.\n\nLeft out: 1 row(s) made by another setting "
+            "than their detector's current one (discriminator class 0 seed 0)") in md
+    assert "- **Quality goal**" not in md
+    # the same row as if the shipped setting had made it (its hash): shown
+    from gandi.studies.benchmark.image_cells import current_hashes
+    cells = pd.read_csv(results / "mnist_normal_class.csv")
+    cells["setting_hash"] = current_hashes("mnist", "normal_class", [("discriminator", 0, 0)])[
+        ("discriminator", 0, 0)]
+    cells.to_csv(results / "mnist_normal_class.csv", index=False)
+    assert paper.main(["--results", str(results), "--log-dir", str(tmp_path),
+                       "--out", str(out)]) == 0
+    md = (out / "README.md").read_text()
+    assert "Left out" not in md
 
     # the distributions table is the report's summary of the CSV, row for row
     table = report.summarise(pd.read_csv(results / "distributions.csv"))
@@ -107,8 +121,11 @@ def test_tables_section_is_the_tabular_report_of_the_csv(tmp_path):
     assert paper.tables_section(5, path) == ""
     rows = [("letter", "vae", "gandi", 0, 0.80, 0.85), ("letter", "vae", "gandi", 1, 0.90, 0.92),
             ("letter", "knn", "classical", 0, 0.88, None), ("letter", "knn", "classical", 1, 0.86, None)]
+    from gandi.studies.benchmark.table_report import current_hashes
+    vae = current_hashes(pd.DataFrame({"dataset": ["letter"], "seed": [0]}))[("vae", "letter", 0)]
     pd.DataFrame([{"dataset": d, "detector": n, "family": f, "seed": s, "auc": a, "f1": None,
-                   "oracle_best_auc": o, "signature": "", "seconds": 1.0}
+                   "oracle_best_auc": o, "signature": "", "seconds": 1.0,
+                   "setting_hash": vae if f == "gandi" else None}
                   for d, n, f, s, a, o in rows]).to_csv(path, index=False)
     md = paper.tables_section(5, path)
     assert md.startswith("## 5. Tables (ODDS), semi-supervised")
@@ -151,18 +168,28 @@ def test_maps_section_tables_the_pasted_patch_measures_and_shows_the_galleries(t
 
 def test_a_benchmark_section_sets_gandi_beside_the_classical_detectors(tmp_path):
     """Classical rows get their own columns and a comparison line; the quality goal is about
-    gandi's detectors only (a classical detector above the goal does not meet it for gandi)."""
+    gandi's detectors only (a classical detector above the goal does not meet it for gandi).
+    Only rows of the current settings are shown: another setting's rows, and rows without a
+    setting hash, are listed as left out."""
     results, out = tmp_path / "results", tmp_path / "paper"
     results.mkdir()
     (out / "figures").mkdir(parents=True)
-    rows = [("vae", "gandi", 0.95, 0.97), ("knn", "classical", 0.98, None)]
+    from gandi.studies.benchmark.image_cells import current_hashes
+    vae = current_hashes("mnist", "normal_class", [("vae", 0, 0)])[("vae", 0, 0)]
+    rows = [("vae", "gandi", 0.95, 0.97, vae), ("knn", "classical", 0.98, None, None),
+            ("vae", "gandi", 0.10, 0.20, "0123456789ab"), ("aae", "gandi", 0.99, 0.99, None)]
     pd.DataFrame([{"detector": d, "family": f, "class": c, "seed": 0, "auc": a,
-                   "f1": 0.5, "oracle_best_auc": o, "signature": "", "seconds": 1.0}
-                  for d, f, a, o in rows for c in (0, 1)]).to_csv(
+                   "f1": 0.5, "oracle_best_auc": o, "signature": "", "seconds": 1.0,
+                   "setting_hash": h} for d, f, a, o, h in rows for c in (0, 1)]).to_csv(
         results / "mnist_normal_class.csv", index=False)
     md = paper.benchmark_section(2, "mnist", "normal_class", results, tmp_path, out,
                                  tmp_path / "no_published.csv")
-    assert "| class | vae (ours) | knn (classical) |" in md
+    assert "| class | vae (ours) | knn (classical) |" in md  # no aae: no row of a known setting
+    assert "| 0 | 0.950 | 0.980 |" in md  # the other setting's vae rows not mixed in
+    assert ("Left out: 2 row(s) made by another setting than their detector's current one (vae "
+            "class 0 seed 0, vae class 1 seed 0)") in md
+    assert ("Left out: 2 row(s) made before setting hashes were kept (their setting is unknown) "
+            "(aae class 0 seed 0, aae class 1 seed 0)") in md
     assert "the best detector, vae, reaches 0.950" in md  # not knn's 0.980
     assert "- **Against the classical detectors** (same splits; best: knn 0.980): vae -0.030." \
         in md

@@ -75,12 +75,13 @@ def cell_keys(cells: pd.DataFrame, place: str = "class") -> pd.Series:
 
 
 def stale_rows(cells: pd.DataFrame, current: dict, place: str = "class") -> pd.Series:
-    """Rows whose setting hash is not the one their cell would run with now (`current`: cell ->
-    hash, for gandi's cells). Rows without a hash (classical rows, rows from before hashes were
-    kept) and cells not in `current` are not stale: nothing says they are."""
+    """Rows not made by the setting their cell would run with now (`current`: cell -> hash, for
+    gandi's cells): rows of another hash, and rows without one (made before hashes were kept:
+    their setting is unknown, so they are not shown as the current one's). Cells not in
+    `current` (classical rows, rows combining several runs) are not judged here."""
     now = cell_keys(cells, place).map(lambda key: current.get(key))
     made = cells["setting_hash"]
-    return made.notna() & now.notna() & (made != now)
+    return now.notna() & (made.isna() | (made != now))
 
 
 def without_replaced(cells: pd.DataFrame, current: dict, place: str = "class") -> pd.DataFrame:
@@ -93,21 +94,30 @@ def without_replaced(cells: pd.DataFrame, current: dict, place: str = "class") -
 
 def stale_lines(stale: pd.DataFrame, shown: pd.DataFrame, place: str = "class",
                 combined: tuple = ()) -> str:
-    """What a report says of the rows it leaves out (made by another setting) and of the rows
-    it shows without knowing their setting (from before setting hashes were kept). Rows whose
-    detector starts with a name in `combined` are made from other rows (ensembles of runs):
-    they have no setting of their own, and the caller has judged them by their runs'."""
+    """What a report says of the rows it leaves out (made by another setting, or before setting
+    hashes were kept) and of the rows it shows without knowing their setting (gandi rows of a
+    detector that has no current setting to compare with). Rows whose detector starts with a
+    name in `combined` are made from other rows (ensembles of runs): they have no setting of
+    their own, and the caller has judged them by their runs'."""
     out = ""
-    if len(stale):
-        word = PLACE_WORDS[place]
-        cells = ", ".join(f"{d} {word} {c} seed {s}"
-                          for d, c, s in sorted(set(cell_keys(stale, place))))
-        out += (f"\nLeft out: {len(stale)} row(s) made by another setting than their "
-                f"detector's current one ({cells}); the next benchmark run runs them again.\n")
+    word = PLACE_WORDS[place]
+    joint = (stale["detector"].str.startswith(tuple(combined)) if combined
+             else pd.Series(False, index=stale.index))
+    hashless = stale["setting_hash"].isna() & ~joint
+    for rows, why in ((stale[~hashless & ~joint], "made by another setting than their "
+                                                  "detector's current one"),
+                      (stale[hashless], "made before setting hashes were kept (their setting "
+                                        "is unknown)"),
+                      (stale[joint], "combining runs left out")):
+        if len(rows):
+            cells = ", ".join(f"{d} {word} {c} seed {s}"
+                              for d, c, s in sorted(set(cell_keys(rows, place))))
+            out += (f"\nLeft out: {len(rows)} row(s) {why} ({cells}); the next benchmark run "
+                    f"runs them again.\n")
     unknown = shown[(shown["family"] == "gandi") & shown["setting_hash"].isna()]
     if combined:
         unknown = unknown[~unknown["detector"].str.startswith(tuple(combined))]
     if len(unknown):
-        out += (f"\n{len(unknown)} gandi row(s) predate setting hashes: shown, but not known to "
-                f"be of the current setting.\n")
+        out += (f"\n{len(unknown)} gandi row(s) have no setting hash and no current setting to "
+                f"compare with: shown, but not known to be of any shipped setting.\n")
     return out

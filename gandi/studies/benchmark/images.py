@@ -13,9 +13,10 @@ import pandas as pd
 
 from gandi.cli import parse_classes
 from gandi.outputs.run_rows import COLUMNS, clock, mean_std, result_row, spent
-from gandi.studies.benchmark.cells import (BenchmarkError, cell_keys, read_cells, run_items,
-                                          stale_lines, stale_rows, without_replaced,
-                                          write_atomic)
+from gandi.studies.benchmark.cells import (cell_keys, read_cells, run_items, stale_lines,
+                                          stale_rows, without_replaced, write_atomic)
+from gandi.studies.benchmark.image_cells import (GRID, cell_setting, current_hashes,
+                                                detector_settings)
 from gandi.studies.benchmark.image_speed import measure_speed, speed_markdown, speed_section
 
 ROOT = Path(__file__).resolve().parents[3]  # the checkout: gandi/studies/benchmark/images.py
@@ -23,45 +24,6 @@ PUBLISHED = ROOT / "benchmarks" / "published.csv"
 # gandi detector -> the method name published tables use
 PUBLISHED_NAMES = {"anogan": "AnoGAN", "egbad": "EGBAD", "ganomaly": "GANomaly",
                    "autoencoder": "DCAE", "vae": "VAE", "aae": "AAE"}
-# --quick: a smoke run. Without XLA: compiling takes longer than its 30 steps train (a quick
-# MNIST discriminator cell 18.4 s with XLA, 13.7 s without; the autoencoder 7.3 s, 4.2 s)
-QUICK = {"epochs": None, "steps": 30, "track_every": 10, "checkpoint_every": 30,
-         "train_limit": 400, "test_limit": 300, "n_generated": 200, "anogan_iterations": 10,
-         "anogan_batch": 300, "jit_compile": False}
-
-# AnoGAN's latent search costs ~0.1 s per image at its 500 iterations on 2 CPU cores (15 minutes
-# for one MNIST test set): in the grid it searches 100 iterations on a stratified test subsample.
-GRID = {"anogan": {"anogan_iterations": 100, "test_limit": 2000}}
-
-
-def detector_settings(dataset: str, wanted) -> dict:
-    """{detector: (setting number, raw setting)}: each detector's first setting on `dataset`."""
-    from gandi.settings.shipped import dataset_settings
-    found = dataset_settings(dataset)
-    if wanted != ["all"]:
-        unknown = [d for d in wanted if d not in found]
-        if unknown:
-            from gandi.detectors.classical import CLASSICAL
-            raise BenchmarkError(f"--detectors: no {dataset} setting for {', '.join(unknown)}; "
-                                 f"available: {', '.join(found)}; classical: "
-                                 f"{', '.join(CLASSICAL)}")
-        found = {d: found[d] for d in wanted}
-    return found
-
-
-def cell_setting(raw: dict, protocol: str, cls: int, seed: int, quick: bool, data_dir=None,
-                 detector=None):
-    other = "anomaly_class" if protocol == "normal_class" else "normal_class"
-    setting = {**raw, protocol: cls, other: None, "numpy_seed": seed, "tf_seed": seed}
-    if protocol == "anomaly_class" and raw.get("epochs"):
-        # nine classes are normal: nine times the images per epoch. The same images seen as
-        # the one-class setting (an MNIST autoencoder cell: 320 s at its 10 epochs, ~35 s)
-        setting["epochs"] = max(1, round(raw["epochs"] / 9))
-    if data_dir:
-        setting["data_dir"] = data_dir
-    return {**setting, **QUICK} if quick else {**setting, **GRID.get(detector, {})}
-
-
 def run_cell(detector, cls, number, setting, log_dir) -> dict:
     from gandi.experiment import run_setting
     from gandi.settings.validation import validate
@@ -203,7 +165,6 @@ def run(args, out: Path) -> int:
     markdown, the speed section; returns the exit status (BenchmarkError, BadInput: bad
     arguments, before anything runs)."""
     from gandi.detectors.classical import CLASSICAL
-    from gandi.settings.fingerprint import setting_hash
     classes = parse_classes(args.classes or ("0,1" if args.quick else "0-9"))
     seeds = range(args.seeds if args.seeds is not None else (1 if args.quick else 3))
     every = args.detectors == ["all"]
@@ -216,9 +177,9 @@ def run(args, out: Path) -> int:
     md_path = out / f"{args.dataset}_{args.protocol}.md"
     cells = read_cells(csv_path)
     # the hash of the setting each gandi cell would run with now: a row made by another is stale
-    current = {(d, c, s): setting_hash(validate(cell_setting(
-        raw, args.protocol, c, s, args.quick, args.data_dir, d), str(number)))
-        for d, (number, raw) in chosen.items() for c in classes for s in seeds}
+    current = current_hashes(args.dataset, args.protocol,
+                             [(d, c, s) for d in chosen for c in classes for s in seeds],
+                             args.quick, args.data_dir)
     stale = stale_rows(cells, current)
     done = set(cell_keys(cells[~stale]))
     # a gandi cell is a run; the classical detectors of a (class, seed) share its split: one item

@@ -175,10 +175,16 @@ def distributions_section(results: Path, log_dir: Path, out: Path) -> str:
 
 def benchmark_section(number: int, dataset: str, protocol: str, results: Path, log_dir: Path,
                       out: Path, published_path: Path) -> str:
-    cells = read_cells(results / f"{dataset}_{protocol}.csv")  # old CSVs filled in
+    from gandi.studies.benchmark.image_cells import fresh_rows
+    # rows of the current settings only (old CSVs filled in); the others are listed at the end
+    cells, left_out = fresh_rows(read_cells(results / f"{dataset}_{protocol}.csv"), dataset,
+                                 protocol)
     published = benchmark.published_auc(dataset, protocol, published_path)
     classes = sorted(cells["class"].unique())
     name = DATASET_NAMES.get(dataset, dataset)
+    if cells.empty:  # e.g. a --quick benchmark's rows: not the shipped settings' results
+        return (f"## {number}. {name}, {protocol}\n\nNo row of the current settings yet.\n"
+                + left_out + "\n")
     text = io.StringIO()
     seeds = sorted(cells["seed"].unique())
     detectors = list(dict.fromkeys(cells["detector"]))
@@ -189,6 +195,7 @@ def benchmark_section(number: int, dataset: str, protocol: str, results: Path, l
                f"{len(seeds)}\n```\n\n")
     table = benchmark.markdown(cells, dataset, protocol, published_path)
     text.write(table.split("\n", 2)[2].replace("\n## ", "\n### ") + "\n")  # drop its title
+    text.write(left_out.lstrip("\n") + "\n" if left_out else "")
     means = cells.groupby(["detector", "class"])["auc"].mean().groupby("detector").mean()
     oracle = cells.groupby(["detector", "class"])["oracle_best_auc"].mean().groupby(
         "detector").mean()
