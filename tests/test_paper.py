@@ -214,3 +214,18 @@ def test_the_family_line_sets_the_best_of_each_family_side_by_side_per_class():
     assert "per class 0 -0.020, 1 +0.040; mean +0.010." in line
     assert family_gap_line(cells[cells["detector"] != "vae"]
                            [lambda c: c["detector"] != "autoencoder"], [0, 1]) == ""
+
+
+def test_a_run_is_found_through_a_folder_of_linked_log_dirs(tmp_path):
+    """--log-dir may be a folder of symbolic links to log dirs (several grids' folders side by
+    side): the run is found there too, and a missing one is None."""
+    run = tmp_path / "grid" / "results" / "GAN_x_10"
+    run.mkdir(parents=True)
+    (run / "results.pkl").write_bytes(b"")
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "grid").symlink_to(tmp_path / "grid")
+    assert paper.find_run(tmp_path / "logs", "GAN_x_10") == (tmp_path / "logs" / "grid" /
+                                                              "results" / "GAN_x_10" /
+                                                              "results.pkl")
+    assert paper.find_run(tmp_path / "grid", "GAN_x_10") == run / "results.pkl"
+    assert paper.find_run(tmp_path / "logs", "GAN_y_10") is None

@@ -45,8 +45,14 @@ class PaperError(ValueError):
 
 # -- figures --------------------------------------------------------------------------------
 def find_run(log_dir: Path, signature: str) -> Path | None:
-    hits = sorted(log_dir.glob(f"**/results/{signature}/results.pkl"))
-    return hits[0] if hits else None
+    """The run's results.pkl under `log_dir` (a log dir, or a folder of log dirs: symbolic links
+    too, which a recursive glob does not follow), or None."""
+    for pattern in (f"results/{signature}/results.pkl", f"*/results/{signature}/results.pkl",
+                    f"**/results/{signature}/results.pkl"):
+        hits = sorted(log_dir.glob(pattern))
+        if hits:
+            return hits[0]
+    return None
 
 
 def run_figures(log_dir: Path, signature: str, out: Path, stem: str) -> list[str]:
@@ -265,16 +271,19 @@ def benchmark_section(number: int, dataset: str, protocol: str, results: Path, l
     per_class_figure(cells, published[published["class"].isin(classes)],
                      f"{name}: test AUC per class (label-free choice)", out / "figures" / figure)
     text.write(f"\n![{figure}](figures/{figure})\n")
-    # the figures: the first detector's cell where the label-free choice cost the most
-    example = cells[cells["detector"] == detectors[0]].assign(
+    # the figures: the first gandi detector's cell where the label-free choice cost the most
+    # (one with a curve: not a classical detector, not AnoGAN's score computed once at the end)
+    runs = [d for d in detectors
+            if cells.loc[cells["detector"] == d, "oracle_best_auc"].notna().any()] or [None]
+    example = cells[cells["detector"] == runs[0]].assign(
         cost=lambda c: (c["oracle_best_auc"] - c["auc"]).fillna(0)).sort_values(
         ["cost", "class", "seed"], ascending=[False, True, True])
     if len(example):
-        text.write(f"\nBelow: {detectors[0]}, class {example['class'].iloc[0]}, seed "
+        text.write(f"\nBelow: {runs[0]}, class {example['class'].iloc[0]}, seed "
                    f"{example['seed'].iloc[0]}, the cell where the label-free choice cost it "
                    "the most.\n")
         names = run_figures(log_dir, example["signature"].iloc[0], out,
-                            f"{dataset}_{detectors[0]}_class{example['class'].iloc[0]}")
+                            f"{dataset}_{runs[0]}_class{example['class'].iloc[0]}")
         text.write("".join(f"\n![{n}](figures/{n})\n" for n in names))
     speed = image_speed.speed_section(results / f"{dataset}_{protocol}.md")  # measured in the run
     if speed:
