@@ -19,16 +19,25 @@ def run_missing_cells(csv: Path, columns: list, todo, run_cell, markdown=None, d
     """The resumable loop of the benchmark scripts: for each cell of `todo` (a dict of its key
     columns, in order) without a row in `csv` yet, `run_cell(**key)` gives the rest of its row;
     the table (and `markdown(cells)` beside it, when given) is rewritten atomically after every
-    cell, so a killed script loses at most the cell it was running. Returns all the rows."""
+    cell, so a killed script loses at most the cell it was running. The file is read again
+    before each cell and before each write: two scripts writing one file (two studies of one
+    key) keep each other's rows and skip the cells the other finished; a cell both ran keeps
+    its first row. Returns all the rows."""
     import pandas as pd
     from gandi.studies.benchmark.cells import write_atomic
-    cells = pd.read_csv(csv) if csv.is_file() else pd.DataFrame(columns=columns)
+
+    def rows():
+        return pd.read_csv(csv) if csv.is_file() else pd.DataFrame(columns=columns)
+
     csv.parent.mkdir(parents=True, exist_ok=True)
+    cells = rows()
     for key in todo:
+        cells = rows()
         if (cells[list(key)] == pd.Series(key)).all(axis=1).any():
             continue
         row = {**key, **run_cell(**key)}
-        cells = pd.concat([cells, pd.DataFrame([row])], ignore_index=True)[columns]
+        cells = pd.concat([rows(), pd.DataFrame([row])], ignore_index=True)[columns]
+        cells = cells[~cells[list(key)].astype(str).duplicated()]
         write_atomic(csv, cells.to_csv(index=False))
         if markdown is not None:
             write_atomic(csv.with_suffix(".md"), markdown(cells))
