@@ -67,7 +67,10 @@ def cell_scores(path: Path, seed: int, log_dir: str) -> dict:
     return arrays
 
 
-def cell_rows(table: str, seed: int, a) -> list[dict]:
+def cell_rows(table, seed: int, a, place: str = "dataset", gandi=GANDI_MEMBERS,
+              fixed=FIXED) -> list[dict]:
+    """One row per candidate and per ensemble of a cell's kept scores `a` (of `table`: a table,
+    or a class when `place` is "class"; `gandi`: the candidates that are gandi's runs)."""
     from gandi.tracking.metrics import roc_auc
     from gandi.tracking.selection import ensemble_scores
     y = a["test_y"]
@@ -77,19 +80,21 @@ def cell_rows(table: str, seed: int, a) -> list[dict]:
     for name in names:
         v, r = a[f"{name}__val"], a[f"{name}__ref"]
         criterion[name] = roc_auc(np.r_[np.zeros(len(v)), np.ones(len(r))], np.r_[v, r])
-        rows.append({"dataset": table, "seed": seed, "method": name,
+        rows.append({place: table, "seed": seed, "method": name,
                      "auc": roc_auc(y, a[f"{name}__test"]), "criterion": criterion[name],
                      "members": name})
 
     def top(pool, k):
         return sorted(pool, key=lambda n: criterion[n], reverse=True)[:k]
 
-    classical = [n for n in names if n not in GANDI_MEMBERS]
+    classical = [n for n in names if n not in gandi]
+    ours = [n for n in names if n in gandi]
     ensembles = {"hybrid (top 3)": top(names, 3), "hybrid (top 5)": top(names, 5),
-                 "hybrid (all)": names, "classical (top 3)": top(classical, 3), **FIXED}
+                 "hybrid (all)": names, "classical (top 3)": top(classical, 3),
+                 "gandi (top 3)": top(ours, 3), **fixed}
     for method, members in ensembles.items():
         _, test, _ = ensemble_scores([(a[f"{m}__val"], a[f"{m}__test"]) for m in members])
-        rows.append({"dataset": table, "seed": seed, "method": method, "auc": roc_auc(y, test),
+        rows.append({place: table, "seed": seed, "method": method, "auc": roc_auc(y, test),
                      "criterion": np.nan, "members": " ".join(members)})
     cost = {k: float(a[k]) if k in a.files else np.nan for k in ("seconds", "cpu_seconds")}
     for row in rows:
@@ -97,19 +102,20 @@ def cell_rows(table: str, seed: int, a) -> list[dict]:
     return rows
 
 
-def markdown(rows: pd.DataFrame) -> str:
+def markdown(rows: pd.DataFrame, place: str = "dataset", places: str = "tables") -> str:
     from gandi.report import markdown as markdown_table
-    tables = rows.groupby("seed")["dataset"].nunique()
-    whole = tables.index[tables == rows["dataset"].nunique()]  # seeds with every table done
+    tables = rows.groupby("seed")[place].nunique()
+    whole = tables.index[tables == rows[place].nunique()]  # seeds with every table done
     per_seed = rows[rows["seed"].isin(whole)].groupby(["method", "seed"])["auc"].mean()
     summary = per_seed.groupby("method").agg(["mean", "std"]).sort_values("mean", ascending=False)
     summary = summary.map(lambda v: f"{v:.4f}").reset_index()
-    per_table = rows.pivot_table(index="method", columns="dataset", values="auc").map(
-        lambda v: f"{v:.3f}").reset_index()
-    return (f"Test AUC, mean over the {rows['dataset'].nunique()} tables of each seed, then "
-            f"mean and std over the {len(whole)} seed(s) with every table done (members "
+    per_table = rows.pivot_table(index="method", columns=place, values="auc").map(
+        lambda v: f"{v:.3f}").rename(columns=str).reset_index()
+    one = {"tables": "table", "classes": "class"}.get(places, places)
+    return (f"Test AUC, mean over the {rows[place].nunique()} {places} of each seed, then "
+            f"mean and std over the {len(whole)} seed(s) with every {one} done (members "
             f"chosen without labels).\n\n"
-            + markdown_table(summary) + "\n\nPer table (mean over seeds):\n\n"
+            + markdown_table(summary) + f"\n\nPer {one} (mean over seeds):\n\n"
             + markdown_table(per_table) + "\n")
 
 

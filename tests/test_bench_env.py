@@ -27,3 +27,31 @@ def test_two_studies_writing_one_file_keep_each_others_rows(tmp_path, capsys):
     again = pd.read_csv(csv)
     assert again.sort_values("class")["auc"].tolist() == [0.1, 0.7, 0.9]
     assert cells.sort_values("class")["auc"].tolist() == [0.1, 0.7, 0.9]
+
+
+def test_ensembles_choose_members_by_the_criterion_never_by_test_labels():
+    """hybrid_ensembles.cell_rows (tables, and the image grid's benchmarks/image_hybrid.py): the
+    top k are the candidates whose validation normals are told best from the synthetic
+    references; a candidate with the best test AUC but the lowest criterion is not taken."""
+    import numpy as np
+    from hybrid_ensembles import cell_rows
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(50), np.ones(50)]
+    arrays = {"test_y": y}
+    for name, criterion_gap, test_gap in (("vae", 3.0, 0.5), ("lof", 2.0, 0.5),
+                                          ("knn", 1.0, 0.5), ("kde", 0.0, 5.0)):
+        arrays[f"{name}__val"] = rng.normal(0, 1, 200)
+        arrays[f"{name}__ref"] = rng.normal(criterion_gap, 1, 200)
+        arrays[f"{name}__test"] = rng.normal(0, 1, 100) + test_gap * y
+    rows = pd.DataFrame(cell_rows(3, 0, _npz(arrays), "class", ("vae",), {}))
+    members = rows.set_index("method")["members"]
+    assert members["hybrid (top 3)"] == "vae lof knn"  # not kde, the best on the test set
+    assert members["classical (top 3)"] == "lof knn kde" and members["gandi (top 3)"] == "vae"
+    assert rows.set_index("method").loc["kde", "auc"] > 0.99 and (rows["class"] == 3).all()
+
+
+class _npz(dict):
+    """The kept-scores file as np.load gives it: arrays by name, and their names in `files`."""
+    @property
+    def files(self):
+        return list(self)
