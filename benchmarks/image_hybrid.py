@@ -2,12 +2,12 @@
 does one beat the best classical detector (LOF on MNIST)?
 
     python benchmarks/image_hybrid.py --log-dir LOG_DIR [--dataset mnist] [--classes 0-9]
-        [--seeds 3] [--scores-dir DIR]
+        [--seeds 3] [--protocol normal_class] [--classical NAME ...] [--scores-dir DIR]
 
-Per class and seed, the runs the one-class grid made (`benchmarks/results/<dataset>_normal_class
-.csv`, rows of the current settings, LOG_DIR their log dir), each scored again from its exported
-sweet spot, and every classical detector fitted on the same split's training normals (the
-grid's classical cells). AnoGAN is left out: its score is a latent search per image (not
+Per class and seed, the runs the grid made (`benchmarks/results/<dataset>_<protocol>.csv`, rows
+of the current settings, LOG_DIR their log dir), each scored again from its exported sweet
+spot, and the classical detectors (default: all) fitted on the same split's training normals
+(the grid's classical cells). AnoGAN is left out: its score is a latent search per image (not
 exported; 38% of the grid's CPU). Candidates and ensembles as `benchmarks/hybrid_ensembles.py`
 makes them on the tables: each candidate's label-free criterion is the AUC of the validation
 normals against the runs' synthetic reference (corrupted validation normals); `hybrid (top k)`
@@ -15,8 +15,9 @@ averages the k candidates with the highest criterion, each standardised on its v
 scores; `gandi (top 3)` and `classical (top 3)` choose within one family. No test label
 chooses anything; test AUC is only reported.
 
-A cell's scores are kept in --scores-dir (`<dataset>_<class>_<seed>.npz`: resumable);
-benchmarks/results/<dataset>_hybrid.{csv,md} are rebuilt from all of them after each cell.
+A cell's scores are kept in --scores-dir (`<dataset>_<protocol>_<class>_<seed>.npz`:
+resumable); benchmarks/results/<dataset>_<protocol>_hybrid.{csv,md} are rebuilt from all of
+them after each cell.
 """
 from __future__ import annotations
 
@@ -33,16 +34,15 @@ RESULTS = bench_env.ROOT / "benchmarks" / "results"
 LEFT_OUT = ("anogan",)  # no exported score (gandi.score.exported.NOT_SUPPORTED)
 
 
-def grid_runs(dataset: str) -> pd.DataFrame:
+def grid_runs(dataset: str, protocol: str) -> pd.DataFrame:
     """The grid's gandi rows of the current settings (signature per detector, class, seed)."""
     from gandi.studies.benchmark.cells import read_cells
     from gandi.studies.benchmark.image_cells import fresh_rows
-    cells, _ = fresh_rows(read_cells(RESULTS / f"{dataset}_normal_class.csv"), dataset,
-                          "normal_class")
+    cells, _ = fresh_rows(read_cells(RESULTS / f"{dataset}_{protocol}.csv"), dataset, protocol)
     return cells[(cells["family"] == "gandi") & ~cells["detector"].isin(LEFT_OUT)]
 
 
-def cell_scores(runs: pd.DataFrame, log_dir: str) -> dict:
+def cell_scores(runs: pd.DataFrame, log_dir: str, classical) -> dict:
     """Validation, test and reference scores of every candidate on one class and seed's split
     (arrays by name): the runs' split and references, drawn again as the runs drew them."""
     from gandi.data import load_splits
@@ -58,7 +58,8 @@ def cell_scores(runs: pd.DataFrame, log_dir: str) -> dict:
     for name, exported in scorers.items():  # one split: the same data keys and seed
         if exported.setting["numpy_seed"] != setting["numpy_seed"] or any(
                 exported.setting.get(k) != setting.get(k)
-                for k in ("normal_class", "validation_fraction", "test_limit", "train_limit")):
+                for k in ("normal_class", "anomaly_class", "validation_fraction", "test_limit",
+                          "train_limit")):
             raise SystemExit(f"{name}'s run does not share the split of {runs['detector'].iloc[0]}"
                              f"'s: it cannot join its ensemble")
     data = load_splits(setting, np.random.default_rng(setting["numpy_seed"]))
@@ -66,8 +67,8 @@ def cell_scores(runs: pd.DataFrame, log_dir: str) -> dict:
     synthetic = [r for r in (references.uniform, references.corrupted) if r is not None]
     scores = {name: exported.score for name, exported in scorers.items()}
     seed = int(setting["numpy_seed"])
-    for name, detector in CLASSICAL.items():
-        scores[name] = detector(seed=seed).fit(data.train).score
+    for name in classical:
+        scores[name] = CLASSICAL[name](seed=seed).fit(data.train).score
     arrays = {"test_y": data.test_y}
     for name, score in scores.items():
         arrays[f"{name}__val"] = score(data.validation)
@@ -80,41 +81,46 @@ def cell_scores(runs: pd.DataFrame, log_dir: str) -> dict:
 
 def main(argv=None) -> int:
     from gandi.cli import parse_classes
+    from gandi.detectors.classical import CLASSICAL
     from gandi.studies.benchmark.cells import write_atomic
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--dataset", default="mnist", choices=("mnist", "fashion_mnist"))
     p.add_argument("--classes", default="0-9")
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--protocol", default="normal_class", choices=("normal_class", "anomaly_class"))
+    p.add_argument("--classical", nargs="+", default=list(CLASSICAL), choices=list(CLASSICAL),
+                   help="the classical candidates (default: all)")
     p.add_argument("--log-dir", required=True, help="the grid's log dir (its run folders)")
     p.add_argument("--scores-dir", default="log_dir/image_hybrid")
     args = p.parse_args(argv)
-    runs = grid_runs(args.dataset)
+    runs = grid_runs(args.dataset, args.protocol)
     scores = Path(args.scores_dir)
     scores.mkdir(parents=True, exist_ok=True)
-    stem = f"{args.dataset}_hybrid"
+    stem = f"{args.dataset}_{args.protocol}"
     for seed in range(args.seeds):
         for cls in parse_classes(args.classes):
-            cell = scores / f"{args.dataset}_{cls}_{seed}.npz"
+            cell = scores / f"{stem}_{cls}_{seed}.npz"
             mine = runs[(runs["class"] == cls) & (runs["seed"] == seed)]
             if not cell.is_file():
                 if mine.empty:
                     print(f"class {cls} seed {seed}: no grid runs yet", flush=True)
                     continue
-                arrays = cell_scores(mine, args.log_dir)
+                arrays = cell_scores(mine, args.log_dir, args.classical)
                 with open(cell.with_suffix(".tmp"), "wb") as f:
                     np.savez(f, **arrays)
                 cell.with_suffix(".tmp").replace(cell)
                 print(f"class {cls} seed {seed}: {arrays['seconds']} s wall, "
                       f"{arrays['cpu_seconds']} s CPU ({len(mine)} runs)", flush=True)
             gandi = tuple(runs["detector"].unique())
-            kept = sorted(scores.glob(f"{args.dataset}_*.npz"))
+            kept = sorted(scores.glob(f"{stem}_*.npz"))
             rows = pd.DataFrame([r for f in kept for r in cell_rows(
                 int(f.stem.split("_")[-2]), int(f.stem.split("_")[-1]), np.load(f), "class",
                 gandi, {})])
             if len(rows):
-                write_atomic(RESULTS / f"{stem}.csv", rows.to_csv(index=False))
-                write_atomic(RESULTS / f"{stem}.md", markdown(rows, "class", "classes"))
-    print((RESULTS / f"{stem}.md").read_text() if (RESULTS / f"{stem}.md").is_file() else "")
+                write_atomic(RESULTS / f"{stem}_hybrid.csv", rows.to_csv(index=False))
+                write_atomic(RESULTS / f"{stem}_hybrid.md", markdown(rows, "class", "classes"))
+    done = RESULTS / f"{stem}_hybrid.md"
+    print(done.read_text() if done.is_file() else "")
     return 0
 
 
