@@ -1,6 +1,6 @@
 """`autoencoder_score: reconstruction+latent_knn`, the autoencoder family's score in its latent space: the
-formula by hand, what a run keeps of it (checkpoints, the exported detector), and where it is
-refused (images)."""
+formula by hand, what a run keeps of it (checkpoints, the exported detector), on vectors and,
+when asked for, on images."""
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -96,12 +96,54 @@ def test_the_bank_is_kept_by_checkpoints_and_exports(tmp_path):
     assert exported.detector.bank.filled.numpy() == min(sweet * batch, 2048)
 
 
-def test_images_refuse_it_in_one_line():
-    with pytest.raises(SettingError, match=r"autoencoder_score = 'reconstruction\+latent_knn' "
-                                           r"is not allowed; expected \"reconstruction\" on "
-                                           r"images"):
-        validate({"dataset": "mnist", "normal_class": 1, "detector": "autoencoder",
-                  "autoencoder_score": COMBINED})
+def test_images_take_it_when_asked_the_same_formula_kept_by_the_export(ones, tmp_path):
+    """On images `auto` keeps the reconstruction (below); asked for, the combined score is the
+    same formula on image codes (the bank holds training images), and the export serves it."""
+    from conftest import API_IMAGE_PARAMS
+    from gandi.data.images import scaled
+    mnist = {"dataset": "mnist", "normal_class": 1, "detector": "autoencoder", "e_arch": "cae",
+             "g_arch": "cae"}
+    assert validate({**mnist, "autoencoder_score": COMBINED})["autoencoder_score"] == COMBINED
+    fitted = gandi.Detector("autoencoder", seed=0, log_dir=str(tmp_path), verbose=0,
+                            autoencoder_score=COMBINED,
+                            **{**API_IMAGE_PARAMS, "track_every": 30}).fit(ones["fit"])
+    detector = fitted._exported.detector
+    bank = detector.bank.kept().numpy()
+    assert bank.shape[1:] == (28, 28, 1) and 0 < len(bank) <= 2048
+    x = scaled(ones["test"])[..., None]
+    own_x = detector._anomaly_score(tf.constant(x)).numpy().astype(np.float64)
+    own_bank = detector._anomaly_score(tf.constant(bank[:SCALE_ROWS])).numpy().astype(np.float64)
+    codes_x = detector.codes(x).astype(np.float64)
+    codes = detector.codes(bank).astype(np.float64)
+    near_x = np.sort(np.sqrt(((codes_x[:, None] - codes[None]) ** 2).sum(-1)), 1)[:, LATENT_K - 1]
+    # the scale: the first SCALE_ROWS bank rows' distances to their k-th nearest other row of
+    # the whole bank, copies of the row (the same training image kept again) left out
+    flat = bank.reshape(len(bank), -1).astype(np.float64)
+    rows = flat[:SCALE_ROWS]
+    pixels = (rows ** 2).sum(1)[:, None] - 2 * rows @ flat.T + (flat ** 2).sum(1)[None]
+    d = np.sqrt(((codes[:SCALE_ROWS, None] - codes[None]) ** 2).sum(-1))
+    d[pixels <= 1e-9 * ((rows ** 2).sum(1)[:, None] + (flat ** 2).sum(1)[None])] = np.inf
+    near_bank = np.sort(d, axis=1)[:, LATENT_K - 1]
+    expected = ((own_x - own_bank.mean()) / own_bank.std()
+                + (near_x - near_bank.mean()) / near_bank.std())
+    actual = detector.score(x)
+    # the bound of the vector test above, with the image code's latent_dim terms
+    u = EPS32 / 2
+    reach = np.abs(np.r_[codes_x, codes]).sum(1).max()
+    distance = np.sqrt(4 * (detector.latent_dim + 2) * u) * reach
+    network = networks_terms([detector.encoder, detector.decoder]) * EPS32 * (
+        np.abs(own_x).max() / own_bank.std())
+    bound = network + 2 * distance / near_bank.std()
+    assert np.max(np.abs(actual - expected)) <= bound, (np.max(np.abs(actual - expected)), bound)
+    # the export: the same formula within the same bound (its batches are not the fitted
+    # detector's, so the distances' float32 rounding differs within it; image codes are large
+    # enough for that to show beyond a fixed 1e-5)
+    fitted.export(tmp_path / "export")
+    served = tf.saved_model.load(str(tmp_path / "export")).signatures["serving_default"](
+        x=tf.constant(ones["test"][..., None].astype(np.float32)))
+    score = served["score"].numpy().astype(np.float64)
+    assert np.max(np.abs(score - expected)) <= bound, (np.max(np.abs(score - expected)), bound)
+    np.testing.assert_array_equal(served["is_anomaly"].numpy(), score > fitted.threshold_)
 
 
 def test_the_family_reads_the_key_and_no_other_detector_does():
