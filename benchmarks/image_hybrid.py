@@ -16,8 +16,9 @@ scores; `gandi (top 3)` and `classical (top 3)` choose within one family. No tes
 chooses anything; test AUC is only reported.
 
 A cell's scores are kept in --scores-dir (`<dataset>_<protocol>_<class>_<seed>.npz`:
-resumable); benchmarks/results/<dataset>_<protocol>_hybrid.{csv,md} are rebuilt from all of
-them after each cell.
+resumable, with the runs they were made of: a cell whose grid runs were replaced since is made
+again); benchmarks/results/<dataset>_<protocol>_hybrid.{csv,md} are rebuilt from all of them
+after each cell (column `runs`: the paper shows only rows of the grid's current runs).
 """
 from __future__ import annotations
 
@@ -31,15 +32,23 @@ import pandas as pd
 from hybrid_ensembles import cell_rows, markdown
 
 RESULTS = bench_env.ROOT / "benchmarks" / "results"
-LEFT_OUT = ("anogan",)  # no exported score (gandi.score.exported.NOT_SUPPORTED)
 
 
 def grid_runs(dataset: str, protocol: str) -> pd.DataFrame:
-    """The grid's gandi rows of the current settings (signature per detector, class, seed)."""
+    """The grid's gandi rows of the current settings whose runs can be scored again (signature
+    per detector, class, seed)."""
+    from gandi.score.exported import NOT_SUPPORTED
     from gandi.studies.benchmark.cells import read_cells
     from gandi.studies.benchmark.image_cells import fresh_rows
     cells, _ = fresh_rows(read_cells(RESULTS / f"{dataset}_{protocol}.csv"), dataset, protocol)
-    return cells[(cells["family"] == "gandi") & ~cells["detector"].isin(LEFT_OUT)]
+    return cells[(cells["family"] == "gandi") & ~cells["detector"].isin(list(NOT_SUPPORTED))]
+
+
+def runs_of(cell: pd.DataFrame) -> str:
+    """Which runs a cell's ensembles are made of (`ensemble_runs`): a cell whose grid runs
+    changed since (a new setting run again) is made again, and a report can tell."""
+    from gandi.studies.benchmark.image_cells import ensemble_runs
+    return next(iter(ensemble_runs(cell).values()), "")
 
 
 def cell_scores(runs: pd.DataFrame, log_dir: str, classical) -> dict:
@@ -69,7 +78,7 @@ def cell_scores(runs: pd.DataFrame, log_dir: str, classical) -> dict:
     seed = int(setting["numpy_seed"])
     for name in classical:
         scores[name] = CLASSICAL[name](seed=seed).fit(data.train).score
-    arrays = {"test_y": data.test_y}
+    arrays = {"test_y": data.test_y, "runs": runs_of(runs)}
     for name, score in scores.items():
         arrays[f"{name}__val"] = score(data.validation)
         arrays[f"{name}__test"] = score(data.test_x)
@@ -101,6 +110,8 @@ def main(argv=None) -> int:
         for cls in parse_classes(args.classes):
             cell = scores / f"{stem}_{cls}_{seed}.npz"
             mine = runs[(runs["class"] == cls) & (runs["seed"] == seed)]
+            if cell.is_file() and str(np.load(cell).get("runs", "")) != runs_of(mine):
+                cell.unlink()  # made of runs the grid has since replaced: made again
             if not cell.is_file():
                 if mine.empty:
                     print(f"class {cls} seed {seed}: no grid runs yet", flush=True)
@@ -113,9 +124,9 @@ def main(argv=None) -> int:
                       f"{arrays['cpu_seconds']} s CPU ({len(mine)} runs)", flush=True)
             gandi = tuple(runs["detector"].unique())
             kept = sorted(scores.glob(f"{stem}_*.npz"))
-            rows = pd.DataFrame([r for f in kept for r in cell_rows(
-                int(f.stem.split("_")[-2]), int(f.stem.split("_")[-1]), np.load(f), "class",
-                gandi, {})])
+            rows = pd.DataFrame([{**r, "runs": str(a["runs"])} for f in kept
+                                 for a in [np.load(f)] for r in cell_rows(
+                int(f.stem.split("_")[-2]), int(f.stem.split("_")[-1]), a, "class", gandi, {})])
             if len(rows):
                 write_atomic(RESULTS / f"{stem}_hybrid.csv", rows.to_csv(index=False))
                 write_atomic(RESULTS / f"{stem}_hybrid.md", markdown(rows, "class", "classes"))

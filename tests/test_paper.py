@@ -229,3 +229,29 @@ def test_a_run_is_found_through_a_folder_of_linked_log_dirs(tmp_path):
                                                               "results.pkl")
     assert paper.find_run(tmp_path / "grid", "GAN_x_10") == run / "results.pkl"
     assert paper.find_run(tmp_path / "logs", "GAN_y_10") is None
+
+
+def test_the_ensemble_line_shows_only_ensembles_of_the_grids_current_runs(tmp_path):
+    """benchmarks/image_hybrid.py's rows, mean over classes then mean ± std over the seeds with
+    every class, beside the best single candidate; a cell made of a run the grid has replaced
+    since is left out (and counted), and so is a seed it leaves without every class."""
+    from gandi.studies.paper.ensembles import ensemble_line
+    cells = pd.DataFrame([{"detector": d, "family": "gandi", "class": c, "seed": s,
+                           "signature": f"{d}-{c}-{s}"}
+                          for d in ("vae", "anogan") for c in (0, 1) for s in (0, 1, 2)])
+    assert ensemble_line(tmp_path, "mnist", "normal_class", cells, [0, 1]) == ""  # no CSV
+    rows = []
+    for c in (0, 1):
+        for s in (0, 1, 2):
+            runs = f"vae=vae-{c}-{s}" if (c, s) != (1, 2) else "vae=an-older-run"
+            for method, auc in (("vae", 0.90 + s / 100), ("lof", 0.95),
+                                ("hybrid (top 5)", 0.96 + c / 100 + s / 100)):
+                rows.append({"class": c, "seed": s, "method": method, "auc": auc, "runs": runs})
+    pd.DataFrame(rows).to_csv(tmp_path / "mnist_normal_class_hybrid.csv", index=False)
+    line = ensemble_line(tmp_path, "mnist", "normal_class", cells, [0, 1])
+    # seeds 0 and 1 (seed 2's class 1 is stale): hybrid 0.965 and 0.975 -> 0.970 ± 0.007
+    assert line == ("- **Label-free ensembles** (`benchmarks/image_hybrid.py`: the grid's runs "
+                    "but AnoGAN's and the classical detectors, on the same splits, members "
+                    "chosen by the label-free criterion; 2 seed(s) with every class): hybrid "
+                    "(top 5) 0.970 ± 0.007; the best single candidate, lof, 0.950 ± 0.000 (1 "
+                    "class-seed cell(s) left out: made of runs the grid has replaced since).\n")

@@ -31,6 +31,7 @@ from gandi.studies.benchmark import image_speed
 from gandi.studies.benchmark import images as benchmark
 from gandi.studies.benchmark.cells import read_cells, write_atomic
 from gandi.studies.paper.efficiency_section import efficiency_section
+from gandi.studies.paper.ensembles import ensemble_line
 from gandi.studies.paper.families import family_gap_line
 
 ROOT = Path(__file__).resolve().parents[3]  # the checkout: gandi/studies/paper/write.py
@@ -230,6 +231,7 @@ def benchmark_section(number: int, dataset: str, protocol: str, results: Path, l
                        for d in complete.sort_values(ascending=False).index) + ".\n")
     if protocol == "normal_class":
         text.write(family_gap_line(cells, classes))
+    text.write(ensemble_line(results, dataset, protocol, cells, classes))
     unpublished = []
     auprc = benchmark.published_auc(dataset, protocol, published_path, "auprc")
     for detector in detectors:
