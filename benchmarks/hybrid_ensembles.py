@@ -39,7 +39,7 @@ def cell_scores(path: Path, seed: int, log_dir: str) -> dict:
     from gandi.data import load_splits
     from gandi.detectors.classical import CLASSICAL
     from gandi.experiment import run_setting
-    from gandi.outputs.run_rows import clock, spent
+    from gandi.outputs.run_rows import clock
     from gandi.score.exported import load_exported
     from gandi.settings.validation import validate
     from gandi.studies.benchmark.table_cells import table_setting
@@ -57,6 +57,14 @@ def cell_scores(path: Path, seed: int, log_dir: str) -> dict:
         scorers[name] = load_exported(run["signature"], log_dir).score
     for name, detector in CLASSICAL.items():
         scorers[name] = detector(seed=seed).fit(data.train).score
+    return kept_scores(scorers, data, synthetic, started)
+
+
+def kept_scores(scorers: dict, data, synthetic: list, started) -> dict:
+    """What a cell keeps (arrays by name): each candidate's scores of the validation normals,
+    the test set and the synthetic references, the test labels, and the cell's wall and CPU
+    seconds since `started` (`gandi.outputs.run_rows.clock`)."""
+    from gandi.outputs.run_rows import spent
     arrays = {"test_y": data.test_y}
     for name, score in scorers.items():
         arrays[f"{name}__val"] = score(data.validation)

@@ -29,7 +29,7 @@ import bench_env  # noqa: F401  (checkout on sys.path, data folder, quiet Tensor
 import numpy as np
 import pandas as pd
 
-from hybrid_ensembles import cell_rows, markdown
+from hybrid_ensembles import cell_rows, kept_scores, markdown
 
 RESULTS = bench_env.ROOT / "benchmarks" / "results"
 
@@ -56,7 +56,7 @@ def cell_scores(runs: pd.DataFrame, log_dir: str, classical) -> dict:
     (arrays by name): the runs' split and references, drawn again as the runs drew them."""
     from gandi.data import load_splits
     from gandi.detectors.classical import CLASSICAL
-    from gandi.outputs.run_rows import clock, spent
+    from gandi.outputs.run_rows import clock
     from gandi.score.exported import load_exported
     from gandi.tracking.references import draw_references
     started = clock()
@@ -78,14 +78,7 @@ def cell_scores(runs: pd.DataFrame, log_dir: str, classical) -> dict:
     seed = int(setting["numpy_seed"])
     for name in classical:
         scores[name] = CLASSICAL[name](seed=seed).fit(data.train).score
-    arrays = {"test_y": data.test_y, "runs": runs_of(runs)}
-    for name, score in scores.items():
-        arrays[f"{name}__val"] = score(data.validation)
-        arrays[f"{name}__test"] = score(data.test_x)
-        arrays[f"{name}__ref"] = np.concatenate([score(x) for x in synthetic])
-    cost = spent(started)
-    arrays["seconds"], arrays["cpu_seconds"] = cost["seconds"], cost["cpu_seconds"]
-    return arrays
+    return {**kept_scores(scores, data, synthetic, started), "runs": runs_of(runs)}
 
 
 def main(argv=None) -> int:
