@@ -51,8 +51,8 @@ def validate(raw: dict, label="?") -> dict:
     if setting["sweet_spot_criterion"] == "auto":
         setting["sweet_spot_criterion"] = "val_vs_corrupted" if images else "val_vs_synthetic"
     if setting["autoencoder_score"] == "auto":  # the codes' distances help on tables (module
-        # docstring of gandi/detectors/autoencoder.py); on images auto stays with what the
-        # grids measured, the latent part is there when asked for
+        # docstring of gandi/detectors/autoencoder.py); on images they were measured not to
+        # help (the same docstring): there the latent part is there when asked for
         setting["autoencoder_score"] = "reconstruction" if images else "reconstruction+latent_knn"
     if images and not DETECTORS[setting["detector"]].takes_images:
         _fail(label, "detector", setting["detector"], "a detector for images (dataset "
