@@ -4,6 +4,7 @@ share of a run that tracking takes, and the grids' recorded minutes.
 
     .venv/bin/python benchmarks/efficiency.py [--setting 10] [--steps 30] [--rounds 5]
         [--run-rounds 2] [--no-runs] [--tracking-settings N ... | all] [--grid-class C]
+        [--layers]
 
 Targets (issue 14): gandi / plain >= 1.0; tracking <= 15% of a run at the shipped cadence.
 Steps are timed in turn, `--rounds` times, and the medians compared: on a shared 2-core machine a
@@ -80,6 +81,40 @@ def grid_minutes() -> list[str]:
     return lines
 
 
+HEAVY_MFLOP = 1.0  # a layer's FLOPs per image from which it counts as arithmetic
+
+
+def layer_table(detector, batch, images_per_second: float, peak) -> list[dict]:
+    """Print and return each layer's rate alone (gandi.studies.efficiency.layer_rates) for the
+    step's generator and discriminator, beside the whole step's time per batch."""
+    import tensorflow as tf
+    z = tf.random.normal((int(batch.shape[0]), detector.latent_dim), seed=0)
+    rows = ([{"network": "generator", **r} for r in efficiency.layer_rates(detector.generator, z)]
+            + [{"network": "discriminator", **r}
+               for r in efficiency.layer_rates(detector.discriminator, batch)])
+    step_ms = 1e3 * int(batch.shape[0]) / images_per_second
+    print(f"\neach layer alone, forward and backward on batch {int(batch.shape[0])} (the whole "
+          f"step: {step_ms:.1f} ms per batch):")
+    print(f"  {'network':13s} {'layer':24s} {'kind':20s} {'output':10s} {'MFLOP/img':>9s} "
+          f"{'ms/batch':>8s} {'GFLOP/s':>8s} {'of peak':>7s}")
+    for r in rows:
+        gflops = r["mflop_per_image"] * int(batch.shape[0]) / r["ms_per_batch"]  # MFLOP/ms
+        r["gflops"] = gflops
+        print(f"  {r['network']:13s} {r['layer'][:24]:24s} {r['kind'][:20]:20s} "
+              f"{r['output']:10s} {r['mflop_per_image']:9.2f} {r['ms_per_batch']:8.2f} "
+              f"{gflops:8.1f} " + (f"{100 * gflops / peak:6.0f}%" if peak else ""))
+    heavy = [r for r in rows if r["mflop_per_image"] >= HEAVY_MFLOP]
+    light = sum(r["ms_per_batch"] for r in rows) - sum(r["ms_per_batch"] for r in heavy)
+    flops = sum(r["mflop_per_image"] for r in heavy) * int(batch.shape[0])
+    print(f"  convolutions and matrix products ({len(heavy)} layers of >= {HEAVY_MFLOP} MFLOP "
+          f"per image): {sum(r['ms_per_batch'] for r in heavy):.1f} ms, "
+          f"{flops / sum(r['ms_per_batch'] for r in heavy):.0f} GFLOP/s; the other "
+          f"{len(rows) - len(heavy)} layers (normalisation, activations, dropout, reshapes, "
+          f"small products): {light:.1f} ms with next to no FLOPs (one forward and backward of "
+          f"each network alone; the step also runs D twice)", flush=True)
+    return rows
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--setting", type=int, default=10, help="a discriminator setting (default 10)")
@@ -87,6 +122,9 @@ def main():
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--run-rounds", type=int, default=2, help="pairs of whole runs timed")
     p.add_argument("--no-runs", action="store_true", help="skip the tracking share")
+    p.add_argument("--layers", action="store_true",
+                   help="also time each layer of the step's networks alone, forward and "
+                        "backward (op by op: which reach the peak)")
     p.add_argument("--tracking-settings", nargs="+", default=None, metavar="N",
                    help="settings whose tracking share is measured (default: --setting); "
                         "'all': each detector's first MNIST setting (about an hour on 2 cores)")
@@ -162,6 +200,7 @@ def main():
           f"{100 * achieved / ceiling:.0f}% of it" if peak else
           f"one 2048 x 2048 float32 matrix product: {ceiling:.1f} GFLOP/s", flush=True)
 
+    layers = layer_table(detector, batch, median["gandi"], peak) if args.layers else None
     loop = efficiency.loop_seconds_per_step(data, detector.batch_per_step)
     print(f"\nhost time that stays on the CPU on any device:\n  training loop per step (batch, "
           f"loss check, Tracker call; progress bar off): {1e3 * loop:.2f} ms", flush=True)
@@ -179,6 +218,8 @@ def main():
                 "loop_ms_per_step": 1e3 * loop, "host_ms_per_evaluation": 1e3 * host_eval,
                 "track_every": setting["track_every"],
                 "tracking": {}}
+    if layers:
+        measured["layers"] = layers
     for number in measured_runs:
         shipped = speed.validated(number, run_params.SETTINGS[number])
         n_train = (len(data.train) if number == args.setting else

@@ -44,3 +44,20 @@ def test_the_batches_end_with_the_run_and_equal_the_endless_ones():
     assert len(finite) == 6  # steps 4..9
     for batch in finite:
         assert np.array_equal(batch, next(endless).numpy())
+
+
+def test_each_layer_is_timed_alone_with_its_forward_and_both_gradients():
+    """benchmarks/efficiency.py --layers: one row per layer of a chain (the input layer not a
+    row), each fed the previous layer's output; a bias-free Dense(4 -> 3) on 8 rows counts its
+    three matrix products (forward, the input's and the kernel's gradients: 3 x 2 x 4 x 3
+    FLOPs per row) and at most one more FLOP per gradient element (the sums that keep the
+    gradients from being pruned)."""
+    import keras
+    from gandi.studies.efficiency import layer_rates
+    x = keras.Input((4,))
+    model = keras.Model(x, keras.layers.ReLU()(keras.layers.Dense(3, use_bias=False)(x)))
+    rows = layer_rates(model, tf.random.normal((8, 4), seed=1), timed_steps=2, rounds=1)
+    assert [(r["kind"], r["output"]) for r in rows] == [("Dense", "3"), ("ReLU", "3")]
+    dense = rows[0]["mflop_per_image"] * 1e6
+    assert 72 <= dense <= 72 + (8 * 4 + 4 * 3 + 2) / 8, dense
+    assert all(r["ms_per_batch"] > 0 for r in rows)

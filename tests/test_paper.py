@@ -112,6 +112,22 @@ def test_efficiency_section_computes_from_the_measured_figures(tmp_path):
     assert f"= {GPU_REFERENCE['images_per_second'][1024] * fraction:,.0f} images/s" in md
     assert f"{100 * 1.5 / step_ms:.0f}% of a {step_ms:.1f} ms GPU step" in md
     assert f"{100 * 61 / (61 + 20 * step_ms):.0f}% of the run" in md
+    assert "Not measured op by op" in md  # no layer rows in this file
+    # with --layers' rows: the table, and the arithmetic layers' time against the others'
+    e = json.loads(path.read_text())
+    e["layers"] = [{"network": "generator", "kind": "Conv2DTranspose", "output": "14x14x64",
+                    "mflop_per_image": 38.5, "ms_per_batch": 4.0, "gflops": 616.0},
+                   {"network": "generator", "kind": "BatchNormalization", "output": "14x14x64",
+                    "mflop_per_image": 0.2, "ms_per_batch": 3.5, "gflops": 3.7},
+                   {"network": "discriminator", "kind": "Reshape", "output": "",
+                    "mflop_per_image": 0.0, "ms_per_batch": 0.5, "gflops": 0.0}]
+    path.write_text(json.dumps(e))
+    md = efficiency_section(4, path)
+    assert "| generator | Conv2DTranspose | 14x14x64 | 38.50 | 4.00 | 616.0 |" in md
+    assert "| discriminator | Reshape | - | 0.00 | 0.50 | 0.0 |" in md
+    assert ("The 1 convolutions and matrix products of at least 1 MFLOP per image take 4.0 ms "
+            "per batch; the other 2 layers") in md and "take 4.0 ms with next to no FLOPs" in md
+    assert "Rates above the peak (616 GFLOP/s for one layer)" in md  # peak 100 here
 
 
 def test_tables_section_is_the_tabular_report_of_the_csv(tmp_path):

@@ -169,3 +169,37 @@ def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
         product(a).numpy()
         seconds = min(timed(lambda: product(a).numpy())[1] for _ in range(repeats))
     return 2 * n ** 3 / seconds / 1e9
+
+
+def layer_rates(model: keras.Model, batch: tf.Tensor, timed_steps: int = 20,
+                rounds: int = 3) -> list[dict]:
+    """Op by op, for a network whose layers form one chain (gandi's DCGAN generator and
+    discriminator): each layer's forward and backward pass (gradients of its input and its
+    weights, as a train step takes them) on the input it gets from the layer before, compiled
+    alone, timed (the fastest of `rounds`), with its FLOPs (`flops_per_image`): which layers
+    reach the peak and which take time without counted FLOPs."""
+    rows, x = [], batch
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        y = layer(x, training=True)
+        weights = layer.trainable_variables
+        # gradients of random values, captured as an input (a constant could be folded)
+        dy = tf.random.normal(tf.shape(y), seed=len(rows))
+
+        def fwd_bwd(inputs, layer=layer, weights=weights, dy=dy):
+            with tf.GradientTape() as tape:
+                tape.watch(inputs)
+                out = layer(inputs, training=True)
+            grads = tape.gradient(out, [inputs, *weights], output_gradients=dy)
+            return {"sum": tf.add_n([tf.reduce_sum(g) for g in grads if g is not None])}
+
+        step = tf.function(fwd_bwd)
+        per_second = max(steps_per_second(step, itertools.repeat(x), timed_steps, warmup=2)
+                         for _ in range(rounds))
+        rows.append({"layer": layer.name, "kind": type(layer).__name__,
+                     "output": "x".join(str(d) for d in y.shape[1:]),
+                     "mflop_per_image": flops_per_image(step, x) / 1e6,
+                     "ms_per_batch": 1e3 / per_second})
+        x = y
+    return rows

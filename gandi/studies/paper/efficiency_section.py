@@ -58,11 +58,12 @@ def efficiency_section(number: int, path: Path) -> str:
     xla = rate["gandi"] / rate["plain_xla"]
     text.write(f"The plain Keras step with XLA on the same networks reaches "
                f"{rate['plain_xla']:.0f} images/s (gandi / it {xla:.2f}): what is missing "
-               "to the peak is in the networks' shapes, not in gandi's loop. Not measured op "
-               "by op, the likely rest: work the profiler counts no FLOPs for "
-               "(batch normalisation, activations, the optimisers' updates) and convolutions on "
-               "7x7 and 14x14 maps, too small for oneDNN's blocking to reach its "
-               "matrix-product rate.\n\n")
+               "to the peak is in the networks' shapes, not in gandi's loop. ")
+    text.write(_layers(e, peak) if e.get("layers") else (
+        "Not measured op by op, the likely rest: work the profiler counts no FLOPs for "
+        "(batch normalisation, activations, the optimisers' updates) and convolutions on "
+        "7x7 and 14x14 maps, too small for oneDNN's blocking to reach its "
+        "matrix-product rate.\n\n"))
     tracking = e.get("tracking") or {}
     if tracking:
         text.write("**Tracking** (each run as shipped, against the same run tracked only at its "
@@ -85,6 +86,32 @@ def efficiency_section(number: int, path: Path) -> str:
                    f"{len(cells)} detectors x 10 classes on this machine.\n\n")
     text.write(_gpu(e))
     return text.getvalue()
+
+
+def _layers(e: dict, peak) -> str:
+    """Op by op (`--layers`): each layer of the step's networks alone, forward and backward."""
+    rows = e["layers"]
+    heavy = [r for r in rows if r["mflop_per_image"] >= 1.0]
+    heavy_ms = sum(r["ms_per_batch"] for r in heavy)
+    light_ms = sum(r["ms_per_batch"] for r in rows) - heavy_ms
+    out = ("Op by op (`--layers`: each layer alone, forward and backward on one batch, its input "
+           "the previous layer's output; FLOPs by the same profiler):\n\n"
+           "| network | layer | output | MFLOP per image | ms per batch | GFLOP/s |\n"
+           "| --- | --- | --- | --- | --- | --- |\n")
+    for r in rows:
+        out += (f"| {r['network']} | {r['kind']} | {r['output'] or '-'} | "
+                f"{r['mflop_per_image']:.2f} | {r['ms_per_batch']:.2f} | {r['gflops']:.1f} |\n")
+    out += (f"\nThe {len(heavy)} convolutions and matrix products of at least 1 MFLOP per image "
+            f"take {heavy_ms:.1f} ms per batch; the other {len(rows) - len(heavy)} layers "
+            f"(batch normalisation, activations, dropout, reshapes, the one-unit output) take "
+            f"{light_ms:.1f} ms with next to no FLOPs: that, not the convolutions, keeps the "
+            f"step from the peak.")
+    fastest = max(r["gflops"] for r in rows)
+    if peak and max(fastest, e.get("matmul_gflops", 0)) > peak:
+        out += (f" Rates above the peak ({fastest:.0f} GFLOP/s for one layer) say the peak, "
+                f"computed from the nominal clock, is below what this CPU sustains: its "
+                f"percentages are upper bounds, not shares of a known peak.")
+    return out + "\n\n"
 
 
 def _gpu(e: dict) -> str:
