@@ -271,3 +271,22 @@ def test_the_ensemble_line_shows_only_ensembles_of_the_grids_current_runs(tmp_pa
                     "chosen by the label-free criterion; 2 seed(s) with every class): hybrid "
                     "(top 5) 0.970 ± 0.007; the best single candidate, lof, 0.950 ± 0.000 (1 "
                     "class-seed cell(s) left out: made of runs the grid has replaced since).\n")
+
+
+@needs_mnist
+def test_auprc_chance_levels_come_from_mnists_digit_counts():
+    """A random score's AUPRC is the anomalies' share of the test set: ours the digit's share of
+    the MNIST test set, Zenati et al.'s every image of the digit beside a fifth of the others'
+    (pooled); the counts are the label files', and the comparison is in multiples of chance."""
+    import numpy as np
+    from gandi.data.images import read_idx
+    from gandi.studies.paper import auprc_chance as chance
+    train = read_idx(MNIST_DIR / "train-labels-idx1-ubyte.gz")
+    test = read_idx(MNIST_DIR / "t10k-labels-idx1-ubyte.gz")
+    assert chance.MNIST_TRAIN == tuple(int((train == d).sum()) for d in range(10))
+    assert chance.MNIST_TEST == tuple(int((test == d).sum()) for d in range(10))
+    assert chance.ours(1) == 1135 / 10000
+    assert np.isclose(chance.zenati(1), 7877 / (7877 + 0.2 * (70000 - 7877)))
+    text = chance.chance_text(pd.Series({1: 0.1135 * 2}), pd.DataFrame(
+        {"class": [1], "value": [chance.zenati(1) / 2]}))
+    assert "ours 0.114, theirs 0.388" in text and "ours 2.00, theirs 0.50" in text

@@ -31,6 +31,7 @@ from gandi.studies.benchmark import image_speed
 from gandi.studies.benchmark import images as benchmark
 from gandi.studies.benchmark.cells import read_cells, write_atomic
 from gandi.studies.paper.efficiency_section import efficiency_section
+from gandi.studies.paper.auprc_chance import chance_text
 from gandi.studies.paper.ensembles import ensemble_line
 from gandi.studies.paper.families import family_gap_line
 
@@ -246,9 +247,13 @@ def benchmark_section(number: int, dataset: str, protocol: str, results: Path, l
             found = True
             pub = pub[pub["class"].isin(ours.index)]  # the classes both have
             diff = ours.mean() - pub["value"].mean()
+            chance = (chance_text(ours, pub) if metric == "auprc" and dataset == "mnist"
+                      and protocol == "anomaly_class"
+                      and pub["paper"].iloc[0].startswith("Zenati") else "")
             text.write(f"- **{detector} against its published {metric.upper()}** ({method}, "
                        f"{pub['paper'].iloc[0]}, classes {', '.join(map(str, ours.index))}): "
-                       f"{ours.mean():.3f} against {pub['value'].mean():.3f}, {diff:+.3f}.\n")
+                       f"{ours.mean():.3f} against {pub['value'].mean():.3f}, {diff:+.3f}."
+                       f"{chance}\n")
         if method and not found:  # (the discriminator has no published twin: ours)
             unpublished.append(detector)
     if unpublished:
