@@ -23,6 +23,7 @@ after each cell (column `runs`: the paper shows only rows of the grid's current 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import bench_env  # noqa: F401  (checkout on sys.path, data folder, quiet TensorFlow)
@@ -69,8 +70,8 @@ def cell_scores(runs: pd.DataFrame, log_dir: str, classical) -> dict:
                 exported.setting.get(k) != setting.get(k)
                 for k in ("normal_class", "anomaly_class", "validation_fraction", "test_limit",
                           "train_limit")):
-            raise SystemExit(f"{name}'s run does not share the split of {runs['detector'].iloc[0]}"
-                             f"'s: it cannot join its ensemble")
+            raise ValueError(f"{name}'s run does not share the split of "
+                             f"{runs['detector'].iloc[0]}'s: it cannot join its ensemble")
     data = load_splits(setting, np.random.default_rng(setting["numpy_seed"]))
     references = draw_references(setting, data)
     synthetic = [r for r in (references.uniform, references.corrupted) if r is not None]
@@ -109,7 +110,11 @@ def main(argv=None) -> int:
                 if mine.empty:
                     print(f"class {cls} seed {seed}: no grid runs yet", flush=True)
                     continue
-                arrays = cell_scores(mine, args.log_dir, args.classical)
+                try:
+                    arrays = cell_scores(mine, args.log_dir, args.classical)
+                except (ValueError, LookupError) as err:  # a run missing or of another split
+                    print(f"image_hybrid.py: class {cls} seed {seed}: {err}", file=sys.stderr)
+                    return 2
                 with open(cell.with_suffix(".tmp"), "wb") as f:
                     np.savez(f, **arrays)
                 cell.with_suffix(".tmp").replace(cell)
