@@ -418,3 +418,19 @@ def test_anomaly_class_protocol_trains_a_ninth_of_the_epochs_and_reports_auprc(t
     assert "| class | egbad (ours) | EGBAD (published) |" in auprc
     assert "| 1 | 0.100 | ~0.287 |" in auprc and "| 4 | 0.400 | ~0.443 |" in auprc
     assert "| mean | 0.250 | 0.365 |" in auprc
+
+
+def test_the_items_to_run_are_costed_by_what_the_benchmark_recorded():
+    """Each detector's mean CPU seconds per recorded cell (wall seconds where CPU time was not
+    kept), summed over the items still to run; an item of a detector never recorded is
+    counted apart, and nothing to run says nothing."""
+    from gandi.studies.benchmark.cells import todo_cost
+    cells = pd.DataFrame({"detector": ["vae", "vae", "knn", "lof"],
+                          "cpu_seconds": [3000.0, 4200.0, np.nan, 600.0],
+                          "seconds": [1.0, 1.0, 1200.0, 1.0]})
+    todo = [(["vae"], 1, 0), (["knn", "lof"], 1, 0), (["anogan"], 1, 0)]
+    assert todo_cost(todo, cells) == ("about 1.5 CPU hours for 2 of them by the cost this "
+                                      "benchmark recorded for their detectors; 1 without a "
+                                      "recorded cost")  # 3600 + 1200 + 600 s
+    assert todo_cost([], cells) == ""
+    assert todo_cost([(["vae"], 0, 0)], cells.iloc[:0]) == "1 without a recorded cost"

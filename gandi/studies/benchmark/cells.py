@@ -121,3 +121,22 @@ def stale_lines(stale: pd.DataFrame, shown: pd.DataFrame, place: str = "class",
         out += (f"\n{len(unknown)} gandi row(s) have no setting hash and no current setting to "
                 f"compare with: shown, but not known to be of any shipped setting.\n")
     return out
+
+
+def todo_cost(todo: list, cells: pd.DataFrame) -> str:
+    """What the items still to run will cost, by what this benchmark's rows recorded: each
+    detector's mean CPU seconds per cell (its wall seconds where CPU time was not kept), any
+    setting; an item is a list of detectors (a run, or a place's classical detectors). '' when
+    nothing is to run."""
+    if not todo:
+        return ""
+    spent = cells["cpu_seconds"].fillna(cells["seconds"]) if len(cells) else pd.Series(dtype=float)
+    per_cell = spent.groupby(cells["detector"]).mean() if len(cells) else pd.Series(dtype=float)
+    known = [sum(per_cell[d] for d in item[0]) for item in todo
+             if all(d in per_cell.index and pd.notna(per_cell[d]) for d in item[0])]
+    unknown = len(todo) - len(known)
+    text = (f"about {sum(known) / 3600:.1f} CPU hours for {len(known)} of them by the cost "
+            f"this benchmark recorded for their detectors" if known else "")
+    if unknown:
+        text += ("; " if text else "") + f"{unknown} without a recorded cost"
+    return text

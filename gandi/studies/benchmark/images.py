@@ -14,7 +14,8 @@ import pandas as pd
 from gandi.cli import parse_classes
 from gandi.outputs.run_rows import COLUMNS, clock, mean_std, result_row, spent
 from gandi.studies.benchmark.cells import (cell_keys, read_cells, run_items, stale_lines,
-                                          stale_rows, without_replaced, write_atomic)
+                                          stale_rows, todo_cost, without_replaced,
+                                          write_atomic)
 from gandi.studies.benchmark.image_cells import (GRID, cell_setting, current_hashes,
                                                 detector_settings)
 from gandi.studies.benchmark.image_speed import measure_speed, speed_markdown, speed_section
@@ -190,8 +191,10 @@ def run(args, out: Path) -> int:
             todo += [(missing, c, s)] if missing else []
     if args.report_only:
         todo, args.no_speed = [], True
-    print(f"{len(todo)} item(s) to run (a gandi run, or a class's classical detectors), "
-          f"{len(done)} cell(s) already finished in {csv_path}", flush=True)
+    cost = todo_cost(todo, cells)
+    print(f"{len(todo)} item(s) to run (a gandi run, or a class's classical detectors)"
+          + (f" ({cost})" if cost else "")
+          + f", {len(done)} cell(s) already finished in {csv_path}", flush=True)
     # the split of a classical item: the one a gandi run of that class and seed draws
     reference = (chosen.get("discriminator")
                  or detector_settings(args.dataset, ["discriminator"])["discriminator"])
