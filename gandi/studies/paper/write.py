@@ -290,7 +290,8 @@ def benchmark_section(number: int, dataset: str, protocol: str, results: Path, l
                    f"{example['seed'].iloc[0]}, the cell where the label-free choice cost it "
                    "the most.\n")
         names = run_figures(log_dir, example["signature"].iloc[0], out,
-                            f"{dataset}_{runs[0]}_class{example['class'].iloc[0]}")
+                            f"{dataset}{'' if protocol == 'normal_class' else '_' + protocol}"
+                            f"_{runs[0]}_class{example['class'].iloc[0]}")  # one name each
         text.write("".join(f"\n![{n}](figures/{n})\n" for n in names))
     speed = image_speed.speed_section(results / f"{dataset}_{protocol}.md")  # measured in the run
     if speed:
