@@ -434,3 +434,26 @@ def test_the_items_to_run_are_costed_by_what_the_benchmark_recorded():
                                       "recorded cost")  # 3600 + 1200 + 600 s
     assert todo_cost([], cells) == ""
     assert todo_cost([(["vae"], 0, 0)], cells.iloc[:0]) == "1 without a recorded cost"
+
+
+def test_a_dry_run_lists_what_is_left_and_writes_nothing(tmp_path, capsys):
+    """--dry-run: the items left (a finished cell of the current setting is not one) and their
+    cost by the CSV's recorded CPU seconds; nothing runs, no file changes."""
+    out = tmp_path / "out"
+    out.mkdir()
+    of_current_settings([{"detector": "vae", "family": "gandi", "class": 0, "seed": 0,
+                          "auc": 0.9, "f1": 0.5, "oracle_best_auc": 0.95, "signature": "r0",
+                          "seconds": 1.0, "cpu_seconds": 7200.0}], quick=True).to_csv(
+        out / "mnist_normal_class.csv", index=False)
+    before = (out / "mnist_normal_class.csv").read_bytes()
+    assert main(["--quick", "--detectors", "vae", "--classes", "0,1", "--seeds", "2",
+                 "--dry-run", "--out", str(out), "--log-dir", str(tmp_path / "log")]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("3 item(s) to run (a gandi run, or a class's classical detectors) "
+                              "(about 6.0 CPU hours for 3 of them by the cost this benchmark "
+                              "recorded for their detectors), 1 cell(s) already finished")
+    assert printed.splitlines()[1:] == ["  vae class 0 seed 1", "  vae class 1 seed 0",
+                                        "  vae class 1 seed 1"]
+    assert sorted(p.name for p in out.iterdir()) == ["mnist_normal_class.csv"]
+    assert (out / "mnist_normal_class.csv").read_bytes() == before
+    assert not (tmp_path / "log").exists()

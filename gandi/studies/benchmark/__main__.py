@@ -71,6 +71,9 @@ def main(argv=None) -> int:
     p.add_argument("--report-only", action="store_true",
                    help="rebuild the markdown from the CSVs: run no cell, measure nothing (the "
                         "speed section of the existing report is kept)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="say which items are left and what they will cost (by the CPU seconds "
+                        "the CSV's rows recorded); run and write nothing")
     p.add_argument("--no-speed", action="store_true",
                    help="skip the speed measurement (training/scoring images/s, AnoGAN batched "
                         "vs one at a time, compiled vs eager) and its table")

@@ -195,6 +195,10 @@ def run(args, out: Path) -> int:
     print(f"{len(todo)} item(s) to run (a gandi run, or a class's classical detectors)"
           + (f" ({cost})" if cost else "")
           + f", {len(done)} cell(s) already finished in {csv_path}", flush=True)
+    if args.dry_run:
+        for detectors, cls, seed in todo:
+            print(f"  {' '.join(detectors)} class {cls} seed {seed}")
+        return 0
     # the split of a classical item: the one a gandi run of that class and seed draws
     reference = (chosen.get("discriminator")
                  or detector_settings(args.dataset, ["discriminator"])["discriminator"])
