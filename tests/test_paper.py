@@ -290,3 +290,14 @@ def test_auprc_chance_levels_come_from_mnists_digit_counts():
     text = chance.chance_text(pd.Series({1: 0.1135 * 2}), pd.DataFrame(
         {"class": [1], "value": [chance.zenati(1) / 2]}))
     assert "ours 0.114, theirs 0.388" in text and "ours 2.00, theirs 0.50" in text
+
+
+def test_a_published_numbers_warning_is_said_beside_the_gap():
+    """A published row whose note in benchmarks/published.csv warns ("CAUTION: ...") has the
+    warning beside our gap to it; a plain one has none."""
+    warned = pd.DataFrame({"note": ["secondary quote; CAUTION: provenance unclear - two "
+                                    "numbers circulate: row X differs", "plain"]})
+    assert paper.caution(warned) == (" `benchmarks/published.csv` warns of this number: "
+                                     "provenance unclear - two numbers circulate.")
+    assert paper.caution(pd.DataFrame({"note": ["plain", None]})) == ""
+    assert paper.caution(pd.DataFrame({"value": [0.9]})) == ""

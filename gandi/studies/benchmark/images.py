@@ -63,11 +63,13 @@ def published_auc(dataset: str, protocol: str, path: Path = PUBLISHED,
                   metric: str = "auc") -> pd.DataFrame:
     """Published numbers of one metric ("auc" or "auprc") as {(method, class): value} rows."""
     if not path.is_file():
-        return pd.DataFrame(columns=["method", "class", "value", "paper", "approximate"])
+        return pd.DataFrame(columns=["method", "class", "value", "paper", "approximate", "note"])
     table = pd.read_csv(path)
     table = table[(table["dataset"] == dataset) & (table["protocol"] == protocol)
                   & (table["metric"] == metric)]
-    return table[["method", "class", "value", "paper", "approximate"]]
+    if "note" not in table:
+        table = table.assign(note="")
+    return table[["method", "class", "value", "paper", "approximate", "note"]]
 
 
 def _published_cell(pub: pd.DataFrame, cls, classes) -> str:

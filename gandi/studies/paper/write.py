@@ -181,6 +181,17 @@ def distributions_section(results: Path, log_dir: Path, out: Path) -> str:
     return text.getvalue() + "\n"
 
 
+def caution(published: pd.DataFrame) -> str:
+    """What `benchmarks/published.csv` warns of a number (its note's "CAUTION: ..." up to the
+    next colon), so that a gap to it is not read as a plain shortfall; '' without a warning."""
+    notes = [str(n) for n in published.get("note", pd.Series(dtype=str)).dropna()
+             if "CAUTION:" in str(n)]
+    if not notes:
+        return ""
+    said = notes[0].split("CAUTION:", 1)[1].split(":", 1)[0].strip()
+    return f" `benchmarks/published.csv` warns of this number: {said}."
+
+
 def benchmark_section(number: int, dataset: str, protocol: str, results: Path, log_dir: Path,
                       out: Path, published_path: Path) -> str:
     from gandi.studies.benchmark.image_cells import fresh_rows
@@ -253,7 +264,7 @@ def benchmark_section(number: int, dataset: str, protocol: str, results: Path, l
             text.write(f"- **{detector} against its published {metric.upper()}** ({method}, "
                        f"{pub['paper'].iloc[0]}, classes {', '.join(map(str, ours.index))}): "
                        f"{ours.mean():.3f} against {pub['value'].mean():.3f}, {diff:+.3f}."
-                       f"{chance}\n")
+                       f"{chance}{caution(pub)}\n")
         if method and not found:  # (the discriminator has no published twin: ours)
             unpublished.append(detector)
     if unpublished:
