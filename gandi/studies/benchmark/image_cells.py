@@ -47,7 +47,6 @@ def cell_setting(raw: dict, protocol: str, cls: int, seed: int, quick: bool, dat
     return {**setting, **QUICK} if quick else {**setting, **GRID.get(detector, {})}
 
 
-
 def current_hashes(dataset: str, protocol: str, keys, quick: bool = False,
                    data_dir=None) -> dict:
     """(detector, class, seed) -> the hash of the setting that cell runs with now, for each of
