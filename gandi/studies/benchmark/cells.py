@@ -140,3 +140,17 @@ def todo_cost(todo: list, cells: pd.DataFrame) -> str:
     if unknown:
         text += ("; " if text else "") + f"{unknown} without a recorded cost"
     return text
+
+
+def announce(items: list, cells: pd.DataFrame, finished: int, csv_path: Path, place: str,
+             dry_run: bool) -> None:
+    """The benchmark's first line: how many items are left (`items`: (detectors, where) each: a
+    gandi run, or a place's classical detectors), their cost as recorded, how many cells are
+    finished; with `dry_run`, each item on a line of its own."""
+    cost = todo_cost([(detectors,) for detectors, _ in items], cells)
+    print(f"{len(items)} item(s) to run (a gandi run, or a {place}'s classical detectors)"
+          + (f" ({cost})" if cost else "")
+          + f", {finished} cell(s) already finished in {csv_path}", flush=True)
+    if dry_run:
+        for detectors, where in items:
+            print(f"  {' '.join(detectors)} {where}")

@@ -13,8 +13,8 @@ import pandas as pd
 
 from gandi.cli import parse_classes
 from gandi.outputs.run_rows import COLUMNS, clock, mean_std, result_row, spent
-from gandi.studies.benchmark.cells import (cell_keys, read_cells, run_items, stale_lines,
-                                          stale_rows, todo_cost, without_replaced,
+from gandi.studies.benchmark.cells import (announce, cell_keys, read_cells, run_items,
+                                          stale_lines, stale_rows, without_replaced,
                                           write_atomic)
 from gandi.studies.benchmark.image_cells import (GRID, cell_setting, current_hashes,
                                                 detector_settings)
@@ -193,13 +193,9 @@ def run(args, out: Path) -> int:
             todo += [(missing, c, s)] if missing else []
     if args.report_only:
         todo, args.no_speed = [], True
-    cost = todo_cost(todo, cells)
-    print(f"{len(todo)} item(s) to run (a gandi run, or a class's classical detectors)"
-          + (f" ({cost})" if cost else "")
-          + f", {len(done)} cell(s) already finished in {csv_path}", flush=True)
+    announce([(d, f"class {c} seed {s}") for d, c, s in todo], cells, len(done), csv_path,
+             "class", args.dry_run)
     if args.dry_run:
-        for detectors, cls, seed in todo:
-            print(f"  {' '.join(detectors)} class {cls} seed {seed}")
         return 0
     # the split of a classical item: the one a gandi run of that class and seed draws
     reference = (chosen.get("discriminator")

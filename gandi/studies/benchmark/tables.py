@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from gandi.outputs.run_rows import clock, final_rows, result_row, spent
-from gandi.studies.benchmark.cells import (BenchmarkError, cell_keys, read_cells, run_items,
-                                          stale_rows, todo_cost, without_replaced,
+from gandi.studies.benchmark.cells import (BenchmarkError, announce, cell_keys, read_cells,
+                                          run_items, stale_rows, without_replaced,
                                           write_atomic)
 from gandi.studies.benchmark.table_cells import (CHECKPOINT_ENSEMBLE, COLUMNS,
                                                 DETECTOR_ENSEMBLE, ENSEMBLES, GANDI_DETECTORS,
@@ -186,13 +186,9 @@ def run(args, out: Path) -> int:
                      if d in GANDI_DETECTORS and (d, name, seed) not in done]
             classical = [d for d in wanted if d in CLASSICAL and (d, name, seed) not in done]
             todo += [(name, seed, classical)] if classical else []
-    cost = todo_cost([(detectors,) for _, _, detectors in todo], cells)
-    print(f"{len(todo)} item(s) to run (a gandi run, or a table's classical detectors)"
-          + (f" ({cost})" if cost else "")
-          + f", {len(done)} cell(s) already finished in {csv_path}", flush=True)
+    announce([(d, f"on {name} seed {seed}") for name, seed, d in todo], cells, len(done),
+             csv_path, "table", args.dry_run)
     if args.dry_run:
-        for name, seed, detectors in todo:
-            print(f"  {' '.join(detectors)} on {name} seed {seed}")
         return 0
 
     def run_item(item) -> list[dict]:
