@@ -81,9 +81,6 @@ def grid_minutes() -> list[str]:
     return lines
 
 
-HEAVY_MFLOP = 1.0  # a layer's FLOPs per image from which it counts as arithmetic
-
-
 def layer_table(detector, batch, images_per_second: float, peak) -> list[dict]:
     """Print and return each layer's rate alone (gandi.studies.efficiency.layer_rates) for the
     step's generator and discriminator, beside the whole step's time per batch."""
@@ -103,12 +100,11 @@ def layer_table(detector, batch, images_per_second: float, peak) -> list[dict]:
         print(f"  {r['network']:13s} {r['layer'][:24]:24s} {r['kind'][:20]:20s} "
               f"{r['output']:10s} {r['mflop_per_image']:9.2f} {r['ms_per_batch']:8.2f} "
               f"{gflops:8.1f} " + (f"{100 * gflops / peak:6.0f}%" if peak else ""))
-    heavy = [r for r in rows if r["mflop_per_image"] >= HEAVY_MFLOP]
-    light = sum(r["ms_per_batch"] for r in rows) - sum(r["ms_per_batch"] for r in heavy)
+    heavy, heavy_ms, light = efficiency.layer_split(rows)
     flops = sum(r["mflop_per_image"] for r in heavy) * int(batch.shape[0])
-    print(f"  convolutions and matrix products ({len(heavy)} layers of >= {HEAVY_MFLOP} MFLOP "
-          f"per image): {sum(r['ms_per_batch'] for r in heavy):.1f} ms, "
-          f"{flops / sum(r['ms_per_batch'] for r in heavy):.0f} GFLOP/s; the other "
+    print(f"  convolutions and matrix products ({len(heavy)} layers of >= "
+          f"{efficiency.HEAVY_MFLOP} MFLOP per image): {heavy_ms:.1f} ms, "
+          f"{flops / heavy_ms:.0f} GFLOP/s; the other "
           f"{len(rows) - len(heavy)} layers (normalisation, activations, dropout, reshapes, "
           f"small products): {light:.1f} ms with next to no FLOPs (one forward and backward of "
           f"each network alone; the step also runs D twice)", flush=True)

@@ -203,3 +203,14 @@ def layer_rates(model: keras.Model, batch: tf.Tensor, timed_steps: int = 20,
                      "ms_per_batch": 1e3 / per_second})
         x = y
     return rows
+
+
+HEAVY_MFLOP = 1.0  # a layer's FLOPs per image from which it counts as arithmetic
+
+
+def layer_split(rows: list[dict]) -> tuple[list[dict], float, float]:
+    """(the arithmetic layers of `layer_rates`' rows, their ms per batch, the other layers' ms
+    per batch)."""
+    heavy = [r for r in rows if r["mflop_per_image"] >= HEAVY_MFLOP]
+    heavy_ms = sum(r["ms_per_batch"] for r in heavy)
+    return heavy, heavy_ms, sum(r["ms_per_batch"] for r in rows) - heavy_ms

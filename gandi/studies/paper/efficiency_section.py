@@ -90,10 +90,9 @@ def efficiency_section(number: int, path: Path) -> str:
 
 def _layers(e: dict, peak) -> str:
     """Op by op (`--layers`): each layer of the step's networks alone, forward and backward."""
+    from gandi.studies.efficiency import HEAVY_MFLOP, layer_split
     rows = e["layers"]
-    heavy = [r for r in rows if r["mflop_per_image"] >= 1.0]
-    heavy_ms = sum(r["ms_per_batch"] for r in heavy)
-    light_ms = sum(r["ms_per_batch"] for r in rows) - heavy_ms
+    heavy, heavy_ms, light_ms = layer_split(rows)
     out = ("Op by op (`--layers`: each layer alone, forward and backward on one batch, its input "
            "the previous layer's output; FLOPs by the same profiler):\n\n"
            "| network | layer | output | MFLOP per image | ms per batch | GFLOP/s |\n"
@@ -101,7 +100,8 @@ def _layers(e: dict, peak) -> str:
     for r in rows:
         out += (f"| {r['network']} | {r['kind']} | {r['output'] or '-'} | "
                 f"{r['mflop_per_image']:.2f} | {r['ms_per_batch']:.2f} | {r['gflops']:.1f} |\n")
-    out += (f"\nThe {len(heavy)} convolutions and matrix products of at least 1 MFLOP per image "
+    out += (f"\nThe {len(heavy)} convolutions and matrix products of at least {HEAVY_MFLOP:g} "
+            f"MFLOP per image "
             f"take {heavy_ms:.1f} ms per batch; the other {len(rows) - len(heavy)} layers "
             f"(batch normalisation, activations, dropout, reshapes, the one-unit output) take "
             f"{light_ms:.1f} ms with next to no FLOPs: that, not the convolutions, keeps the "
