@@ -38,11 +38,10 @@ RESULTS = bench_env.ROOT / "benchmarks" / "results"
 def grid_runs(dataset: str, protocol: str) -> pd.DataFrame:
     """The grid's gandi rows of the current settings whose runs can be scored again (signature
     per detector, class, seed)."""
-    from gandi.score.exported import NOT_SUPPORTED
     from gandi.studies.benchmark.cells import read_cells
-    from gandi.studies.benchmark.image_cells import fresh_rows
+    from gandi.studies.benchmark.image_cells import fresh_rows, rescorable
     cells, _ = fresh_rows(read_cells(RESULTS / f"{dataset}_{protocol}.csv"), dataset, protocol)
-    return cells[(cells["family"] == "gandi") & ~cells["detector"].isin(list(NOT_SUPPORTED))]
+    return rescorable(cells)
 
 
 def runs_of(cell: pd.DataFrame) -> str:
@@ -100,6 +99,17 @@ def main(argv=None) -> int:
     scores = Path(args.scores_dir)
     scores.mkdir(parents=True, exist_ok=True)
     stem = f"{args.dataset}_{args.protocol}"
+    gandi = tuple(runs["detector"].unique())
+
+    def write_tables():  # the rows of every kept cell, rebuilt
+        kept = sorted(scores.glob(f"{stem}_*.npz"))
+        rows = pd.DataFrame([{**r, "runs": str(a["runs"])} for f in kept
+                             for a in [np.load(f)] for r in cell_rows(
+            int(f.stem.split("_")[-2]), int(f.stem.split("_")[-1]), a, "class", gandi, {})])
+        if len(rows):
+            write_atomic(RESULTS / f"{stem}_hybrid.csv", rows.to_csv(index=False))
+            write_atomic(RESULTS / f"{stem}_hybrid.md", markdown(rows, "class", "classes"))
+
     for seed in range(args.seeds):
         for cls in parse_classes(args.classes):
             cell = scores / f"{stem}_{cls}_{seed}.npz"
@@ -120,14 +130,8 @@ def main(argv=None) -> int:
                 cell.with_suffix(".tmp").replace(cell)
                 print(f"class {cls} seed {seed}: {arrays['seconds']} s wall, "
                       f"{arrays['cpu_seconds']} s CPU ({len(mine)} runs)", flush=True)
-            gandi = tuple(runs["detector"].unique())
-            kept = sorted(scores.glob(f"{stem}_*.npz"))
-            rows = pd.DataFrame([{**r, "runs": str(a["runs"])} for f in kept
-                                 for a in [np.load(f)] for r in cell_rows(
-                int(f.stem.split("_")[-2]), int(f.stem.split("_")[-1]), a, "class", gandi, {})])
-            if len(rows):
-                write_atomic(RESULTS / f"{stem}_hybrid.csv", rows.to_csv(index=False))
-                write_atomic(RESULTS / f"{stem}_hybrid.md", markdown(rows, "class", "classes"))
+                write_tables()  # after each new cell: a killed script keeps what it made
+    write_tables()  # once more: the kept cells of an earlier run
     done = RESULTS / f"{stem}_hybrid.md"
     print(done.read_text() if done.is_file() else "")
     return 0

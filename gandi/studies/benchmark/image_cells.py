@@ -69,13 +69,17 @@ def fresh_rows(cells: pd.DataFrame, dataset: str, protocol: str,
     return cells[~stale], stale_lines(cells[stale], cells[~stale])
 
 
+def rescorable(cells: pd.DataFrame) -> pd.DataFrame:
+    """The gandi rows of `cells` whose run can be scored again from its export (not AnoGAN's
+    latent search): the runs an ensemble over a grid can take."""
+    from gandi.score.exported import NOT_SUPPORTED
+    return cells[(cells["family"] == "gandi") & ~cells["detector"].isin(list(NOT_SUPPORTED))]
+
+
 def ensemble_runs(cells: pd.DataFrame) -> dict:
     """(class, seed) -> the runs an ensemble of that cell is made of ("detector=signature ...",
-    sorted): the gandi rows of `cells` whose run can be scored again from its export (not
-    AnoGAN's latent search). `benchmarks/image_hybrid.py` keeps it beside each cell's scores,
-    and a report shows an ensemble only while its runs are still the grid's."""
-    from gandi.score.exported import NOT_SUPPORTED
-    runs = cells[(cells["family"] == "gandi") & ~cells["detector"].isin(list(NOT_SUPPORTED))]
+    sorted; `rescorable`). `benchmarks/image_hybrid.py` keeps it beside each cell's scores, and
+    a report shows an ensemble only while its runs are still the grid's."""
     return {(int(c), int(s)): " ".join(sorted(f"{d}={sig}" for d, sig in zip(
         group["detector"], group["signature"])))
-        for (c, s), group in runs.groupby(["class", "seed"])}
+        for (c, s), group in rescorable(cells).groupby(["class", "seed"])}
