@@ -5,11 +5,12 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from sklearn.neighbors import NearestNeighbors
+from scipy.spatial.distance import cdist
+from sklearn.neighbors import LocalOutlierFactor, NearestNeighbors
 
 from conftest import EPS32, SEEDS, assert_float32_close, reduction_terms
 from gandi.detectors import DETECTORS
-from gandi.detectors.reference_bank import BANK
+from gandi.detectors.reference_bank import BANK, local_outlier_factor, lof_reference
 from gandi.detectors.fencegan import dispersion
 from gandi.detectors.stabilisers import r1_penalty
 from gandi.settings.keys import DEFAULTS
@@ -186,6 +187,89 @@ def test_discriminator_knn_scores_the_k_th_neighbour_distance_in_d_s_features():
     terms = reduction_terms(det.features) + 2 * f(x).shape[1]
     scale = float(np.max(np.abs(f(bank)))) ** 2 * terms * EPS32
     np.testing.assert_allclose(det.score(x) ** 2, expected ** 2, atol=4 * scale, rtol=0)
+
+
+def sklearn_lof(reference, queries, k: int):
+    """scikit-learn's local outlier factor of `queries` against `reference`, in float64."""
+    model = LocalOutlierFactor(n_neighbors=k, novelty=True).fit(reference.astype(np.float64))
+    return -model.score_samples(queries.astype(np.float64))
+
+
+def lof_rtol(reference, queries, k: int, squared_error: float) -> float:
+    """The relative error of a float32 local outlier factor whose squared distances are each
+    within `squared_error` of the float64 ones. A distance d is then within squared_error /
+    (2 d^2) relative (d_min: the smallest neighbour distance anywhere); the reach distances, their
+    means and the densities each keep that, and the factor, a ratio of densities, twice it (4 for
+    the second-order terms). Valid only while no neighbour set is within the error of changing
+    (a neighbour swapped for another changes the factor by a jump): asserted on the float64
+    distances of these rows, so a failure means other test rows, not another CPU."""
+    r, q = (np.asarray(a, np.float64) for a in (reference, queries))
+    between = cdist(r, r)
+    np.fill_diagonal(between, np.inf)
+    nearest = np.sort(np.vstack([between, cdist(q, r)]), 1)[:, :k + 1] ** 2
+    assert (nearest[:, k] - nearest[:, k - 1]).min() > 2 * squared_error
+    return 4 * squared_error / (2 * nearest[:, 0].min())
+
+
+def test_the_local_outlier_factor_is_scikit_learns():
+    """LOF against the reference rows as scikit-learn's LocalOutlierFactor(novelty=True)
+    computes it (k-distances, reachability, densities), within float32 rounding: the squared
+    distances' expansion sums d + 2 terms of at most 2(|a|^2 + |b|^2) (Higham 4.2, u = EPS32/2)."""
+    rng = np.random.default_rng(0)
+    reference = rng.normal(size=(150, 4)).astype(np.float32)
+    queries = np.vstack([rng.normal(size=(40, 4)), 2.5 + rng.normal(size=(10, 4))])
+    queries = queries.astype(np.float32)
+    k = 10
+    statistics = lof_reference(tf.constant(reference), k)
+    assert statistics[0].numpy().all()  # no two rows are copies
+    actual = local_outlier_factor(tf.constant(queries), tf.constant(reference), statistics, k)
+    norms = 2 * max(float((a.astype(np.float64) ** 2).sum(1).max()) for a in (reference, queries))
+    rtol = lof_rtol(reference, queries, k, (4 + 2) * EPS32 * norms)
+    expected = sklearn_lof(reference, queries, k)
+    np.testing.assert_allclose(actual.numpy(), expected, rtol=rtol, atol=0)
+    assert actual.numpy()[40:].mean() > 1.5 > actual.numpy()[:40].mean()  # far rows: above 1
+
+
+def test_the_local_outlier_factor_counts_copies_in_the_bank_once():
+    """A bank holding each of 30 training rows four times (a table smaller than the bank, kept
+    epoch after epoch) gives the factor of the 30 rows; without that, a row's neighbours would
+    be its own copies at distance 0 (scikit-learn warns and returns densities of 1e10)."""
+    rng = np.random.default_rng(1)
+    rows = rng.normal(size=(30, 4)).astype(np.float32)
+    bank = rows[rng.permutation(np.repeat(np.arange(30), 4))]
+    queries = rng.normal(size=(20, 4)).astype(np.float32)
+    k = 5
+    statistics = lof_reference(tf.constant(bank), k)
+    assert int(statistics[0].numpy().sum()) == 30
+    actual = local_outlier_factor(tf.constant(queries), tf.constant(bank), statistics, k)
+    norms = 2 * max(float((a.astype(np.float64) ** 2).sum(1).max()) for a in (rows, queries))
+    rtol = lof_rtol(rows, queries, k, (4 + 2) * EPS32 * norms)
+    np.testing.assert_allclose(actual.numpy(), sklearn_lof(rows, queries, k), rtol=rtol, atol=0)
+    one = local_outlier_factor(tf.constant(queries), tf.constant(bank[:1]),
+                               lof_reference(tf.constant(bank[:1]), k), k)
+    assert np.isfinite(one.numpy()).all()  # an empty bank's one row: finite, no NaN
+
+
+def test_discriminator_knn_lof_is_the_factor_in_d_s_features_and_auto_on_images():
+    det = built("discriminator_knn", discriminator_knn_score="lof", discriminator_knn_k=5)
+    data = batches(5)
+    for batch in data:
+        det.train_step(batch)
+    bank = np.concatenate(data)
+    x = batches(1, size=40, seed=7)[0]
+    f = lambda a: det.features(a, training=False).numpy()  # noqa: E731
+    # the features' own sums and the distances' expansion, as the distance test bounds them
+    terms = reduction_terms(det.features) + 2 * f(x).shape[1]
+    scale = float(np.max(np.abs(np.vstack([f(bank), f(x)])))) ** 2 * terms * EPS32
+    rtol = lof_rtol(f(bank), f(x), 5, 4 * scale)
+    np.testing.assert_allclose(det.score(x), sklearn_lof(f(bank), f(x), 5), rtol=rtol, atol=0)
+    whole = det.graph_score()(tf.constant(x)).numpy()  # exports and maps: the same score
+    np.testing.assert_allclose(whole, det.score(x), rtol=2 * rtol, atol=0)
+    images = validate({"detector": "discriminator_knn", "dataset": "mnist", "g_arch": "dcgan",
+                       "d_arch": "dcgan", "normal_class": 0})
+    vectors = validate({"detector": "discriminator_knn", "dataset": "distribution"})
+    assert (images["discriminator_knn_score"], images["discriminator_knn_k"]) == ("lof", 20)
+    assert (vectors["discriminator_knn_score"], vectors["discriminator_knn_k"]) == ("distance", 5)
 
 
 def test_discriminator_knn_scores_many_batches_as_the_whole_score_scores_one():

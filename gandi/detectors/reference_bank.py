@@ -4,8 +4,9 @@ over: whole batches are kept, epoch after epoch), held as the
 weights of a small network ("reference_bank"), so that checkpoints, the sweet spot and exports
 keep them like any network; and the k-th nearest neighbour distance those scores take.
 
-Used by `discriminator_knn` (distances in D's features) and by the autoencoder family's
-`autoencoder_score: reconstruction+latent_knn` (distances between latent codes).
+Used by `discriminator_knn` (distances in D's features, or the local outlier factor over the
+same neighbours) and by the autoencoder family's `autoencoder_score: reconstruction+latent_knn`
+(distances between latent codes).
 """
 from __future__ import annotations
 
@@ -92,3 +93,56 @@ def kth_distance_to_the_others(reference, k: int, rows: int):
     k = tf.minimum(k, tf.shape(reference)[0])
     nearest = tf.sqrt(-tf.math.top_k(-d2, k=k).values[:, -1])
     return tf.where(tf.math.is_finite(nearest), nearest, 0.0)
+
+
+def lof_reference(reference, k: int):
+    """What the local outlier factor (Breunig et al. 2000, as scikit-learn's LocalOutlierFactor
+    computes it) needs of the reference rows, once per reference: (counted, k_distance, lrd).
+
+    `counted` keeps one row of each set of copies: the bank holds a small training set many
+    times over (whole batches, epoch after epoch), and a row whose k nearest are its own
+    copies has a k-distance of 0 and an infinite density (scikit-learn warns of it and
+    returns such numbers). Rows are copies when their squared distance is within the float32
+    rounding of the |a|^2 - 2ab + |b|^2 expansion (reduction length d: d * 2^-24 of
+    |a|^2 + |b|^2): closer than that no distance can tell them apart. Each counted row's
+    k-distance (to its k-th nearest other counted row; k at most the counted rows but one) and
+    local reachability density 1 / mean(max(k_distance(o), d(row, o))) over those neighbours o.
+    """
+    norms = tf.reduce_sum(tf.square(reference), 1)
+    d2 = tf.maximum(_squared_distances(reference, reference), 0.0)
+    rounding = tf.cast(tf.shape(reference)[1], reference.dtype) * 2.0 ** -24
+    close = d2 <= rounding * (norms[:, None] + norms[None, :])
+    n = tf.shape(reference)[0]
+    earlier = tf.linalg.band_part(tf.ones((n, n), tf.bool), 0, -1) & ~tf.eye(n, dtype=tf.bool)
+    counted = ~tf.reduce_any(close & earlier, axis=0)  # no earlier row is its copy
+    others = counted[None, :] & ~tf.eye(n, dtype=tf.bool)
+    k = _neighbours(k, tf.reduce_sum(tf.cast(counted, tf.int32)) - 1)
+    nearest, index = tf.math.top_k(-tf.where(others, d2, float("inf")), k=k)
+    distance = tf.sqrt(-nearest)
+    k_distance = _finite(distance[:, -1])
+    reach = tf.maximum(tf.gather(k_distance, index), _finite(distance))
+    return counted, k_distance, 1.0 / (tf.reduce_mean(reach, 1) + 1e-10)
+
+
+def local_outlier_factor(f, reference, statistics, k: int):
+    """The local outlier factor of each row of `f` against the reference rows (`statistics`
+    from `lof_reference`): the mean density of its k nearest counted rows over its own, about 1
+    inside a cluster of the normals, larger away from them whatever the cluster's spread."""
+    counted, k_distance, lrd = statistics
+    d2 = tf.where(counted[None, :], tf.maximum(_squared_distances(f, reference), 0.0),
+                  float("inf"))
+    nearest, index = tf.math.top_k(-d2, k=_neighbours(
+        k, tf.reduce_sum(tf.cast(counted, tf.int32))))
+    reach = tf.maximum(tf.gather(k_distance, index), tf.sqrt(-nearest))
+    own = 1.0 / (tf.reduce_mean(reach, 1) + 1e-10)
+    return tf.reduce_mean(tf.gather(lrd, index), 1) / own
+
+
+def _neighbours(k: int, available):
+    """k, at most the rows available and at least 1 (an empty bank has one zero row)."""
+    return tf.maximum(tf.minimum(k, available), 1)
+
+
+def _finite(distance):
+    """A distance to a row that is not there (fewer rows than neighbours asked for) as 0."""
+    return tf.where(tf.math.is_finite(distance), distance, 0.0)

@@ -14,6 +14,7 @@ from gandi.data.distributions import DISTRIBUTIONS
 from gandi.data.images import DATASETS, dataset_classes
 from gandi.data.tables import TABLE_FILE_KEYS
 from gandi.detectors import DETECTORS
+from gandi.detectors.discriminator_knn import knn_score_and_k
 from gandi.nets import (DISCRIMINATORS, ENCODERS, GENERATORS, IMAGE_ARCHITECTURES,
                         JOINT_DISCRIMINATORS)
 from gandi.outputs.run_folder import REAL, SYNTHETIC  # noqa: F401 (data_record's values)
@@ -54,6 +55,8 @@ def validate(raw: dict, label="?") -> dict:
         # docstring of gandi/detectors/autoencoder.py); on images they were measured not to
         # help (the same docstring): there the latent part is there when asked for
         setting["autoencoder_score"] = "reconstruction" if images else "reconstruction+latent_knn"
+    setting["discriminator_knn_score"], setting["discriminator_knn_k"] = knn_score_and_k(
+        setting, images)
     if images and not DETECTORS[setting["detector"]].takes_images:
         _fail(label, "detector", setting["detector"], "a detector for images (dataset "
               f"{setting['dataset']!r}): {setting['detector']} is published for vectors only")
