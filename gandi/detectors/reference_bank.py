@@ -2,7 +2,8 @@
 last BANK samples the train steps saw (on a table smaller than that, each row several times
 over: whole batches are kept, epoch after epoch), held as the
 weights of a small network ("reference_bank"), so that checkpoints, the sweet spot and exports
-keep them like any network; and the k-th nearest neighbour distance those scores take.
+keep them like any network; and what those scores take of them: the k-th nearest neighbour
+distance, or the local outlier factor.
 
 Used by `discriminator_knn` (distances in D's features, or the local outlier factor over the
 same neighbours) and by the autoencoder family's `autoencoder_score: reconstruction+latent_knn`
