@@ -98,8 +98,8 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     rows = Path(args.rows or RESULTS / f"{args.dataset}_{args.protocol}.csv")
     runs = read_cells(rows)
-    runs = runs[(runs["detector"] == "discriminator_knn")
-                & runs["signature"].map(lambda s: distance_run(s, args.log_dir))]
+    runs = runs[runs["detector"] == "discriminator_knn"]
+    runs = runs[runs["signature"].map(lambda s: distance_run(s, args.log_dir))]
     if runs.empty:
         p.error(f"no discriminator_knn row of {rows} scored by the distance has its run "
                 f"folder under {args.log_dir}")
