@@ -457,3 +457,35 @@ def test_a_dry_run_lists_what_is_left_and_writes_nothing(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["mnist_normal_class.csv"]
     assert (out / "mnist_normal_class.csv").read_bytes() == before
     assert not (tmp_path / "log").exists()
+
+
+def test_two_benchmarks_on_one_csv_keep_each_others_rows(tmp_path, capsys):
+    """Rows another process writes to the CSV while this one runs (other detectors' cells run
+    beside it) stay in the file: each write takes them in instead of overwriting them, and
+    this process's own rows are not doubled."""
+    from gandi.outputs.run_rows import COLUMNS
+    from gandi.studies.benchmark.cells import run_items, write_atomic
+
+    def row(detector, cls):
+        return {"detector": detector, "family": "gandi", "class": cls, "seed": 0,
+                "auc": 0.5 + cls / 10,
+                "auprc": 0.1, "f1": 0.2, "oracle_best_auc": 0.6, "signature": f"{detector}_{cls}",
+                "seconds": 1.5, "cpu_seconds": 2.25, "setting_hash": "0123456789ab"}
+
+    csv_path = tmp_path / "mnist_normal_class.csv"
+    first = pd.DataFrame([row("vae", 0)])[COLUMNS]
+    write_atomic(csv_path, first.to_csv(index=False))
+
+    def run_item(item):
+        if item == 1:  # another benchmark finishes a cell of its own meanwhile
+            both = pd.concat([read_cells(csv_path), pd.DataFrame([row("egbad", 9)])])
+            write_atomic(csv_path, both[COLUMNS].to_csv(index=False))
+        return [row("autoencoder", item)]
+
+    cells = run_items([1, 2], run_item, read_cells(csv_path), csv_path, COLUMNS,
+                      lambda item, r: r["detector"])
+    written = read_cells(csv_path)
+    expected = {("vae", 0), ("egbad", 9), ("autoencoder", 1), ("autoencoder", 2)}
+    assert set(zip(written["detector"], written["class"])) == expected and len(written) == 4
+    assert len(cells) == 4
+    assert "[2/2] autoencoder: AUC 0.700" in capsys.readouterr().out

@@ -2,6 +2,7 @@
 and grown one item at a time so that an interrupted benchmark resumes, and its one-line error."""
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 from typing import Callable
@@ -17,8 +18,9 @@ class BenchmarkError(ValueError):
 
 
 def read_cells(path: Path, columns=COLUMNS) -> pd.DataFrame:
-    """The finished cells of a benchmark's CSV (none when there is no CSV yet)."""
-    if not path.is_file():
+    """The finished cells of a benchmark's CSV (none when there is no CSV yet); `path` may also
+    be the CSV's text as a file object."""
+    if isinstance(path, Path) and not path.is_file():
         return pd.DataFrame(columns=columns)
     cells = pd.read_csv(path, dtype={"setting_hash": str})  # hex digits, never a number
     if "family" in columns and "family" not in cells:  # a CSV from before classical rows
@@ -48,10 +50,17 @@ def run_items(todo: list, run_item: Callable, cells: pd.DataFrame, csv_path: Pat
     from gandi.data.errors import DataError
     from gandi.settings.validation import SettingError
     ran = ((item, run_item(item)) for item in todo) if ran is None else ran
+    known = set(_row_keys(read_cells(csv_path, columns), columns))
     try:  # missing data shows when the first cell loads it
         for i, (item, rows) in enumerate(ran, 1):
-            cells = pd.concat([cells, pd.DataFrame(rows)], ignore_index=True)
-            write_atomic(csv_path, cells[columns].to_csv(index=False))  # resumable
+            # rows another benchmark wrote to the same file meanwhile (e.g. other detectors'
+            # cells run beside this one) are kept: writing this process's rows alone lost them
+            on_disk = read_cells(csv_path, columns)
+            others = on_disk[~_row_keys(on_disk, columns).isin(known)]
+            cells = pd.concat([cells, others, pd.DataFrame(rows)], ignore_index=True)
+            text = cells[columns].to_csv(index=False)
+            write_atomic(csv_path, text)  # resumable
+            known = set(_row_keys(read_cells(io.StringIO(text), columns), columns))
             for row in rows:
                 print(f"[{i}/{len(todo)}] {shown(item, row)}: AUC {row['auc']:.3f} "
                       f"({row['seconds']} s, {row['cpu_seconds']} s CPU)", flush=True)
@@ -59,6 +68,13 @@ def run_items(todo: list, run_item: Callable, cells: pd.DataFrame, csv_path: Pat
         print(f"gandi.benchmark: error: {err}", file=sys.stderr)
         return None
     return cells
+
+
+def _row_keys(cells: pd.DataFrame, columns) -> pd.Series:
+    """Each row as the CSV line it makes: which rows of the file this process has seen (its
+    own, or those it read), so that the others are someone else's."""
+    lines = cells[list(columns)].to_csv(index=False, header=False).splitlines()
+    return pd.Series(lines, index=cells.index, dtype=object)
 
 
 # ----- rows made by another setting (gandi.settings.fingerprint) ------------------------------
