@@ -294,6 +294,35 @@ def test_discriminator_knn_scores_many_batches_as_the_whole_score_scores_one():
     assert len(calls) == 1
 
 
+def test_discriminator_knn_takes_the_bank_once_per_block_of_fixed_weights():
+    """Inside `fixed_weights` (a tracked step's four scores) the bank's features and densities
+    are computed once and give the scores a fresh computation gives; weights set inside the
+    block (the sweet spot's) are scored with their own bank features; after the block, and
+    outside any, each call computes them again (a train step changes D)."""
+    det = built("discriminator_knn", discriminator_knn_score="lof", discriminator_knn_k=3)
+    before = det.scoring_weights()
+    for batch in batches(4):
+        det.train_step(batch)
+    x = batches(1, size=40, seed=5)[0]
+    fresh, earlier = det.score(x), det.score_with(before, x)
+    calls = []
+    reference = det._reference_features
+    det._reference_features = lambda: calls.append(1) or reference()
+    with det.fixed_weights():
+        inside = [det.score(x) for _ in range(3)]
+        assert len(calls) == 1
+        np.testing.assert_array_equal(det.score_with(before, x), earlier)
+        assert len(calls) == 2
+        np.testing.assert_array_equal(det.score(x), fresh)  # the block's, kept
+        assert len(calls) == 2
+    for scores in inside:
+        np.testing.assert_array_equal(scores, fresh)
+    assert not np.allclose(earlier, fresh)
+    det.score(x)
+    det.score(x)
+    assert len(calls) == 4
+
+
 def test_discriminator_knn_takes_every_hidden_layer_on_vectors_the_last_on_images():
     """auto: D's dense hidden layers side by side on vectors (mlp_medium: three of 64), only
     the last ("features") when asked, and on images."""

@@ -240,8 +240,9 @@ class Detector(abc.ABC):
     @contextlib.contextmanager
     def weights_set(self, weights: dict):
         """The scoring networks set to `weights` (e.g. the sweet spot's) inside the block, then
-        set back: the networks being trained are left as they were."""
-        now = self.scoring_weights()
+        set back: the networks being trained are left as they were. What a `fixed_weights`
+        block keeps is not used inside (it was computed with the other weights)."""
+        now, kept, self._kept = self.scoring_weights(), getattr(self, "_kept", None), None
         try:
             for name, w in weights.items():
                 self.networks[name].set_weights(w)
@@ -249,6 +250,27 @@ class Detector(abc.ABC):
         finally:
             for name, w in now.items():
                 self.networks[name].set_weights(w)
+            self._kept = kept
+
+    @contextlib.contextmanager
+    def fixed_weights(self):
+        """A block in which no network changes (a tracked step's scores): what every score call
+        shares (e.g. a reference bank's features) is computed once for the block (`kept`)."""
+        self._kept = {}
+        try:
+            yield self
+        finally:
+            self._kept = None
+
+    def kept(self, name: str, compute):
+        """compute(), once per `fixed_weights` block (the first result); outside one, each
+        call computes it again: after a train step the networks are other networks."""
+        cache = getattr(self, "_kept", None)
+        if cache is None:
+            return compute()
+        if name not in cache:
+            cache[name] = compute()
+        return cache[name]
 
     def score_with(self, weights: dict, x: np.ndarray) -> np.ndarray:
         """score(x) with the scoring networks set to `weights`, then set back."""

@@ -112,12 +112,13 @@ class DiscriminatorKNNDetector(DiscriminatorDetector):
         return kth_distance(f, reference, self.k)
 
     def score(self, x) -> np.ndarray:
-        """`_anomaly_score` batched, with the bank's features computed once per call instead of
-        once per batch: on images they were most of a tracked step's scoring (2,048 bank images
-        through D for every 512 scored). The same arithmetic; exports and maps keep the whole
-        `_anomaly_score`."""
-        with compute_device():
-            reference = self._reference_features()
+        """`_anomaly_score` batched, with the bank's features (and lof's densities) computed
+        once per call instead of once per batch, and once per tracked step for its four calls:
+        on images they were most of a tracked step's scoring (2,048 bank images through D for
+        every 512 scored; lof adds the bank's 2,048 x 2,048 distances). The same arithmetic;
+        exports and maps keep the whole `_anomaly_score`."""
+        with compute_device():  # once per tracked step (the tracker's fixed_weights block)
+            reference = self.kept("reference", self._reference_features)
         return batched(lambda batch: self._score_against(batch, *reference),
                        np.asarray(x, np.float32))
 

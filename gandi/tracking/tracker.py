@@ -84,10 +84,10 @@ class Tracker:
         row = {"step": step, **self._mean_losses()}
         d, refs = self.detector, self.references
         generated = d.generate(self.setting["n_generated"], seed=GENERATED_SEED)
-        scores = {"validation": d.score(self.data.validation), "test": d.score(refs.curve_x),
-                  "generated": None if generated is None else d.score(generated),
-                  "uniform": None if refs.uniform is None else d.score(refs.uniform),
-                  "corrupted": None if refs.corrupted is None else d.score(refs.corrupted)}
+        samples = {"validation": self.data.validation, "test": refs.curve_x,
+                   "generated": generated, "uniform": refs.uniform, "corrupted": refs.corrupted}
+        with d.fixed_weights():  # no network changes between these scores
+            scores = {k: None if x is None else d.score(x) for k, x in samples.items()}
         scores, measured = oriented(d, self.criterion, scores, lambda s: self._row_of(step, s))
         row.update(measured)
         val, test, gen = scores["validation"], scores["test"], scores["generated"]
