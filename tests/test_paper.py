@@ -271,6 +271,16 @@ def test_the_ensemble_line_shows_only_ensembles_of_the_grids_current_runs(tmp_pa
                     "chosen by the label-free criterion; 2 seed(s) with every class): hybrid "
                     "(top 5) 0.970 ± 0.007; the best single candidate, lof, 0.950 ± 0.000 (1 "
                     "class-seed cell(s) left out: made of runs the grid has replaced since).\n")
+    # a row of a class outside the section's does not stand in for the missing class 1 of
+    # seed 2: still 2 seeds with every class (it was counted, and seed 2 averaged class 0 alone)
+    extra = pd.DataFrame([{"class": 7, "seed": 2, "method": m, "auc": 0.5, "runs": ""}
+                          for m in ("vae", "lof", "hybrid (top 5)")])
+    cells = pd.concat([cells, pd.DataFrame([{"detector": "vae", "family": "gandi", "class": 7,
+                                             "seed": 2, "signature": "vae-7-2"}])])
+    extra["runs"] = "vae=vae-7-2"
+    pd.concat([pd.DataFrame(rows), extra]).to_csv(tmp_path / "mnist_normal_class_hybrid.csv",
+                                                  index=False)
+    assert ensemble_line(tmp_path, "mnist", "normal_class", cells, [0, 1]) == line
 
 
 @needs_mnist

@@ -29,9 +29,10 @@ def ensemble_line(results: Path, dataset: str, protocol: str, cells: pd.DataFram
            for c, s, r in zip(rows["class"], rows["seed"], rows["runs"])]
     stale = rows.loc[[not n for n in now], ["class", "seed"]].drop_duplicates()
     rows = rows[now]
+    rows = rows[rows["class"].isin(classes)]  # before counting: a class outside is no class
     full = rows.groupby("seed")["class"].nunique()
     seeds = full.index[full == len(classes)]
-    rows = rows[rows["seed"].isin(seeds) & rows["class"].isin(classes)]
+    rows = rows[rows["seed"].isin(seeds)]
     if rows.empty:
         return ""
     per_seed = rows.groupby(["method", "seed"])["auc"].mean()
