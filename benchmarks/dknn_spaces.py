@@ -9,7 +9,9 @@ Rows per discriminator_knn run of benchmarks/results/tabular.csv whose run folde
 --log-dir: `shipped` (the row's AUC: the run's 2,048-sample bank), `features` (every training
 normal), `standardised` (each feature scaled by its training std), `input_and_features` (the
 input beside the features, each block scaled to unit mean squared norm), `input` (classical
-kNN). benchmarks/results/dknn_spaces.{csv,md}.
+kNN), `lof` (the local outlier factor, k 20, against the run's own bank: what
+`discriminator_knn_score: lof` scores, the images' default, here on vectors).
+benchmarks/results/dknn_spaces.{csv,md}.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 RESULTS = bench_env.ROOT / "benchmarks" / "results"
-SPACES = ("shipped", "features", "standardised", "input_and_features", "input")
+SPACES = ("shipped", "features", "standardised", "input_and_features", "input", "lof")
 
 
 def kth(train, test, k: int = 5):
@@ -35,6 +37,8 @@ def spaces_of(run: pd.Series, log_dir: str) -> dict:
     from gandi.settings.validation import validate
     from gandi.studies.benchmark.table_cells import table_setting, tables_dir
     from gandi.tracking.metrics import roc_auc
+    from gandi.detectors.reference_bank import local_outlier_factor, lof_reference
+    import tensorflow as tf
     seed = int(run["seed"])
     setting = validate(table_setting(tables_dir(None) / f"{run['dataset']}.npz",
                                      "discriminator_knn", seed, False), label=run["dataset"])
@@ -44,7 +48,11 @@ def spaces_of(run: pd.Series, log_dir: str) -> dict:
     f_train, f_test = (detector.features(x, training=False).numpy() for x in (x_train, x_test))
     mean, std = f_train.mean(0), f_train.std(0) + 1e-6
     size_x, size_f = (np.sqrt((a ** 2).sum(1).mean()) for a in (x_train, f_train))
-    scores = {"features": kth(f_train, f_test),
+    bank = tf.reshape(detector.features(detector.bank.kept(), training=False),
+                      (-1, f_train.shape[1]))
+    scores = {"lof": local_outlier_factor(tf.constant(f_test), bank, lof_reference(bank, 20),
+                                          20).numpy(),
+              "features": kth(f_train, f_test),
               "standardised": kth((f_train - mean) / std, (f_test - mean) / std),
               "input_and_features": kth(np.hstack([x_train / size_x, f_train / size_f]),
                                         np.hstack([x_test / size_x, f_test / size_f])),
@@ -59,7 +67,8 @@ def markdown(cells: pd.DataFrame) -> str:
     table.loc["mean"] = table.mean()
     return ("Discriminator kNN: test AUC (mean over seeds) of the k = 5 distance in each space, at "
             f"the sweet spot of the tabular benchmark's runs ({cells['seed'].nunique()} seeds; "
-            "`input` is the classical kNN on the same split).\n\n"
+            "`input` is the classical kNN on the same split; `lof` the local outlier factor, "
+            "k 20, in D's features against the run's bank).\n\n"
             + markdown_table(table.round(4).reset_index()) + "\n")
 
 
