@@ -250,7 +250,7 @@ def test_the_local_outlier_factor_counts_copies_in_the_bank_once():
     assert np.isfinite(one.numpy()).all()  # an empty bank's one row: finite, no NaN
 
 
-def test_discriminator_knn_lof_is_the_factor_in_d_s_features_and_auto_on_images():
+def test_discriminator_lof_is_the_factor_in_d_s_features():
     det = built("discriminator_knn", discriminator_knn_score="lof", discriminator_knn_k=5)
     data = batches(5)
     for batch in data:
@@ -265,11 +265,16 @@ def test_discriminator_knn_lof_is_the_factor_in_d_s_features_and_auto_on_images(
     np.testing.assert_allclose(det.score(x), sklearn_lof(f(bank), f(x), 5), rtol=rtol, atol=0)
     whole = det.graph_score()(tf.constant(x)).numpy()  # exports and maps: the same score
     np.testing.assert_allclose(whole, det.score(x), rtol=2 * rtol, atol=0)
-    images = validate({"detector": "discriminator_knn", "dataset": "mnist", "g_arch": "dcgan",
-                       "d_arch": "dcgan", "normal_class": 0})
-    vectors = validate({"detector": "discriminator_knn", "dataset": "distribution"})
-    assert (images["discriminator_knn_score"], images["discriminator_knn_k"]) == ("lof", 20)
-    assert (vectors["discriminator_knn_score"], vectors["discriminator_knn_k"]) == ("distance", 5)
+    images = {"dataset": "mnist", "g_arch": "dcgan", "d_arch": "dcgan", "normal_class": 0}
+    for name, score, k in (("discriminator_lof", "lof", 20), ("discriminator_knn", "distance", 5)):
+        for data in (images, {"dataset": "distribution"}):
+            setting = validate({"detector": name, **data})
+            assert (setting["discriminator_knn_score"], setting["discriminator_knn_k"]) == (
+                score, k)
+    lof = DETECTORS["discriminator_lof"]({**DEFAULTS, **SEEDS, "detector": "discriminator_lof",
+                                          "dataset": "table", "discriminator_knn_score": "lof"},
+                                         (D,))
+    assert lof.lof and lof.k == 20 and lof.tracked_name == "discriminator_lof"
 
 
 def test_discriminator_knn_scores_many_batches_as_the_whole_score_scores_one():

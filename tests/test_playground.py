@@ -75,7 +75,7 @@ def test_real_process_exit_status_and_single_line():
     ({"stepz": 5}, "setting mine: unknown key 'stepz'; did you mean 'steps'? (python -m "
                    "gandi.playground --list --keys lists every key)"),
     ({"detector": "autoencodr"}, "setting mine: detector = 'autoencodr' is not allowed; expected "
-     "one of aae, anogan, autoencoder, discriminator, discriminator_knn, egbad, fencegan, "
+     "one of aae, anogan, autoencoder, discriminator, discriminator_knn, discriminator_lof, egbad, fencegan, "
      "ganomaly, mo_gaal, so_gaal, vae; did you mean 'autoencoder'?"),
     ({"zzzz": 5}, "setting mine: unknown key 'zzzz' (python -m gandi.playground --list --keys "
                   "lists every key)"),  # nothing near: where the keys are, not all of them

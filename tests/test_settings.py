@@ -109,7 +109,7 @@ def test_a_far_off_key_gets_no_suggestion_but_where_the_keys_are():
 
 @pytest.mark.parametrize("raw,expected", [
     ({"detector": "autoencodr"}, "detector = 'autoencodr' is not allowed; expected one of aae, "
-     "anogan, autoencoder, discriminator, discriminator_knn, egbad, fencegan, ganomaly, mo_gaal, "
+     "anogan, autoencoder, discriminator, discriminator_knn, discriminator_lof, egbad, fencegan, ganomaly, mo_gaal, "
      "so_gaal, vae; did you mean 'autoencoder'?"),
     ({"optimizer": "SGD"}, "expected one of adam, rmsprop, sgd; did you mean 'sgd'?"),
     ({"dataset": "minst"}, "; did you mean 'mnist'?"),

@@ -12,7 +12,7 @@ from gandi.detectors.aae import AAEDetector
 from gandi.detectors.anogan import AnoGANDetector
 from gandi.detectors.autoencoder import AutoencoderDetector
 from gandi.detectors.discriminator import DiscriminatorDetector
-from gandi.detectors.discriminator_knn import DiscriminatorKNNDetector
+from gandi.detectors.discriminator_knn import DiscriminatorKNNDetector, DiscriminatorLOFDetector
 from gandi.detectors.egbad import EGBADDetector
 from gandi.detectors.fencegan import FenceGANDetector
 from gandi.detectors.gaal import MOGAALDetector, SOGAALDetector
@@ -23,4 +23,5 @@ DETECTORS = {"discriminator": DiscriminatorDetector, "anogan": AnoGANDetector,
              "egbad": EGBADDetector, "ganomaly": GANomalyDetector,
              "autoencoder": AutoencoderDetector, "vae": VAEDetector, "aae": AAEDetector,
              "fencegan": FenceGANDetector, "discriminator_knn": DiscriminatorKNNDetector,
-             "so_gaal": SOGAALDetector, "mo_gaal": MOGAALDetector}
+             "discriminator_lof": DiscriminatorLOFDetector, "so_gaal": SOGAALDetector,
+             "mo_gaal": MOGAALDetector}

@@ -19,8 +19,8 @@ from gandi.settings.checks import (SettingKey, a_dict, a_flag, a_fraction, a_see
                                    is_int, is_number, label_values, member_names,
                                    non_empty_text, one_of, optional, positive_int,
                                    positive_number)
-from gandi.settings.readers import (D_SCORED, GENERATING, IMAGE_DATASETS, SPLIT_DATA, WITH_D,
-                                    WITH_D_STEPS, WITH_ENCODER, WITH_LATENT)
+from gandi.settings.readers import (D_SCORED, GENERATING, IMAGE_DATASETS, PLAIN_GAN, SPLIT_DATA,
+                                    WITH_D, WITH_D_STEPS, WITH_ENCODER, WITH_LATENT)
 
 SWEET_SPOT_CRITERIA = ("auto", "val_vs_synthetic", "val_vs_corrupted", "val_vs_uniform",
                        "val_vs_generated")
@@ -176,15 +176,15 @@ SHARED_KEYS = {
                             detectors=("egbad",)),
     # training
     "loss": SettingKey("nonsaturating", *one_of(LOSSES), "the GAN loss",
-                       detectors=("discriminator", "anogan", "discriminator_knn")),
+                       detectors=PLAIN_GAN),
     "gp_weight": SettingKey(10.0, at_least_zero, "a number >= 0",
                             "weight of the gradient penalty (loss wgan_gp)",
-                            detectors=("discriminator", "anogan", "discriminator_knn")),
+                            detectors=PLAIN_GAN),
     "g_fake": SettingKey("fresh", *one_of(("fresh", "reused")),
                          "the generator's update on a fresh latent batch (Keras' DCGAN example) "
                          "or on the batch D's last update just saw (PyTorch's DCGAN tutorial): "
                          "one generator forward less per step",
-                         detectors=("discriminator", "anogan", "discriminator_knn")),
+                         detectors=PLAIN_GAN),
     "d_spectral_norm": SettingKey(False, a_flag, "true or false",
                                   "spectral normalisation of every dense and convolutional "
                                   "layer of D", detectors=D_SCORED),
@@ -198,7 +198,8 @@ SHARED_KEYS = {
     "lr_d": SettingKey(2e-4, positive_number, "a number > 0",
                        "learning rate of the discriminator (aae: the latent discriminator)",
                        detectors=("discriminator", "anogan", "egbad", "ganomaly", "aae", "fencegan",
-                                  "so_gaal", "mo_gaal", "discriminator_knn")),
+                                  "so_gaal", "mo_gaal", "discriminator_knn",
+                                  "discriminator_lof")),
     "lr_g": SettingKey(2e-4, positive_number, "a number > 0",
                        "learning rate of the generator and encoder; the autoencoders' only rate "
                        "besides aae's lr_d"),

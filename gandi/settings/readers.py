@@ -9,14 +9,18 @@ IMAGE_DATASETS = tuple(DATASETS)
 SPLIT_DATA = IMAGE_DATASETS + ("table", "folder")  # data gandi splits into train/validation/test
 # a discriminator built from d_arch
 WITH_D = ("discriminator", "anogan", "ganomaly", "aae", "fencegan", "so_gaal", "mo_gaal",
-          "discriminator_knn")
+          "discriminator_knn", "discriminator_lof")
 # scored by their discriminator D: the stabilisers' keys (gandi.detectors.stabilisers)
-D_SCORED = ("discriminator", "anogan", "fencegan", "so_gaal", "mo_gaal", "discriminator_knn")
+D_SCORED = ("discriminator", "anogan", "fencegan", "so_gaal", "mo_gaal", "discriminator_knn",
+            "discriminator_lof")
+# the plain GAN's objective (loss, gp_weight, g_fake): scored by D, a latent search or D's features
+PLAIN_GAN = ("discriminator", "anogan", "discriminator_knn", "discriminator_lof")
 # GAAL's noise is as wide as the data (the paper's); every other detector's is latent_dim wide
 WITH_LATENT = tuple(name for name in DETECTORS if name not in ("so_gaal", "mo_gaal"))
 WITH_ENCODER = ("egbad", "ganomaly", "autoencoder", "vae", "aae")
-WITH_D_STEPS = ("discriminator", "anogan", "egbad", "ganomaly", "fencegan", "discriminator_knn")
+WITH_D_STEPS = ("discriminator", "anogan", "egbad", "ganomaly", "fencegan", "discriminator_knn",
+                "discriminator_lof")
 GENERATING = ("discriminator", "anogan", "egbad", "vae", "aae", "fencegan", "so_gaal",
-              "mo_gaal", "discriminator_knn")  # generate() draws samples
+              "mo_gaal", "discriminator_knn", "discriminator_lof")  # generate() draws samples
 DATA_NAMES = {"distribution": "distributions", "mnist": "MNIST", "fashion_mnist": "Fashion-MNIST",
               "table": "tables", "folder": "image folders"}

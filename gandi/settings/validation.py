@@ -55,8 +55,7 @@ def validate(raw: dict, label="?") -> dict:
         # docstring of gandi/detectors/autoencoder.py); on images they were measured not to
         # help (the same docstring): there the latent part is there when asked for
         setting["autoencoder_score"] = "reconstruction" if images else "reconstruction+latent_knn"
-    setting["discriminator_knn_score"], setting["discriminator_knn_k"] = knn_score_and_k(
-        setting, images)
+    setting["discriminator_knn_score"], setting["discriminator_knn_k"] = knn_score_and_k(setting)
     if images and not DETECTORS[setting["detector"]].takes_images:
         _fail(label, "detector", setting["detector"], "a detector for images (dataset "
               f"{setting['dataset']!r}): {setting['detector']} is published for vectors only")

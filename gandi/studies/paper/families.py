@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-D_BASED = ("discriminator", "discriminator_knn", "fencegan")  # scored by D or in D's features
+# scored by D or in D's features
+D_BASED = ("discriminator", "discriminator_knn", "discriminator_lof", "fencegan")
 AUTOENCODERS = ("autoencoder", "vae", "aae")
 
 
