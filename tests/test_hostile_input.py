@@ -142,6 +142,9 @@ def check_validate(raw):
             images = setting["dataset"] not in ("distribution", "table")
             assert setting[key] == ("reconstruction" if images else "reconstruction+latent_knn")
             continue
+        if key == "discriminator_knn_k" and expected == "auto":  # 20 for lof, 5 for the distance
+            assert setting[key] == (20 if setting["discriminator_knn_score"] == "lof" else 5)
+            continue
         if key == "checkpoint_ensemble" and expected == "auto":  # 5 on vectors, 1 on images
             images = setting["dataset"] not in ("distribution", "table")
             assert setting[key] == (1 if images else 5), (setting["dataset"], setting[key])
