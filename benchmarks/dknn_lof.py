@@ -15,7 +15,7 @@ folder is under --log-dir. Columns: `trained_with` (the score that chose the run
 `criterion_distance` and `criterion_lof`, `lof_all` (k 20 against every training normal; left
 out above 10,000 of them: the anomaly_class protocol's 48,000 take minutes), `lof_input`. Test
 labels only score; nothing is chosen here. Resumable (a run already in the CSV is skipped):
-benchmarks/results/dknn_lof_<dataset>_<protocol>.{csv,md}.
+benchmarks/results/<dataset>_<protocol>_dknn_lof.{csv,md}.
 """
 from __future__ import annotations
 
@@ -124,7 +124,7 @@ def main(argv=None) -> int:
     if runs.empty:
         p.error(f"no {' or '.join(DETECTORS)} row of {rows} has its run folder under "
                 f"{args.log_dir}")
-    out = RESULTS / f"dknn_lof_{args.dataset}_{args.protocol}"
+    out = RESULTS / f"{args.dataset}_{args.protocol}_dknn_lof"  # *_<protocol>.csv is a grid
     for _, run in runs.sort_values(["seed", "class"]).iterrows():
         done = pd.read_csv(f"{out}.csv") if Path(f"{out}.csv").exists() else pd.DataFrame()
         if len(done) and run["signature"] in set(done["signature"]):
