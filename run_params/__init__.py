@@ -139,6 +139,9 @@ SETTINGS.update({
 _FENCEGAN = {"detector": "fencegan", "epochs": 2, **_DCGAN, "fencegan_alpha": 0.5,
              "fencegan_beta": 30.0, "fencegan_gamma": 0.1, "fencegan_pretrain_steps": 50}
 
+# the discriminator's features as the score: setting 10's GAN, tracked every 50 (below)
+_D_FEATURES = {"epochs": 2, **_GAN_D, "track_every": 50}
+
 SETTINGS.update({
     15: {"name": "MNIST, normal digit 1, Fence GAN", "dataset": "mnist", "normal_class": 1,
          **_FENCEGAN},
@@ -148,19 +151,17 @@ SETTINGS.update({
     # (5 points): each tracked step takes 2,048 bank images through D besides its ~2,850
     # scored, and every 30 was 20% of the run (Intel Xeon with AVX-512)
     19: {"name": "MNIST, normal digit 1, discriminator features kNN", "dataset": "mnist",
-         "normal_class": 1, "detector": "discriminator_knn", "epochs": 2, **_GAN_D,
-         "track_every": 50},
+         "normal_class": 1, "detector": "discriminator_knn", **_D_FEATURES},
     24: {"name": "Fashion-MNIST, normal class 1 (trouser), discriminator features kNN",
          "dataset": "fashion_mnist", "normal_class": 1, "detector": "discriminator_knn",
-         "epochs": 2, **_GAN_D, "track_every": 50},
+         **_D_FEATURES},
     # the same GAN scored by the local outlier factor in D's features (k 20); a tracked step
     # adds the bank's 2,048 x 2,048 distances (11.8% of the run at every 50 on the Intel Xeon)
     25: {"name": "MNIST, normal digit 1, discriminator features LOF", "dataset": "mnist",
-         "normal_class": 1, "detector": "discriminator_lof", "epochs": 2, **_GAN_D,
-         "track_every": 50},
+         "normal_class": 1, "detector": "discriminator_lof", **_D_FEATURES},
     26: {"name": "Fashion-MNIST, normal class 1 (trouser), discriminator features LOF",
          "dataset": "fashion_mnist", "normal_class": 1, "detector": "discriminator_lof",
-         "epochs": 2, **_GAN_D, "track_every": 50},
+         **_D_FEATURES},
     # GAAL (Liu et al. 2019) on vectors only, as published: its recipe's networks and SGD
     17: {"name": "normal vs shifted normal, SO-GAAL", "detector": "so_gaal",
          "distribution": "normal", "distribution_params": {"loc": 0.0, "scale": 1.0},

@@ -92,8 +92,7 @@ def kth_distance_to_the_others(reference, k: int, rows: int):
             + tf.reduce_sum(tf.square(reference), 1)[None, :])
     d2 = tf.where(d2 <= COPY * size, float("inf"), d2)
     k = tf.minimum(k, tf.shape(reference)[0])
-    nearest = tf.sqrt(-tf.math.top_k(-d2, k=k).values[:, -1])
-    return tf.where(tf.math.is_finite(nearest), nearest, 0.0)
+    return _finite(tf.sqrt(-tf.math.top_k(-d2, k=k).values[:, -1]))
 
 
 def lof_reference(reference, k: int):
