@@ -189,6 +189,49 @@ def test_discriminator_knn_scores_the_k_th_neighbour_distance_in_d_s_features():
     np.testing.assert_allclose(det.score(x) ** 2, expected ** 2, atol=4 * scale, rtol=0)
 
 
+def test_reference_bank_size_keeps_that_many_of_the_last_training_normals():
+    """A bank of 24 after five batches of 16 holds the last 24 rows trained on (a ring: the
+    fourth batch's last 8 and the fifth), and the score is the neighbour distance among them."""
+    det = built("discriminator_knn", discriminator_knn_k=2, reference_bank_size=24)
+    data = batches(5)
+    for batch in data:
+        det.train_step(batch)
+    assert det.bank.size == 24 and int(det.bank.filled.numpy()) == 24
+    last = np.concatenate(data)[-24:]
+    assert sorted(map(tuple, det.bank.kept().numpy())) == sorted(map(tuple, last))
+    x = batches(1, size=40, seed=7)[0]
+    f = lambda a: det.features(a, training=False).numpy()  # noqa: E731
+    expected = NearestNeighbors(n_neighbors=2).fit(f(last)).kneighbors(f(x))[0][:, -1]
+    terms = reduction_terms(det.features) + 2 * f(x).shape[1]
+    scale = float(np.max(np.abs(f(last)))) ** 2 * terms * EPS32
+    np.testing.assert_allclose(det.score(x) ** 2, expected ** 2, atol=4 * scale, rtol=0)
+    assert built("autoencoder", autoencoder_score="reconstruction+latent_knn",
+                 reference_bank_size=24).bank.size == 24
+
+
+def test_the_default_bank_size_keeps_the_hashes_of_rows_made_before_the_key():
+    """reference_bank_size at its default is what the bank kept before the key existed: a
+    setting's hash with it is the hash without it (rows made then stay current); the
+    anomaly_class protocol's larger bank is another setting, for the neighbour detectors only."""
+    import run_params
+    from gandi.settings.fingerprint import setting_hash
+    from gandi.studies.benchmark.image_cells import cell_setting
+    for number in (19, 25):
+        setting = validate(run_params.SETTINGS[number], label=str(number))
+        assert setting["reference_bank_size"] == BANK
+        without = {k: v for k, v in setting.items() if k != "reference_bank_size"}
+        assert setting_hash(setting) == setting_hash(without)
+        raw, name = run_params.SETTINGS[number], setting["detector"]
+        one_class = validate(cell_setting(raw, "normal_class", 3, 0, False, detector=name), "x")
+        nine = validate(cell_setting(raw, "anomaly_class", 3, 0, False, detector=name), "x")
+        assert one_class["reference_bank_size"] == BANK < nine["reference_bank_size"]
+        assert setting_hash(nine) != setting_hash({**nine, "reference_bank_size": BANK})
+    ae = cell_setting(run_params.SETTINGS[10], "anomaly_class", 3, 0, False, detector="autoencoder")
+    assert "reference_bank_size" not in ae
+    with pytest.raises(SettingError, match="reference_bank_size.*an integer >= 2"):
+        validate({**run_params.SETTINGS[25], "reference_bank_size": 1}, label="25")
+
+
 def sklearn_lof(reference, queries, k: int):
     """scikit-learn's local outlier factor of `queries` against `reference`, in float64."""
     model = LocalOutlierFactor(n_neighbors=k, novelty=True).fit(reference.astype(np.float64))

@@ -90,7 +90,8 @@ class AutoencoderDetector(Detector):
         self.ae_optimizer = self._optimizer(setting["lr_g"], self.autoencoder)
         self.latent_knn = setting["autoencoder_score"] == AE_SCORES[1]
         if self.latent_knn:
-            self.reference_bank, self.bank = bank_network(self.sample_shape)
+            self.reference_bank, self.bank = bank_network(self.sample_shape,
+                                                         setting["reference_bank_size"])
             self.scoring_networks = self.scoring_networks_for(setting)
             self._train_step = tf.function(self._train_and_keep,
                                            jit_compile=self.xla,

@@ -76,7 +76,8 @@ class DiscriminatorKNNDetector(DiscriminatorDetector):
         super().__init__(setting, sample_shape)
         score, self.k = knn_score_and_k(setting)
         self.lof = score == "lof"
-        self.reference_bank, self.bank = bank_network(self.sample_shape)
+        self.reference_bank, self.bank = bank_network(self.sample_shape,
+                                                     setting["reference_bank_size"])
         # one input tensor (not features_of's list of one): called on a tensor, without
         # Keras' input-structure warning
         self.features = keras.Model(self.scorer.input, feature_layers(

@@ -24,7 +24,8 @@ CELL_KEYS = frozenset({"name", "numpy_seed", "tf_seed", "normal_class", "anomaly
 # the key existed: at that value a key is left out of the hash, so adding a key (with such a
 # default) re-runs no cell. A key belongs here only from the day it is added: keys already in
 # the hashes of committed rows stay in them (taking one out would make those rows stale).
-NEUTRAL: dict = {"g_fake": "fresh", "stop_patience": 0, "discriminator_knn_score": "distance"}
+NEUTRAL: dict = {"g_fake": "fresh", "stop_patience": 0, "discriminator_knn_score": "distance",
+                 "reference_bank_size": 2048}
 
 
 def setting_hash(setting: dict) -> str:

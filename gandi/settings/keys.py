@@ -12,6 +12,7 @@ from gandi.data.distributions import ANOMALIES, DISTRIBUTIONS
 from gandi.data.table_formats import SUFFIXES
 from gandi.data.tabular_transform import CATEGORICAL, MISSING
 from gandi.detectors import DETECTORS
+from gandi.detectors.reference_bank import BANK
 from gandi.detectors.losses import LOSSES
 from gandi.nets import DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_DISCRIMINATORS
 from gandi.detectors.optimizers import OPTIMIZERS
@@ -20,7 +21,8 @@ from gandi.settings.checks import (SettingKey, a_dict, a_flag, a_fraction, a_see
                                    non_empty_text, one_of, optional, positive_int,
                                    positive_number)
 from gandi.settings.readers import (D_SCORED, GENERATING, IMAGE_DATASETS, PLAIN_GAN, SPLIT_DATA,
-                                    WITH_D, WITH_D_STEPS, WITH_ENCODER, WITH_LATENT)
+                                    WITH_BANK, WITH_D, WITH_D_STEPS, WITH_ENCODER,
+                                    WITH_LATENT)
 
 SWEET_SPOT_CRITERIA = ("auto", "val_vs_synthetic", "val_vs_corrupted", "val_vs_uniform",
                        "val_vs_generated")
@@ -235,6 +237,12 @@ SHARED_KEYS = {
     # tracking
     "track_every": SettingKey(100, positive_int, _INT,
                               "steps between tracked rows (and step 0 and the last step)"),
+    "reference_bank_size": SettingKey(
+        BANK, lambda v: is_int(v) and v >= 2, "an integer >= 2",
+        "training normals the neighbour scores compare with (the last ones trained on, kept in "
+        "the run's checkpoints and exports); more helps where the normals have many modes "
+        "(the anomaly_class protocol's nine digits: docs/detectors.md), at a memory and time "
+        "growing with its square", detectors=WITH_BANK),
     "checkpoint_every": SettingKey(500, positive_int, _INT, "steps between checkpoints"),
     "max_checkpoints": SettingKey(3, positive_int, _INT, "checkpoints kept (the newest)"),
     "track_test_limit": SettingKey(

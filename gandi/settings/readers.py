@@ -18,6 +18,9 @@ PLAIN_GAN = ("discriminator", "anogan", "discriminator_knn", "discriminator_lof"
 # GAAL's noise is as wide as the data (the paper's); every other detector's is latent_dim wide
 WITH_LATENT = tuple(name for name in DETECTORS if name not in ("so_gaal", "mo_gaal"))
 WITH_ENCODER = ("egbad", "ganomaly", "autoencoder", "vae", "aae")
+# keep training normals in a reference bank (gandi.detectors.reference_bank): the discriminator's
+# features always, the autoencoder family's latent codes under autoencoder_score latent_knn
+WITH_BANK = ("autoencoder", "vae", "aae", "discriminator_knn", "discriminator_lof")
 WITH_D_STEPS = ("discriminator", "anogan", "egbad", "ganomaly", "fencegan", "discriminator_knn",
                 "discriminator_lof")
 GENERATING = ("discriminator", "anogan", "egbad", "vae", "aae", "fencegan", "so_gaal",
