@@ -180,12 +180,18 @@ def test_discriminator_knn_scores_the_k_th_neighbour_distance_in_d_s_features():
     bank = np.concatenate(data)
     assert int(det.bank.filled.numpy()) == len(bank)
     np.testing.assert_array_equal(det.bank.samples.numpy()[:len(bank)], bank)
+    assert_the_k_th_distance_among(det, bank, 3)
+
+
+def assert_the_k_th_distance_among(det, reference, k: int):
+    """det's score of 40 new rows is the k-th neighbour distance among `reference` in D's
+    features (scikit-learn's, float64)."""
     x = batches(1, size=40, seed=7)[0]
     f = lambda a: det.features(a, training=False).numpy()  # noqa: E731
-    expected = NearestNeighbors(n_neighbors=3).fit(f(bank)).kneighbors(f(x))[0][:, -1]
+    expected = NearestNeighbors(n_neighbors=k).fit(f(reference)).kneighbors(f(x))[0][:, -1]
     # distances from expanded squares: the features' sums, then a difference of squares
     terms = reduction_terms(det.features) + 2 * f(x).shape[1]
-    scale = float(np.max(np.abs(f(bank)))) ** 2 * terms * EPS32
+    scale = float(np.max(np.abs(f(reference)))) ** 2 * terms * EPS32
     np.testing.assert_allclose(det.score(x) ** 2, expected ** 2, atol=4 * scale, rtol=0)
 
 
@@ -199,12 +205,7 @@ def test_reference_bank_size_keeps_that_many_of_the_last_training_normals():
     assert det.bank.size == 24 and int(det.bank.filled.numpy()) == 24
     last = np.concatenate(data)[-24:]
     assert sorted(map(tuple, det.bank.kept().numpy())) == sorted(map(tuple, last))
-    x = batches(1, size=40, seed=7)[0]
-    f = lambda a: det.features(a, training=False).numpy()  # noqa: E731
-    expected = NearestNeighbors(n_neighbors=2).fit(f(last)).kneighbors(f(x))[0][:, -1]
-    terms = reduction_terms(det.features) + 2 * f(x).shape[1]
-    scale = float(np.max(np.abs(f(last)))) ** 2 * terms * EPS32
-    np.testing.assert_allclose(det.score(x) ** 2, expected ** 2, atol=4 * scale, rtol=0)
+    assert_the_k_th_distance_among(det, last, 2)
     assert built("autoencoder", autoencoder_score="reconstruction+latent_knn",
                  reference_bank_size=24).bank.size == 24
 
