@@ -225,10 +225,11 @@ def test_the_default_bank_size_keeps_the_hashes_of_rows_made_before_the_key():
         raw, name = run_params.SETTINGS[number], setting["detector"]
         one_class = validate(cell_setting(raw, "normal_class", 3, 0, False, detector=name), "x")
         nine = validate(cell_setting(raw, "anomaly_class", 3, 0, False, detector=name), "x")
-        assert one_class["reference_bank_size"] == BANK < nine["reference_bank_size"]
-        assert setting_hash(nine) != setting_hash({**nine, "reference_bank_size": BANK})
-    ae = cell_setting(run_params.SETTINGS[10], "anomaly_class", 3, 0, False, detector="autoencoder")
-    assert "reference_bank_size" not in ae
+        assert one_class["reference_bank_size"] == BANK
+        assert (nine["reference_bank_size"] > BANK) == (name == "discriminator_lof")
+    nine = validate(cell_setting(run_params.SETTINGS[25], "anomaly_class", 3, 0, False,
+                                 detector="discriminator_lof"), "25")
+    assert setting_hash(nine) != setting_hash({**nine, "reference_bank_size": BANK})
     with pytest.raises(SettingError, match="reference_bank_size.*an integer >= 2"):
         validate({**run_params.SETTINGS[25], "reference_bank_size": 1}, label="25")
 
