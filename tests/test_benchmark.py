@@ -420,6 +420,23 @@ def test_anomaly_class_protocol_trains_a_ninth_of_the_epochs_and_reports_auprc(t
     assert "| mean | 0.250 | 0.365 |" in auprc
 
 
+def test_the_report_says_which_cells_run_another_setting_than_their_detector_s():
+    """The grid's own changes to a detector's setting are said above its table: AnoGAN's cost
+    cut in every protocol, the LOF bank's size in anomaly_class only (and nothing of a
+    detector without either)."""
+    from gandi.studies.benchmark.images import markdown
+    cells = pd.DataFrame([{"detector": d, "family": "gandi", "class": 1, "seed": 0, "auc": 0.8,
+                           "f1": 0.5, "oracle_best_auc": 0.9, "signature": d, "seconds": 1.0}
+                          for d in ("anogan", "discriminator_lof", "vae")])
+    nine, one = (markdown(cells, "mnist", protocol) for protocol in ("anomaly_class",
+                                                                     "normal_class"))
+    assert "discriminator_lof: its setting with reference_bank_size = 8192 (nine" in nine
+    assert "reference_bank_size" not in one
+    for md in (nine, one):
+        assert "anogan: its setting with anogan_iterations = 100, test_limit = 2000 (cost" in md
+        assert "vae: its setting" not in md
+
+
 def test_the_items_to_run_are_costed_by_what_the_benchmark_recorded():
     """Each detector's mean CPU seconds per recorded cell (wall seconds where CPU time was not
     kept), summed over the items still to run; an item of a detector never recorded is

@@ -16,8 +16,8 @@ from gandi.outputs.run_rows import COLUMNS, clock, mean_std, result_row, spent
 from gandi.studies.benchmark.cells import (announce, cell_keys, read_cells, run_items,
                                           stale_lines, stale_rows, without_replaced,
                                           write_atomic)
-from gandi.studies.benchmark.image_cells import (GRID, cell_setting, current_hashes,
-                                                detector_settings)
+from gandi.studies.benchmark.image_cells import (ANOMALY_CLASS, GRID, cell_setting,
+                                                current_hashes, detector_settings)
 from gandi.studies.benchmark.image_speed import measure_speed, speed_markdown, speed_section
 
 ROOT = Path(__file__).resolve().parents[3]  # the checkout: gandi/studies/benchmark/images.py
@@ -122,6 +122,13 @@ def metric_table(cells: pd.DataFrame, published: pd.DataFrame, metric: str,
     return "\n".join(lines) + "\n"
 
 
+def changed_keys(detectors, changes: dict, why: str) -> str:
+    """A line per detector whose grid setting `changes` (GRID, ANOMALY_CLASS) alter."""
+    return "".join(f"{d}: its setting with "
+                   + ", ".join(f"{k} = {v}" for k, v in changes[d].items())
+                   + f" ({why}; not in --quick).\n\n" for d in detectors if d in changes)
+
+
 def markdown(cells: pd.DataFrame, dataset: str, protocol: str,
              published_path: Path = PUBLISHED) -> str:
     classes = sorted(cells["class"].unique())
@@ -137,10 +144,9 @@ def markdown(cells: pd.DataFrame, dataset: str, protocol: str,
         out.write("One class is the anomaly, the other nine are normal (the GANomaly and EGBAD "
                   "protocol). Each detector trains its one-class setting's epochs divided by 9 "
                   "(at least 1): the same number of training images as its normal_class cell.\n\n")
-    for d in detectors:
-        if d in GRID:
-            out.write(f"{d}: its setting with " + ", ".join(
-                f"{k} = {v}" for k, v in GRID[d].items()) + " (cost; not in --quick).\n\n")
+        out.write(changed_keys(detectors, ANOMALY_CLASS, "nine normal classes: more training "
+                               "normals to compare with"))
+    out.write(changed_keys(detectors, GRID, "cost"))
     family = (dict(zip(cells["detector"], cells["family"])) if "family" in cells
               else {})  # classical rows are named so; gandi's are "ours"
     out.write(metric_table(cells, published_auc(dataset, protocol, published_path), "auc",
