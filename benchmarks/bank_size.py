@@ -87,7 +87,7 @@ def markdown(cells: pd.DataFrame, dataset: str, protocol: str) -> str:
 
 
 def main(argv=None) -> int:
-    from gandi.studies.benchmark.cells import read_cells, write_atomic
+    from gandi.studies.benchmark.cells import read_cells
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--log-dir", required=True, help="the grid's log dir")
     p.add_argument("--dataset", default="mnist")
@@ -103,19 +103,22 @@ def main(argv=None) -> int:
     if runs.empty:
         p.error(f"no {args.detector} row of {rows} has its run folder under {args.log_dir}")
     out = RESULTS / f"{args.dataset}_{args.protocol}_bank_size"  # *_<protocol>.csv is a grid
-    for _, run in runs.sort_values(["seed", "class"]).iterrows():
-        done = pd.read_csv(f"{out}.csv") if Path(f"{out}.csv").exists() else pd.DataFrame()
-        if len(done) and run["signature"] in set(done["signature"]):
-            continue
+    shipped = dict(zip(runs["signature"], runs["auc"]))
+
+    def run_cell(detector, seed, signature, **_):
         started = time.process_time()
-        row = {"detector": args.detector, "class": int(run["class"]), "seed": int(run["seed"]),
-               "signature": run["signature"], "shipped": float(run["auc"]),
-               **scored(run["signature"], args.log_dir, args.detector, args.sizes),
-               "cpu_seconds": round(time.process_time() - started, 1)}
-        print(row, flush=True)
-        done = pd.concat([done, pd.DataFrame([row])], ignore_index=True)
-        write_atomic(Path(f"{out}.csv"), done.to_csv(index=False))
-        write_atomic(Path(f"{out}.md"), markdown(done, args.dataset, args.protocol))
+        return {"shipped": float(shipped[signature]),
+                **scored(signature, args.log_dir, detector, args.sizes),
+                "cpu_seconds": round(time.process_time() - started, 1)}
+
+    columns = ["detector", "class", "seed", "signature", "shipped", "n_train", "bank",
+               *(f"{side}_{n}" for n in args.sizes for side in ("features", "input")),
+               "cpu_seconds"]
+    todo = [{"detector": args.detector, "class": int(run["class"]), "seed": int(run["seed"]),
+             "signature": run["signature"]}
+            for _, run in runs.sort_values(["seed", "class"]).iterrows()]
+    bench_env.run_missing_cells(Path(f"{out}.csv"), columns, todo, run_cell,
+                                lambda cells: markdown(cells, args.dataset, args.protocol))
     return 0
 
 

@@ -79,6 +79,19 @@ def test_no_results_is_one_line_and_exit_2(tmp_path, capsys):
     assert not (tmp_path / "paper").exists()
 
 
+def test_a_study_table_named_like_a_grid_is_passed_over_and_said(tmp_path, capsys):
+    """A study's CSV whose name ends like a grid's (<name>_normal_class.csv) but has no
+    benchmark columns is left out with a line (it stopped the paper with a KeyError); a
+    grid's CSV is kept."""
+    (tmp_path / "mnist_scores_normal_class.csv").write_text("signature,lof\nr1,0.9\n")
+    grid = tmp_path / "mnist_normal_class.csv"
+    grid.write_text("detector,family,class,seed,auc\nknn,classical,0,0,0.9\n")
+    assert not paper.is_grid(tmp_path / "mnist_scores_normal_class.csv")
+    assert "mnist_scores_normal_class.csv: not an image benchmark's rows (no detector, class, " \
+        "seed, auc column): left out of the paper" in capsys.readouterr().out
+    assert paper.is_grid(grid)
+
+
 def test_efficiency_section_computes_from_the_measured_figures(tmp_path):
     """The section's ratios, shares and GPU arithmetic come from efficiency.json, the machine
     named; without the file there is no section."""

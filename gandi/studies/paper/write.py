@@ -19,6 +19,7 @@ the run folders are gone (a fresh clone), figures already in `<out>/figures/` ar
 from __future__ import annotations
 
 import argparse
+import csv
 import io
 import sys
 from pathlib import Path
@@ -347,10 +348,25 @@ quoted by a secondary source).
 """
 
 
+GRID_COLUMNS = ("detector", "class", "seed", "auc")
+
+
+def is_grid(path: Path) -> bool:
+    """Whether a <dataset>_<protocol>.csv holds an image benchmark's rows (its columns); another
+    table of that name (a study's) is passed over, and said so."""
+    with open(path, newline="") as f:
+        header = next(csv.reader(f), [])
+    missing = [c for c in GRID_COLUMNS if c not in header]
+    if missing:
+        print(f"{path.name}: not an image benchmark's rows (no {', '.join(missing)} column): "
+              "left out of the paper")
+    return not missing
+
+
 def build(results: Path, log_dir: Path, out: Path, published: Path) -> str:
     order = list(DATASET_NAMES)  # MNIST first, then Fashion-MNIST, then anything else
     benchmarks = sorted((p for p in results.glob("*_*.csv")  # <dataset>_<protocol>.csv
-                         if p.stem.endswith(("_normal_class", "_anomaly_class"))),
+                         if p.stem.endswith(("_normal_class", "_anomaly_class")) and is_grid(p)),
                         key=lambda p: (next((i for i, d in enumerate(order)
                                              if p.stem.startswith(d + "_")), len(order)),
                                        p.stem))
