@@ -76,8 +76,13 @@ def grid_minutes() -> list[str]:
         if "seconds" not in cells:
             continue
         for seed, group in cells.groupby("seed"):
+            # CPU time, where kept, is comparable between cells run alone and beside other work
+            cpu = (group["cpu_seconds"].dropna() if "cpu_seconds" in group
+                   else pd.Series(dtype=float))
             lines.append(f"  {path.stem}, seed {seed}: {group['seconds'].sum() / 60:.1f} min "
-                         f"over {len(group)} cells (recorded in {path.name})")
+                         f"over {len(group)} cells" + (
+                             f", {cpu.sum() / 60:.1f} CPU min over the {len(cpu)} with CPU time"
+                             if len(cpu) else "") + f" (recorded in {path.name})")
     return lines
 
 
