@@ -38,7 +38,7 @@ def neighbour_score(score: str, k: int, reference, queries) -> np.ndarray:
 
 def scored(signature: str, log_dir: str, detector: str, sizes) -> dict:
     """One run's columns (the module docstring)."""
-    import tensorflow as tf
+    from dknn_lof import d_features
     from gandi.data import load_splits
     from gandi.score.exported import load_exported
     from gandi.tracking.metrics import roc_auc
@@ -48,10 +48,7 @@ def scored(signature: str, log_dir: str, detector: str, sizes) -> dict:
     score, k = SCORES[detector]
 
     def features(x):
-        x = np.asarray(x, np.float32)
-        return np.concatenate([tf.reshape(trained.features(x[i:i + 512], training=False),
-                                          (len(x[i:i + 512]), -1)).numpy()
-                               for i in range(0, len(x), 512)])
+        return d_features(trained, x)
 
     train = np.asarray(data.train, np.float32)
     test = np.asarray(data.test_x, np.float32)

@@ -38,6 +38,15 @@ def lof(train, test, k: int = 20):
     return -LocalOutlierFactor(n_neighbors=k, novelty=True).fit(train).score_samples(test)
 
 
+def d_features(detector, x) -> np.ndarray:
+    """The rows of `x` in D's features (`detector.features`, flattened), in the score's batches
+    (benchmarks/bank_size.py takes them too)."""
+    import tensorflow as tf
+    from gandi.detectors.base import batched
+    return batched(lambda batch: tf.reshape(detector.features(batch, training=False),
+                                            (tf.shape(batch)[0], -1)), np.asarray(x, np.float32))
+
+
 def scored(signature: str, log_dir: str) -> dict:
     """One run's columns (the module docstring)."""
     import tensorflow as tf
@@ -53,10 +62,7 @@ def scored(signature: str, log_dir: str) -> dict:
     corrupted = draw_references(setting, data).corrupted
 
     def features(x):
-        x = np.asarray(x, np.float32)
-        return np.concatenate([tf.reshape(detector.features(x[i:i + 512], training=False),
-                                          (len(x[i:i + 512]), -1)).numpy()
-                               for i in range(0, len(x), 512)])
+        return d_features(detector, x)
 
     bank = tf.constant(features(detector.bank.kept()))
     statistics = lof_reference(bank, 20)
