@@ -451,6 +451,37 @@ def test_a_detector_without_a_direction_is_measured_as_it_is():
     assert oriented(Plain(), "val_vs_synthetic", scores, lambda s: {"x": 1}) == (scores, {"x": 1})
 
 
+def test_a_bank_holding_few_of_the_training_normals_is_said():
+    """Above SPARSE_BANK training normals per bank row a detector with a bank says how many it
+    compared with; at that share or without a bank (the plain reconstruction score) nothing."""
+    from gandi.detectors.reference_bank import SPARSE_BANK, bank_caveats
+    det = built("discriminator_lof", reference_bank_size=24)
+    assert bank_caveats(det, SPARSE_BANK * 24) == []
+    [line] = bank_caveats(det, SPARSE_BANK * 24 + 1)
+    assert line.startswith(f"discriminator_lof compared with 24 of its {SPARSE_BANK * 24 + 1} ")
+    assert "reference_bank_size" in line
+    assert bank_caveats(built("autoencoder", reference_bank_size=24), 10_000) == []
+    assert bank_caveats(built("autoencoder", reference_bank_size=24,
+                              autoencoder_score="reconstruction+latent_knn"), 10_000)
+
+
+def test_a_run_whose_bank_held_few_training_normals_warns(tmp_path, cancer_files):
+    """The run's results carry the line, with the size of its own training set."""
+    from gandi.data import load_splits
+    from gandi.detectors.reference_bank import SPARSE_BANK
+    from gandi.experiment import run_setting
+    setting = validate({"dataset": "table", "data_file": str(cancer_files["csv"]),
+                        "label_column": "target", "normal_values": ["benign"],
+                        "anomaly_values": ["malignant"], "detector": "discriminator_knn",
+                        "reference_bank_size": 16, "steps": 40, "track_every": 10,
+                        "checkpoint_every": 40, **SEEDS}, "cancer")
+    n_train = len(load_splits(setting, np.random.default_rng(setting["numpy_seed"])).train)
+    assert n_train > SPARSE_BANK * 16  # the table is large enough for the warning
+    results = run_setting("cancer_bank", setting, str(tmp_path), progress=False)
+    [line] = [w for w in results["warnings"] if "reference_bank_size" in w]
+    assert line.startswith(f"discriminator_knn compared with 16 of its {n_train} training ")
+
+
 def test_an_inverted_discriminator_run_is_turned_round_and_exported_so(tmp_path, cancer_files):
     """The plain discriminator on the breast-cancer table ranks the synthetic references as
     more normal than the validation normals (setting 40's runs: criterion 0.36 at its sweet

@@ -54,6 +54,24 @@ class ReferenceBank(keras.layers.Layer):
         return {**super().get_config(), "size": self.size, "sample_shape": self.sample_shape}
 
 
+# training normals per bank row above which a run says that its bank may be too small: one-class
+# MNIST (about 2.6 per row at the default) gained nothing from more; MNIST's nine normal digits
+# (23 per row) gained 0.047 AUC from 8,192 (benchmarks/results/mnist_anomaly_class_bank_size.md)
+SPARSE_BANK = 8
+
+
+def bank_caveats(detector, n_train: int) -> list[str]:
+    """The warning of a finished run whose neighbour score compared with few of its training
+    normals (none for a detector without a bank)."""
+    bank = getattr(detector, "bank", None)
+    if bank is None or n_train <= SPARSE_BANK * bank.size:
+        return []
+    return [f"{detector.name} compared with {bank.size:,} of its {n_train:,} training normals "
+            f"(reference_bank_size): where the normals have many modes more help (MNIST with "
+            f"nine normal digits: AUC 0.840 at 2,048, 0.886 at 8,192); raise it if the time "
+            f"allows (it grows with its square)"]
+
+
 def bank_network(sample_shape, size: int = BANK):
     """(the "reference_bank" network, its ReferenceBank layer)."""
     x = keras.Input(shape=tuple(sample_shape))

@@ -17,6 +17,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from gandi.detectors.reference_bank import bank_caveats
 from gandi.tracking.evaluation import tracked_row
 from gandi.tracking.metrics import MetricError, goodness_of_fit
 from gandi.outputs.checkpoints import Checkpoints
@@ -192,9 +193,11 @@ class Tracker:
             warnings=self.training_warnings(status))
 
     def training_warnings(self, status: str) -> list[str]:
-        """What a finished run's numbers may not show (too short a run; a D-scored table run)."""
+        """What a finished run's numbers may not show (too short a run; a D-scored table run; a
+        reference bank holding few of the training normals)."""
         if status != "finished":
             return []
         return training_warnings([r["step"] for r in self.state.rows], self.state.criteria,
                                  self.references.tie_tolerance, self.criterion) + \
-            table_caveats(self.detector, self.setting)
+            table_caveats(self.detector, self.setting) + \
+            bank_caveats(self.detector, len(self.data.train))
