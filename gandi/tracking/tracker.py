@@ -17,18 +17,17 @@ import logging
 import numpy as np
 import pandas as pd
 
-from gandi.detectors.reference_bank import bank_caveats
 from gandi.tracking.evaluation import tracked_row
 from gandi.tracking.metrics import MetricError, goodness_of_fit
 from gandi.outputs.checkpoints import Checkpoints
 from gandi.outputs.results import results_dict, write_results
 from gandi.outputs.tensorboard import RunBoard
-from gandi.tracking.selection import (early_stop, sweet_spot_summary, takes_the_sweet_spot,
-                                      training_warnings)
+from gandi.tracking.selection import early_stop, sweet_spot_summary, takes_the_sweet_spot
 from gandi.training.loop import Diverged
 from gandi.tracking import finish
 from gandi.tracking.checkpoint_ensemble import kept_weights
-from gandi.tracking.orientation import oriented, table_caveats
+from gandi.tracking.caveats import run_warnings
+from gandi.tracking.orientation import oriented
 from gandi.tracking.references import draw_references
 from gandi.tracking.state import TrackerState, load_state, prune_states, save_state
 
@@ -190,14 +189,4 @@ class Tracker:
             best_test_auc=s.best_test_auc(len(self.references.curve)),
             test_anomalies=self.data.test_anomalies, snapshots=s.snapshots,
             restarts=self.restarts, stopped_early=self.stopped_early, figures=figures or {},
-            warnings=self.training_warnings(status))
-
-    def training_warnings(self, status: str) -> list[str]:
-        """What a finished run's numbers may not show (too short a run; a D-scored table run; a
-        reference bank holding few of the training normals)."""
-        if status != "finished":
-            return []
-        return training_warnings([r["step"] for r in self.state.rows], self.state.criteria,
-                                 self.references.tie_tolerance, self.criterion) + \
-            table_caveats(self.detector, self.setting) + \
-            bank_caveats(self.detector, len(self.data.train))
+            warnings=run_warnings(self, status))
