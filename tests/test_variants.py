@@ -41,3 +41,25 @@ def test_a_study_without_its_base_value_yet_has_no_paired_table():
     assert paired(only, "g_fake", ["fresh", "reused"]).empty
     text = markdown(only, "g_fake", ["fresh", "reused"])
     assert "`g_fake`" in text and "Paired by seed" not in text
+
+
+def test_a_variant_run_reports_its_detectors_own_row(monkeypatch):
+    """AnoGAN's final table starts with the discriminator it trained (the tracked score): the
+    study's AUC is AnoGAN's row, as the benchmark's cells take it (it reported the first row)."""
+    import gandi.experiment
+    from gandi.studies.variants import run_variant
+    seen = {}
+
+    def finished_run(setting_id, setting, log_dir, progress):
+        seen.update(setting)
+        final = pd.DataFrame([{"detector": "discriminator", "auc": 0.82, "f1": 0.5, "ap": 0.9,
+                               "tracked": True},
+                              {"detector": "anogan", "auc": 0.65, "f1": 0.3, "ap": 0.8}])
+        return {"final": final, "setting": setting, "last_step": 190, "signature": "GAN_x",
+                "seeds": {"numpy": 0, "tf": 0}, "best_test_auc": {"test_auc": 0.9},
+                "measurements": pd.DataFrame({"d_auc": [0.7, 0.8]})}
+
+    monkeypatch.setattr(gandi.experiment, "run_setting", finished_run)
+    row = run_variant(11, 2, 0, epochs=8)
+    assert seen["detector"] == "anogan" and seen["normal_class"] == 2 and seen["epochs"] == 8
+    assert row["detector"] == "anogan" and row["auc"] == 0.65 and row["steps"] == 190
