@@ -41,6 +41,9 @@ def test_a_study_without_its_base_value_yet_has_no_paired_table():
     assert paired(only, "g_fake", ["fresh", "reused"]).empty
     text = markdown(only, "g_fake", ["fresh", "reused"])
     assert "`g_fake`" in text and "Paired by seed" not in text
+    assert "final networks" not in text  # the discriminator's AUC is the sweet spot's
+    anogan = markdown(only.assign(detector="anogan"), "g_fake", ["fresh", "reused"])
+    assert "(AnoGAN: on the final networks)" in anogan
 
 
 def test_a_variant_run_reports_its_detectors_own_row(monkeypatch):
