@@ -21,11 +21,11 @@ def run_variant(setting: int, cls: int, seed: int, **keys) -> dict:
     started = clock()
     raw = {**run_params.SETTINGS[setting], "normal_class": cls, "anomaly_class": None,
            "numpy_seed": seed, "tf_seed": seed, **keys}
+    validated = validate(raw, label=str(setting))
     with tempfile.TemporaryDirectory() as log_dir:
-        results = run_setting(setting, validate(raw, label=str(setting)), log_dir,
-                              progress=False)
-    detector = results["setting"]["detector"]
-    row = result_row(results, detector, cls, spent(started), results["setting"])
+        results = run_setting(setting, validated, log_dir, progress=False)
+    detector = validated["detector"]
+    row = result_row(results, detector, cls, spent(started), validated)
     return {"detector": detector, "auc": row["auc"], "steps": int(results["last_step"]),
             "seconds": row["seconds"], "cpu_seconds": row["cpu_seconds"]}
 
