@@ -4,7 +4,9 @@ one-class MNIST, one whole run per (setting, class, seed, value):
     python benchmarks/variant_auc.py --key g_fake --values fresh reused [--settings 10]
         [--classes 1 7] [--seeds 3] [--with KEY=VALUE ...]
 
-Values are read as YAML scalars (`3` an integer, `reused` a string). `--with` changes other keys
+Values are read as YAML scalars (`3` an integer, `reused` a string). A dotted key changes one
+entry of a dict key (`--key d_params.filters --values 64 128 --settings 24`: the discriminator's
+width, its other parameters kept). `--with` changes other keys
 in every cell alike (e.g. `--key stop_patience --values 0 5 --with epochs=30`: three times the
 training, with and without stopping early); its rows go to a file of their own, named after them. A row holds the test AUC at
 the label-free sweet spot, the steps, wall and CPU seconds; the markdown beside it gives each
@@ -50,9 +52,13 @@ def main(argv=None) -> int:
             p.error(f"--with {item!r} is not KEY=VALUE")
         fixed[name] = yaml.safe_load(value)
     for name in (key, *fixed):
-        if name not in KEYS:
-            p.error(f"{name!r} is not a setting key{did_you_mean(name, KEYS)} "
+        outer, dot, _ = name.partition(".")
+        if outer not in KEYS:
+            p.error(f"{outer!r} is not a setting key{did_you_mean(outer, KEYS)} "
                     f"(docs/settings.md)")
+        if dot and not isinstance(KEYS[outer].default, dict):
+            p.error(f"{name!r}: only a dict key (e.g. d_params) takes a dotted entry; "
+                    f"{outer!r} is not one")
     stem = "_".join([f"{key}_auc", *(f"{k}{v}" for k, v in fixed.items())])
     todo = ({"setting": n, "class": c, "seed": s, key: v} for s in range(args.seeds)
             for n in args.settings for c in args.classes for v in values)

@@ -1,6 +1,7 @@
 """The variant studies' summary (gandi.studies.variants): per value and paired by seed, on rows
 as benchmarks/variant_auc.py writes them."""
 import numpy as np
+import pytest
 import pandas as pd
 
 from gandi.studies.variants import by_value, markdown, paired
@@ -66,3 +67,35 @@ def test_a_variant_run_reports_its_detectors_own_row(monkeypatch):
     row = run_variant(11, 2, 0, epochs=8)
     assert seen["detector"] == "anogan" and seen["normal_class"] == 2 and seen["epochs"] == 8
     assert row["detector"] == "anogan" and row["auc"] == 0.65 and row["steps"] == 190
+
+
+def test_a_dotted_key_changes_one_entry_of_a_dict_key_and_keeps_the_others():
+    """`d_params.filters` varies the discriminator's width with a scalar column; the setting's
+    other d_params (here its dropout) stay as shipped."""
+    from gandi.studies.variants import with_keys
+    shipped = {"d_arch": "dcgan", "d_params": {"dropout": 0.2}, "epochs": 2}
+    changed = with_keys(shipped, {"d_params.filters": 128, "epochs": 4})
+    assert changed == {"d_arch": "dcgan", "d_params": {"dropout": 0.2, "filters": 128},
+                       "epochs": 4}
+    assert shipped["d_params"] == {"dropout": 0.2}  # the shipped setting is not changed
+    assert with_keys({"epochs": 2}, {"g_params.filters": 32})["g_params"] == {"filters": 32}
+
+
+def test_a_variant_run_validates_its_dotted_key(monkeypatch):
+    import gandi.experiment
+    from gandi.studies.variants import run_variant
+    seen = {}
+
+    def finished_run(setting_id, setting, log_dir, progress):
+        seen.update(setting)
+        final = pd.DataFrame([{"detector": "discriminator_knn", "auc": 0.9, "f1": 0.5,
+                               "ap": 0.9}])
+        return {"final": final, "setting": setting, "last_step": 10, "signature": "GAN_x",
+                "seeds": {"numpy": 0, "tf": 0}, "best_test_auc": {"test_auc": 0.9},
+                "measurements": pd.DataFrame({"d_auc": [0.7, 0.8]})}
+
+    monkeypatch.setattr(gandi.experiment, "run_setting", finished_run)
+    run_variant(24, 6, 1, **{"d_params.filters": 128})
+    assert seen["d_params"]["filters"] == 128 and seen["normal_class"] == 6
+    with pytest.raises(Exception, match="filterz"):
+        run_variant(24, 6, 1, **{"d_params.filterz": 128})

@@ -10,7 +10,8 @@ import pandas as pd
 
 
 def run_variant(setting: int, cls: int, seed: int, **keys) -> dict:
-    """A whole one-class run of shipped setting `setting` with `keys` changed: its detector,
+    """A whole one-class run of shipped setting `setting` with `keys` changed (`with_keys`: a
+    dotted name changes one entry of a dict key): its detector,
     test AUC at the label-free sweet spot (its own row of the final table, as the benchmark's
     cells take it: AnoGAN's first row is the discriminator it trained), steps, wall and CPU
     seconds."""
@@ -19,8 +20,8 @@ def run_variant(setting: int, cls: int, seed: int, **keys) -> dict:
     from gandi.outputs.run_rows import clock, result_row, spent
     from gandi.settings.validation import validate
     started = clock()
-    raw = {**run_params.SETTINGS[setting], "normal_class": cls, "anomaly_class": None,
-           "numpy_seed": seed, "tf_seed": seed, **keys}
+    raw = with_keys({**run_params.SETTINGS[setting], "normal_class": cls, "anomaly_class": None,
+                     "numpy_seed": seed, "tf_seed": seed}, keys)
     validated = validate(raw, label=str(setting))
     with tempfile.TemporaryDirectory() as log_dir:
         results = run_setting(setting, validated, log_dir, progress=False)
@@ -28,6 +29,20 @@ def run_variant(setting: int, cls: int, seed: int, **keys) -> dict:
     row = result_row(results, detector, cls, spent(started), validated)
     return {"detector": detector, "auc": row["auc"], "steps": int(results["last_step"]),
             "seconds": row["seconds"], "cpu_seconds": row["cpu_seconds"]}
+
+
+def with_keys(setting: dict, keys: dict) -> dict:
+    """`setting` with `keys` changed; a dotted name changes one entry of a dict key and keeps
+    its others (`d_params.filters: 128` on `d_params: {dropout: 0.3}` gives both), so that a
+    study can vary an architecture's size with a scalar column."""
+    changed = dict(setting)
+    for name, value in keys.items():
+        outer, dot, inner = name.partition(".")
+        if dot:
+            changed[outer] = {**(changed.get(outer) or {}), inner: value}
+        else:
+            changed[name] = value
+    return changed
 
 
 def by_value(cells: pd.DataFrame, key: str) -> pd.DataFrame:
