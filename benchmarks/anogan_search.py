@@ -1,13 +1,16 @@
-"""What AnoGAN's latent search costs and what its early stop (anogan_tolerance) changes: on the
-DCGAN of setting 11 (MNIST, normal digit 1, 2 epochs), the test AUC, the iterations each image
-used (mean) and the wall and CPU seconds of the search, at 500 iterations (the paper's) and 100
-(the grid's), every image searched to the end (tolerance 0) or stopped when converged.
+"""What AnoGAN's latent search costs and what its early stop (anogan_tolerance) and step size
+(anogan_lr) change: on the DCGAN of setting 11 (MNIST; normal digit 1 unless --classes says
+otherwise; its shipped epochs unless --epochs), the test AUC, the iterations each image used
+(mean) and the wall and CPU seconds of the search, at 500 iterations (the paper's) and 100 (the
+grid's), every image searched to the end (tolerance 0) or stopped when converged.
 
-    .venv/bin/python benchmarks/anogan_search.py [--seeds 3] [--images 1000]
-        [--tolerances 0 0.01] [--iterations 500 100]
+    .venv/bin/python benchmarks/anogan_search.py [--classes 1] [--epochs 20] [--seeds 3]
+        [--images 1000] [--tolerances 0 0.01] [--iterations 500 100] [--lrs 0.01]
 
-Resumable: a row per (seed, iterations, tolerance) in benchmarks/results/anogan_search.csv
-(with .md); the GAN of a seed is trained again by a process that needs it (~1 minute).
+Resumable: a row per (class, epochs, seed, iterations, tolerance, lr) in
+benchmarks/results/anogan_search.csv (with .md); the GAN of a (class, epochs, seed) is trained
+again by a process that needs it (~1 minute at 2 epochs, ~3 at 20). The rows of stop 44 are
+digit 1's 2-epoch GAN, when setting 11 trained 2 epochs.
 """
 import argparse
 from pathlib import Path
@@ -20,20 +23,21 @@ import pandas as pd  # noqa: E402
 import run_params  # noqa: E402
 from gandi.outputs.run_rows import clock, spent  # noqa: E402
 
-COLUMNS = ["seed", "iterations", "tolerance", "images", "auc", "mean_iterations", "seconds",
+COLUMNS = ["class", "epochs", "seed", "iterations", "tolerance", "lr", "images", "auc", "mean_iterations", "seconds",
            "cpu_seconds", "batch"]
 OUT = bench_env.ROOT / "benchmarks" / "results" / "anogan_search.csv"
-trained = {}  # seed -> (detector, data): one training per seed and process
+trained = {}  # (class, epochs, seed) -> (detector, data): one training each per process
 
 
-def gan(seed: int, images: int):
-    if seed not in trained:
+def gan(cls: int, epochs: int, seed: int, images: int):
+    if (cls, epochs, seed) not in trained:
         from gandi.data import load_splits
         from gandi.detectors import DETECTORS
         from gandi.settings.validation import validate
         from gandi.training.loop import real_batches, set_seeds
-        setting = validate({**run_params.SETTINGS[11], "test_limit": images, "numpy_seed": seed,
-                            "tf_seed": seed, "jit_compile": True}, "11")
+        setting = validate({**run_params.SETTINGS[11], "normal_class": cls, "epochs": epochs,
+                            "test_limit": images, "numpy_seed": seed, "tf_seed": seed,
+                            "jit_compile": True}, "11")
         set_seeds(seed, seed)
         data = load_splits(setting, np.random.default_rng(seed))
         detector = DETECTORS["anogan"](setting, data.sample_shape)
@@ -42,17 +46,17 @@ def gan(seed: int, images: int):
             detector.train_step(batch)
             if step == steps:
                 break
-        trained[seed] = detector, data
-    return trained[seed]
+        trained[cls, epochs, seed] = detector, data
+    return trained[cls, epochs, seed]
 
 
-def run_cell(seed, iterations, tolerance, images):
+def run_cell(images, iterations, tolerance, lr, seed, epochs, **cell):
     from gandi.detectors.latent_search import LatentSearch
     from gandi.tracking.metrics import roc_auc
-    detector, data = gan(seed, images)
+    detector, data = gan(cell["class"], epochs, seed, images)
     s = detector.setting
     search = LatentSearch(detector.generator, detector.discriminator, detector.latent_dim,
-                          iterations, s["anogan_lambda"], s["anogan_lr"], True, tolerance)
+                          iterations, s["anogan_lambda"], lr, True, tolerance)
     search.score(data.test_x[:8], s["anogan_batch"])  # the compile, not timed
     started = clock()
     scores = search.score(data.test_x, s["anogan_batch"])
@@ -62,31 +66,41 @@ def run_cell(seed, iterations, tolerance, images):
 
 
 def markdown(cells: pd.DataFrame) -> str:
-    out = ["AnoGAN's latent search on setting 11's DCGAN (MNIST digit 1): mean ± std over seeds.",
-           "", "| iterations | tolerance | seeds | AUC | mean iterations | CPU s |",
-           "| --- | --- | --- | --- | --- | --- |"]
-    for (iterations, tolerance), g in cells.groupby(["iterations", "tolerance"]):
+    out = ["AnoGAN's latent search on setting 11's DCGAN (MNIST, normal digit `class`, trained "
+           "`epochs`), the search's step size `lr`: mean ± std over seeds.",
+           "", "| class | epochs | iterations | tolerance | lr | seeds | AUC | mean iterations "
+           "| CPU s |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    keys = ["class", "epochs", "iterations", "tolerance", "lr"]
+    for (cls, epochs, iterations, tolerance, lr), g in cells.groupby(keys):
         def ms(c, f):
             return f"{g[c].mean():{f}} ± {g[c].std(ddof=1):{f}}" if len(g) > 1 else \
                 f"{g[c].mean():{f}}"
-        out.append(f"| {iterations} | {tolerance:g} | {len(g)} | {ms('auc', '.4f')} | "
+        out.append(f"| {cls} | {epochs} | {iterations} | {tolerance:g} | {lr:g} | {len(g)} | "
+                   f"{ms('auc', '.4f')} | "
                    f"{ms('mean_iterations', '.1f')} | {ms('cpu_seconds', '.0f')} |")
     return "\n".join(out) + "\n"
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--classes", type=int, nargs="+", default=[1], help="normal digits")
+    p.add_argument("--epochs", type=int, default=run_params.SETTINGS[11]["epochs"],
+                   help="the GAN's training (default: setting 11's)")
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--images", type=int, default=1000, help="stratified test images")
     p.add_argument("--tolerances", type=float, nargs="+", default=[0.0, 0.01])
     p.add_argument("--iterations", type=int, nargs="+", default=[500, 100])
+    p.add_argument("--lrs", type=float, nargs="+", default=[0.01], help="the search's steps")
     p.add_argument("--csv", type=Path, default=OUT)
     args = p.parse_args()
-    todo = ({"seed": seed, "iterations": n, "tolerance": tol} for seed in range(args.seeds)
-            for n in args.iterations for tol in args.tolerances)
+    # class and seed outermost: one GAN trained per (class, seed) in this process
+    todo = ({"class": c, "epochs": args.epochs, "seed": seed, "iterations": n,
+             "tolerance": tol, "lr": lr} for c in args.classes for seed in range(args.seeds)
+            for n in args.iterations for tol in args.tolerances for lr in args.lrs)
     bench_env.run_missing_cells(
         args.csv, COLUMNS, todo, lambda **key: run_cell(**key, images=args.images), markdown,
-        lambda r: f"seed {r['seed']}, {r['iterations']} iterations, tolerance {r['tolerance']:g}:"
+        lambda r: f"digit {r['class']}, {r['epochs']} epochs, seed {r['seed']}, "
+                  f"{r['iterations']} iterations, tolerance {r['tolerance']:g}, lr {r['lr']:g}:"
                   f" AUC {r['auc']:.4f}, {r['mean_iterations']:.1f} iterations per image, "
                   f"{r['seconds']} s ({r['cpu_seconds']} s CPU)")
 
