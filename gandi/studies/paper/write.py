@@ -35,6 +35,7 @@ from gandi.studies.paper.efficiency_section import efficiency_section
 from gandi.studies.paper.auprc_chance import chance_text
 from gandi.studies.paper.ensembles import ensemble_line
 from gandi.studies.paper.families import family_gap_line
+from gandi.studies.paper.tried import tried_line
 
 ROOT = Path(__file__).resolve().parents[3]  # the checkout: gandi/studies/paper/write.py
 # the benchmark issue's quality goal: mean AUC of the best detector, label-free choice
@@ -266,6 +267,8 @@ def benchmark_section(number: int, dataset: str, protocol: str, results: Path, l
                        f"{pub['paper'].iloc[0]}, classes {', '.join(map(str, ours.index))}): "
                        f"{ours.mean():.3f} against {pub['value'].mean():.3f}, {diff:+.3f}."
                        f"{chance}{caution(pub)}\n")
+        if found:
+            text.write(tried_line(results, detector, dataset))
         if method and not found:  # (the discriminator has no published twin: ours)
             unpublished.append(detector)
     if unpublished:

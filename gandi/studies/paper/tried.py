@@ -1,0 +1,53 @@
+"""What was tried for a detector that trails its published number: the variant studies' rows
+(`benchmarks/variant_auc.py`: `<key>_auc*.csv` with columns setting, class, seed, the key,
+detector, auc, ...) on its settings for the same data set, one value's mean AUC each; the paper
+puts the line under the gap, so that a reader sees how large it is and what did not close it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+# a variant study's columns besides its key (whatever their order)
+ROW_COLUMNS = {"setting", "class", "seed", "detector", "auc", "steps", "seconds", "cpu_seconds"}
+# studies of a detector on a data set kept in a table of their own shape (not variant_auc.py's)
+OTHER_STUDIES = {("anogan", "mnist"): ("anogan_search.md", "the latent search's length, early "
+                                       "stop and step size")}
+
+
+def study_means(cells: pd.DataFrame, key: str) -> tuple[pd.Series, list, int]:
+    """(mean AUC per value of `key` over the classes every value has, those classes, the fewest
+    seeds of a (class, value)): values compared on the same classes only."""
+    per_class = cells.groupby(["class", key])["auc"].mean().unstack(key)
+    shared = per_class.dropna()
+    kept = cells[cells["class"].isin(shared.index)]
+    seeds = int(kept.groupby(["class", key])["seed"].nunique().min()) if len(kept) else 0
+    return shared.mean(), sorted(shared.index), seeds
+
+
+def tried_line(results: Path, detector: str, dataset: str) -> str:
+    """One line naming each variant study of `detector` on `dataset`: the key, each value's
+    mean AUC, the classes and seeds, the file; '' when there is none."""
+    import run_params
+    found = []
+    for path in sorted(results.glob("*_auc*.csv")):
+        cells = pd.read_csv(path)
+        keys = [c for c in cells.columns if c not in ROW_COLUMNS]
+        if not ROW_COLUMNS <= set(cells.columns) or len(keys) != 1:
+            continue
+        key = keys[0]
+        on = cells["setting"].map(lambda n: run_params.SETTINGS.get(int(n), {}).get("dataset"))
+        rows = cells[(cells["detector"] == detector) & (on == dataset)]
+        means, classes, seeds = study_means(rows, key) if len(rows) else (None, [], 0)
+        if not classes:
+            continue
+        found.append(f"`{key}` " + ", ".join(f"{v}: {m:.3f}" for v, m in means.items())
+                     + f" (classes {', '.join(map(str, classes))}, {seeds} seed(s) each; "
+                       f"`benchmarks/results/{path.stem}.md`)")
+    name, what = OTHER_STUDIES.get((detector, dataset), ("", ""))
+    if name and (results / name).is_file():
+        found.append(f"{what} (`benchmarks/results/{name}`)")
+    if not found:
+        return ""
+    return (f"- **What was tried for {detector}** (its settings on this data set, one key "
+            f"changed; mean test AUC per value): " + "; ".join(found) + ".\n")

@@ -1,0 +1,39 @@
+"""The paper's "what was tried" line under a gap to a published number
+(gandi.studies.paper.tried), on variant-study rows as benchmarks/variant_auc.py writes them."""
+import pandas as pd
+
+from gandi.studies.paper.tried import tried_line
+
+
+def study(path, key, rows, order=None):
+    cells = pd.DataFrame([{"setting": s, "class": c, "seed": seed, key: v, "detector": d,
+                           "auc": auc, "steps": 10, "seconds": 1.0, "cpu_seconds": 1.0}
+                          for s, c, seed, v, d, auc in rows])
+    cells[order or list(cells.columns)].to_csv(path, index=False)
+
+
+def test_each_value_is_averaged_over_the_classes_every_value_has(tmp_path):
+    # setting 11: AnoGAN on MNIST; setting 14: AnoGAN on Fashion-MNIST
+    study(tmp_path / "epochs_auc.csv", "epochs", [
+        (11, 2, 0, 2, "anogan", 0.60), (11, 2, 1, 2, "anogan", 0.64),
+        (11, 2, 0, 20, "anogan", 0.80), (11, 2, 1, 20, "anogan", 0.78),
+        (11, 8, 0, 2, "anogan", 0.50),  # digit 8 has no 20-epoch row: left out of both means
+        (14, 6, 0, 20, "anogan", 0.10)])  # another data set
+    line = tried_line(tmp_path, "anogan", "mnist")
+    assert "`epochs` 2: 0.620, 20: 0.790" in line
+    assert "(classes 2, 2 seed(s) each; `benchmarks/results/epochs_auc.md`)" in line
+    fashion = tried_line(tmp_path, "anogan", "fashion_mnist")
+    assert "`epochs` 20: 0.100 (classes 6, 1 seed(s) each" in fashion
+    assert tried_line(tmp_path, "egbad", "mnist") == ""
+
+
+def test_the_key_is_found_whatever_the_column_order(tmp_path):
+    order = ["setting", "detector", "class", "seed", "precision", "auc", "steps", "seconds",
+             "cpu_seconds"]  # precision_auc.csv's order
+    study(tmp_path / "precision_auc.csv", "precision", [
+        (20, 1, 0, "float32", "egbad", 0.9), (20, 1, 0, "mixed_bfloat16", "egbad", 0.8)],
+        order)
+    line = tried_line(tmp_path, "egbad", "mnist")
+    assert "`precision` float32: 0.900, mixed_bfloat16: 0.800" in line
+    pd.DataFrame({"seed": [0], "auc": [0.5]}).to_csv(tmp_path / "other_auc.csv", index=False)
+    assert tried_line(tmp_path, "egbad", "mnist") == line  # a table of another shape: skipped
