@@ -49,5 +49,5 @@ def tried_line(results: Path, detector: str, dataset: str) -> str:
         found.append(f"{what} (`benchmarks/results/{name}`)")
     if not found:
         return ""
-    return (f"- **What was tried for {detector}** (its settings on this data set, one key "
-            f"changed; mean test AUC per value): " + "; ".join(found) + ".\n")
+    return (f"- **What was tried for {detector}** (one-class runs of its settings on this data "
+            f"set with one key changed; mean test AUC per value): " + "; ".join(found) + ".\n")
