@@ -507,3 +507,18 @@ def test_an_inverted_discriminator_run_is_turned_round_and_exported_so(tmp_path,
     d = exported.detector
     raw = -d.networks["discriminator"](x, training=False).numpy()
     np.testing.assert_allclose(exported.score(x), direction * raw, rtol=1e-6, atol=1e-6)
+
+
+def test_the_fashion_mnist_d_feature_settings_build_a_wider_discriminator():
+    """Settings 24 and 26 (Fashion-MNIST) train D at 128 filters, 19 and 25 (MNIST) at the
+    builder's 64: the network each run builds, not only the setting's text."""
+    import run_params
+    from gandi.nets.discriminators import DISCRIMINATORS
+
+    def first_filters(number):
+        setting = validate(run_params.SETTINGS[number], label=str(number))
+        net = DISCRIMINATORS[setting["d_arch"]]((28, 28, 1), **setting["d_params"])
+        convs = [layer for layer in net.layers if layer.__class__.__name__ == "Conv2D"]
+        return [c.filters for c in convs]
+    assert first_filters(24) == first_filters(26) == [128, 256]
+    assert first_filters(19) == first_filters(25) == [64, 128]
