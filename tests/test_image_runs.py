@@ -30,11 +30,13 @@ def digit_1_gan(tmp_path_factory):
                         "test_limit": TEST_IMAGES, "track_every": 40, "n_generated": 200,
                         "anogan_iterations": 10, "anogan_batch": 256, **SEEDS}, label="11")
     # the same GAN as setting 10 but for the generator's batch: setting 10 reuses D's
-    # (g_fake), AnoGAN keeps fresh ones (its AUC with reused batches not measured)
+    # (g_fake), AnoGAN keeps fresh ones (its AUC with reused batches not measured); and
+    # AnoGAN's own search step (setting 11's anogan_lr)
     assert {**setting, "detector": "discriminator"} == {**validate(
         {**run_params.SETTINGS[10], "data_dir": str(MNIST_DIR), "test_limit": TEST_IMAGES,
          "track_every": 40, "n_generated": 200, "anogan_iterations": 10, "anogan_batch": 256,
-         "g_fake": "fresh", **SEEDS}), "name": setting["name"]}
+         "anogan_lr": run_params.SETTINGS[11]["anogan_lr"], "g_fake": "fresh", **SEEDS}),
+        "name": setting["name"]}
     return run_setting(11, setting, tmp_path_factory.mktemp("digit_1"), progress=False)
 
 
