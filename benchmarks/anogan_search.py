@@ -2,7 +2,8 @@
 (anogan_lr) change: on the DCGAN of setting 11 (MNIST; normal digit 1 unless --classes says
 otherwise; its shipped epochs unless --epochs), the test AUC, the iterations each image used
 (mean) and the wall and CPU seconds of the search, at 500 iterations (the paper's) and 100 (the
-grid's until stop 49; settings 11 and 14 now search 50 steps of 0.05), every image searched to the end (tolerance 0) or stopped when converged.
+grid's until stop 49; settings 11 and 14 now search 50 steps of 0.05), every image searched to
+the end (tolerance 0) or stopped when converged.
 
     .venv/bin/python benchmarks/anogan_search.py [--classes 1] [--epochs 20] [--seeds 3]
         [--images 1000] [--tolerances 0 0.01] [--iterations 500 100] [--lrs 0.01]
