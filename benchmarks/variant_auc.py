@@ -24,14 +24,9 @@ import yaml
 
 from gandi.settings.checks import did_you_mean
 from gandi.settings.keys import KEYS
-from gandi.studies.variants import markdown, run_variant
+from gandi.studies.variants import columns, markdown, run_variant
 
 RESULTS = bench_env.ROOT / "benchmarks" / "results"
-
-
-def columns(key: str) -> list:
-    return ["setting", "class", "seed", key, "detector", "auc", "steps", "seconds",
-            "cpu_seconds"]
 
 
 def main(argv=None) -> int:

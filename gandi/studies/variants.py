@@ -8,6 +8,14 @@ import tempfile
 
 import pandas as pd
 
+# a study's row columns besides its key (`benchmarks/variant_auc.py` writes them in this order)
+ROW_COLUMNS = ["setting", "class", "seed", "detector", "auc", "steps", "seconds", "cpu_seconds"]
+
+
+def columns(key: str) -> list:
+    """A study's CSV columns, the varied key after the seed."""
+    return ROW_COLUMNS[:3] + [key] + ROW_COLUMNS[3:]
+
 
 def run_variant(setting: int, cls: int, seed: int, **keys) -> dict:
     """A whole one-class run of shipped setting `setting` with `keys` changed (`with_keys`: a

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-# a variant study's columns besides its key (whatever their order)
-ROW_COLUMNS = {"setting", "class", "seed", "detector", "auc", "steps", "seconds", "cpu_seconds"}
+from gandi.studies.variants import ROW_COLUMNS
+
 # studies of a detector on a data set kept in a table of their own shape (not variant_auc.py's)
 OTHER_STUDIES = {("anogan", "mnist"): ("anogan_search.md", "the latent search's length, early "
                                        "stop and step size")}
@@ -33,7 +33,7 @@ def tried_line(results: Path, detector: str, dataset: str) -> str:
     for path in sorted(results.glob("*_auc*.csv")):
         cells = pd.read_csv(path)
         keys = [c for c in cells.columns if c not in ROW_COLUMNS]
-        if not ROW_COLUMNS <= set(cells.columns) or len(keys) != 1:
+        if not set(ROW_COLUMNS) <= set(cells.columns) or len(keys) != 1:
             continue
         key = keys[0]
         on = cells["setting"].map(lambda n: run_params.SETTINGS.get(int(n), {}).get("dataset"))
