@@ -28,12 +28,21 @@ def test_each_value_is_averaged_over_the_classes_every_value_has(tmp_path):
 
 
 def test_the_key_is_found_whatever_the_column_order(tmp_path):
-    order = ["setting", "detector", "class", "seed", "precision", "auc", "steps", "seconds",
+    order = ["setting", "detector", "class", "seed", "epochs", "auc", "steps", "seconds",
              "cpu_seconds"]  # precision_auc.csv's order
-    study(tmp_path / "precision_auc.csv", "precision", [
-        (20, 1, 0, "float32", "egbad", 0.9), (20, 1, 0, "mixed_bfloat16", "egbad", 0.8)],
-        order)
+    study(tmp_path / "epochs_auc.csv", "epochs", [
+        (20, 1, 0, 2, "egbad", 0.9), (20, 1, 0, 8, "egbad", 0.8)], order)
     line = tried_line(tmp_path, "egbad", "mnist")
-    assert "`precision` float32: 0.900, mixed_bfloat16: 0.800" in line
+    assert "`epochs` 2: 0.900, 8: 0.800" in line
     pd.DataFrame({"seed": [0], "auc": [0.5]}).to_csv(tmp_path / "other_auc.csv", index=False)
     assert tried_line(tmp_path, "egbad", "mnist") == line  # a table of another shape: skipped
+
+
+def test_a_study_of_what_a_saving_costs_is_not_an_attempt_at_the_gap(tmp_path):
+    study(tmp_path / "precision_auc.csv", "precision", [
+        (20, 1, 0, "float32", "egbad", 0.9), (20, 1, 0, "mixed_bfloat16", "egbad", 0.8)])
+    assert tried_line(tmp_path, "egbad", "mnist") == ""
+    study(tmp_path / "stop_patience_auc.csv", "stop_patience", [
+        (20, 1, 0, 0, "egbad", 0.9), (20, 1, 0, 5, "egbad", 0.8)])
+    line = tried_line(tmp_path, "egbad", "mnist")
+    assert "`stop_patience`" in line and "precision" not in line
