@@ -1,16 +1,19 @@
 """What one setting key's value does to a detector's AUC: the same shipped settings and seeds on
-one-class MNIST, one whole run per (setting, class, seed, value):
+one-class MNIST (or its anomaly_class cells), one whole run per (setting, class, seed, value):
 
     python benchmarks/variant_auc.py --key g_fake --values fresh reused [--settings 10]
-        [--classes 1 7] [--seeds 3] [--with KEY=VALUE ...]
+        [--classes 1 7] [--seeds 3] [--with KEY=VALUE ...] [--protocol anomaly_class]
 
 Values are read as YAML scalars (`3` an integer, `reused` a string). A dotted key changes one
 entry of a dict key (`--key d_params.filters --values 64 128 --settings 24`: the discriminator's
-width, its other parameters kept). `--with` changes other keys
-in every cell alike (e.g. `--key stop_patience --values 0 5 --with epochs=30`: three times the
-training, with and without stopping early); its rows go to a file of their own, named after them. A row holds the test AUC at
-the label-free sweet spot, the steps, wall and CPU seconds; the markdown beside it gives each
-value's mean and std over seeds and its paired difference to the first value.
+width, its other parameters kept). `--with` changes other keys in every cell alike (e.g. `--key
+stop_patience --values 0 5 --with epochs=30`: three times the training, with and without
+stopping early); its rows go to a file of their own, named after them. `--protocol
+anomaly_class` runs the benchmark's anomaly_class cells instead (`--classes`: the anomaly
+digits; e.g. `--key track_validation_limit --values null 1000 --settings 25`), into a file named
+after it too. A row holds the test AUC at the label-free sweet spot, the steps, wall and CPU
+seconds; the markdown beside it gives each value's mean and std over seeds and its paired
+difference to the first value.
 benchmarks/results/<key>_auc.{csv,md}, resumable (e.g. vae_samples_auc: `--key vae_samples
 --values 10 3 1 --settings 32`; precision_auc: `--key precision --values float32
 mixed_bfloat16 --settings 30 10 20`).
@@ -36,6 +39,8 @@ def main(argv=None) -> int:
     p.add_argument("--settings", type=int, nargs="+", default=[10])
     p.add_argument("--classes", type=int, nargs="+", default=[1, 7])
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--protocol", choices=["normal_class", "anomaly_class"],
+                   default="normal_class", help="one-class runs, or the anomaly_class cells")
     p.add_argument("--with", dest="fixed", nargs="+", default=[], metavar="KEY=VALUE",
                    help="keys changed alike in every cell")
     args = p.parse_args(argv)
@@ -54,14 +59,17 @@ def main(argv=None) -> int:
         if dot and not isinstance(KEYS[outer].default, dict):
             p.error(f"{name!r}: only a dict key (e.g. d_params) takes a dotted entry; "
                     f"{outer!r} is not one")
-    stem = "_".join([f"{key}_auc", *(f"{k}{v}" for k, v in fixed.items())])
+    stem = "_".join([f"{key}_auc", *(f"{k}{v}" for k, v in fixed.items()),
+                     *([args.protocol] if args.protocol != "normal_class" else [])])
     todo = ({"setting": n, "class": c, "seed": s, key: v} for s in range(args.seeds)
             for n in args.settings for c in args.classes for v in values)
     bench_env.run_missing_cells(
         RESULTS / f"{stem}.csv", columns(key), todo,
-        lambda setting, seed, **cell: run_variant(setting, cell["class"], seed,
+        lambda setting, seed, **cell: run_variant(setting, cell["class"], seed, args.protocol,
                                                   **{**fixed, key: cell[key]}),
-        lambda cells: "".join(f"Every run with `{k}: {v}`.\n\n" for k, v in fixed.items())
+        lambda cells: ("The anomaly_class protocol's cells: the class is the anomaly digit.\n\n"
+                       if args.protocol == "anomaly_class" else "")
+        + "".join(f"Every run with `{k}: {v}`.\n\n" for k, v in fixed.items())
         + markdown(cells, key, values),
         lambda r: (f"setting {r['setting']} class {r['class']} seed {r['seed']} {key} "
                    f"{r[key]}: AUC {r['auc']:.4f}, {r['seconds']} s ({r['cpu_seconds']} s CPU)"))

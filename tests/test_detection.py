@@ -55,6 +55,30 @@ def test_a_curve_on_a_test_sample_chooses_and_reports_as_the_whole_test_set(tmp_
     assert not sampled["measurements"]["d_auc"].equals(whole["measurements"]["d_auc"])
 
 
+def test_a_criterion_on_a_validation_sample_thresholds_on_every_validation_normal(tmp_path):
+    """track_validation_limit scores a sample of the validation normals at each tracked step
+    (the criterion, the curve's threshold: speed where they are many); training is untouched and
+    the final table's threshold takes every validation normal, scored with the sweet spot's
+    networks: its row equals the row a run tracking all of them measured at that step."""
+    base = {**run_params.SETTINGS[1], "steps": 120, "track_every": 20, "n_train": 2000,
+            "n_validation": 500, "n_test_normal": 500, "n_test_anomaly": 500,
+            "n_generated": 500, "track_test_limit": None, **SEEDS}
+    whole, sampled = (run_setting(1, validate({**base, "track_validation_limit": limit},
+                                              label="1"), tmp_path / str(limit), progress=False)
+                      for limit in (None, 150))
+    assert (whole["tie_tolerance"], sampled["tie_tolerance"]) == (1 / 500, 1 / 150)
+    losses = ["step", "d_loss", "g_loss"]
+    pd.testing.assert_frame_equal(sampled["measurements"][losses], whole["measurements"][losses])
+    # the criterion is the sample's: close to all normals', not equal to it
+    assert not sampled["measurements"]["criterion"].equals(whole["measurements"]["criterion"])
+    step = sampled["sweet_spot"]["step"]
+    tracked = whole["measurements"].set_index("step").loc[step]
+    final = sampled["final"].set_index("detector").loc["discriminator"]
+    assert final["step"] == step
+    for metric in ("auc", "f1"):  # all 500 normals' threshold, as the whole run had it then
+        assert final[metric] == pytest.approx(tracked[f"d_{metric}"], abs=1e-12), metric
+
+
 def _detector(overrides=None):
     setting = validate({"n_train": 512, "batch_size": 32, **(overrides or {})})
     set_seeds(setting["numpy_seed"], setting["tf_seed"])

@@ -99,3 +99,29 @@ def test_a_variant_run_validates_its_dotted_key(monkeypatch):
     assert seen["d_params"]["filters"] == 128 and seen["normal_class"] == 6
     with pytest.raises(Exception, match="filterz"):
         run_variant(24, 6, 1, **{"d_params.filterz": 128})
+
+
+def test_an_anomaly_class_variant_runs_the_benchmarks_cell(monkeypatch):
+    """`protocol="anomaly_class"`: the run is the benchmark's cell of that anomaly digit (its
+    epochs over nine normal digits, the detector's own keys there: discriminator_lof's bank),
+    with the studied key changed on top."""
+    import gandi.experiment
+    import run_params
+    from gandi.studies.benchmark.image_cells import ANOMALY_CLASS
+    from gandi.studies.variants import run_variant
+    seen = {}
+
+    def finished_run(setting_id, setting, log_dir, progress):
+        seen.update(setting)
+        final = pd.DataFrame([{"detector": "discriminator_lof", "auc": 0.9, "f1": 0.5,
+                               "ap": 0.9}])
+        return {"final": final, "setting": setting, "last_step": 10, "signature": "GAN_x",
+                "seeds": {"numpy": 0, "tf": 0}, "best_test_auc": {"test_auc": 0.9},
+                "measurements": pd.DataFrame({"d_auc": [0.7, 0.8]})}
+
+    monkeypatch.setattr(gandi.experiment, "run_setting", finished_run)
+    run_variant(25, 3, 2, "anomaly_class", track_validation_limit=1000)
+    assert (seen["anomaly_class"], seen["normal_class"], seen["numpy_seed"]) == (3, None, 2)
+    assert seen["epochs"] == max(1, round(run_params.SETTINGS[25]["epochs"] / 9))
+    bank = ANOMALY_CLASS["discriminator_lof"]["reference_bank_size"]
+    assert seen["reference_bank_size"] == bank and seen["track_validation_limit"] == 1000

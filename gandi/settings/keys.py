@@ -249,6 +249,12 @@ SHARED_KEYS = {
         1000, *optional(lambda v: is_int(v) and v >= 2, "an integer >= 2"),
         "test samples scored at each tracked step for the curve (a fixed random sample keeping "
         "the anomalies' share; None: all); the final table scores the whole test set"),
+    "track_validation_limit": SettingKey(
+        None, *optional(lambda v: is_int(v) and v >= 2, "an integer >= 2"),
+        "validation normals scored at each tracked step for the criterion and the curve's "
+        "threshold (a fixed random sample; None: all); the sweet spot's networks score them all "
+        "for the final table and thresholds. Saves tracking time where the validation set is "
+        "large (the anomaly_class protocol's 5,408 normals)"),
     "n_generated": SettingKey(
         2000, lambda v: is_int(v) and v >= 10, "an integer >= 10",
         "generated samples per tracked step (fit metrics, Monte-Carlo threshold)",

@@ -1,6 +1,6 @@
-"""What one setting key's value does to a shipped setting's AUC: whole one-class runs that differ
-in that key only (same setting, class and seed), and their summary. `benchmarks/variant_auc.py`
-is the command line over it.
+"""What one setting key's value does to a shipped setting's AUC: whole runs that differ in that
+key only (same setting, class and seed; one-class, or the anomaly_class protocol's cell), and
+their summary. `benchmarks/variant_auc.py` is the command line over it.
 """
 from __future__ import annotations
 
@@ -17,19 +17,28 @@ def columns(key: str) -> list:
     return ROW_COLUMNS[:3] + [key] + ROW_COLUMNS[3:]
 
 
-def run_variant(setting: int, cls: int, seed: int, **keys) -> dict:
-    """A whole one-class run of shipped setting `setting` with `keys` changed (`with_keys`: a
-    dotted name changes one entry of a dict key): its detector,
-    test AUC at the label-free sweet spot (its own row of the final table, as the benchmark's
-    cells take it: AnoGAN's first row is the discriminator it trained), steps, wall and CPU
-    seconds."""
+def run_variant(setting: int, cls: int, seed: int, protocol: str = "normal_class",
+                **keys) -> dict:
+    """A whole run of shipped setting `setting` with `keys` changed (`with_keys`: a dotted name
+    changes one entry of a dict key): one-class on class `cls`, or with `protocol`
+    anomaly_class the benchmark's cell of anomaly class `cls` (its epochs and detector keys,
+    `image_cells.cell_setting`). Its detector, test AUC at the label-free sweet spot (its own row
+    of the final table, as the benchmark's cells take it: AnoGAN's first row is the
+    discriminator it trained), steps, wall and CPU seconds."""
     import run_params
     from gandi.experiment import run_setting
     from gandi.outputs.run_rows import clock, result_row, spent
     from gandi.settings.validation import validate
+    from gandi.studies.benchmark.image_cells import cell_setting
     started = clock()
-    raw = with_keys({**run_params.SETTINGS[setting], "normal_class": cls, "anomaly_class": None,
-                     "numpy_seed": seed, "tf_seed": seed}, keys)
+    shipped = run_params.SETTINGS[setting]
+    if protocol == "anomaly_class":
+        raw = cell_setting(shipped, protocol, cls, seed, quick=False,
+                           detector=shipped["detector"])
+    else:
+        raw = {**shipped, "normal_class": cls, "anomaly_class": None, "numpy_seed": seed,
+               "tf_seed": seed}
+    raw = with_keys(raw, keys)
     validated = validate(raw, label=str(setting))
     with tempfile.TemporaryDirectory() as log_dir:
         results = run_setting(setting, validated, log_dir, progress=False)

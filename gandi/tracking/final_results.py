@@ -83,11 +83,17 @@ def final_row(detector: str, step: int, test_y, test_scores, threshold: float, s
 
 
 def whole_test_set_at_sweet_spot(state, detector, data) -> tuple[dict | None, dict | None]:
-    """(sweet spot, its scores) on the whole test set. The curve scored a sample of the test
-    set; the final table, its plots and the sweet spot's reported AUC take the whole test set,
-    scored with the sweet spot's networks (the same numbers as scoring it at that step)."""
+    """(sweet spot, its scores) on the whole test set and all validation normals. The curve
+    scored samples of both (`track_test_limit`, `track_validation_limit`); the final table, its
+    thresholds, plots and the sweet spot's reported AUC take them all, scored with the sweet
+    spot's networks (the same numbers as scoring them at that step)."""
     spot, scores = state.sweet_spot, state.sweet_scores
-    if state.sweet_weights is None or len(scores["test"]) == len(data.test_x):
+    if state.sweet_weights is None:
+        return spot, scores
+    if len(scores["validation"]) != len(data.validation):
+        scores = {**scores, "validation": detector.score_with(state.sweet_weights,
+                                                              data.validation)}
+    if len(scores["test"]) == len(data.test_x):
         return spot, scores
     test = detector.score_with(state.sweet_weights, data.test_x)
     try:

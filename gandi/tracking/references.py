@@ -1,6 +1,7 @@
 """What every tracked step is measured against, drawn once when a run starts: the label-free
-references (uniform noise in the data's box, corrupted validation normals), the curve's sample
-of the test set, and the steps whose generated samples are kept as snapshots.
+references (uniform noise in the data's box, corrupted validation normals), the curve's samples
+of the test set and of the validation normals, and the steps whose generated samples are kept as
+snapshots.
 
 The draws are the run's: their order in the random streams is part of what a seed means (a
 resumed run draws them again and must get the same arrays)."""
@@ -27,8 +28,9 @@ class References:
     curve: np.ndarray             # sorted indices of the test samples scored at every step
     curve_x: np.ndarray
     curve_y: np.ndarray
+    validation: np.ndarray        # the validation normals scored at every step (all, or a sample)
     snapshot_steps: frozenset     # tracked steps whose generated samples are kept
-    tie_tolerance: float          # the sweet-spot rule's, for this many validation normals
+    tie_tolerance: float          # the sweet-spot rule's, for that many validation normals
 
 
 def draw_references(setting: dict, data) -> References:
@@ -45,8 +47,24 @@ def draw_references(setting: dict, data) -> References:
     corrupted = (corrupt(data.validation, rng) if "corrupted" in uses or not images else None)
     # the test samples of the curve (its own seed: the data and references stay as drawn)
     curve = curve_sample(data.test_y, setting["track_test_limit"], setting["numpy_seed"] + 2)
+    # the validation normals of every step (a seed of their own again): the references above
+    # were drawn for all of them, so a sample keeps each normal's own corrupted copy
+    kept = validation_sample(len(data.validation), setting["track_validation_limit"],
+                             setting["numpy_seed"] + 3)
+    if kept is not None:
+        uniform = None if uniform is None else uniform[kept]
+        corrupted = None if corrupted is None else corrupted[kept]
+    validation = data.validation if kept is None else data.validation[kept]
     return References(uniform, corrupted, curve, data.test_x[curve], data.test_y[curve],
-                      snapshot_steps(setting), tie_tolerance(len(data.validation)))
+                      validation, snapshot_steps(setting), tie_tolerance(len(validation)))
+
+
+def validation_sample(n: int, limit: int | None, seed: int) -> np.ndarray | None:
+    """Sorted indices of the `limit` validation normals scored at every tracked step, or None
+    for all of them (no limit, or no more normals than it)."""
+    if limit is None or limit >= n:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n, limit, replace=False))
 
 
 def snapshot_steps(setting: dict) -> frozenset:

@@ -84,7 +84,7 @@ class Tracker:
         row = {"step": step, **self._mean_losses()}
         d, refs = self.detector, self.references
         generated = d.generate(self.setting["n_generated"], seed=GENERATED_SEED)
-        samples = {"validation": self.data.validation, "test": refs.curve_x,
+        samples = {"validation": refs.validation, "test": refs.curve_x,
                    "generated": generated, "uniform": refs.uniform, "corrupted": refs.corrupted}
         with d.fixed_weights():  # no network changes between these scores
             scores = {k: None if x is None else d.score(x) for k, x in samples.items()}
@@ -104,7 +104,7 @@ class Tracker:
         self.state.rows.append(row)
         self._update_sweet_spot(step, row, val, test, gen)
         self.board.tracked_step(step, row, refs.curve_y, val, test, gen, generated, d,
-                                self.data.validation)
+                                refs.validation)
         self.log.info("step %d: %s", step, ", ".join(
             f"{k}={v:.4g}" for k, v in row.items() if k != "step" and np.isfinite(v)))
         return row
