@@ -81,20 +81,25 @@ def test_a_dotted_key_changes_one_entry_of_a_dict_key_and_keeps_the_others():
     assert with_keys({"epochs": 2}, {"g_params.filters": 32})["g_params"] == {"filters": 32}
 
 
-def test_a_variant_run_validates_its_dotted_key(monkeypatch):
+def finished_runs(monkeypatch, detector: str) -> dict:
+    """Whole runs replaced by a finished one of `detector`; the dict gets each run's setting."""
     import gandi.experiment
-    from gandi.studies.variants import run_variant
     seen = {}
 
     def finished_run(setting_id, setting, log_dir, progress):
         seen.update(setting)
-        final = pd.DataFrame([{"detector": "discriminator_knn", "auc": 0.9, "f1": 0.5,
-                               "ap": 0.9}])
+        final = pd.DataFrame([{"detector": detector, "auc": 0.9, "f1": 0.5, "ap": 0.9}])
         return {"final": final, "setting": setting, "last_step": 10, "signature": "GAN_x",
                 "seeds": {"numpy": 0, "tf": 0}, "best_test_auc": {"test_auc": 0.9},
                 "measurements": pd.DataFrame({"d_auc": [0.7, 0.8]})}
 
     monkeypatch.setattr(gandi.experiment, "run_setting", finished_run)
+    return seen
+
+
+def test_a_variant_run_validates_its_dotted_key(monkeypatch):
+    from gandi.studies.variants import run_variant
+    seen = finished_runs(monkeypatch, "discriminator_knn")
     run_variant(24, 6, 1, **{"d_params.filters": 128})
     assert seen["d_params"]["filters"] == 128 and seen["normal_class"] == 6
     with pytest.raises(Exception, match="filterz"):
@@ -105,21 +110,10 @@ def test_an_anomaly_class_variant_runs_the_benchmarks_cell(monkeypatch):
     """`protocol="anomaly_class"`: the run is the benchmark's cell of that anomaly digit (its
     epochs over nine normal digits, the detector's own keys there: discriminator_lof's bank),
     with the studied key changed on top."""
-    import gandi.experiment
     import run_params
     from gandi.studies.benchmark.image_cells import ANOMALY_CLASS
     from gandi.studies.variants import run_variant
-    seen = {}
-
-    def finished_run(setting_id, setting, log_dir, progress):
-        seen.update(setting)
-        final = pd.DataFrame([{"detector": "discriminator_lof", "auc": 0.9, "f1": 0.5,
-                               "ap": 0.9}])
-        return {"final": final, "setting": setting, "last_step": 10, "signature": "GAN_x",
-                "seeds": {"numpy": 0, "tf": 0}, "best_test_auc": {"test_auc": 0.9},
-                "measurements": pd.DataFrame({"d_auc": [0.7, 0.8]})}
-
-    monkeypatch.setattr(gandi.experiment, "run_setting", finished_run)
+    seen = finished_runs(monkeypatch, "discriminator_lof")
     run_variant(25, 3, 2, "anomaly_class", track_validation_limit=1000)
     assert (seen["anomaly_class"], seen["normal_class"], seen["numpy_seed"]) == (3, None, 2)
     assert seen["epochs"] == max(1, round(run_params.SETTINGS[25]["epochs"] / 9))
