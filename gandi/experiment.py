@@ -187,6 +187,10 @@ def _finish(run, tracker, step, status, error, progress, started: float, log) ->
                      seconds=round(seconds, 1), last_checkpoint=run.last_checkpoint(),
                      sweet_spot=sweet_spot_summary(results.get("sweet_spot")))
     log.info("run %s %s at step %d after %.1f s", run.signature, status, step, seconds)
+    tracking = results.get("tracking_seconds") or {}
+    if np.isfinite(tracking.get("seconds", np.nan)):
+        log.info("its tracked steps took %.1f s (%.1f s of CPU), over the run's life",
+                 tracking["seconds"], tracking["cpu_seconds"])
     for warning in results.get("warnings", []):
         log.warning(warning)
     return results

@@ -8,6 +8,7 @@ from conftest import SEEDS, assert_float32_close, reduction_terms, score_terms
 from gandi.data.splits import distribution_splits
 from gandi.detectors import DETECTORS
 from gandi.experiment import run_setting
+from gandi.outputs.results import load_results
 from gandi.settings.validation import SettingError, validate
 from gandi.training.loop import real_batches, set_seeds
 
@@ -77,6 +78,12 @@ def test_a_criterion_on_a_validation_sample_thresholds_on_every_validation_norma
     assert final["step"] == step
     for metric in ("auc", "f1"):  # all 500 normals' threshold, as the whole run had it then
         assert final[metric] == pytest.approx(tracked[f"d_{metric}"], abs=1e-12), metric
+    # what its tracked steps took, kept in the results pickle: less with fewer normals scored
+    # is not asserted (a timing); within the run's own time is
+    saved = load_results(sampled["run"].results_file)["tracking_seconds"]
+    assert saved == sampled["tracking_seconds"]
+    assert 0 < saved["seconds"] < sampled["run"].read_status()["seconds"]
+    assert saved["cpu_seconds"] > 0
 
 
 def _detector(overrides=None):

@@ -68,3 +68,22 @@ def test_finishing_writes_nothing_back(tmp_path, monkeypatch):
     assert results["sweet_spot"]["test_auc"] == final.loc["discriminator", "auc"]
     assert results["sweet_spot"]["step"] == before["sweet_spot"]["step"]
     assert results["checkpoint_ensemble"] is not None
+
+
+def test_the_time_tracking_took_survives_a_checkpoint(tmp_path):
+    """A resumed run goes on adding to the tracking time its checkpoint saved; a state file
+    from before the time was kept reads as unknown (NaN), not as no time at all."""
+    import pickle
+
+    from gandi.tracking.state import TrackerState, load_state, save_state, state_file
+    folder = tmp_path / "checkpoints" / "GAN_2026-12-06_13-00-00_000000_0-0_1"
+    folder.mkdir(parents=True)
+    state = TrackerState(rows=[{"step": 0, "criterion": 0.5}])
+    state.tracking_seconds = {"seconds": 3.25, "cpu_seconds": 5.5}
+    save_state(folder, 100, state)
+    assert load_state(folder, 100).tracking_seconds == {"seconds": 3.25, "cpu_seconds": 5.5}
+    saved = pickle.loads(state_file(folder, 100).read_bytes())
+    del saved["tracking_seconds"]
+    state_file(folder, 200).write_bytes(pickle.dumps(saved))
+    older = load_state(folder, 200).tracking_seconds
+    assert np.isnan(older["seconds"]) and np.isnan(older["cpu_seconds"])

@@ -61,7 +61,8 @@ def test_a_variant_run_reports_its_detectors_own_row(monkeypatch):
                               {"detector": "anogan", "auc": 0.65, "f1": 0.3, "ap": 0.8}])
         return {"final": final, "setting": setting, "last_step": 190, "signature": "GAN_x",
                 "seeds": {"numpy": 0, "tf": 0}, "best_test_auc": {"test_auc": 0.9},
-                "measurements": pd.DataFrame({"d_auc": [0.7, 0.8]})}
+                "measurements": pd.DataFrame({"d_auc": [0.7, 0.8]}),
+                "tracking_seconds": {"seconds": 1.0, "cpu_seconds": 1.5}}
 
     monkeypatch.setattr(gandi.experiment, "run_setting", finished_run)
     row = run_variant(11, 2, 0, epochs=8)
@@ -91,7 +92,8 @@ def finished_runs(monkeypatch, detector: str) -> dict:
         final = pd.DataFrame([{"detector": detector, "auc": 0.9, "f1": 0.5, "ap": 0.9}])
         return {"final": final, "setting": setting, "last_step": 10, "signature": "GAN_x",
                 "seeds": {"numpy": 0, "tf": 0}, "best_test_auc": {"test_auc": 0.9},
-                "measurements": pd.DataFrame({"d_auc": [0.7, 0.8]})}
+                "measurements": pd.DataFrame({"d_auc": [0.7, 0.8]}),
+                "tracking_seconds": {"seconds": 1.0, "cpu_seconds": 1.5}}
 
     monkeypatch.setattr(gandi.experiment, "run_setting", finished_run)
     return seen
@@ -119,3 +121,12 @@ def test_an_anomaly_class_variant_runs_the_benchmarks_cell(monkeypatch):
     assert seen["epochs"] == max(1, round(run_params.SETTINGS[25]["epochs"] / 9))
     bank = ANOMALY_CLASS["discriminator_lof"]["reference_bank_size"]
     assert seen["reference_bank_size"] == bank and seen["track_validation_limit"] == 1000
+
+
+def test_the_share_of_a_run_its_tracking_took_is_shown_where_rows_kept_it():
+    kept = cells().assign(tracking_cpu_seconds=[0.5, 0.25, 1.0, 0.5, 0.2, 0.3, 0.1])
+    table = by_value(kept, "g_fake").set_index(["class", "g_fake"])
+    # class 1, fresh: 0.5/2, 1.0/2 and 0.2/2 of the runs' CPU seconds
+    assert table.loc[(1, "fresh"), "tracking_share"] == pytest.approx((0.25 + 0.5 + 0.1) / 3)
+    assert table.loc[(7, "reused"), "tracking_share"] == pytest.approx(0.1)
+    assert "tracking_share" not in by_value(cells(), "g_fake")  # rows from before it was kept

@@ -31,7 +31,8 @@ def library_versions() -> dict:
 def results_dict(*, signature: str, setting_id, setting: dict, status: str, error, last_step: int,
                  measurements, final, sweet_spot, tie_tolerance: float, checkpoint_ensemble,
                  galleries: dict, best_test_auc, test_anomalies, snapshots: dict, restarts: list,
-                 figures: dict, warnings: list, stopped_early: dict | None = None) -> dict:
+                 figures: dict, warnings: list, stopped_early: dict | None = None,
+                 tracking_seconds: dict | None = None) -> dict:
     """The results pickle's content, in this key order: plain data only."""
     return {
         "signature": signature,
@@ -53,6 +54,8 @@ def results_dict(*, signature: str, setting_id, setting: dict, status: str, erro
         "restarts": restarts,
         # stop_patience ended training before `steps`: the step, the budget, the sweet spot
         "stopped_early": stopped_early,
+        # wall and process-CPU seconds of the tracked steps (the run's whole time: status.json)
+        "tracking_seconds": tracking_seconds,
         "figures": figures,
         "warnings": warnings,
         "seeds": {"numpy": setting["numpy_seed"], "tf": setting["tf_seed"]},

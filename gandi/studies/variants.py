@@ -9,7 +9,10 @@ import tempfile
 import pandas as pd
 
 # a study's row columns besides its key (`benchmarks/variant_auc.py` writes them in this order)
-ROW_COLUMNS = ["setting", "class", "seed", "detector", "auc", "steps", "seconds", "cpu_seconds"]
+ROW_COLUMNS = ["setting", "class", "seed", "detector", "auc", "steps", "seconds", "cpu_seconds",
+               "tracking_cpu_seconds"]
+# columns added later: older studies' rows lack them
+NEWER_COLUMNS = ("tracking_cpu_seconds",)
 
 
 def columns(key: str) -> list:
@@ -24,7 +27,8 @@ def run_variant(setting: int, cls: int, seed: int, protocol: str = "normal_class
     anomaly_class the benchmark's cell of anomaly class `cls` (its epochs and detector keys,
     `image_cells.cell_setting`). Its detector, test AUC at the label-free sweet spot (its own row
     of the final table, as the benchmark's cells take it: AnoGAN's first row is the
-    discriminator it trained), steps, wall and CPU seconds."""
+    discriminator it trained), steps, wall and CPU seconds, and the CPU seconds of its tracked
+    steps."""
     import run_params
     from gandi.experiment import run_setting
     from gandi.outputs.run_rows import clock, result_row, spent
@@ -45,7 +49,8 @@ def run_variant(setting: int, cls: int, seed: int, protocol: str = "normal_class
     detector = validated["detector"]
     row = result_row(results, detector, cls, spent(started), validated)
     return {"detector": detector, "auc": row["auc"], "steps": int(results["last_step"]),
-            "seconds": row["seconds"], "cpu_seconds": row["cpu_seconds"]}
+            "seconds": row["seconds"], "cpu_seconds": row["cpu_seconds"],
+            "tracking_cpu_seconds": round(results["tracking_seconds"]["cpu_seconds"], 1)}
 
 
 def with_keys(setting: dict, keys: dict) -> dict:
@@ -64,11 +69,16 @@ def with_keys(setting: dict, keys: dict) -> dict:
 
 def by_value(cells: pd.DataFrame, key: str) -> pd.DataFrame:
     """Per (setting, detector, class, value of `key`): seeds, mean and std AUC, mean CPU
-    seconds of the whole run."""
+    seconds of the whole run and, where rows kept it, the share of them its tracking took."""
     cells = cells.astype({"auc": float, "cpu_seconds": float})  # appended rows are objects
+    tracked = "tracking_cpu_seconds" in cells and cells["tracking_cpu_seconds"].notna().any()
+    if tracked:
+        cells = cells.assign(tracking_share=cells["tracking_cpu_seconds"].astype(float)
+                             / cells["cpu_seconds"])
     return cells.groupby(["setting", "detector", "class", key]).agg(
         seeds=("seed", "nunique"), auc=("auc", "mean"), auc_std=("auc", "std"),
-        cpu_seconds=("cpu_seconds", "mean")).reset_index()
+        cpu_seconds=("cpu_seconds", "mean"),
+        **({"tracking_share": ("tracking_share", "mean")} if tracked else {})).reset_index()
 
 
 def paired(cells: pd.DataFrame, key: str, values: list) -> pd.DataFrame:
@@ -95,7 +105,8 @@ def markdown(cells: pd.DataFrame, key: str, values: list) -> str:
     where = ("at the label-free sweet spot (AnoGAN: on the final networks)"
              if "anogan" in set(cells["detector"]) else "at the label-free sweet spot")
     text = (f"Test AUC {where} by `{key}`, mean and std over seeds, and "
-            f"CPU seconds of the whole run.\n\n"
+            f"CPU seconds of the whole run (`tracking_share`, where kept: the share of them "
+            f"its tracked steps took).\n\n"
             + markdown_table(by_value(cells, key).round(4)) + "\n")
     differences = paired(cells, key, values)
     if not differences.empty:

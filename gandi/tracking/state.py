@@ -4,12 +4,15 @@ its file beside each TF checkpoint (checkpoints/<signature>/tracker-<step>.pkl),
 resumed run continues the curve where the checkpoint left it."""
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from gandi.outputs.results import load_results, write_results
+from gandi.outputs.run_rows import clock
 
 
 @dataclass
@@ -21,6 +24,20 @@ class TrackerState:
     sweet_scores: dict | None = None      # their validation, curve-test and generated scores
     snapshots: dict = field(default_factory=dict)         # step -> generated samples
     ensemble_weights: dict = field(default_factory=dict)  # step -> weights, the k best steps
+    # wall and process-CPU seconds spent tracking (every tracked step's scores, rows, sweet spot
+    # and TensorBoard), over the run's life: what tracking costs beside training
+    tracking_seconds: dict = field(default_factory=lambda: {"seconds": 0.0, "cpu_seconds": 0.0})
+
+    @contextlib.contextmanager
+    def tracking_time(self):
+        """Adds the wall and CPU seconds of the block to `tracking_seconds`."""
+        started = clock()
+        try:
+            yield
+        finally:
+            wall, cpu = clock()
+            self.tracking_seconds["seconds"] += wall - started[0]
+            self.tracking_seconds["cpu_seconds"] += cpu - started[1]
 
     @property
     def measurements(self) -> pd.DataFrame:
@@ -50,7 +67,7 @@ def save_state(folder: Path, step: int, state: TrackerState) -> None:
         "pending_losses": [{k: float(v) for k, v in p.items()} for p in state.pending_losses],
         "sweet_spot": state.sweet_spot, "sweet_weights": state.sweet_weights,
         "sweet_scores": state.sweet_scores, "snapshots": state.snapshots,
-        "ensemble_weights": state.ensemble_weights})
+        "ensemble_weights": state.ensemble_weights, "tracking_seconds": state.tracking_seconds})
 
 
 def load_state(folder: Path, step: int) -> TrackerState:
@@ -58,7 +75,9 @@ def load_state(folder: Path, step: int) -> TrackerState:
     return TrackerState(rows=saved["rows"], pending_losses=saved["pending_losses"],
                         sweet_spot=saved["sweet_spot"], sweet_weights=saved["sweet_weights"],
                         sweet_scores=saved["sweet_scores"], snapshots=saved["snapshots"],
-                        ensemble_weights=saved.get("ensemble_weights", {}))
+                        ensemble_weights=saved.get("ensemble_weights", {}),
+                        tracking_seconds=saved.get("tracking_seconds",  # from before it was kept
+                                                   {"seconds": np.nan, "cpu_seconds": np.nan}))
 
 
 def prune_states(folder: Path, kept_steps: set[int]) -> None:

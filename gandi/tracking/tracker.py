@@ -81,6 +81,11 @@ class Tracker:
         return self.stopped_early is not None
 
     def evaluate(self, step: int) -> dict:
+        """Test at `step` (the row it measured); its time counts as tracking's."""
+        with self.state.tracking_time():
+            return self._evaluate(step)
+
+    def _evaluate(self, step: int) -> dict:
         row = {"step": step, **self._mean_losses()}
         d, refs = self.detector, self.references
         generated = d.generate(self.setting["n_generated"], seed=GENERATED_SEED)
@@ -189,4 +194,5 @@ class Tracker:
             best_test_auc=s.best_test_auc(len(self.references.curve)),
             test_anomalies=self.data.test_anomalies, snapshots=s.snapshots,
             restarts=self.restarts, stopped_early=self.stopped_early, figures=figures or {},
+            tracking_seconds=dict(s.tracking_seconds),
             warnings=run_warnings(self, status))

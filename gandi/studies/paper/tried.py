@@ -2,17 +2,20 @@
 (`benchmarks/variant_auc.py`: `<key>_auc*.csv` with columns setting, class, seed, the key,
 detector, auc, ...) on its settings for the same data set, one value's mean AUC each; the paper
 puts the line under the gap, so that a reader sees how large it is and what did not close it.
-Studies of what a saving costs (bfloat16, XLA) are not attempts at a gap: left out."""
+Studies of what a saving costs (bfloat16, XLA, tracking fewer validation normals) are not
+attempts at a gap: left out. A study of the anomaly_class protocol's cells (`variant_auc.py
+--protocol anomaly_class`, `..._anomaly_class.csv`) goes under that protocol's gaps only."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pandas as pd
 
-from gandi.studies.variants import ROW_COLUMNS
+from gandi.studies.variants import NEWER_COLUMNS, ROW_COLUMNS
 
 # keys whose studies asked what a saving costs (the same AUC, cheaper), not how to close a gap
-COST_KEYS = {"precision", "jit_compile"}
+COST_KEYS = {"precision", "jit_compile", "track_validation_limit"}
+PROTOCOL_RUNS = {"normal_class": "one-class runs", "anomaly_class": "the anomaly_class cells"}
 # studies of a detector on a data set kept in a table of their own shape (not variant_auc.py's)
 OTHER_STUDIES = {("anogan", "mnist"): ("anogan_search.md", "the latent search's length, early "
                                        "stop and step size")}
@@ -28,15 +31,19 @@ def study_means(cells: pd.DataFrame, key: str) -> tuple[pd.Series, list, int]:
     return shared.mean(), sorted(shared.index), seeds
 
 
-def tried_line(results: Path, detector: str, dataset: str) -> str:
-    """One line naming each variant study of `detector` on `dataset`: the key, each value's
-    mean AUC, the classes and seeds, the file; '' when there is none."""
+def tried_line(results: Path, detector: str, dataset: str,
+               protocol: str = "normal_class") -> str:
+    """One line naming each variant study of `detector` on `dataset` under `protocol`: the key,
+    each value's mean AUC, the classes and seeds, the file; '' when there is none."""
     import run_params
     found = []
+    needed = set(ROW_COLUMNS) - set(NEWER_COLUMNS)
     for path in sorted(results.glob("*_auc*.csv")):
+        if path.stem.endswith("_anomaly_class") != (protocol == "anomaly_class"):
+            continue
         cells = pd.read_csv(path)
         keys = [c for c in cells.columns if c not in ROW_COLUMNS]
-        if not set(ROW_COLUMNS) <= set(cells.columns) or len(keys) != 1 or keys[0] in COST_KEYS:
+        if not needed <= set(cells.columns) or len(keys) != 1 or keys[0] in COST_KEYS:
             continue
         key = keys[0]
         on = cells["setting"].map(lambda n: run_params.SETTINGS.get(int(n), {}).get("dataset"))
@@ -47,10 +54,12 @@ def tried_line(results: Path, detector: str, dataset: str) -> str:
         found.append(f"`{key}` " + ", ".join(f"{v}: {m:.3f}" for v, m in means.items())
                      + f" (classes {', '.join(map(str, classes))}, {seeds} seed(s) each; "
                        f"`benchmarks/results/{path.stem}.md`)")
-    name, what = OTHER_STUDIES.get((detector, dataset), ("", ""))
+    name, what = (OTHER_STUDIES.get((detector, dataset), ("", ""))
+                  if protocol == "normal_class" else ("", ""))
     if name and (results / name).is_file():
         found.append(f"{what} (`benchmarks/results/{name}`)")
     if not found:
         return ""
-    return (f"- **What was tried for {detector}** (one-class runs of its settings on this data "
-            f"set with one key changed; mean test AUC per value): " + "; ".join(found) + ".\n")
+    return (f"- **What was tried for {detector}** ({PROTOCOL_RUNS[protocol]} of its settings "
+            f"on this data set with one key changed; mean test AUC per value): "
+            + "; ".join(found) + ".\n")

@@ -268,7 +268,7 @@ def benchmark_section(number: int, dataset: str, protocol: str, results: Path, l
                        f"{ours.mean():.3f} against {pub['value'].mean():.3f}, {diff:+.3f}."
                        f"{chance}{caution(pub)}\n")
         if found:
-            text.write(tried_line(results, detector, dataset))
+            text.write(tried_line(results, detector, dataset, protocol))
         if method and not found:  # (the discriminator has no published twin: ours)
             unpublished.append(detector)
     if unpublished:
