@@ -61,3 +61,20 @@ def test_each_layer_is_timed_alone_with_its_forward_and_both_gradients():
     dense = rows[0]["mflop_per_image"] * 1e6
     assert 72 <= dense <= 72 + (8 * 4 + 4 * 3 + 2) / 8, dense
     assert all(r["ms_per_batch"] > 0 for r in rows)
+
+
+def test_the_tracking_share_is_measured_both_ways_on_whole_runs():
+    """Paired whole runs (tracked as set, tracked at the ends only) and each tracked run's own
+    record of its tracked steps: shares of its time, so within (0, 1)."""
+    import run_params
+    from gandi.experiment import resolve_steps
+    from gandi.settings.validation import validate
+    from gandi.studies.efficiency import tracking_share
+    setting = validate({**run_params.SETTINGS[1], "steps": 40, "track_every": 10,
+                        "n_train": 500, "n_validation": 200, "n_test_normal": 200,
+                        "n_test_anomaly": 200, "n_generated": 200}, label="1")
+    setting = resolve_steps(setting, 500, 1)
+    seconds = tracking_share(1, setting, rounds=1)
+    assert len(seconds["tracked"]) == len(seconds["ends_only"]) == len(seconds["in_run"]) == 1
+    assert 0 < seconds["in_run"][0] < 1
+    assert seconds["share"] == 1 - seconds["ends_only"][0] / seconds["tracked"][0]

@@ -80,12 +80,14 @@ def flops_per_image(step, batch: tf.Tensor) -> float:
     return profile.total_float_ops / int(batch.shape[0])
 
 
-def run_seconds(setting_id, setting: dict) -> float:
-    """Wall seconds of a whole run of a validated setting (data, training, tracking, the end),
-    in a temporary log dir."""
+def run_seconds(setting_id, setting: dict) -> tuple[float, float]:
+    """(wall seconds of a whole run of a validated setting: data, training, tracking, the end;
+    the wall seconds its tracked steps took, as the run kept them), in a temporary log dir."""
     from gandi.experiment import run_setting
     with tempfile.TemporaryDirectory() as log_dir:
-        return timed(lambda: run_setting(setting_id, setting, log_dir, progress=False))[1]
+        results, seconds = timed(lambda: run_setting(setting_id, setting, log_dir,
+                                                     progress=False))
+    return seconds, results["tracking_seconds"]["seconds"]
 
 
 def tracking_share(setting_id, setting: dict, rounds: int = 2) -> dict:
@@ -94,13 +96,17 @@ def tracking_share(setting_id, setting: dict, rounds: int = 2) -> dict:
     `rounds` times, after an untimed short run that holds the process's warm-up. `setting` has
     its steps resolved (`experiment.resolve_steps`). Returns {'tracked': [s], 'ends_only': [s],
     'share': 1 - min(ends_only) / min(tracked)}: the fastest of each, as timeit does, since
-    whatever else the machine does only ever slows a run down."""
+    whatever else the machine does only ever slows a run down; and 'in_run': [share], each
+    tracked run's own record of its tracked steps' time over its whole time (one run suffices,
+    and other work on the machine slows both alike)."""
     run_seconds(setting_id, {**setting, "steps": min(setting["steps"], 2 * setting["track_every"])})
     ends_only = {**setting, "track_every": setting["steps"]}
-    seconds = {"tracked": [], "ends_only": []}
+    seconds = {"tracked": [], "ends_only": [], "in_run": []}
     for _ in range(rounds):
-        seconds["tracked"].append(run_seconds(setting_id, setting))
-        seconds["ends_only"].append(run_seconds(setting_id, ends_only))
+        whole, tracking = run_seconds(setting_id, setting)
+        seconds["tracked"].append(whole)
+        seconds["in_run"].append(tracking / whole)
+        seconds["ends_only"].append(run_seconds(setting_id, ends_only)[0])
     seconds["share"] = 1 - min(seconds["ends_only"]) / min(seconds["tracked"])
     return seconds
 
