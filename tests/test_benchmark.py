@@ -53,8 +53,11 @@ def test_quick_benchmark_writes_resumes_and_compares(tmp_path, capsys):
     assert sorted(zip(cells["detector"], cells["class"])) == [
         ("autoencoder", 1), ("discriminator", 1)]
     assert cells["auc"].between(0, 1).all() and (cells["seed"] == 0).all()
-    # each run's own CPU time beside its wall time (a quick cell trains for seconds)
+    # each run's own CPU time beside its wall time (a quick cell trains for seconds), and the
+    # part of it its tracked steps took
     assert (cells["cpu_seconds"] > 0).all() and (cells["seconds"] > 0).all()
+    assert (cells["tracking_cpu_seconds"] > 0).all()
+    assert (cells["tracking_cpu_seconds"] < cells["cpu_seconds"]).all()
     runs = sorted(p.name for p in (tmp_path / "log" / "results").iterdir())
     assert sorted(cells["signature"]) == runs
     md = (tmp_path / "out" / "mnist_normal_class.md").read_text()
@@ -487,7 +490,8 @@ def test_two_benchmarks_on_one_csv_keep_each_others_rows(tmp_path, capsys):
         return {"detector": detector, "family": "gandi", "class": cls, "seed": 0,
                 "auc": 0.5 + cls / 10,
                 "auprc": 0.1, "f1": 0.2, "oracle_best_auc": 0.6, "signature": f"{detector}_{cls}",
-                "seconds": 1.5, "cpu_seconds": 2.25, "setting_hash": "0123456789ab"}
+                "seconds": 1.5, "cpu_seconds": 2.25, "tracking_cpu_seconds": 0.5,
+                "setting_hash": "0123456789ab"}
 
     csv_path = tmp_path / "mnist_normal_class.csv"
     first = pd.DataFrame([row("vae", 0)])[COLUMNS]
@@ -505,4 +509,5 @@ def test_two_benchmarks_on_one_csv_keep_each_others_rows(tmp_path, capsys):
     expected = {("vae", 0), ("egbad", 9), ("autoencoder", 1), ("autoencoder", 2)}
     assert set(zip(written["detector"], written["class"])) == expected and len(written) == 4
     assert len(cells) == 4
-    assert "[2/2] autoencoder: AUC 0.700" in capsys.readouterr().out
+    assert "[2/2] autoencoder: AUC 0.700 (1.5 s, 2.25 s CPU, 22% of it tracking)" in (
+        capsys.readouterr().out)

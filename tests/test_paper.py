@@ -324,3 +324,19 @@ def test_a_published_numbers_warning_is_said_beside_the_gap():
                                      "provenance unclear - two numbers circulate.")
     assert paper.caution(pd.DataFrame({"note": ["plain", None]})) == ""
     assert paper.caution(pd.DataFrame({"value": [0.9]})) == ""
+
+
+def test_the_grids_tracking_share_is_each_cells_own_record(tmp_path):
+    """Per benchmark and detector: the cells whose rows kept their tracking time, its median
+    and largest share of the cell's CPU time; classical rows and older rows have none."""
+    from gandi.studies.paper.efficiency_section import grid_tracking
+    assert grid_tracking(tmp_path) == ""
+    pd.DataFrame({"detector": ["vae", "vae", "vae", "lof", "egbad"],
+                  "cpu_seconds": [100.0, 50.0, 10.0, 2.0, 80.0],
+                  "tracking_cpu_seconds": [10.0, 10.0, 3.0, None, None]}).to_csv(
+        tmp_path / "mnist_normal_class.csv", index=False)
+    pd.DataFrame({"detector": ["vae"], "cpu_seconds": [9.0]}).to_csv(  # from before it was kept
+        tmp_path / "fashion_mnist_normal_class.csv", index=False)
+    text = grid_tracking(tmp_path)
+    assert "| mnist_normal_class | vae | 3 | 20% | 30% |" in text
+    assert "lof" not in text and "egbad" not in text and "fashion" not in text

@@ -12,9 +12,12 @@ import time
 import numpy as np
 
 COLUMNS = ["detector", "family", "class", "seed", "auc", "auprc", "f1", "oracle_best_auc",
-           "signature", "seconds", "cpu_seconds", "setting_hash"]  # family: gandi or classical
+           "signature", "seconds", "cpu_seconds", "tracking_cpu_seconds",
+           "setting_hash"]  # family: gandi or classical
 # seconds: wall; cpu_seconds: the process's user + system time (every thread's), which stays
-# comparable when a cell ran beside other work on the machine
+# comparable when a cell ran beside other work on the machine; tracking_cpu_seconds: the part of
+# it the run's tracked steps took (the results' tracking_seconds; empty for classical rows and
+# rows from before it was kept)
 # auprc: average precision, anomaly = positive (EGBAD's MNIST table reports it)
 # setting_hash: gandi.settings.fingerprint.setting_hash of the validated setting that made a
 # gandi row (empty for classical rows and rows from before it was kept)
@@ -54,15 +57,19 @@ def spent(since: tuple[float, float]) -> dict:
 def result_row(results: dict, detector: str, cls, cost: dict, setting: dict) -> dict:
     """A finished run as one row of COLUMNS (a benchmark cell, a sweep trial): its `detector`'s
     row of the final table (else its first), the oracle-best AUC when that score was tracked,
-    its `cost` (`spent`: seconds and cpu_seconds), and the hash of the validated `setting` the
-    run was given (before the run resolved its epochs into steps)."""
+    its `cost` (`spent`: seconds and cpu_seconds) and the CPU seconds its tracking took, and the
+    hash of the validated `setting` the run was given (before the run resolved its epochs into
+    steps)."""
     from gandi.settings.fingerprint import setting_hash
     rows = final_rows(results)
     row = next((r for r in rows if r["detector"] == detector), rows[0])
+    tracking = results.get("tracking_seconds") or {}  # a run from before it was kept: none
     return {"detector": detector, "family": "gandi", "class": cls, "seed": row["seed"],
             "auc": float(row["auc"]), "auprc": float(row["auprc"]), "f1": float(row["f1"]),
             "oracle_best_auc": float(row["oracle_best_auc"]),
-            "signature": row["signature"], **cost, "setting_hash": setting_hash(setting)}
+            "signature": row["signature"], **cost,
+            "tracking_cpu_seconds": round(float(tracking.get("cpu_seconds", np.nan)), 1),
+            "setting_hash": setting_hash(setting)}
 
 
 def mean_std(values, show_n: bool = False) -> str:

@@ -23,6 +23,8 @@ def read(path: Path) -> pd.DataFrame:
                         dtype={"setting_hash": str})  # hex digits, never a number
     if "cpu_seconds" not in table and "seconds" in table:  # a table from before CPU time
         table["cpu_seconds"] = np.nan
+    if "tracking_cpu_seconds" not in table and "seconds" in table:  # from before it was kept
+        table["tracking_cpu_seconds"] = np.nan
     if "setting_hash" not in table and "seconds" in table:  # from before setting hashes
         table["setting_hash"] = np.nan
     missing = [c for c in COLUMNS if c not in table.columns]

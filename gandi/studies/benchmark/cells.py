@@ -29,6 +29,8 @@ def read_cells(path: Path, columns=COLUMNS) -> pd.DataFrame:
         cells.insert(list(cells).index("auc") + 1, "auprc", np.nan)
     if "cpu_seconds" in columns and "cpu_seconds" not in cells:  # from before CPU time was kept
         cells.insert(list(cells).index("seconds") + 1, "cpu_seconds", np.nan)
+    if "tracking_cpu_seconds" in columns and "tracking_cpu_seconds" not in cells:  # idem
+        cells.insert(list(cells).index("cpu_seconds") + 1, "tracking_cpu_seconds", np.nan)
     if "setting_hash" in columns and "setting_hash" not in cells:  # from before hashes
         cells["setting_hash"] = np.nan
     return cells
@@ -63,11 +65,20 @@ def run_items(todo: list, run_item: Callable, cells: pd.DataFrame, csv_path: Pat
             known = set(_row_keys(read_cells(io.StringIO(text), columns), columns))
             for row in rows:
                 print(f"[{i}/{len(todo)}] {shown(item, row)}: AUC {row['auc']:.3f} "
-                      f"({row['seconds']} s, {row['cpu_seconds']} s CPU)", flush=True)
+                      f"({row['seconds']} s, {row['cpu_seconds']} s CPU{_tracking(row)})",
+                      flush=True)
     except (SettingError, DataError) as err:
         print(f"gandi.benchmark: error: {err}", file=sys.stderr)
         return None
     return cells
+
+
+def _tracking(row: dict) -> str:
+    """', N% tracking': the share of a gandi run's CPU time its tracked steps took."""
+    tracking, cpu = row.get("tracking_cpu_seconds", np.nan), row.get("cpu_seconds", np.nan)
+    if not (np.isfinite(tracking) and np.isfinite(cpu) and cpu > 0):
+        return ""
+    return f", {100 * tracking / cpu:.0f}% of it tracking"
 
 
 def _row_keys(cells: pd.DataFrame, columns) -> pd.Series:

@@ -75,6 +75,7 @@ def efficiency_section(number: int, path: Path) -> str:
                        f"{_seconds_text(t['tracked'])} | {_seconds_text(t['ends_only'])} | "
                        f"{100 * t['share']:.0f}% |\n")
         text.write("\n")
+    text.write(grid_tracking(path.parent))
     grid = e.get("grid")
     if grid:
         cells = grid["seconds"]
@@ -86,6 +87,28 @@ def efficiency_section(number: int, path: Path) -> str:
                    f"{len(cells)} detectors x 10 classes on this machine.\n\n")
     text.write(_gpu(e))
     return text.getvalue()
+
+
+def grid_tracking(results: Path) -> str:
+    """The share of each gandi cell's CPU time its tracked steps took, per image benchmark and
+    detector, from the grids' rows that kept it (`tracking_cpu_seconds`); "" when none has."""
+    import pandas as pd
+    lines = []
+    for path in sorted(results.glob("*_class.csv")):
+        cells = pd.read_csv(path)
+        if "tracking_cpu_seconds" not in cells:
+            continue
+        kept = cells[cells["tracking_cpu_seconds"].notna() & (cells["cpu_seconds"] > 0)]
+        share = kept["tracking_cpu_seconds"] / kept["cpu_seconds"]
+        for detector, s in share.groupby(kept["detector"]):
+            lines.append(f"| {path.stem} | {detector} | {len(s)} | {100 * s.median():.0f}% | "
+                         f"{100 * s.max():.0f}% |\n")
+    if not lines:
+        return ""
+    return ("**Tracking in the grids' cells** (each run's own record of its tracked steps' CPU "
+            "time, over its whole CPU time; target <= 15%):\n\n"
+            "| benchmark | detector | cells | median share | largest |\n"
+            "| --- | --- | --- | --- | --- |\n" + "".join(lines) + "\n")
 
 
 def _layers(e: dict, peak) -> str:
