@@ -201,3 +201,13 @@ def test_a_settings_hash_names_the_method_not_the_cell():
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            check=True, env={**os.environ, "PYTHONHASHSEED": "123"})
     assert other.stdout.split()[-1] == setting_hash(base)
+
+
+def test_a_validation_sample_too_small_to_resolve_the_criterion_is_refused():
+    """Ties of the sweet-spot rule are 1/n wide for n validation normals scored: a sample of a
+    few normals would make every step a tie, and the latest step the sweet spot, silently."""
+    with pytest.raises(SettingError, match=r"track_validation_limit = 50 is not allowed; "
+                                           r"expected None or an integer >= 100"):
+        validate({"track_validation_limit": 50})
+    assert validate({"track_validation_limit": 100})["track_validation_limit"] == 100
+    assert validate({})["track_validation_limit"] is None

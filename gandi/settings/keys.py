@@ -250,7 +250,8 @@ SHARED_KEYS = {
         "test samples scored at each tracked step for the curve (a fixed random sample keeping "
         "the anomalies' share; None: all); the final table scores the whole test set"),
     "track_validation_limit": SettingKey(
-        None, *optional(lambda v: is_int(v) and v >= 2, "an integer >= 2"),
+        None, *optional(lambda v: is_int(v) and v >= 100,
+                        "an integer >= 100 (the criterion's ties are 1/that wide)"),
         "validation normals scored at each tracked step for the criterion and the curve's "
         "threshold (a fixed random sample; None: all); the sweet spot's networks score them all "
         "for the final table and thresholds. Saves tracking time where the validation set is "
