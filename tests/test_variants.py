@@ -130,3 +130,28 @@ def test_the_share_of_a_run_its_tracking_took_is_shown_where_rows_kept_it():
     assert table.loc[(1, "fresh"), "tracking_share"] == pytest.approx((0.25 + 0.5 + 0.1) / 3)
     assert table.loc[(7, "reused"), "tracking_share"] == pytest.approx(0.1)
     assert "tracking_share" not in by_value(cells(), "g_fake")  # rows from before it was kept
+
+
+def test_a_study_whose_base_value_is_none_keeps_it_in_its_tables(tmp_path):
+    """`--values null 1000`: the CSV reads None back as NaN and 1000 as 1000.0; the tables
+    must still show both values (grouping drops a NaN key without a word) and pair them."""
+    rows = pd.DataFrame([{"setting": 25, "class": 2, "seed": s, "track_validation_limit": v,
+                          "detector": "discriminator_lof", "auc": auc, "steps": 760,
+                          "seconds": 1.0, "cpu_seconds": cpu, "tracking_cpu_seconds": t}
+                         for s, v, auc, cpu, t in [(0, None, 0.97, 600.0, 390.0),
+                                                   (0, 1000, 0.96, 400.0, 180.0),
+                                                   (1, None, 0.95, 600.0, 390.0),
+                                                   (1, 1000, 0.96, 400.0, 180.0)]])
+    rows.to_csv(tmp_path / "study.csv", index=False)
+    cells = pd.read_csv(tmp_path / "study.csv")
+    assert cells["track_validation_limit"].isna().sum() == 2  # as the study reads its rows
+    table = by_value(cells, "track_validation_limit").set_index("track_validation_limit")
+    assert list(table.index) == ["None", 1000]
+    assert table.loc["None", "seeds"] == 2 and table.loc[1000, "auc"] == pytest.approx(0.96)
+    assert table.loc["None", "tracking_share"] == pytest.approx(0.65)
+    pairs = paired(cells, "track_validation_limit", [None, 1000])
+    assert pairs.loc[0, "difference"] == pytest.approx(0.0) and pairs.loc[0, "seeds"] == 2
+    assert pairs.loc[0, "difference_std"] == pytest.approx(np.sqrt(2) * 0.01)
+    text = markdown(cells, "track_validation_limit", [None, 1000])
+    assert "| 25 | discriminator_lof | 2 | None | 2 |" in text
+    assert "minus AUC with `track_validation_limit: None`" in text

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import tempfile
 
+import numpy as np
 import pandas as pd
 
 # a study's row columns besides its key (`benchmarks/variant_auc.py` writes them in this order)
@@ -67,23 +68,42 @@ def with_keys(setting: dict, keys: dict) -> dict:
     return changed
 
 
+def label(value):
+    """A value of the studied key as the tables show and group it: None (read back from the CSV
+    as NaN, which grouping would drop) as "None", a whole number read back as a float (1000.0)
+    as the integer."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "None"
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def by_value(cells: pd.DataFrame, key: str) -> pd.DataFrame:
     """Per (setting, detector, class, value of `key`): seeds, mean and std AUC, mean CPU
     seconds of the whole run and, where rows kept it, the share of them its tracking took."""
     cells = cells.astype({"auc": float, "cpu_seconds": float})  # appended rows are objects
+    cells = cells.assign(**{key: [label(v) for v in cells[key]]})
     tracked = "tracking_cpu_seconds" in cells and cells["tracking_cpu_seconds"].notna().any()
     if tracked:
         cells = cells.assign(tracking_share=cells["tracking_cpu_seconds"].astype(float)
                              / cells["cpu_seconds"])
-    return cells.groupby(["setting", "detector", "class", key]).agg(
+    table = cells.groupby(["setting", "detector", "class", key], sort=False).agg(
         seeds=("seed", "nunique"), auc=("auc", "mean"), auc_std=("auc", "std"),
         cpu_seconds=("cpu_seconds", "mean"),
         **({"tracking_share": ("tracking_share", "mean")} if tracked else {})).reset_index()
+    # in order of setting, detector, class and value, None first (it sorts with nothing)
+    order = sorted(range(len(table)), key=lambda i: (
+        *table.loc[i, ["setting", "detector", "class"]], table.loc[i, key] != "None",
+        table.loc[i, key] if table.loc[i, key] != "None" else 0))
+    return table.loc[order].reset_index(drop=True)
 
 
 def paired(cells: pd.DataFrame, key: str, values: list) -> pd.DataFrame:
     """Per (setting, class) and value of `key` after the first: the AUC difference to
     `values[0]` on the same seed, its mean, std and the number of seeds both have."""
+    cells = cells.assign(**{key: [label(v) for v in cells[key]]})
+    values = [label(v) for v in values]
     wide = cells.astype({"auc": float}).pivot_table(
         index=["setting", "class", "seed"], columns=key, values="auc")
     tables = []
