@@ -68,3 +68,16 @@ def test_a_study_of_the_anomaly_class_cells_goes_under_that_protocol_only(tmp_pa
     study(tmp_path / "track_validation_limit_auc_anomaly_class.csv", "track_validation_limit",
           [(25, 1, 0, None, "egbad", 0.7), (25, 1, 0, 1000, "egbad", 0.6)])
     assert "track_validation_limit" not in tried_line(tmp_path, "egbad", "mnist", "anomaly_class")
+
+
+def test_the_search_study_names_only_what_its_rows_varied(tmp_path):
+    """anogan_search.csv is a table of its own: the line names the columns its rows vary
+    (here the length and the step size, not the loss weight they all share)."""
+    pd.DataFrame({"class": [2, 2, 2], "epochs": 20, "seed": 0, "iterations": [50, 100, 100],
+                  "tolerance": 0.01, "lr": [0.05, 0.05, 0.01], "lambda": 0.1,
+                  "auc": [0.8, 0.79, 0.78]}).to_csv(tmp_path / "anogan_search.csv", index=False)
+    line = tried_line(tmp_path, "anogan", "mnist")
+    assert ("the latent search's length and step size (`benchmarks/results/anogan_search.md`)"
+            in line)
+    assert tried_line(tmp_path, "anogan", "mnist", "anomaly_class") == ""
+    assert tried_line(tmp_path, "egbad", "mnist") == ""

@@ -16,9 +16,11 @@ from gandi.studies.variants import NEWER_COLUMNS, ROW_COLUMNS
 # keys whose studies asked what a saving costs (the same AUC, cheaper), not how to close a gap
 COST_KEYS = {"precision", "jit_compile", "track_validation_limit"}
 PROTOCOL_RUNS = {"normal_class": "one-class runs", "anomaly_class": "the anomaly_class cells"}
-# studies of a detector on a data set kept in a table of their own shape (not variant_auc.py's)
-OTHER_STUDIES = {("anogan", "mnist"): ("anogan_search.md", "the latent search's length, early "
-                                       "stop and step size")}
+# studies of a detector on a data set kept in a table of their own shape (not variant_auc.py's):
+# the file, and what each of its columns varies; a column is named only where its rows vary it
+OTHER_STUDIES = {("anogan", "mnist"): ("anogan_search.csv", {
+    "iterations": "length", "tolerance": "early stop", "lr": "step size",
+    "lambda": "weight of its discrimination loss"}, "the latent search's")}
 
 
 def study_means(cells: pd.DataFrame, key: str) -> tuple[pd.Series, list, int]:
@@ -29,6 +31,20 @@ def study_means(cells: pd.DataFrame, key: str) -> tuple[pd.Series, list, int]:
     kept = cells[cells["class"].isin(shared.index)]
     seeds = int(kept.groupby(["class", key])["seed"].nunique().min()) if len(kept) else 0
     return shared.mean(), sorted(shared.index), seeds
+
+
+def other_study(results: Path, name: str, varied: dict, whose: str) -> list[str]:
+    """[what the study of its own shape varied, its markdown], or [] without its rows."""
+    path = results / name
+    if not path.is_file():
+        return []
+    cells = pd.read_csv(path)
+    words = [w for column, w in varied.items()
+             if column in cells and cells[column].nunique() > 1]
+    if not words:
+        return []
+    what = ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + words[-1]
+    return [f"{whose} {what} (`benchmarks/results/{path.with_suffix('.md').name}`)"]
 
 
 def tried_line(results: Path, detector: str, dataset: str,
@@ -54,10 +70,8 @@ def tried_line(results: Path, detector: str, dataset: str,
         found.append(f"`{key}` " + ", ".join(f"{v}: {m:.3f}" for v, m in means.items())
                      + f" (classes {', '.join(map(str, classes))}, {seeds} seed(s) each; "
                        f"`benchmarks/results/{path.stem}.md`)")
-    name, what = (OTHER_STUDIES.get((detector, dataset), ("", ""))
-                  if protocol == "normal_class" else ("", ""))
-    if name and (results / name).is_file():
-        found.append(f"{what} (`benchmarks/results/{name}`)")
+    if protocol == "normal_class" and (detector, dataset) in OTHER_STUDIES:
+        found += other_study(results, *OTHER_STUDIES[detector, dataset])
     if not found:
         return ""
     return (f"- **What was tried for {detector}** ({PROTOCOL_RUNS[protocol]} of its settings "
