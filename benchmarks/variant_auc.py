@@ -11,9 +11,9 @@ stop_patience --values 0 5 --with epochs=30`: three times the training, with and
 stopping early); its rows go to a file of their own, named after them. `--protocol
 anomaly_class` runs the benchmark's anomaly_class cells instead (`--classes`: the anomaly
 digits; e.g. `--key track_validation_limit --values null 1000 --settings 25`), into a file named
-after it too. A row holds the test AUC at the label-free sweet spot, the steps, wall and CPU
-seconds; the markdown beside it gives each value's mean and std over seeds and its paired
-difference to the first value.
+after it too (`anomaly_class_<key>_auc...`). A row holds the test AUC at the label-free sweet
+spot, the steps, wall and CPU seconds; the markdown beside it gives each value's mean and std
+over seeds and its paired difference to the first value.
 benchmarks/results/<key>_auc.{csv,md}, resumable (e.g. vae_samples_auc: `--key vae_samples
 --values 10 3 1 --settings 32`; precision_auc: `--key precision --values float32
 mixed_bfloat16 --settings 30 10 20`).
@@ -59,8 +59,9 @@ def main(argv=None) -> int:
         if dot and not isinstance(KEYS[outer].default, dict):
             p.error(f"{name!r}: only a dict key (e.g. d_params) takes a dotted entry; "
                     f"{outer!r} is not one")
-    stem = "_".join([f"{key}_auc", *(f"{k}{v}" for k, v in fixed.items()),
-                     *([args.protocol] if args.protocol != "normal_class" else [])])
+    # the protocol in front: a name ending in _anomaly_class is a benchmark grid's CSV
+    stem = "_".join([*([args.protocol] if args.protocol != "normal_class" else []),
+                     f"{key}_auc", *(f"{k}{v}" for k, v in fixed.items())])
     todo = ({"setting": n, "class": c, "seed": s, key: v} for s in range(args.seeds)
             for n in args.settings for c in args.classes for v in values)
     bench_env.run_missing_cells(

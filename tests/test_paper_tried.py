@@ -49,10 +49,10 @@ def test_a_study_of_what_a_saving_costs_is_not_an_attempt_at_the_gap(tmp_path):
 
 
 def test_a_study_of_the_anomaly_class_cells_goes_under_that_protocol_only(tmp_path):
-    """`variant_auc.py --protocol anomaly_class` writes `<key>_auc..._anomaly_class.csv`: its
+    """`variant_auc.py --protocol anomaly_class` writes `anomaly_class_<key>_auc...csv`: its
     classes are anomaly digits, so its line belongs under the anomaly_class gaps, not the
     one-class ones; rows with the newer tracking column count like the others."""
-    study(tmp_path / "epochs_auc_anomaly_class.csv", "epochs", [
+    study(tmp_path / "anomaly_class_epochs_auc.csv", "epochs", [
         (20, 1, 0, 1, "egbad", 0.4), (20, 1, 0, 3, "egbad", 0.5)])
     study(tmp_path / "epochs_auc.csv", "epochs", [
         (20, 1, 0, 2, "egbad", 0.9), (20, 1, 0, 8, "egbad", 0.8)])
@@ -64,8 +64,8 @@ def test_a_study_of_the_anomaly_class_cells_goes_under_that_protocol_only(tmp_pa
     protocol = tried_line(tmp_path, "egbad", "mnist", "anomaly_class")
     assert "(the anomaly_class cells of its settings" in protocol
     assert "`epochs` 1: 0.400, 3: 0.500" in protocol and "0.900" not in protocol
-    assert "epochs_auc_anomaly_class.md" in protocol
-    study(tmp_path / "track_validation_limit_auc_anomaly_class.csv", "track_validation_limit",
+    assert "anomaly_class_epochs_auc.md" in protocol
+    study(tmp_path / "anomaly_class_track_validation_limit_auc.csv", "track_validation_limit",
           [(25, 1, 0, None, "egbad", 0.7), (25, 1, 0, 1000, "egbad", 0.6)])
     assert "track_validation_limit" not in tried_line(tmp_path, "egbad", "mnist", "anomaly_class")
 
