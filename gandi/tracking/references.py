@@ -49,22 +49,15 @@ def draw_references(setting: dict, data) -> References:
     curve = curve_sample(data.test_y, setting["track_test_limit"], setting["numpy_seed"] + 2)
     # the validation normals of every step (a seed of their own again): the references above
     # were drawn for all of them, so a sample keeps each normal's own corrupted copy
-    kept = validation_sample(len(data.validation), setting["track_validation_limit"],
-                             setting["numpy_seed"] + 3)
-    if kept is not None:
+    kept = curve_sample(np.zeros(len(data.validation)), setting["track_validation_limit"],
+                        setting["numpy_seed"] + 3)  # all normals: a plain random sample
+    validation = data.validation
+    if len(kept) < len(validation):
         uniform = None if uniform is None else uniform[kept]
         corrupted = None if corrupted is None else corrupted[kept]
-    validation = data.validation if kept is None else data.validation[kept]
+        validation = validation[kept]
     return References(uniform, corrupted, curve, data.test_x[curve], data.test_y[curve],
                       validation, snapshot_steps(setting), tie_tolerance(len(validation)))
-
-
-def validation_sample(n: int, limit: int | None, seed: int) -> np.ndarray | None:
-    """Sorted indices of the `limit` validation normals scored at every tracked step, or None
-    for all of them (no limit, or no more normals than it)."""
-    if limit is None or limit >= n:
-        return None
-    return np.sort(np.random.default_rng(seed).choice(n, limit, replace=False))
 
 
 def snapshot_steps(setting: dict) -> frozenset:
