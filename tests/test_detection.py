@@ -73,6 +73,7 @@ def test_a_criterion_on_a_validation_sample_thresholds_on_every_validation_norma
     # the criterion is the sample's: close to all normals', not equal to it
     assert not sampled["measurements"]["criterion"].equals(whole["measurements"]["criterion"])
     step = sampled["sweet_spot"]["step"]
+    assert step > 0  # at step 0 the bank is empty: its sample is all of it
     tracked = whole["measurements"].set_index("step").loc[step]
     final = sampled["final"].set_index("detector").loc["discriminator"]
     assert final["step"] == step
@@ -84,6 +85,38 @@ def test_a_criterion_on_a_validation_sample_thresholds_on_every_validation_norma
     assert saved == sampled["tracking_seconds"]
     assert 0 < saved["seconds"] < sampled["run"].read_status()["seconds"]
     assert saved["cpu_seconds"] > 0
+
+
+def test_a_curve_against_a_bank_sample_reports_against_the_whole_bank(tmp_path):
+    """track_bank_limit: a tracked step's neighbour scores compare with a sample of the bank
+    (its statistics grow with its square); training is untouched and the final table scores
+    the sweet spot's networks against the whole bank, the generated samples' Monte-Carlo
+    threshold too: its rows equal the rows a run tracking the whole bank measured at that
+    step. The curve is the sample's, and the spot and its figure say so."""
+    base = {**run_params.SETTINGS[4], "detector": "discriminator_lof", "steps": 120,
+            "track_every": 20, "n_train": 2000, "n_validation": 500, "n_test_normal": 500,
+            "n_test_anomaly": 500, "n_generated": 500, "track_test_limit": None,
+            "reference_bank_size": 600, **SEEDS}
+    whole, sampled = (run_setting(4, validate({**base, "track_bank_limit": limit}, label="4"),
+                                  tmp_path / str(limit), progress=False)
+                      for limit in (None, 150))
+    losses = ["step", "d_loss", "g_loss"]
+    pd.testing.assert_frame_equal(sampled["measurements"][losses], whole["measurements"][losses])
+    assert not sampled["measurements"]["d_auc"].equals(whole["measurements"]["d_auc"])
+    step = sampled["sweet_spot"]["step"]
+    assert step > 0  # at step 0 the bank is empty: its sample is all of it
+    tracked = whole["measurements"].set_index("step").loc[step]
+    final = sampled["final"].set_index("detector")
+    assert final.loc["discriminator_lof", "step"] == step
+    for metric in ("auc", "f1"):
+        assert final.loc["discriminator_lof", metric] == pytest.approx(tracked[f"d_{metric}"],
+                                                                       abs=1e-12), metric
+    assert sampled["sweet_spot"]["test_auc"] == pytest.approx(tracked["d_auc"], abs=1e-12)
+    assert final.loc["mc_threshold", "threshold"] == pytest.approx(tracked["mc_threshold"],
+                                                                   abs=1e-12)
+    assert final.loc["mc_threshold", "f1"] == pytest.approx(tracked["mc_f1"], abs=1e-12)
+    assert sampled["sweet_spot"]["curve_bank_rows"] == 150
+    assert "curve_bank_rows" not in whole["sweet_spot"]
 
 
 def _detector(overrides=None):

@@ -262,6 +262,16 @@ class Detector(abc.ABC):
         finally:
             self._kept = None
 
+    def in_tracked_step(self) -> bool:
+        """Inside a `fixed_weights` block: the scores are a tracked step's."""
+        return getattr(self, "_kept", None) is not None
+
+    def tracked_bank_rows(self) -> int | None:
+        """The reference bank rows a tracked step's scores compare with when fewer than all
+        (`track_bank_limit`: the final results score the sweet spot again against all); None:
+        a tracked step scores as the finished detector does."""
+        return None
+
     def kept(self, name: str, compute):
         """compute(), once per `fixed_weights` block (the first result); outside one, each
         call computes it again: after a train step the networks are other networks."""

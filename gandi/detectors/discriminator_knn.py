@@ -80,13 +80,15 @@ class DiscriminatorKNNDetector(DiscriminatorDetector):
         self.lof = score == "lof"
         self.reference_bank, self.bank = bank_network(self.sample_shape,
                                                      setting["reference_bank_size"])
+        self.track_bank_limit = setting["track_bank_limit"]
         # one input tensor (not features_of's list of one): called on a tensor, without
         # Keras' input-structure warning
         self.features = keras.Model(self.scorer.input, feature_layers(
             self.scorer, setting["discriminator_knn_layers"], len(self.sample_shape) == 1))
         # `score`'s two parts, each traced once per detector (any number of samples and of
-        # bank rows: the bank fills over the first steps)
-        self._reference_features = tf.function(self._bank_features)
+        # bank rows: the bank fills over the first steps; the rows taken are a tensor)
+        self._reference_features = tf.function(self._bank_features, input_signature=[
+            tf.TensorSpec((), tf.int32)])
         dtype = self.features.outputs[0].dtype
         self._score_against = tf.function(self._scores, input_signature=[
             tf.TensorSpec((None, *self.sample_shape), tf.float32),
@@ -104,12 +106,12 @@ class DiscriminatorKNNDetector(DiscriminatorDetector):
         return losses
 
     def _anomaly_score(self, x):
-        return self._scores(x, *self._bank_features())
+        return self._scores(x, *self._bank_features(self.bank.size))
 
-    def _bank_features(self):
-        """The bank in D's features, and for lof what the factor needs of it (its rows'
-        densities): what every score of one call shares."""
-        reference = self.features(self.bank.kept(), training=False)
+    def _bank_features(self, rows):
+        """The bank's first `rows` rows in D's features, and for lof what the factor needs of
+        them (their densities): what every score of one call shares."""
+        reference = self.features(self.bank.kept()[:rows], training=False)
         reference = tf.reshape(reference, (tf.shape(reference)[0], -1))
         return (reference, *lof_reference(reference, self.k)) if self.lof else (reference,)
 
@@ -124,11 +126,22 @@ class DiscriminatorKNNDetector(DiscriminatorDetector):
         once per call instead of once per batch, and once per tracked step for its four calls:
         on images they were most of a tracked step's scoring (2,048 bank images through D for
         every 512 scored; lof adds the bank's 2,048 x 2,048 distances). The same arithmetic;
-        exports and maps keep the whole `_anomaly_score`."""
+        exports and maps keep the whole `_anomaly_score`. A tracked step compares with the
+        bank's first `track_bank_limit` rows (`tracked_bank_rows`)."""
+        rows = self.bank.size if not self.in_tracked_step() or not self.track_bank_limit else (
+            min(self.track_bank_limit, self.bank.size))
         with compute_device():  # once per tracked step (the tracker's fixed_weights block)
-            reference = self.kept("reference", self._reference_features)
+            reference = self.kept("reference", lambda: self._reference_features(
+                tf.constant(rows, tf.int32)))
         return batched(lambda batch: self._score_against(batch, *reference),
                        np.asarray(x, np.float32))
+
+
+    def tracked_bank_rows(self) -> int | None:
+        """The bank rows a tracked step compares with when fewer than the bank's
+        (`track_bank_limit`); None: all."""
+        limit = self.track_bank_limit
+        return limit if limit is not None and limit < self.bank.size else None
 
 
 def knn_score_and_k(setting: dict) -> tuple:

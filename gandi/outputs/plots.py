@@ -61,8 +61,11 @@ def detector_over_training(measurements, sweet_spot) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(8, 4.5))
     m = measurements
     if "d_auc" in m:
+        rows = (sweet_spot or {}).get("curve_bank_rows")
         ax.plot(m["step"], m["d_auc"], "o-", ms=3,
-                label="test AUC (diagnostic: uses test labels)")
+                label="test AUC (diagnostic: uses test labels)" + (
+                    f"; the curve against {rows:,} bank rows, the final table all" if rows
+                    else ""))
     if "criterion" in m and sweet_spot:
         ax.plot(m["step"], m["criterion"], "s--", ms=3,
                 label=f"label-free criterion ({sweet_spot['criterion']})")

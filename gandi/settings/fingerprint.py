@@ -25,7 +25,8 @@ CELL_KEYS = frozenset({"name", "numpy_seed", "tf_seed", "normal_class", "anomaly
 # default) re-runs no cell. A key belongs here only from the day it is added: keys already in
 # the hashes of committed rows stay in them (taking one out would make those rows stale).
 NEUTRAL: dict = {"g_fake": "fresh", "stop_patience": 0, "discriminator_knn_score": "distance",
-                 "reference_bank_size": 2048, "track_validation_limit": None}
+                 "reference_bank_size": 2048, "track_validation_limit": None,
+                 "track_bank_limit": None}
 
 
 def setting_hash(setting: dict) -> str:

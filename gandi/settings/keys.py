@@ -256,6 +256,13 @@ SHARED_KEYS = {
         "threshold (a fixed random sample; None: all); the sweet spot's networks score them all "
         "for the final table and thresholds. Saves tracking time where the validation set is "
         "large (the anomaly_class protocol's 5,408 normals)"),
+    "track_bank_limit": SettingKey(
+        None, *optional(lambda v: is_int(v) and v >= 100, "an integer >= 100"),
+        "reference bank rows a tracked step's neighbour scores compare with (the bank's first: "
+        "random training normals; None: all); the sweet spot's networks score against the whole "
+        "bank for the final table and thresholds. The bank's statistics grow with its square "
+        "each tracked step: the anomaly_class LOF cell's 8,192 rows were most of its tracking",
+        detectors=("discriminator_knn", "discriminator_lof")),
     "n_generated": SettingKey(
         2000, lambda v: is_int(v) and v >= 10, "an integer >= 10",
         "generated samples per tracked step (fit metrics, Monte-Carlo threshold)",

@@ -84,16 +84,24 @@ def final_row(detector: str, step: int, test_y, test_scores, threshold: float, s
 
 def whole_test_set_at_sweet_spot(state, detector, data) -> tuple[dict | None, dict | None]:
     """(sweet spot, its scores) on the whole test set and all validation normals. The curve
-    scored samples of both (`track_test_limit`, `track_validation_limit`); the final table, its
-    thresholds, plots and the sweet spot's reported AUC take them all, scored with the sweet
-    spot's networks (the same numbers as scoring them at that step)."""
+    scored samples of both (`track_test_limit`, `track_validation_limit`), and a neighbour score
+    may have compared with a sample of its bank (`track_bank_limit`: then every score, the
+    generated samples' too, is made again against the whole bank, and the spot says how many
+    rows the curve took); the final table, its thresholds, plots and the sweet spot's reported
+    AUC take them all, scored with the sweet spot's networks (the same numbers as scoring them
+    at that step)."""
     spot, scores = state.sweet_spot, state.sweet_scores
     if state.sweet_weights is None:
         return spot, scores
-    if len(scores["validation"]) != len(data.validation):
+    bank_rows = detector.tracked_bank_rows()
+    if bank_rows:
+        spot = {**spot, "curve_bank_rows": bank_rows}
+        scores = {**scores, "generated": None if state.sweet_generated is None else
+                  detector.score_with(state.sweet_weights, state.sweet_generated)}
+    if bank_rows or len(scores["validation"]) != len(data.validation):
         scores = {**scores, "validation": detector.score_with(state.sweet_weights,
                                                               data.validation)}
-    if len(scores["test"]) == len(data.test_x):
+    if len(scores["test"]) == len(data.test_x) and not bank_rows:
         return spot, scores
     test = detector.score_with(state.sweet_weights, data.test_x)
     try:

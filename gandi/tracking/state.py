@@ -22,6 +22,8 @@ class TrackerState:
     sweet_spot: dict | None = None        # step, criterion, its value, the curve's test AUC
     sweet_weights: dict | None = None     # the sweet spot's scoring networks' weights
     sweet_scores: dict | None = None      # their validation, curve-test and generated scores
+    sweet_generated: np.ndarray | None = None  # its generated samples, if tracked steps scored
+    #                                            against a sample of the bank (track_bank_limit)
     snapshots: dict = field(default_factory=dict)         # step -> generated samples
     ensemble_weights: dict = field(default_factory=dict)  # step -> weights, the k best steps
     # wall and process-CPU seconds spent tracking (every tracked step's scores, rows, sweet spot
@@ -66,7 +68,8 @@ def save_state(folder: Path, step: int, state: TrackerState) -> None:
         "rows": state.rows,
         "pending_losses": [{k: float(v) for k, v in p.items()} for p in state.pending_losses],
         "sweet_spot": state.sweet_spot, "sweet_weights": state.sweet_weights,
-        "sweet_scores": state.sweet_scores, "snapshots": state.snapshots,
+        "sweet_scores": state.sweet_scores, "sweet_generated": state.sweet_generated,
+        "snapshots": state.snapshots,
         "ensemble_weights": state.ensemble_weights, "tracking_seconds": state.tracking_seconds})
 
 
@@ -74,7 +77,9 @@ def load_state(folder: Path, step: int) -> TrackerState:
     saved = load_results(state_file(folder, step))
     return TrackerState(rows=saved["rows"], pending_losses=saved["pending_losses"],
                         sweet_spot=saved["sweet_spot"], sweet_weights=saved["sweet_weights"],
-                        sweet_scores=saved["sweet_scores"], snapshots=saved["snapshots"],
+                        sweet_scores=saved["sweet_scores"],
+                        sweet_generated=saved.get("sweet_generated"),
+                        snapshots=saved["snapshots"],
                         ensemble_weights=saved.get("ensemble_weights", {}),
                         tracking_seconds=saved.get("tracking_seconds",  # from before it was kept
                                                    {"seconds": np.nan, "cpu_seconds": np.nan}))

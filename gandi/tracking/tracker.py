@@ -107,7 +107,7 @@ class Tracker:
                                               else generated[:GRID_IMAGES])
         row["criterion"] = row.get(f"{self.criterion}_auc", np.nan)
         self.state.rows.append(row)
-        self._update_sweet_spot(step, row, val, test, gen)
+        self._update_sweet_spot(step, row, val, test, gen, generated)
         self.board.tracked_step(step, row, refs.curve_y, val, test, gen, generated, d,
                                 refs.validation)
         self.log.info("step %d: %s", step, ", ".join(
@@ -129,7 +129,7 @@ class Tracker:
             return {name: np.nan for name in self.detector.loss_names}
         return {k: float(np.mean([float(p[k]) for p in pending])) for k in pending[0]}
 
-    def _update_sweet_spot(self, step, row, val_scores, test_scores, gen_scores):
+    def _update_sweet_spot(self, step, row, val_scores, test_scores, gen_scores, generated):
         s, tolerance = self.state, self.references.tie_tolerance
         if takes_the_sweet_spot(s.criteria, tolerance):
             s.sweet_spot = {"step": step, "criterion": self.criterion,
@@ -139,6 +139,8 @@ class Tracker:
             s.sweet_weights = self.detector.scoring_weights()
             s.sweet_scores = {"validation": val_scores, "test": test_scores,
                               "generated": gen_scores}
+            # scored against a sample of the bank: the final results score them against all
+            s.sweet_generated = generated if self.detector.tracked_bank_rows() else None
         if self.ensemble_size > 1:
             s.ensemble_weights = kept_weights(
                 s.ensemble_weights, s.rows, step, self.ensemble_size, tolerance,
