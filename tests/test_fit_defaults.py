@@ -126,9 +126,12 @@ class _Records(logging.Handler):
         self.lines.append(record.getMessage())
 
 
-def test_twenty_fits_in_one_process_stay_flat(tmp_path):
-    """A notebook or a sweep worker: 20 fits of small detectors. TensorFlow's retracing warning
-    (its Python logger) never fires, matplotlib holds no figure, and no
+def test_ten_fits_in_one_process_stay_flat(tmp_path):
+    """A notebook or a sweep worker: 10 fits of small detectors, five of the autoencoder
+    family's (its base's functions are the aae's and the autoencoder's) and five of the GAN's:
+    TensorFlow warns of retracing at 5 traces among a function's recent calls, so five fits of
+    a detector that traced anew would trip it. The warning (its Python logger) never fires,
+    matplotlib holds no figure, and no
     fit's networks outlive it (weak references die: memory does not grow with the fits); the
     only warning is the discriminator's on tables, once per such fit."""
     import matplotlib.pyplot as plt
@@ -146,8 +149,8 @@ def test_twenty_fits_in_one_process_stay_flat(tmp_path):
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            for i in range(20):
-                detector = gandi.Detector(("autoencoder", "vae", "discriminator", "aae")[i % 4],
+            for i in range(10):
+                detector = gandi.Detector(("vae", "discriminator")[i % 2],
                                           seed=i, log_dir=str(tmp_path), verbose=0, steps=10,
                                           track_every=2, n_generated=50)
                 detector.fit(x)
@@ -162,12 +165,12 @@ def test_twenty_fits_in_one_process_stay_flat(tmp_path):
     # gandi's and matplotlib's own warnings (numpy's deprecations inside TensorFlow aside)
     ours = [w for w in caught if issubclass(w.category, (TrainingWarning, RuntimeWarning))
             or "figure" in str(w.message).lower()]
-    # but the one every D-scored fit on a table carries: its record there (5 of the 20 fits)
+    # but the one every D-scored fit on a table carries: its record there (5 of the 10 fits)
     caveats = [w for w in ours if "on tables is unreliable" in str(w.message)]
     assert len(caveats) == 5 and all("Detector('discriminator')" in str(w.message)
                                      for w in caveats)
     assert [w for w in ours if w not in caveats] == [], [str(w.message) for w in ours]
     # each fit's networks are freed once the next fit starts (the newest may still be held by
     # TensorFlow's caches until then): nothing accumulates
-    assert len(fitted) == 20 and all(len(refs) >= 2 for refs in fitted)
+    assert len(fitted) == 10 and all(len(refs) >= 2 for refs in fitted)
     assert not [ref for refs in fitted[:-1] for ref in refs if ref() is not None]
