@@ -56,59 +56,33 @@ def test_a_curve_on_a_test_sample_chooses_and_reports_as_the_whole_test_set(tmp_
     assert not sampled["measurements"]["d_auc"].equals(whole["measurements"]["d_auc"])
 
 
-def test_a_criterion_on_a_validation_sample_thresholds_on_every_validation_normal(tmp_path):
-    """track_validation_limit scores a sample of the validation normals at each tracked step
-    (the criterion, the curve's threshold: speed where they are many); training is untouched and
-    the final table's threshold takes every validation normal, scored with the sweet spot's
-    networks: its row equals the row a run tracking all of them measured at that step."""
-    base = {**run_params.SETTINGS[1], "steps": 120, "track_every": 20, "n_train": 2000,
-            "n_validation": 500, "n_test_normal": 500, "n_test_anomaly": 500,
-            "n_generated": 500, "track_test_limit": None, **SEEDS}
-    whole, sampled = (run_setting(1, validate({**base, "track_validation_limit": limit},
-                                              label="1"), tmp_path / str(limit), progress=False)
-                      for limit in (None, 150))
-    assert (whole["tie_tolerance"], sampled["tie_tolerance"]) == (1 / 500, 1 / 150)
-    losses = ["step", "d_loss", "g_loss"]
-    pd.testing.assert_frame_equal(sampled["measurements"][losses], whole["measurements"][losses])
-    # the criterion is the sample's: close to all normals', not equal to it
-    assert not sampled["measurements"]["criterion"].equals(whole["measurements"]["criterion"])
-    step = sampled["sweet_spot"]["step"]
-    assert step > 0  # at step 0 the bank is empty: its sample is all of it
-    tracked = whole["measurements"].set_index("step").loc[step]
-    final = sampled["final"].set_index("detector").loc["discriminator"]
-    assert final["step"] == step
-    for metric in ("auc", "f1"):  # all 500 normals' threshold, as the whole run had it then
-        assert final[metric] == pytest.approx(tracked[f"d_{metric}"], abs=1e-12), metric
-    # what its tracked steps took, kept in the results pickle: less with fewer normals scored
-    # is not asserted (a timing); within the run's own time is
-    saved = load_results(sampled["run"].results_file)["tracking_seconds"]
-    assert saved == sampled["tracking_seconds"]
-    assert 0 < saved["seconds"] < sampled["run"].read_status()["seconds"]
-    assert saved["cpu_seconds"] > 0
-
-
-def test_a_curve_against_a_bank_sample_reports_against_the_whole_bank(tmp_path):
-    """track_bank_limit: a tracked step's neighbour scores compare with a sample of the bank
-    (its statistics grow with its square); training is untouched and the final table scores
-    the sweet spot's networks against the whole bank, the generated samples' Monte-Carlo
-    threshold too: its rows equal the rows a run tracking the whole bank measured at that
-    step. The curve is the sample's, and the spot and its figure say so."""
+def test_tracked_samples_of_validation_and_bank_report_as_the_whole_run(tmp_path):
+    """track_validation_limit scores a sample of the validation normals at each tracked step (the
+    criterion, the curve's threshold: speed where they are many), and track_bank_limit makes a
+    neighbour score compare with a sample of its bank (whose statistics grow with its square).
+    Training is untouched; the final table takes every validation normal and the whole bank,
+    scored with the sweet spot's networks, the generated samples' Monte-Carlo threshold too: its
+    rows equal the rows a run tracking everything measured at that step. The curve is the
+    samples', and the spot says so."""
     base = {**run_params.SETTINGS[4], "detector": "discriminator_lof", "steps": 120,
             "track_every": 20, "n_train": 2000, "n_validation": 500, "n_test_normal": 500,
             "n_test_anomaly": 500, "n_generated": 500, "track_test_limit": None,
             "reference_bank_size": 600, **SEEDS}
-    whole, sampled = (run_setting(4, validate({**base, "track_bank_limit": limit}, label="4"),
-                                  tmp_path / str(limit), progress=False)
-                      for limit in (None, 150))
+    whole, sampled = (run_setting(4, validate({**base, **limits}, label="4"),
+                                  tmp_path / str(len(limits)), progress=False)
+                      for limits in ({}, {"track_validation_limit": 150,
+                                          "track_bank_limit": 150}))
+    assert (whole["tie_tolerance"], sampled["tie_tolerance"]) == (1 / 500, 1 / 150)
     losses = ["step", "d_loss", "g_loss"]
     pd.testing.assert_frame_equal(sampled["measurements"][losses], whole["measurements"][losses])
-    assert not sampled["measurements"]["d_auc"].equals(whole["measurements"]["d_auc"])
+    for column in ("criterion", "d_auc"):  # the samples': close to the whole's, not equal
+        assert not sampled["measurements"][column].equals(whole["measurements"][column])
     step = sampled["sweet_spot"]["step"]
     assert step > 0  # at step 0 the bank is empty: its sample is all of it
     tracked = whole["measurements"].set_index("step").loc[step]
     final = sampled["final"].set_index("detector")
     assert final.loc["discriminator_lof", "step"] == step
-    for metric in ("auc", "f1"):
+    for metric in ("auc", "f1"):  # all 500 normals' threshold, the whole bank, as tracked then
         assert final.loc["discriminator_lof", metric] == pytest.approx(tracked[f"d_{metric}"],
                                                                        abs=1e-12), metric
     assert sampled["sweet_spot"]["test_auc"] == pytest.approx(tracked["d_auc"], abs=1e-12)
@@ -117,6 +91,12 @@ def test_a_curve_against_a_bank_sample_reports_against_the_whole_bank(tmp_path):
     assert final.loc["mc_threshold", "f1"] == pytest.approx(tracked["mc_f1"], abs=1e-12)
     assert sampled["sweet_spot"]["curve_bank_rows"] == 150
     assert "curve_bank_rows" not in whole["sweet_spot"]
+    # what its tracked steps took, kept in the results pickle: less with fewer normals scored
+    # is not asserted (a timing); within the run's own time is
+    saved = load_results(sampled["run"].results_file)["tracking_seconds"]
+    assert saved == sampled["tracking_seconds"]
+    assert 0 < saved["seconds"] < sampled["run"].read_status()["seconds"]
+    assert saved["cpu_seconds"] > 0
 
 
 def _detector(overrides=None):

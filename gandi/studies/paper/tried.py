@@ -15,7 +15,7 @@ import pandas as pd
 from gandi.studies.variants import NEWER_COLUMNS, ROW_COLUMNS
 
 # keys whose studies asked what a saving costs (the same AUC, cheaper), not how to close a gap
-COST_KEYS = {"precision", "jit_compile", "track_validation_limit"}
+COST_KEYS = {"precision", "jit_compile", "track_validation_limit", "track_bank_limit"}
 PROTOCOL_RUNS = {"normal_class": "one-class runs", "anomaly_class": "the anomaly_class cells"}
 # studies of a detector on a data set kept in a table of their own shape (not variant_auc.py's):
 # the file, and what each of its columns varies; a column is named only where its rows vary it
