@@ -33,7 +33,7 @@ def run_missing_cells(csv: Path, columns: list, todo, run_cell, markdown=None, d
     cells = rows()
     for key in todo:
         cells = rows()
-        if (cells[list(key)] == pd.Series(key)).all(axis=1).any():
+        if has_row(cells, key):
             continue
         row = {**key, **run_cell(**key)}
         cells = pd.concat([rows(), pd.DataFrame([row])], ignore_index=True)[columns]
@@ -43,6 +43,17 @@ def run_missing_cells(csv: Path, columns: list, todo, run_cell, markdown=None, d
             write_atomic(csv.with_suffix(".md"), markdown(cells))
         print(describe(row), flush=True)
     return cells
+
+
+def has_row(cells, key: dict) -> bool:
+    """Whether `cells` holds the cell `key`: its values equal (1000 and the 1000.0 a CSV reads
+    back alike), a None matching the NaN a CSV reads it back as (a study's base value `null`:
+    without it every resume ran those cells again and kept their first rows)."""
+    import pandas as pd
+    match = pd.Series(True, index=cells.index)
+    for column, value in key.items():
+        match &= cells[column].isna() if value is None else cells[column] == value
+    return bool(match.any())
 
 
 def run_missing_table_cells(csv: Path, columns: list, key: str, names: list, args, run_cell,

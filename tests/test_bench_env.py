@@ -29,6 +29,23 @@ def test_two_studies_writing_one_file_keep_each_others_rows(tmp_path, capsys):
     assert cells.sort_values("class")["auc"].tolist() == [0.1, 0.7, 0.9]
 
 
+def test_a_resumed_study_skips_its_finished_none_cells(tmp_path):
+    """A study's base value None (`--values null 1000`) reads back from the CSV as NaN: a
+    resumed study runs neither it nor 1000 (read back as 1000.0) again."""
+    csv = tmp_path / "track_validation_limit_auc.csv"
+    columns = ["class", "seed", "track_validation_limit", "auc"]
+    todo = [{"class": 2, "seed": 0, "track_validation_limit": v} for v in (None, 1000)]
+    seen = []
+
+    def run(seed, **cell):
+        seen.append(cell["track_validation_limit"])
+        return {"auc": 0.9}
+
+    run_missing_cells(csv, columns, iter(todo), run)
+    cells = run_missing_cells(csv, columns, iter(todo), run)
+    assert seen == [None, 1000] and len(cells) == 2
+
+
 def test_ensembles_choose_members_by_the_criterion_never_by_test_labels():
     """hybrid_ensembles.cell_rows (tables, and the image grid's benchmarks/image_hybrid.py): the
     top k are the candidates whose validation normals are told best from the synthetic
