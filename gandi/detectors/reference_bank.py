@@ -66,10 +66,12 @@ def bank_caveats(detector, n_train: int) -> list[str]:
     bank = getattr(detector, "bank", None)
     if bank is None or n_train <= SPARSE_BANK * bank.size:
         return []
+    sample = ("; track_bank_limit keeps the tracked steps to a sample of it"
+              if hasattr(detector, "track_bank_limit") else "")
     return [f"{detector.name} compared with {bank.size:,} of its {n_train:,} training normals "
             f"(reference_bank_size): where the normals have many modes more help (MNIST with "
             f"nine normal digits: AUC 0.840 at 2,048, 0.886 at 8,192); raise it if the time "
-            f"allows (it grows with its square)"]
+            f"allows (it grows with its square{sample})"]
 
 
 def bank_network(sample_shape, size: int = BANK):
