@@ -128,14 +128,12 @@ class DiscriminatorKNNDetector(DiscriminatorDetector):
         every 512 scored; lof adds the bank's 2,048 x 2,048 distances). The same arithmetic;
         exports and maps keep the whole `_anomaly_score`. A tracked step compares with the
         bank's first `track_bank_limit` rows (`tracked_bank_rows`)."""
-        rows = self.bank.size if not self.in_tracked_step() or not self.track_bank_limit else (
-            min(self.track_bank_limit, self.bank.size))
+        rows = (self.in_tracked_step() and self.tracked_bank_rows()) or self.bank.size
         with compute_device():  # once per tracked step (the tracker's fixed_weights block)
             reference = self.kept("reference", lambda: self._reference_features(
                 tf.constant(rows, tf.int32)))
         return batched(lambda batch: self._score_against(batch, *reference),
                        np.asarray(x, np.float32))
-
 
     def tracked_bank_rows(self) -> int | None:
         """The bank rows a tracked step compares with when fewer than the bank's
