@@ -262,7 +262,7 @@ SHARED_KEYS = {
         "random training normals; None: all); the sweet spot's networks score against the whole "
         "bank for the final table and thresholds. The bank's statistics grow with its square "
         "each tracked step; but the criterion is then the sample's and may choose another "
-        "step (MNIST anomaly_class, 2,048 of 8,192: digit 8 -0.03 AUC; docs/detectors.md)",
+        "step (MNIST anomaly_class, 2,048 of 8,192: digit 8 -0.04 AUC; docs/detectors.md)",
         detectors=("discriminator_knn", "discriminator_lof")),
     "n_generated": SettingKey(
         2000, lambda v: is_int(v) and v >= 10, "an integer >= 10",
