@@ -253,18 +253,21 @@ class Detector(abc.ABC):
             self._kept = kept
 
     @contextlib.contextmanager
-    def fixed_weights(self):
-        """A block in which no network changes (a tracked step's scores): what every score call
-        shares (e.g. a reference bank's features) is computed once for the block (`kept`)."""
-        self._kept = {}
+    def fixed_weights(self, tracked: bool = True):
+        """A block in which no network changes: what every score call shares (e.g. a reference
+        bank's features) is computed once for the block (`kept`). `tracked`: the scores are a
+        tracked step's (`in_tracked_step`); the final results score several sets with the
+        sweet spot's networks in a block that is not."""
+        before = getattr(self, "_kept", None), getattr(self, "_tracked", False)
+        self._kept, self._tracked = {}, tracked
         try:
             yield self
         finally:
-            self._kept = None
+            self._kept, self._tracked = before
 
     def in_tracked_step(self) -> bool:
-        """Inside a `fixed_weights` block: the scores are a tracked step's."""
-        return getattr(self, "_kept", None) is not None
+        """Inside a tracked step's `fixed_weights` block (not in a `weights_set` within it)."""
+        return getattr(self, "_kept", None) is not None and self._tracked
 
     def tracked_bank_rows(self) -> int | None:
         """The reference bank rows a tracked step's scores compare with when fewer than all

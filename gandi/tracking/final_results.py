@@ -94,21 +94,27 @@ def whole_test_set_at_sweet_spot(state, detector, data) -> tuple[dict | None, di
     if state.sweet_weights is None:
         return spot, scores
     bank_rows = detector.tracked_bank_rows()
+    again = {}  # what the sweet spot's networks score again: all of it, the whole bank
     if bank_rows:
-        spot = {**spot, "curve_bank_rows": bank_rows}
-        scores = {**scores, "generated": None if state.sweet_generated is None else
-                  detector.score_with(state.sweet_weights, state.sweet_generated)}
+        spot, scores = {**spot, "curve_bank_rows": bank_rows}, {**scores, "generated": None}
+        if state.sweet_generated is not None:
+            again["generated"] = state.sweet_generated
     if bank_rows or len(scores["validation"]) != len(data.validation):
-        scores = {**scores, "validation": detector.score_with(state.sweet_weights,
-                                                              data.validation)}
-    if len(scores["test"]) == len(data.test_x) and not bank_rows:
+        again["validation"] = data.validation
+    if bank_rows or len(scores["test"]) != len(data.test_x):
+        again["test"] = data.test_x
+    if not again:
         return spot, scores
-    test = detector.score_with(state.sweet_weights, data.test_x)
+    # one block: what the scores share (a bank's features and statistics) computed once
+    with detector.weights_set(state.sweet_weights), detector.fixed_weights(tracked=False):
+        scores = {**scores, **{name: detector.score(x) for name, x in again.items()}}
+    if "test" not in again:
+        return spot, scores
     try:
-        auc = roc_auc(data.test_y, test)
+        auc = roc_auc(data.test_y, scores["test"])
     except MetricError:
         auc = np.nan
-    return {**spot, "test_auc": float(auc)}, {**scores, "test": test}
+    return {**spot, "test_auc": float(auc)}, scores
 
 
 def map_makers(detector, data, sweet_weights, costly: bool) -> dict:

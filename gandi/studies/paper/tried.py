@@ -2,10 +2,10 @@
 (`benchmarks/variant_auc.py`: `<key>_auc*.csv` with columns setting, class, seed, the key,
 detector, auc, ...) on its settings for the same data set, one value's mean AUC each; the paper
 puts the line under the gap, so that a reader sees how large it is and what did not close it.
-Studies of what a saving costs (bfloat16, XLA, tracking fewer validation normals) are not
-attempts at a gap: left out. A study of the anomaly_class protocol's cells (`variant_auc.py
---protocol anomaly_class`, `anomaly_class_<key>_auc...csv`) goes under that protocol's gaps
-only."""
+Studies of what a saving costs (bfloat16, XLA, tracking fewer validation normals or bank
+rows) are not attempts at a gap: left out. A study of the anomaly_class protocol's cells
+(`variant_auc.py --protocol anomaly_class`, `anomaly_class_<key>_auc...csv`) goes under that
+protocol's gaps only."""
 from __future__ import annotations
 
 from pathlib import Path
