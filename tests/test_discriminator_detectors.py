@@ -344,7 +344,7 @@ def test_discriminator_knn_scores_many_batches_as_the_whole_score_scores_one():
     assert len(calls) == 1
 
 
-def test_discriminator_knn_takes_the_bank_once_per_block_of_fixed_weights():
+def test_discriminator_knn_takes_the_bank_once_per_block_of_fixed_weights_or_of_scores_with():
     """Inside `fixed_weights` (a tracked step's four scores) the bank's features and densities
     are computed once and give the scores a fresh computation gives; weights set inside the
     block (the sweet spot's) are scored with their own bank features; after the block, and
@@ -371,6 +371,14 @@ def test_discriminator_knn_takes_the_bank_once_per_block_of_fixed_weights():
     det.score(x)
     det.score(x)
     assert len(calls) == 4
+    # the final results and the checkpoint ensemble: several sets with the same weights, the
+    # bank once, each set scored as alone
+    again = det.scores_with(before, {"a": x, "b": x[:7]})
+    assert len(calls) == 5
+    np.testing.assert_array_equal(again["a"], earlier)
+    # 7 rows take other kernels than 40: float32 rounding (eps 1.2e-7) over D's reductions
+    np.testing.assert_allclose(again["b"], earlier[:7], rtol=1e-5)
+    np.testing.assert_array_equal(det.score(x), fresh)  # the weights set back
 
 
 def test_discriminator_knn_takes_every_hidden_layer_on_vectors_the_last_on_images():

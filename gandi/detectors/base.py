@@ -290,6 +290,13 @@ class Detector(abc.ABC):
         with self.weights_set(weights):
             return self.score(x)
 
+    def scores_with(self, weights: dict, sets: dict) -> dict:
+        """{name: score(x)} for each of `sets` ({name: x}) with the scoring networks set to
+        `weights`, in one `fixed_weights` block that is not a tracked step's: what the scores
+        share (a reference bank's features and LOF statistics) is computed once, not per set."""
+        with self.weights_set(weights), self.fixed_weights(tracked=False):
+            return {name: self.score(x) for name, x in sets.items()}
+
     def map_with(self, weights: dict, x: np.ndarray) -> np.ndarray:
         """anomaly_map(x) with the scoring networks set to `weights`, then set back; eager
         (a run's figures call it once or twice)."""

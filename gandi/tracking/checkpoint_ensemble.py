@@ -31,8 +31,8 @@ def score_checkpoint_ensemble(kept: dict, sweet_step: int, sweet_scores: dict, d
         if step == sweet_step and len(sweet_scores["test"]) == len(data.test_x):
             v, t = sweet_scores["validation"], sweet_scores["test"]  # these networks' already
         else:
-            v = detector.score_with(kept[step], data.validation)
-            t = detector.score_with(kept[step], data.test_x)
+            v, t = detector.scores_with(kept[step], {"validation": data.validation,
+                                                     "test": data.test_x}).values()
         if not (np.all(np.isfinite(v)) and np.all(np.isfinite(t))):
             log.warning("checkpoint ensemble: step %d's scores are not finite; left out", step)
             continue

@@ -105,9 +105,7 @@ def whole_test_set_at_sweet_spot(state, detector, data) -> tuple[dict | None, di
         again["test"] = data.test_x
     if not again:
         return spot, scores
-    # one block: what the scores share (a bank's features and statistics) computed once
-    with detector.weights_set(state.sweet_weights), detector.fixed_weights(tracked=False):
-        scores = {**scores, **{name: detector.score(x) for name, x in again.items()}}
+    scores = {**scores, **detector.scores_with(state.sweet_weights, again)}
     if "test" not in again:
         return spot, scores
     try:
