@@ -10,6 +10,7 @@ from sklearn.neighbors import LocalOutlierFactor, NearestNeighbors
 
 from conftest import EPS32, SEEDS, assert_float32_close, reduction_terms
 from gandi.detectors import DETECTORS
+from gandi.detectors.base import gaussian_smoothed
 from gandi.detectors.reference_bank import BANK, local_outlier_factor, lof_reference
 from gandi.detectors.fencegan import dispersion
 from gandi.detectors.stabilisers import r1_penalty
@@ -379,6 +380,31 @@ def test_discriminator_knn_takes_the_bank_once_per_block_of_fixed_weights_or_of_
     # 7 rows take other kernels than 40: float32 rounding (eps 1.2e-7) over D's reductions
     np.testing.assert_allclose(again["b"], earlier[:7], rtol=1e-5)
     np.testing.assert_array_equal(det.score(x), fresh)  # the weights set back
+
+
+def test_a_neighbour_scores_map_is_the_gradient_of_its_whole_score():
+    """The saliency map takes the bank's part outside the gradient's tape (x does not feed
+    it): the same map as the gradient of the whole score, bank inside, smoothed."""
+    setting = {**DEFAULTS, **SEEDS, **DETECTORS["discriminator_lof"].recipe,
+               "detector": "discriminator_lof", "dataset": "mnist", "batch_size": 16,
+               "g_arch": "dcgan", "d_arch": "dcgan", "discriminator_knn_k": 3,
+               "g_params": {"filters": 8}, "d_params": {"filters": 8}, "reference_bank_size": 40}
+    set_seeds(0, 0)
+    det = DETECTORS["discriminator_lof"](setting, (28, 28, 1))
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        det.train_step(rng.uniform(-1, 1, (16, 28, 28, 1)).astype(np.float32))
+    x = tf.constant(rng.uniform(-1, 1, (6, 28, 28, 1)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        total = tf.reduce_sum(det._anomaly_score(x))
+    whole = gaussian_smoothed(tf.reduce_sum(tf.abs(tape.gradient(total, x)), axis=-1))
+    maps = det.anomaly_map(x.numpy(), compiled=False)
+    assert maps.shape == (6, 28, 28) and maps.sum() > 0
+    # backprop through D and the factor: twice D's float32 reductions
+    assert_float32_close(maps, whole.numpy(), 2 * reduction_terms(det.scorer))
+    assert_float32_close(det.anomaly_map(x.numpy()), whole.numpy(),
+                         2 * reduction_terms(det.scorer))
 
 
 def test_discriminator_knn_takes_every_hidden_layer_on_vectors_the_last_on_images():

@@ -143,9 +143,15 @@ class DiscriminatorDetector(Detector):
         return self.direction(-self.scorer(x, training=False))
 
     def _anomaly_map(self, x):
-        # in inference mode each sample's score depends on its own pixels only: the gradient of
-        # the batch's sum is every sample's own gradient
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            score = tf.reduce_sum(self._anomaly_score(x))
-        return gaussian_smoothed(tf.reduce_sum(tf.abs(tape.gradient(score, x)), axis=-1))
+        return saliency_map(self._anomaly_score, x)
+
+
+def saliency_map(score, x):
+    """|d score(x) / d x| summed over channels, smoothed: (n, h, w). In inference mode each
+    sample's score depends on its own pixels only, so the gradient of the batch's sum is every
+    sample's own gradient. Only x is watched: the tape records no op that x does not feed (D's
+    weights, a reference bank's features)."""
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
+        tape.watch(x)
+        total = tf.reduce_sum(score(x))
+    return gaussian_smoothed(tf.reduce_sum(tf.abs(tape.gradient(total, x)), axis=-1))

@@ -40,7 +40,7 @@ import numpy as np
 import tensorflow as tf
 
 from gandi.detectors.base import batched
-from gandi.detectors.discriminator import DiscriminatorDetector
+from gandi.detectors.discriminator import DiscriminatorDetector, saliency_map
 from gandi.training.device import compute_device
 from gandi.detectors.reference_bank import (bank_network, kth_distance, local_outlier_factor,
                                             lof_reference)
@@ -107,6 +107,12 @@ class DiscriminatorKNNDetector(DiscriminatorDetector):
 
     def _anomaly_score(self, x):
         return self._scores(x, *self._bank_features(self.bank.size))
+
+    def _anomaly_map(self, x):
+        # the bank's part holds for every image and x does not feed it: made before the
+        # saliency's tape, compiled (eager it costs more than the gradient of 64 images)
+        reference = self._reference_features(tf.constant(self.bank.size, tf.int32))
+        return saliency_map(lambda x: self._scores(x, *reference), x)
 
     def _bank_features(self, rows):
         """The bank's first `rows` rows in D's features, and for lof what the factor needs of
