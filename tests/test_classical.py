@@ -65,6 +65,26 @@ def test_kde_chooses_its_bandwidth_from_held_out_normals():
     assert scores[0] == pytest.approx(-np.log(1 / np.sqrt(2 * np.pi)), abs=0.1)
 
 
+def test_kde_log_density_is_scipys_log_sum_exp_and_stays_finite_far_away():
+    """The log density written out (shifted by each row's nearest centre) is scipy's
+    logsumexp formula within float64 rounding of a sum of n = 500 terms each below 1 (n * 2^-53
+    relative, on log-densities of magnitude ~1e3 below), and finite where every exp(-d2 / 2h^2)
+    underflows: the nearest centre's term is 1."""
+    from scipy.special import logsumexp
+    from gandi.detectors.classical import _log_density, _squared_distances
+    rng = np.random.default_rng(2)
+    d2 = _squared_distances(rng.normal(size=(40, 5)), rng.normal(size=(500, 5)))
+    for h in (0.05, 0.3, 2.0):
+        scipy_way = (logsumexp(-d2 / (2 * h ** 2), axis=1) - np.log(500)
+                     - 5 / 2 * np.log(2 * np.pi * h ** 2))
+        np.testing.assert_allclose(_log_density(d2, h, 5), scipy_way, rtol=0,
+                                   atol=500 * 2 ** -53 * np.abs(scipy_way).max() * 4)
+    far = _log_density(d2 + 1e6, 0.05, 5)
+    assert np.all(np.isfinite(far)) and np.all(far < -1e7)
+    np.testing.assert_allclose(far, _log_density(d2, 0.05, 5) - 1e6 / (2 * 0.05 ** 2),
+                               rtol=1e-12)
+
+
 def test_kde_chooses_the_same_bandwidth_chunk_by_chunk():
     """The held-out likelihood is summed `chunk` held rows at a time (memory: the anomaly_class
     protocol's 54,000 normals took ~20 GB at once): each bandwidth's sum equals the one over the

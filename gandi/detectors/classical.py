@@ -180,9 +180,17 @@ def _squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _log_density(d2: np.ndarray, bandwidth: float, dims: int) -> np.ndarray:
     """Log density of a Gaussian KDE at each row of `d2` (squared distances to the n kernel
-    centres), computed stably (log-sum-exp)."""
-    from scipy.special import logsumexp
-    return (logsumexp(-d2 / (2 * bandwidth ** 2), axis=1) - np.log(d2.shape[1])
+    centres), computed stably: log-sum-exp shifted by each row's nearest centre, whose term is
+    exp(0) = 1. Written out in place rather than with scipy's logsumexp: 0.25 CPU s for a
+    1,024 x 43,200 chunk against 1.41 (float64, one thread, Intel Xeon family 6 model 167), and
+    the bandwidth's choice makes six per chunk of held-out rows (the anomaly_class protocol's
+    cells: eleven chunks)."""
+    scale = 1.0 / (2 * bandwidth ** 2)
+    nearest = d2.min(axis=1)
+    terms = np.subtract(nearest[:, None], d2)
+    terms *= scale
+    np.exp(terms, out=terms)
+    return (np.log(terms.sum(axis=1)) - nearest * scale - np.log(d2.shape[1])
             - dims / 2 * np.log(2 * np.pi * bandwidth ** 2))
 
 
