@@ -355,14 +355,17 @@ def test_discriminator_knn_takes_the_bank_once_per_block_of_fixed_weights_or_of_
     for batch in batches(4):
         det.train_step(batch)
     x = batches(1, size=40, seed=5)[0]
-    fresh, earlier = det.score(x), det.score_with(before, x)
+    fresh = det.score(x)
+    with det.weights_set(before):
+        earlier = det.score(x)
     calls = []
     reference = det._reference_features
     det._reference_features = lambda rows: calls.append(1) or reference(rows)
     with det.fixed_weights():
         inside = [det.score(x) for _ in range(3)]
         assert len(calls) == 1
-        np.testing.assert_array_equal(det.score_with(before, x), earlier)
+        with det.weights_set(before):
+            np.testing.assert_array_equal(det.score(x), earlier)
         assert len(calls) == 2
         np.testing.assert_array_equal(det.score(x), fresh)  # the block's, kept
         assert len(calls) == 2

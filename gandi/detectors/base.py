@@ -285,11 +285,6 @@ class Detector(abc.ABC):
             cache[name] = compute()
         return cache[name]
 
-    def score_with(self, weights: dict, x: np.ndarray) -> np.ndarray:
-        """score(x) with the scoring networks set to `weights`, then set back."""
-        with self.weights_set(weights):
-            return self.score(x)
-
     def scores_with(self, weights: dict, sets: dict) -> dict:
         """{name: score(x)} for each of `sets` ({name: x}) with the scoring networks set to
         `weights`, in one `fixed_weights` block that is not a tracked step's: what the scores
