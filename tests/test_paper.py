@@ -126,6 +126,11 @@ def test_efficiency_section_computes_from_the_measured_figures(tmp_path):
     assert f"{100 * 1.5 / step_ms:.0f}% of a {step_ms:.1f} ms GPU step" in md
     assert f"{100 * 61 / (61 + 20 * step_ms):.0f}% of the run" in md
     assert "Not measured op by op" in md  # no layer rows in this file
+    # a grid measured with its CPU seconds says them beside the wall minutes
+    e = json.loads(path.read_text())
+    e["grid"]["cpu_seconds"] = {"vae": 48.0, "aae": 24.0}
+    path.write_text(json.dumps(e))
+    assert "1.5 min per class (1.2 CPU min), so about 15 min" in efficiency_section(4, path)
     # with --layers' rows: the table, and the arithmetic layers' time against the others'
     e = json.loads(path.read_text())
     e["layers"] = [{"network": "generator", "kind": "Conv2DTranspose", "output": "14x14x64",

@@ -83,8 +83,11 @@ def efficiency_section(number: int, path: Path) -> str:
         text.write(f"**The one-class {grid['dataset'].upper()} grid**: class {grid['class']}'s "
                    "cells, seed 0, as `gandi.benchmark` runs them: "
                    + ", ".join(f"{d} {s:.0f} s" for d, s in cells.items())
-                   + f"; {total / 60:.1f} min per class, so about {10 * total / 60:.0f} min for "
-                   f"{len(cells)} detectors x 10 classes on this machine.\n\n")
+                   + f"; {total / 60:.1f} min per class"
+                   + (f" ({sum(grid['cpu_seconds'].values()) / 60:.1f} CPU min)"
+                      if "cpu_seconds" in grid else "")  # files before it kept wall seconds only
+                   + f", so about {10 * total / 60:.0f} min for {len(cells)} detectors x 10 "
+                   "classes on this machine.\n\n")
     text.write(_gpu(e))
     return text.getvalue()
 
