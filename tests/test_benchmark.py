@@ -454,6 +454,16 @@ def test_the_items_to_run_are_costed_by_what_the_benchmark_recorded():
                                       "recorded cost")  # 3600 + 1200 + 600 s
     assert todo_cost([], cells) == ""
     assert todo_cost([(["vae"], 0, 0)], cells.iloc[:0]) == "1 without a recorded cost"
+    # rows of another setting than the current one: a detector with current rows is costed by
+    # them alone; one with stale rows only by those, and the line says how many items that is
+    stale = pd.Series([True, False, False, True])  # vae's 3000 s and lof's 600 s rows
+    assert todo_cost(todo, cells, stale) == (
+        "about 1.7 CPU hours for 2 of them by the cost this benchmark recorded for their "
+        "detectors (1 of them by rows of an earlier setting of their detector: its cost may "
+        "have changed since); 1 without a recorded cost")  # 4200 + 1200 + 600 s
+    assert todo_cost([(["vae"], 1, 0)], cells, stale) == (
+        "about 1.2 CPU hours for 1 of them by the cost this benchmark recorded for their "
+        "detectors")  # vae's current row, 4200 s, not the stale 3000
 
 
 def test_a_dry_run_lists_what_is_left_and_writes_nothing(tmp_path, capsys):

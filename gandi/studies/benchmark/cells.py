@@ -150,31 +150,44 @@ def stale_lines(stale: pd.DataFrame, shown: pd.DataFrame, place: str = "class",
     return out
 
 
-def todo_cost(todo: list, cells: pd.DataFrame) -> str:
+def todo_cost(todo: list, cells: pd.DataFrame, stale: pd.Series | None = None) -> str:
     """What the items still to run will cost, by what this benchmark's rows recorded: each
-    detector's mean CPU seconds per cell (its wall seconds where CPU time was not kept), any
-    setting; an item is a list of detectors (a run, or a place's classical detectors). '' when
-    nothing is to run."""
+    detector's mean CPU seconds per cell (its wall seconds where CPU time was not kept) over its
+    rows of the current setting; a detector with `stale` rows only (another setting made them:
+    e.g. more epochs since) is costed by those and the line says how many items that is; an item
+    is a list of detectors (a run, or a place's classical detectors). '' when nothing is to
+    run."""
     if not todo:
         return ""
-    spent = cells["cpu_seconds"].fillna(cells["seconds"]) if len(cells) else pd.Series(dtype=float)
-    per_cell = spent.groupby(cells["detector"]).mean() if len(cells) else pd.Series(dtype=float)
-    known = [sum(per_cell[d] for d in item[0]) for item in todo
-             if all(d in per_cell.index and pd.notna(per_cell[d]) for d in item[0])]
+    if len(cells):
+        spent = cells["cpu_seconds"].fillna(cells["seconds"])
+        current = ~stale if stale is not None else pd.Series(True, index=cells.index)
+        by_current = spent[current].groupby(cells["detector"][current]).mean().dropna()
+        by_any = spent.groupby(cells["detector"]).mean().dropna()
+    else:
+        by_current = by_any = pd.Series(dtype=float)
+    older = set(by_any.index) - set(by_current.index)
+    per_cell = pd.concat([by_current, by_any[sorted(older)]])
+    known = [item[0] for item in todo if all(d in per_cell.index for d in item[0])]
     unknown = len(todo) - len(known)
-    text = (f"about {sum(known) / 3600:.1f} CPU hours for {len(known)} of them by the cost "
-            f"this benchmark recorded for their detectors" if known else "")
+    by_older = sum(any(d in older for d in detectors) for detectors in known)
+    text = (f"about {sum(per_cell[d] for ds in known for d in ds) / 3600:.1f} CPU hours for "
+            f"{len(known)} of them by the cost this benchmark recorded for their detectors"
+            if known else "")
+    if by_older:
+        text += (f" ({by_older} of them by rows of an earlier setting of their detector: its "
+                 f"cost may have changed since)")
     if unknown:
         text += ("; " if text else "") + f"{unknown} without a recorded cost"
     return text
 
 
 def announce(items: list, cells: pd.DataFrame, finished: int, csv_path: Path, place: str,
-             dry_run: bool) -> None:
+             dry_run: bool, stale: pd.Series | None = None) -> None:
     """The benchmark's first line: how many items are left (`items`: (detectors, where) each: a
     gandi run, or a place's classical detectors), their cost as recorded, how many cells are
     finished; with `dry_run`, each item on a line of its own."""
-    cost = todo_cost([(detectors,) for detectors, _ in items], cells)
+    cost = todo_cost([(detectors,) for detectors, _ in items], cells, stale)
     print(f"{len(items)} item(s) to run (a gandi run, or a {place}'s classical detectors)"
           + (f" ({cost})" if cost else "")
           + f", {finished} cell(s) already finished in {csv_path}", flush=True)

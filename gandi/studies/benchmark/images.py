@@ -200,7 +200,7 @@ def run(args, out: Path) -> int:
     if args.report_only:
         todo, args.no_speed = [], True
     announce([(d, f"class {c} seed {s}") for d, c, s in todo], cells, len(done), csv_path,
-             "class", args.dry_run)
+             "class", args.dry_run, stale)
     if args.dry_run:
         return 0
     # the split of a classical item: the one a gandi run of that class and seed draws

@@ -187,7 +187,7 @@ def run(args, out: Path) -> int:
             classical = [d for d in wanted if d in CLASSICAL and (d, name, seed) not in done]
             todo += [(name, seed, classical)] if classical else []
     announce([(d, f"on {name} seed {seed}") for name, seed, d in todo], cells, len(done),
-             csv_path, "table", args.dry_run)
+             csv_path, "table", args.dry_run, stale)
     if args.dry_run:
         return 0
 
