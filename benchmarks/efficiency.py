@@ -260,16 +260,18 @@ def main():
 def write_measured(path: Path, measured: dict):
     """The figures for the paper (`gandi.paper`'s efficiency section), with the machine. A part
     not measured this time (the tracking share, the grid's class) keeps its earlier figures only
-    when they were measured on the same CPU."""
+    when they were measured on the same CPU: from this machine's own copy, else from `path`
+    (the latest machine's, which may be another's)."""
     from gandi.outputs.run_folder import atomic_write_bytes
-    earlier = json.loads(path.read_text()) if path.is_file() else {}
+    # every machine's figures stay beside the latest (the issue asks for each machine's)
+    machine_copy = path.with_name(f"{path.stem}.{machine_slug(measured['machine'])}.json")
+    own = machine_copy if machine_copy.is_file() else path
+    earlier = json.loads(own.read_text()) if own.is_file() else {}
     if earlier.get("machine", {}).get("text") == measured["machine"]["text"]:
         measured["tracking"] = {**earlier.get("tracking", {}), **measured["tracking"]}
         measured.setdefault("grid", earlier.get("grid"))
     text = (json.dumps(measured, indent=1) + "\n").encode()
     atomic_write_bytes(path, text)
-    # every machine's figures stay beside the latest (the issue asks for each machine's)
-    machine_copy = path.with_name(f"{path.stem}.{machine_slug(measured['machine'])}.json")
     atomic_write_bytes(machine_copy, text)
     print(f"\nwrote {path} and {machine_copy.name}")
 

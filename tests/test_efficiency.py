@@ -78,3 +78,31 @@ def test_the_tracking_share_is_measured_both_ways_on_whole_runs():
     assert len(seconds["tracked"]) == len(seconds["ends_only"]) == len(seconds["in_run"]) == 1
     assert 0 < seconds["in_run"][0] < 1
     assert seconds["share"] == 1 - seconds["ends_only"][0] / seconds["tracked"][0]
+
+
+def test_a_machines_earlier_figures_come_from_its_own_copy(tmp_path, monkeypatch):
+    """benchmarks/efficiency.py writes efficiency.json (the latest machine's, which the paper
+    reads) and a copy per machine. A part not measured this time keeps the figures of the same
+    machine's copy, even when efficiency.json holds another machine's by then."""
+    import importlib.util
+    import json
+
+    from conftest import ROOT
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # the script imports its neighbours
+    spec = importlib.util.spec_from_file_location("efficiency_script",
+                                                  ROOT / "benchmarks" / "efficiency.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    path = tmp_path / "efficiency.json"
+    a = {"text": "CPU A", "cpu": "CPU A", "family_model": "family 1, model 2"}
+    b = {"text": "CPU B", "cpu": "CPU B", "family_model": "family 3, model 4"}
+    grid = {"dataset": "mnist", "class": 0, "seconds": {"vae": 60.0}}
+    script.write_measured(path, {"machine": a, "tracking": {"10": {"share": 0.1}}, "grid": grid})
+    script.write_measured(path, {"machine": b, "tracking": {}})  # another machine, no grid
+    assert json.loads(path.read_text())["machine"] == b and "grid" not in json.loads(
+        (tmp_path / "efficiency.cpu_b_family_3_model_4.json").read_text())
+    script.write_measured(path, {"machine": a, "tracking": {"22": {"share": 0.2}}})  # A again
+    again = json.loads(path.read_text())
+    assert again["grid"] == grid
+    assert again["tracking"] == {"10": {"share": 0.1}, "22": {"share": 0.2}}
+    assert json.loads((tmp_path / "efficiency.cpu_a_family_1_model_2.json").read_text()) == again
