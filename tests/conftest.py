@@ -275,17 +275,11 @@ def record_property(record_property):
 # `make test` hands whole files to two xdist workers (--dist loadfile) in collection order (with
 # --no-loadscope-reorder; xdist's default orders files by their number of tests, which put the
 # few-test, long-fixture files last and left one worker idle at the end). Longest first, the short
-# files fill in behind them. Ranked by their time in `make test` (pytest --durations=0, summed by
-# file) on a 2-core Intel Xeon family 6 model 207 (2026-12-06): 24 files, 119 s down to 11 s; the
-# rest take less than 10 s each.
-HEAVY_FIRST = ("test_sweep.py", "test_detector_contract.py", "test_score.py",
-               "test_image_runs.py", "test_benchmark.py", "test_encoder_gans.py",
-               "test_fit_defaults.py", "test_run_status.py", "test_tables.py",
-               "test_detection.py", "test_autoencoders.py", "test_ae_latent_knn.py",
-               "test_discriminator_detectors.py", "test_hostile_input.py", "test_estimator.py",
-               "test_report.py", "test_ensemble_setting.py", "test_image_folders.py",
-               "test_selection.py", "test_ensemble.py", "test_efficiency.py", "test_paper.py",
-               "test_compiled_step.py", "test_sklearn_checks.py")
+# files fill in behind them. Ranked by their time alone on a 2-core AMD EPYC (2026-12-02).
+HEAVY_FIRST = ("test_sweep.py", "test_encoder_gans.py", "test_image_runs.py", "test_score.py",
+               "test_run_status.py", "test_detector_contract.py", "test_benchmark.py",
+               "test_autoencoders.py", "test_image_folders.py", "test_estimator.py",
+               "test_selection.py", "test_detection.py", "test_paper.py")
 
 
 def pytest_collection_modifyitems(config, items):
