@@ -54,6 +54,32 @@ def grid_cells(dataset: str, cls: int) -> tuple[dict, dict]:
     return seconds, cpu
 
 
+def grid_pool(dataset: str, cls: int, detectors: list, quick: bool = False) -> dict:
+    """The same cells through the benchmark's local pool (`gandi.benchmark --executor local`):
+    one fresh process per cell, one CPU each, as many at once as the machine has CPUs, in a
+    temporary folder. On 2 cores small networks gain less from a second thread than from a
+    second cell: measured beside the cells in turn, not assumed. The class's wall time (its
+    cells packed onto the pool) and each cell's seconds. `quick`: the benchmark's smoke sizes."""
+    import tempfile
+    import time
+
+    from gandi.studies.benchmark.__main__ import main as benchmark
+    from gandi.sweep.executors import default_jobs
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        status = benchmark(["--dataset", dataset, "--protocol", "normal_class", "--detectors",
+                            *detectors, "--classes", str(cls), "--seeds", "1", "--no-speed",
+                            "--executor", "local", "--cpus-per-trial", "1", "--out", tmp,
+                            "--log-dir", tmp] + (["--quick"] if quick else []))
+        wall = time.perf_counter() - start
+        if status:
+            raise SystemExit(f"efficiency: the local pool's grid cells failed (status {status})")
+        rows = pd.read_csv(Path(tmp) / f"{dataset}_normal_class.csv").set_index("detector")
+    return {"jobs": default_jobs(None, 1), "wall_seconds": round(wall, 1),
+            "seconds": {d: float(rows.loc[d, "seconds"]) for d in detectors},
+            "cpu_seconds": {d: float(rows.loc[d, "cpu_seconds"]) for d in detectors}}
+
+
 def tracking_settings(args, parser) -> list[int]:
     """The settings whose tracking share is measured: --tracking-settings' numbers, 'all' (each
     detector's first MNIST setting, as the one-class grid runs them), or --setting."""
@@ -133,8 +159,9 @@ def main():
                    help="settings whose tracking share is measured (default: --setting); "
                         "'all': each detector's first MNIST setting (about an hour on 2 cores)")
     p.add_argument("--grid-class", type=int, default=None, metavar="C",
-                   help="also time one class's one-class MNIST cells, every detector (about 12 "
-                        "minutes on 2 cores), and estimate the grid's minutes from them")
+                   help="also time one class's one-class MNIST cells, every detector, one after "
+                        "another and through the local pool (about 20 minutes on 2 cores), "
+                        "and estimate the grid's minutes from them")
     args = p.parse_args()
     measured_runs = [] if args.no_runs else tracking_settings(args, p)
     m = machine.describe()
@@ -244,14 +271,22 @@ def main():
 
     if args.grid_class is not None:
         print(f"\none-class MNIST grid: class {args.grid_class}'s cells, seed 0, as "
-              f"gandi.benchmark runs them:", flush=True)
+              f"gandi.benchmark runs them, one after another in this process (every CPU to "
+              f"each cell):", flush=True)
         cells, cpu = grid_cells("mnist", args.grid_class)
-        print(f"  one class: {sum(cells.values()) / 60:.1f} min; the grid ({len(cells)} detectors "
-              f"x 10 classes, one seed) ~ {10 * sum(cells.values()) / 60:.0f} min (the speed "
-              f"issue's target: <= 60 on a 2-core machine of the AMD Zen 3 class)")
-        print(f"  CPU: {sum(cpu.values()) / 60:.1f} min for the class")
+        turn = sum(cells.values())
+        print(f"  one class: {turn / 60:.1f} min ({sum(cpu.values()) / 60:.1f} CPU min); the grid "
+              f"({len(cells)} detectors x 10 classes, one seed) ~ {10 * turn / 60:.0f} min (the "
+              f"speed issue's target: <= 60 on a 2-core machine of the AMD Zen 3 class)")
+        print(f"\nthe same cells through the local pool (`gandi.benchmark --executor local`, one "
+              f"CPU a cell):", flush=True)
+        pool = grid_pool("mnist", args.grid_class, list(cells))
+        print(f"  {pool['jobs']} cells at once: the class in {pool['wall_seconds'] / 60:.1f} min "
+              f"({sum(pool['cpu_seconds'].values()) / 60:.1f} CPU min); the grid ~ "
+              f"{10 * pool['wall_seconds'] / 60:.0f} min; the pool / in turn: "
+              f"{turn / pool['wall_seconds']:.2f}x as fast")
         measured["grid"] = {"dataset": "mnist", "class": args.grid_class, "seconds": cells,
-                            "cpu_seconds": cpu}
+                            "cpu_seconds": cpu, "pool": pool}
     print("\ngrids (one-class benchmark, one seed, as recorded by the machine that ran them):")
     print("\n".join(grid_minutes()) or "  no recorded grid")
     write_measured(RESULTS / "efficiency.json", measured)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import MNIST_DIR, needs_mnist
 from gandi.studies.efficiency import flops_per_image
 from gandi.training.machine import describe, describe_text, fp32_flops_per_cycle
 from gandi.training.loop import real_batches
@@ -106,3 +107,25 @@ def test_a_machines_earlier_figures_come_from_its_own_copy(tmp_path, monkeypatch
     assert again["grid"] == grid
     assert again["tracking"] == {"10": {"share": 0.1}, "22": {"share": 0.2}}
     assert json.loads((tmp_path / "efficiency.cpu_a_family_1_model_2.json").read_text()) == again
+
+
+@needs_mnist
+def test_the_grid_through_the_local_pool_times_each_cell_in_its_own_process(monkeypatch):
+    """`--grid-class`'s second timing: the class's cells through `gandi.benchmark --executor
+    local` (one process per cell, one CPU each): each cell's row comes back from its trial
+    process with that process's own CPU time, and the class's wall time holds them."""
+    import importlib.util
+
+    from conftest import ROOT
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    spec = importlib.util.spec_from_file_location("efficiency_script",
+                                                  ROOT / "benchmarks" / "efficiency.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    monkeypatch.setenv("GANDI_DATA_DIR", str(MNIST_DIR.parent))
+    pool = script.grid_pool("mnist", 1, ["autoencoder"], quick=True)
+    assert pool["jobs"] >= 1 and set(pool["seconds"]) == set(pool["cpu_seconds"]) == {
+        "autoencoder"}
+    # the trial's CPU is its own process's (this one only waited), and it ran inside the wall
+    assert 0 < pool["cpu_seconds"]["autoencoder"] and 0 < pool["seconds"]["autoencoder"] <= \
+        pool["wall_seconds"]

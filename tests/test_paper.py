@@ -131,6 +131,14 @@ def test_efficiency_section_computes_from_the_measured_figures(tmp_path):
     e["grid"]["cpu_seconds"] = {"vae": 48.0, "aae": 24.0}
     path.write_text(json.dumps(e))
     assert "1.5 min per class (1.2 CPU min), so about 15 min" in efficiency_section(4, path)
+    assert "local pool" not in efficiency_section(4, path)
+    # and the same class through the local pool, when the file has that timing
+    e["grid"]["pool"] = {"jobs": 2, "wall_seconds": 60.0, "seconds": {"vae": 50.0, "aae": 25.0},
+                         "cpu_seconds": {"vae": 49.0, "aae": 23.0}}
+    path.write_text(json.dumps(e))
+    assert ("classes on this machine; through the local pool (`gandi.benchmark --executor "
+            "local`, 2 cells at once, one CPU each) the class took 1.0 min (1.2 CPU min), 1.50x "
+            "as fast: about 10 min for the grid.") in efficiency_section(4, path)
     # with --layers' rows: the table, and the arithmetic layers' time against the others'
     e = json.loads(path.read_text())
     e["layers"] = [{"network": "generator", "kind": "Conv2DTranspose", "output": "14x14x64",

@@ -87,9 +87,22 @@ def efficiency_section(number: int, path: Path) -> str:
                    + (f" ({sum(grid['cpu_seconds'].values()) / 60:.1f} CPU min)"
                       if "cpu_seconds" in grid else "")  # files before it kept wall seconds only
                    + f", so about {10 * total / 60:.0f} min for {len(cells)} detectors x 10 "
-                   "classes on this machine.\n\n")
+                   "classes on this machine" + _pool(grid, total) + ".\n\n")
     text.write(_gpu(e))
     return text.getvalue()
+
+
+def _pool(grid: dict, in_turn: float) -> str:
+    """The same class through the benchmark's local pool (`efficiency.py --grid-class`'s second
+    timing; files before it have none): "" or the clause that says it."""
+    pool = grid.get("pool")
+    if not pool:
+        return ""
+    return (f"; through the local pool (`gandi.benchmark --executor local`, {pool['jobs']} cells "
+            f"at once, one CPU each) the class took {pool['wall_seconds'] / 60:.1f} min "
+            f"({sum(pool['cpu_seconds'].values()) / 60:.1f} CPU min), "
+            f"{in_turn / pool['wall_seconds']:.2f}x as fast: about "
+            f"{10 * pool['wall_seconds'] / 60:.0f} min for the grid")
 
 
 def grid_tracking(results: Path) -> str:
