@@ -81,19 +81,25 @@ def test_the_tracking_share_is_measured_both_ways_on_whole_runs():
     assert seconds["share"] == 1 - seconds["ends_only"][0] / seconds["tracked"][0]
 
 
-def test_a_machines_earlier_figures_come_from_its_own_copy(tmp_path, monkeypatch):
-    """benchmarks/efficiency.py writes efficiency.json (the latest machine's, which the paper
-    reads) and a copy per machine. A part not measured this time keeps the figures of the same
-    machine's copy, even when efficiency.json holds another machine's by then."""
+@pytest.fixture
+def script(monkeypatch):
+    """benchmarks/efficiency.py as a module (a script, not a package: loaded from its file)."""
     import importlib.util
-    import json
 
     from conftest import ROOT
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # the script imports its neighbours
     spec = importlib.util.spec_from_file_location("efficiency_script",
                                                   ROOT / "benchmarks" / "efficiency.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_machines_earlier_figures_come_from_its_own_copy(tmp_path, script):
+    """benchmarks/efficiency.py writes efficiency.json (the latest machine's, which the paper
+    reads) and a copy per machine. A part not measured this time keeps the figures of the same
+    machine's copy, even when efficiency.json holds another machine's by then."""
+    import json
     path = tmp_path / "efficiency.json"
     a = {"text": "CPU A", "cpu": "CPU A", "family_model": "family 1, model 2"}
     b = {"text": "CPU B", "cpu": "CPU B", "family_model": "family 3, model 4"}
@@ -110,18 +116,11 @@ def test_a_machines_earlier_figures_come_from_its_own_copy(tmp_path, monkeypatch
 
 
 @needs_mnist
-def test_the_grid_through_the_local_pool_times_each_cell_in_its_own_process(monkeypatch):
+def test_the_grid_through_the_local_pool_times_each_cell_in_its_own_process(script,
+                                                                             monkeypatch):
     """`--grid-class`'s second timing: the class's cells through `gandi.benchmark --executor
     local` (one process per cell, one CPU each): each cell's row comes back from its trial
     process with that process's own CPU time, and the class's wall time holds them."""
-    import importlib.util
-
-    from conftest import ROOT
-    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
-    spec = importlib.util.spec_from_file_location("efficiency_script",
-                                                  ROOT / "benchmarks" / "efficiency.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
     monkeypatch.setenv("GANDI_DATA_DIR", str(MNIST_DIR.parent))
     pool = script.grid_pool("mnist", 1, ["autoencoder"], quick=True)
     assert pool["jobs"] >= 1 and set(pool["seconds"]) == set(pool["cpu_seconds"]) == {
