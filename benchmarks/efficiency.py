@@ -35,47 +35,32 @@ from gandi.experiment import resolve_steps  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def grid_cells(dataset: str, cls: int) -> tuple[dict, dict]:
-    """({detector: wall seconds}, {detector: CPU seconds}) of one class's benchmark cells (seed
-    0), each detector's setting as `gandi.benchmark` runs it, in this process, in a temporary
-    log dir. The CPU seconds stay comparable when something else ran beside a cell."""
-    import tempfile
-
-    from gandi.studies.benchmark.image_cells import cell_setting, detector_settings
-    from gandi.studies.benchmark.images import run_cell
-    seconds, cpu = {}, {}
-    with tempfile.TemporaryDirectory() as log_dir:
-        for detector, (number, raw) in detector_settings(dataset, ["all"]).items():
-            setting = cell_setting(raw, "normal_class", cls, 0, False, detector=detector)
-            row = run_cell(detector, cls, number, setting, log_dir)
-            seconds[detector], cpu[detector] = row["seconds"], row["cpu_seconds"]
-            print(f"  {detector:17s} {seconds[detector]:6.1f} s, {cpu[detector]:6.1f} s CPU",
-                  flush=True)
-    return seconds, cpu
-
-
-def grid_pool(dataset: str, cls: int, detectors: list, quick: bool = False) -> dict:
-    """The same cells through the benchmark's local pool (`gandi.benchmark --executor local`):
-    one fresh process per cell, one CPU each, as many at once as the machine has CPUs, in a
-    temporary folder. On 2 cores small networks gain less from a second thread than from a
-    second cell: measured beside the cells in turn, not assumed. The class's wall time (its
-    cells packed onto the pool) and each cell's seconds. `quick`: the benchmark's smoke sizes."""
+def grid_times(dataset: str, cls: int, detectors: list, executor: str,
+               quick: bool = False) -> dict:
+    """One class's benchmark cells (seed 0), `gandi.benchmark`'s own command in a temporary
+    folder: `here`, one after another in this process with every CPU to each cell; `local`, its
+    pool, one fresh process and one CPU a cell, as many at once as CPUs. On 2 cores small networks
+    may gain less from a second thread than from a second cell: measured, not assumed. The
+    class's wall time, the cells at once (`jobs`), each cell's wall and CPU seconds (comparable
+    when something else ran beside a cell). `quick`: the benchmark's smoke sizes."""
     import tempfile
     import time
 
     from gandi.studies.benchmark.__main__ import main as benchmark
     from gandi.sweep.executors import default_jobs
+    jobs = default_jobs(None, 1) if executor == "local" else 1
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         status = benchmark(["--dataset", dataset, "--protocol", "normal_class", "--detectors",
                             *detectors, "--classes", str(cls), "--seeds", "1", "--no-speed",
-                            "--executor", "local", "--cpus-per-trial", "1", "--out", tmp,
-                            "--log-dir", tmp] + (["--quick"] if quick else []))
+                            "--executor", executor, "--out", tmp, "--log-dir", tmp]
+                           + (["--jobs", str(jobs), "--cpus-per-trial", "1"]
+                              if executor == "local" else []) + (["--quick"] if quick else []))
         wall = time.perf_counter() - start
         if status:
-            raise SystemExit(f"efficiency: the local pool's grid cells failed (status {status})")
+            raise SystemExit(f"efficiency: the grid's cells failed ({executor}, status {status})")
         rows = pd.read_csv(Path(tmp) / f"{dataset}_normal_class.csv").set_index("detector")
-    return {"jobs": default_jobs(None, 1), "wall_seconds": round(wall, 1),
+    return {"jobs": jobs, "wall_seconds": round(wall, 1),
             "seconds": {d: float(rows.loc[d, "seconds"]) for d in detectors},
             "cpu_seconds": {d: float(rows.loc[d, "cpu_seconds"]) for d in detectors}}
 
@@ -273,18 +258,21 @@ def main():
         print(f"\none-class MNIST grid: class {args.grid_class}'s cells, seed 0, as "
               f"gandi.benchmark runs them, one after another in this process (every CPU to "
               f"each cell):", flush=True)
-        cells, cpu = grid_cells("mnist", args.grid_class)
-        turn = sum(cells.values())
-        print(f"  one class: {turn / 60:.1f} min ({sum(cpu.values()) / 60:.1f} CPU min); the grid "
-              f"({len(cells)} detectors x 10 classes, one seed) ~ {10 * turn / 60:.0f} min (the "
+        from gandi.studies.benchmark.image_cells import detector_settings
+        detectors = list(detector_settings("mnist", ["all"]))
+        turn = grid_times("mnist", args.grid_class, detectors, "here")
+        cells, cpu = turn["seconds"], turn["cpu_seconds"]
+        total = sum(cells.values())
+        print(f"  one class: {total / 60:.1f} min ({sum(cpu.values()) / 60:.1f} CPU min); the grid "
+              f"({len(cells)} detectors x 10 classes, one seed) ~ {10 * total / 60:.0f} min (the "
               f"speed issue's target: <= 60 on a 2-core machine of the AMD Zen 3 class)")
         print(f"\nthe same cells through the local pool (`gandi.benchmark --executor local`, one "
               f"CPU a cell):", flush=True)
-        pool = grid_pool("mnist", args.grid_class, list(cells))
+        pool = grid_times("mnist", args.grid_class, detectors, "local")
         print(f"  {pool['jobs']} cells at once: the class in {pool['wall_seconds'] / 60:.1f} min "
               f"({sum(pool['cpu_seconds'].values()) / 60:.1f} CPU min); the grid ~ "
               f"{10 * pool['wall_seconds'] / 60:.0f} min; the pool / in turn: "
-              f"{turn / pool['wall_seconds']:.2f}x as fast")
+              f"{total / pool['wall_seconds']:.2f}x as fast")
         measured["grid"] = {"dataset": "mnist", "class": args.grid_class, "seconds": cells,
                             "cpu_seconds": cpu, "pool": pool}
     print("\ngrids (one-class benchmark, one seed, as recorded by the machine that ran them):")

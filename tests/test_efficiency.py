@@ -122,7 +122,7 @@ def test_the_grid_through_the_local_pool_times_each_cell_in_its_own_process(scri
     local` (one process per cell, one CPU each): each cell's row comes back from its trial
     process with that process's own CPU time, and the class's wall time holds them."""
     monkeypatch.setenv("GANDI_DATA_DIR", str(MNIST_DIR.parent))
-    pool = script.grid_pool("mnist", 1, ["autoencoder"], quick=True)
+    pool = script.grid_times("mnist", 1, ["autoencoder"], "local", quick=True)
     assert pool["jobs"] >= 1 and set(pool["seconds"]) == set(pool["cpu_seconds"]) == {
         "autoencoder"}
     # the trial's CPU is its own process's (this one only waited), and it ran inside the wall
