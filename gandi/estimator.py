@@ -236,13 +236,7 @@ class Detector(*sklearn_bases()):
         if exported.is_table:
             raise InputError("anomaly_map: the detector was fitted on vectors; anomaly maps are "
                              "for images")
-        x = model_input(exported, X, self._named(), self.strict)
-        # a notebook maps a few images of each of several fits: compiled, each fit's map traced
-        # for one call, and five fits tripped TensorFlow's retracing warning. Eager up to one
-        # batch (512 images of setting 30's autoencoder: 0.053 s eager, 0.035 s compiled after
-        # a 0.153 s first call; Intel Xeon model 207); compiled beyond, where it pays back
-        from gandi.detectors.base import SCORE_BATCH
-        return exported.detector.anomaly_map(x, compiled=len(x) > SCORE_BATCH)
+        return exported.detector.anomaly_map(model_input(exported, X, self._named(), self.strict))
 
     @property
     def map_name_(self) -> str | None:

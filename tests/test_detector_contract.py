@@ -188,6 +188,9 @@ def test_every_image_detectors_compiled_functions_lower_to_xla(name):
     x = np.random.default_rng(0).uniform(-1, 1, (detector.batch_per_step, *SHAPES["images"]))
     lowered = [detector._train_step.experimental_get_compiler_ir(
         tf.constant(x.astype(np.float32)))(stage="hlo")]
+    if detector.generator_network is not None:
+        z = tf.zeros((3, detector.latent_dim))
+        lowered.append(detector._generate.experimental_get_compiler_ir(z)(stage="hlo"))
     if name == "anogan":
         search = detector._latent_search()
         images = tf.constant(x[:3].astype(np.float32))

@@ -339,8 +339,8 @@ def test_discriminator_knn_scores_many_batches_as_the_whole_score_scores_one():
     scale = float(np.max(whole)) ** 2 * terms * EPS32
     np.testing.assert_allclose(det.score(x) ** 2, whole ** 2, atol=4 * scale, rtol=0)
     calls = []
-    reference = det._bank_features
-    det._bank_features = lambda rows: calls.append(1) or reference(rows)
+    reference = det._reference_features
+    det._reference_features = lambda rows: calls.append(1) or reference(rows)
     det.score(x)
     assert len(calls) == 1
 
@@ -359,8 +359,8 @@ def test_discriminator_knn_takes_the_bank_once_per_block_of_fixed_weights_or_of_
     with det.weights_set(before):
         earlier = det.score(x)
     calls = []
-    reference = det._bank_features
-    det._bank_features = lambda rows: calls.append(1) or reference(rows)
+    reference = det._reference_features
+    det._reference_features = lambda rows: calls.append(1) or reference(rows)
     with det.fixed_weights():
         inside = [det.score(x) for _ in range(3)]
         assert len(calls) == 1

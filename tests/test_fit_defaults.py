@@ -175,3 +175,33 @@ def test_ten_fits_in_one_process_stay_flat(tmp_path):
     # TensorFlow's caches until then): nothing accumulates
     assert len(fitted) == 10 and all(len(refs) >= 2 for refs in fitted)
     assert not [ref for refs in fitted[:-1] for ref in refs if ref() is not None]
+
+
+def test_runs_loaded_and_scored_once_each_do_not_warn_of_retracing(tmp_path):
+    """Comparing saved runs in a notebook: each `gandi.load` builds a new detector whose compiled
+    score traces on its first call; six loaded and scored once each used to trip TensorFlow's
+    retracing warning (it counts one function's traces across every detector). A function made
+    anew for each call outside gandi still trips it: the count this test reads is live."""
+    import tensorflow as tf
+    from tensorflow.python.eager.polymorphic_function import polymorphic_function
+    x = np.random.default_rng(0).normal(size=(120, 4))
+    fitted = gandi.Detector("discriminator_lof", log_dir=str(tmp_path), verbose=0, steps=10,
+                            track_every=5, n_generated=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the short curve's: not this test's subject
+        fitted.fit(x)
+    polymorphic_function._frequent_tracing_detector_manager = (
+        polymorphic_function._FrequentTracingDetectorManager())  # a fresh count (see above)
+    records = _Records()
+    tf.get_logger().addHandler(records)
+    try:
+        scores = [gandi.load(fitted.run_, log_dir=str(tmp_path)).decision_function(x[:10])
+                  for _ in range(6)]
+        ours = list(records.lines)
+        for i in range(6):  # the count is live: a user's function made anew for each call
+            tf.function(lambda v: v * 2.0)(tf.constant(float(i)))
+    finally:
+        tf.get_logger().removeHandler(records)
+    assert all(np.array_equal(s, scores[0]) for s in scores)
+    assert not [line for line in ours if "retracing" in line], ours
+    assert [line for line in records.lines if "retracing" in line]

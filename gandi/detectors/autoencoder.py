@@ -38,7 +38,7 @@ from types import SimpleNamespace
 import numpy as np
 import tensorflow as tf
 
-from gandi.detectors.base import Detector, batched
+from gandi.detectors.base import Detector, batched, per_detector_function
 from gandi.detectors.reference_bank import bank_network, kth_distance, kth_distance_to_the_others
 from gandi.nets import ENCODERS, GENERATORS, build
 from gandi.settings.checks import SettingKey, one_of
@@ -93,12 +93,12 @@ class AutoencoderDetector(Detector):
             self.reference_bank, self.bank = bank_network(self.sample_shape,
                                                          setting["reference_bank_size"])
             self.scoring_networks = self.scoring_networks_for(setting)
-            self._train_step = tf.function(self._train_and_keep,
-                                           jit_compile=self.xla,
-                                           reduce_retracing=True)
+            self._train_step = per_detector_function(self._train_and_keep,
+                                                     jit_compile=self.xla,
+                                                     reduce_retracing=True)
             # the bank's scale once per score() call, then the batches on it
-            self._scale = tf.function(self._bank_scale)
-            self._score = tf.function(self._standardised_sum, input_signature=[
+            self._scale = per_detector_function(self._bank_scale)
+            self._score = per_detector_function(self._standardised_sum, input_signature=[
                 tf.TensorSpec((None, *self.sample_shape), tf.float32),
                 tf.TensorSpec((None, self.latent_dim), tf.float32),
                 tf.TensorSpec((4,), tf.float32)])
@@ -176,8 +176,8 @@ class AutoencoderDetector(Detector):
         return tf.reduce_mean(tf.square(x - self._mean_reconstruction(x)), axis=-1)
 
     # -- codes and reconstructions (figures: gandi.outputs.reconstruction_plots) -----------
-    # called once or twice a run, for figures: eager (a tf.function per detector would trace
-    # at each of those calls, and TensorFlow warns of retracing in a process of many fits)
+    # called once or twice a run, for figures: eager (a trace per detector would cost more than
+    # those calls save)
     def codes(self, x) -> np.ndarray:
         """The latent code of each sample (the posterior mean for a VAE)."""
         return batched(self._code, np.asarray(x, np.float32))

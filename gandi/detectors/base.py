@@ -36,6 +36,22 @@ from gandi.nets import precision_of
 SCORE_BATCH = 512
 
 
+def per_detector_function(fn, **options):
+    """`tf.function(fn, **options)` for one detector's method: traced once per detector.
+
+    TensorFlow counts a function's traces across every object it is made for and warns of
+    retracing at 5 traces among its ~10 latest calls. A process that fits or loads several
+    detectors (a notebook comparing runs, an ensemble over a grid's runs) traces each one's
+    functions once by design, and where a detector called one only once or twice the warning
+    fired with nothing to act on (six runs loaded and scored once each; six fits tracked at
+    their ends). TensorFlow marks its own functions of that kind, a loaded SavedModel's, not to
+    warn; so does this (a private attribute: should a TensorFlow release rename it, the warning
+    comes back and tests/test_fit_defaults.py fails)."""
+    function = tf.function(fn, **options)
+    function._omit_frequent_tracing_warning = True
+    return function
+
+
 class NoAnomalyMap(ValueError):
     """A detector (or data) without a per-pixel anomaly map; the message says why."""
 
@@ -88,19 +104,20 @@ class Detector(abc.ABC):
         self.mc_threshold_: float | None = None
         # Compiled once; each traces on its first call, when the subclass has built its networks.
         # The scoring ones take any number of samples (batch dimension None): one trace per
-        # detector, not one more for a last, shorter batch. TensorFlow counts traces per Python
-        # function across instances, so a process that fits many detectors (a notebook, a sweep
-        # worker) stays below its retracing warning only if each instance traces once and is
-        # called many times; what a run calls a few times (its figures; `generate`, once per
-        # tracked step) is eager instead.
+        # detector, not one more for a last, shorter batch; `per_detector_function` keeps
+        # TensorFlow from counting one detector's trace against the next one's. What a run calls
+        # once or twice (figures) is eager: a trace would cost more than it saves.
         samples = [tf.TensorSpec((None, *self.sample_shape), tf.float32)]
         # a run resolves jit_compile "auto" by measurement (training/compiled_step.py); a
         # detector built outside a run (a study, a test) with "auto" is plain
         self.xla = setting["jit_compile"] is True
-        self._train_step = tf.function(self.train_step_eager, jit_compile=self.xla,
-                                       reduce_retracing=True)
-        self._score = tf.function(self._anomaly_score, input_signature=samples)
-        self._map = tf.function(self._anomaly_map, input_signature=samples)
+        self._train_step = per_detector_function(self.train_step_eager, jit_compile=self.xla,
+                                                 reduce_retracing=True)
+        self._score = per_detector_function(self._anomaly_score, input_signature=samples)
+        self._generate = per_detector_function(
+            self._generated, jit_compile=self.xla,
+            input_signature=[tf.TensorSpec((None, self.latent_dim), tf.float32)])
+        self._map = per_detector_function(self._anomaly_map, input_signature=samples)
 
     def _latent_dim(self, setting: dict, sample_shape: tuple) -> int:
         """The latent draws' dimension: the setting's, unless the method fixes it."""
@@ -148,9 +165,8 @@ class Detector(abc.ABC):
     def anomaly_map(self, x, compiled: bool = True) -> np.ndarray:
         """Per-pixel anomaly of each image (n, h, w), higher = more anomalous (what `map_name`
         says); batched, inference mode. NoAnomalyMap for a detector without one or on vectors.
-        compiled=False: eager, for what a run maps once or twice (its figures): a compiled map
-        traced once per detector and called twice trips TensorFlow's retracing warning in a
-        process that fits many detectors (it counts traces across instances)."""
+        compiled=False: eager, for what a run maps once or twice (its figures), where a trace
+        would cost more than it saves."""
         reason = self._no_map_reason()
         if reason:
             raise NoAnomalyMap(reason)
@@ -179,15 +195,10 @@ class Detector(abc.ABC):
 
     def generate(self, n: int, seed: int = 0) -> np.ndarray | None:
         """n samples of `generator_network` from a fixed latent seed, so that snapshots over
-        training compare; None when the detector has no generator. Eager: a run calls it once
-        per tracked step, and a compiled generator traced in each fit tripped TensorFlow's
-        retracing warning after five fits with few tracked steps (a notebook's). Setting 10's 500
-        samples on an Intel Xeon model 207: compiled, a 0.24 s trace and then 0.054 s a call;
-        eager 0.072 s (under a second more in the run with the most tracked steps, AnoGAN's 64;
-        with XLA the compiled call was the slower, 0.104 s against 0.082)."""
+        training compare; None when the detector has no generator."""
         if self.generator_network is None:
             return None
-        return batched(self._generated, latent_draws(n, self.latent_dim, seed))
+        return batched(self._generate, latent_draws(n, self.latent_dim, seed))
 
     def _generated(self, z):
         return self.networks[self.generator_network](z, training=False)

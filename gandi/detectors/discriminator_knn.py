@@ -39,7 +39,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gandi.detectors.base import batched
+from gandi.detectors.base import batched, per_detector_function
 from gandi.detectors.discriminator import DiscriminatorDetector, saliency_map
 from gandi.training.device import compute_device
 from gandi.detectors.reference_bank import (bank_network, kth_distance, local_outlier_factor,
@@ -85,14 +85,12 @@ class DiscriminatorKNNDetector(DiscriminatorDetector):
         # Keras' input-structure warning
         self.features = keras.Model(self.scorer.input, feature_layers(
             self.scorer, setting["discriminator_knn_layers"], len(self.sample_shape) == 1))
-        # `score`'s part per batch, traced once per detector (any number of samples and of bank
-        # rows: the bank fills over the first steps). Its other part, the bank's features, runs
-        # once per tracked step and is eager (`_bank_features`): compiled, its trace in every
-        # fit tripped TensorFlow's retracing warning after five fits with few tracked steps;
-        # eager it took 0.658 s against 0.593 s compiled (2,048-row bank, lof, setting 25's D,
-        # Intel Xeon model 207), and a trace of 0.4 s less.
+        # `score`'s two parts, each traced once per detector (any number of samples and of
+        # bank rows: the bank fills over the first steps; the rows taken are a tensor)
+        self._reference_features = per_detector_function(self._bank_features, input_signature=[
+            tf.TensorSpec((), tf.int32)])
         dtype = self.features.outputs[0].dtype
-        self._score_against = tf.function(self._scores, input_signature=[
+        self._score_against = per_detector_function(self._scores, input_signature=[
             tf.TensorSpec((None, *self.sample_shape), tf.float32),
             tf.TensorSpec((None, None), dtype)] + ([
                 tf.TensorSpec((None,), tf.bool), tf.TensorSpec((None,), dtype),
@@ -112,8 +110,8 @@ class DiscriminatorKNNDetector(DiscriminatorDetector):
 
     def _anomaly_map(self, x):
         # the bank's part holds for every image and x does not feed it: made before the
-        # saliency's tape (inside it, it cost more than the gradient of 64 images)
-        reference = self._bank_features(tf.constant(self.bank.size, tf.int32))
+        # saliency's tape, compiled (eager it costs more than the gradient of 64 images)
+        reference = self._reference_features(tf.constant(self.bank.size, tf.int32))
         return saliency_map(lambda x: self._scores(x, *reference), x)
 
     def _bank_features(self, rows):
@@ -138,7 +136,7 @@ class DiscriminatorKNNDetector(DiscriminatorDetector):
         bank's first `track_bank_limit` rows (`tracked_bank_rows`)."""
         rows = (self.in_tracked_step() and self.tracked_bank_rows()) or self.bank.size
         with compute_device():  # once per tracked step (the tracker's fixed_weights block)
-            reference = self.kept("reference", lambda: self._bank_features(
+            reference = self.kept("reference", lambda: self._reference_features(
                 tf.constant(rows, tf.int32)))
         return batched(lambda batch: self._score_against(batch, *reference),
                        np.asarray(x, np.float32))

@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from gandi.detectors.base import latent_draws
+from gandi.detectors.base import latent_draws, per_detector_function
 from gandi.nets import features_of
 from gandi.training.device import compute_device
 
@@ -46,10 +46,10 @@ class LatentSearch:
         features = tf.TensorSpec((None, *self.features.output_shape[1:]), tf.float32)
         # XLA (the setting's jit_compile): 1.2-1.35x faster on a 2-core AMD EPYC, the same
         # scores to 2e-6 relative
-        # eager: called once per batch of new images, so a tf.function per search would count
-        # one trace per search toward TensorFlow's retracing warning in a process of many fits
+        # eager: called once per batch of new images (compiled, it traced for a single call)
         self.start = self._start
-        self.advance = tf.function(self._advance, jit_compile=jit_compile, input_signature=[
+        self.advance = per_detector_function(self._advance, jit_compile=jit_compile,
+                                             input_signature=[
             images, features, latents, latents, latents, tf.TensorSpec((None,), tf.int32),
             tf.TensorSpec((), tf.int32)])
 
