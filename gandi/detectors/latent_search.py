@@ -46,12 +46,12 @@ class LatentSearch:
         features = tf.TensorSpec((None, *self.features.output_shape[1:]), tf.float32)
         # XLA (the setting's jit_compile): 1.2-1.35x faster on a 2-core AMD EPYC, the same
         # scores to 2e-6 relative
-        # eager: called once per batch of new images (compiled, it traced for a single call)
+        # eager: called once per batch of new images, where a trace would serve a single call
         self.start = self._start
-        self.advance = per_detector_function(self._advance, jit_compile=jit_compile,
-                                             input_signature=[
-            images, features, latents, latents, latents, tf.TensorSpec((None,), tf.int32),
-            tf.TensorSpec((), tf.int32)])
+        self.advance = per_detector_function(
+            self._advance, jit_compile=jit_compile, input_signature=[
+                images, features, latents, latents, latents, tf.TensorSpec((None,), tf.int32),
+                tf.TensorSpec((), tf.int32)])
 
     def _losses(self, x, z, x_features):
         fake = self.generator(z, training=False)
