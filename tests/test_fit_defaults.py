@@ -133,9 +133,9 @@ def test_ten_fits_in_one_process_stay_flat(tmp_path):
     retracing at 5 traces among a function's ~10 recent calls, so five fits of a detector that
     traced anew would trip it; tracked only at their ends, as a fit with few tracked steps is,
     each fit calls its per-step functions two or three times (`generate` and the bank's
-    features tripped it so before `per_detector_function`). The warning (its Python logger) never fires, matplotlib holds no
-    figure, and no fit's networks outlive it (weak references die: memory does not grow with
-    the fits); the only warning is every fit's short curve."""
+    features tripped it so before `per_detector_function`). The warning (its Python logger)
+    never fires, matplotlib holds no figure, and no fit's networks outlive it (weak references
+    die: memory does not grow with the fits); the only warning is every fit's short curve."""
     import matplotlib.pyplot as plt
     import tensorflow as tf
     from tensorflow.python.eager.polymorphic_function import polymorphic_function

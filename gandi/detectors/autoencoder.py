@@ -38,7 +38,8 @@ from types import SimpleNamespace
 import numpy as np
 import tensorflow as tf
 
-from gandi.detectors.base import Detector, batched, per_detector_function
+from gandi.detectors.base import Detector, batched
+from gandi.detectors.compiled import per_detector_function
 from gandi.detectors.reference_bank import bank_network, kth_distance, kth_distance_to_the_others
 from gandi.nets import ENCODERS, GENERATORS, build
 from gandi.settings.checks import SettingKey, one_of

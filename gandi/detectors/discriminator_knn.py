@@ -39,7 +39,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gandi.detectors.base import batched, per_detector_function
+from gandi.detectors.base import batched
+from gandi.detectors.compiled import per_detector_function
 from gandi.detectors.discriminator import DiscriminatorDetector, saliency_map
 from gandi.training.device import compute_device
 from gandi.detectors.reference_bank import (bank_network, kth_distance, local_outlier_factor,

@@ -21,7 +21,8 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from gandi.detectors.base import latent_draws, per_detector_function
+from gandi.detectors.base import latent_draws
+from gandi.detectors.compiled import per_detector_function
 from gandi.nets import features_of
 from gandi.training.device import compute_device
 
