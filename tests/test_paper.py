@@ -353,3 +353,30 @@ def test_the_grids_tracking_share_is_each_cells_own_record(tmp_path):
     text = grid_tracking(tmp_path)
     assert "| mnist_normal_class | vae | 3 | 20% | 30% |" in text
     assert "lof" not in text and "egbad" not in text and "fashion" not in text
+
+
+def test_the_per_class_figure_names_its_protocols_class_and_says_unfinished_cells(
+        tmp_path, monkeypatch):
+    """The heatmap's x axis says what a class is on each protocol (on anomaly_class it is the
+    one anomaly, not the normal class); a cell with fewer seeds than the grid's finished ones
+    says how many, and the published row's numbers say nothing of seeds."""
+    from gandi.outputs import plots
+    drawn = {}
+    monkeypatch.setattr(plots, "save_png", lambda fig, path: drawn.update(fig=fig))
+    monkeypatch.setattr(plots.plt, "close", lambda fig: None)
+    rows = [("vae", "gandi", c, s, 0.8 + 0.01 * s) for c in (0, 1) for s in range(3)]
+    rows += [("egbad", "gandi", 0, 0, 0.6), ("knn", "classical", 0, 0, 0.9),
+             ("knn", "classical", 0, 1, 0.9), ("knn", "classical", 0, 2, 0.9)]
+    cells = pd.DataFrame(rows, columns=["detector", "family", "class", "seed", "auc"])
+    published = pd.DataFrame({"method": ["GANomaly"], "class": [0], "value": [0.7]})
+    for protocol, axis in (("anomaly_class", "anomaly class (the other classes are normal)"),
+                           ("normal_class", "normal class (the other classes are the "
+                                            "anomalies)")):
+        paper.per_class_figure(cells, published, "t", tmp_path / "f.png", protocol)
+        ax = drawn["fig"].axes[0]
+        assert ax.get_xlabel() == axis
+        texts = [t.get_text() for t in ax.texts]
+        assert "0.810\n±0.010" in texts          # vae, class 0: three seeds
+        assert "0.600\n1 of 3 seeds" in texts   # egbad, class 0: one seed of three
+        assert "0.700" in texts                  # published: no spread, no seed count
+        assert len(texts) == 2 + 1 + 1 + 1       # vae 0-1, egbad 0, knn 0, published 0

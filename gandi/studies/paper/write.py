@@ -81,12 +81,19 @@ def run_figures(log_dir: Path, signature: str, out: Path, stem: str) -> list[str
     return written
 
 
-def per_class_figure(cells: pd.DataFrame, published: pd.DataFrame, title: str, path: Path):
+# what a grid's class is: the one class of normals, or the one anomaly among nine normal ones
+CLASS_AXIS = {"normal_class": "normal class (the other classes are the anomalies)",
+              "anomaly_class": "anomaly class (the other classes are normal)"}
+
+
+def per_class_figure(cells: pd.DataFrame, published: pd.DataFrame, title: str, path: Path,
+                     protocol: str = "normal_class"):
     """Detector x class as a heatmap of the mean test AUC over seeds (label-free choice): gandi's
     detectors, then the classical ones, then the published methods, each block apart. Each
-    cell says its mean and, with more than one seed, the spread (std); the best of each class
-    (published numbers included) is framed. Lines on a colour cycle made two families share
-    a colour at ~20 detectors; a grid has room for all."""
+    cell says its mean and, with more than one seed, the spread (std), and how many seeds when
+    fewer than the grid's others (an unfinished cell); the best of each class (published
+    numbers included) is framed. Lines on a colour cycle made two families share a colour at
+    ~20 detectors; a grid has room for all."""
     from gandi.outputs import plots
     family = dict(zip(cells["detector"], cells["family"])) if "family" in cells else {}
     blocks = [[d for d in cells["detector"].unique() if family.get(d, "gandi") == f]
@@ -99,6 +106,7 @@ def per_class_figure(cells: pd.DataFrame, published: pd.DataFrame, title: str, p
     rows = [d for block in blocks for d in block]
     classes = sorted(cells["class"].unique())
     mean = stats["mean"].unstack("class").reindex(index=rows, columns=classes)
+    seeds = int(stats["count"].max())  # a finished cell's
     names = 0.06 * max(map(len, rows))  # inches of the longest row name at 7 points
     fig, ax = plots.plt.subplots(figsize=(2.0 + names + 0.75 * len(classes),
                                           1.6 + 0.34 * len(rows)), layout="constrained")
@@ -109,7 +117,8 @@ def per_class_figure(cells: pd.DataFrame, published: pd.DataFrame, title: str, p
             if (d, c) not in stats.index:
                 continue
             m, sd, n = stats.loc[(d, c)]
-            text = f"{m:.3f}" + (f"\n±{sd:.3f}" if n > 1 else "")
+            text = (f"{m:.3f}" + (f"\n±{sd:.3f}" if n > 1 else "")
+                    + (f"\n{n:.0f} of {seeds} seeds" if 0 < n < seeds else ""))
             ax.text(j, i, text, ha="center", va="center", fontsize=5.5,
                     color="black" if m > 0.8 else "white")
     for j, c in enumerate(classes):  # the best of each class, framed
@@ -122,8 +131,8 @@ def per_class_figure(cells: pd.DataFrame, published: pd.DataFrame, title: str, p
         edge += len(block)
         if 0 < edge < len(rows):
             ax.axhline(edge - 0.5, color="white", lw=2)
-    ax.set(title=title, xlabel="normal class", xticks=range(len(classes)), xticklabels=classes,
-           yticks=range(len(rows)), yticklabels=rows)
+    ax.set(title=title, xlabel=CLASS_AXIS[protocol], xticks=range(len(classes)),
+           xticklabels=classes, yticks=range(len(rows)), yticklabels=rows)
     ax.tick_params(labelsize=7)
     fig.colorbar(image, ax=ax, label="test AUC (mean over seeds)")
     plots.save_png(fig, path)
@@ -291,7 +300,8 @@ def benchmark_section(number: int, dataset: str, protocol: str, results: Path, l
                    + ".\n")
     figure = f"{dataset}_{protocol}_per_class.png"
     per_class_figure(cells, published[published["class"].isin(classes)],
-                     f"{name}: test AUC per class (label-free choice)", out / "figures" / figure)
+                     f"{name}, {protocol}: test AUC per class (label-free choice)",
+                     out / "figures" / figure, protocol)
     text.write(f"\n![{figure}](figures/{figure})\n")
     # the figures: the first gandi detector's cell where the label-free choice cost the most
     # (one with a curve: not a classical detector, not AnoGAN's score computed once at the end)
