@@ -380,3 +380,16 @@ def test_the_per_class_figure_names_its_protocols_class_and_says_unfinished_cell
         assert "0.600\n1 of 3 seeds" in texts   # egbad, class 0: one seed of three
         assert "0.700" in texts                  # published: no spread, no seed count
         assert len(texts) == 2 + 1 + 1 + 1       # vae 0-1, egbad 0, knn 0, published 0
+
+
+def test_a_detector_short_of_seeds_in_some_classes_is_said_to_be():
+    """An unfinished grid: every class has a row, but some have one seed of three. The
+    comparisons still use it, and the paper says so."""
+    from gandi.studies.paper.coverage import fewer_seeds_line
+    rows = [(d, c, s) for d in ("vae", "knn") for c in range(3) for s in range(3)]
+    rows += [("ganomaly", c, 0) for c in range(3)] + [("ganomaly", 0, 1), ("ganomaly", 0, 2)]
+    cells = pd.DataFrame(rows, columns=["detector", "class", "seed"]).assign(auc=0.9)
+    assert fewer_seeds_line(cells, ["vae", "knn", "ganomaly"]) == (
+        "- **Fewer seeds than the grid's 3** in some classes: ganomaly (2 of 3 classes); "
+        "their means below are over the seeds they have.\n")
+    assert fewer_seeds_line(cells, ["vae", "knn"]) == ""

@@ -33,6 +33,7 @@ from gandi.studies.benchmark import images as benchmark
 from gandi.studies.benchmark.cells import read_cells, write_atomic
 from gandi.studies.paper.efficiency_section import efficiency_section
 from gandi.studies.paper.auprc_chance import chance_text
+from gandi.studies.paper.coverage import compared
 from gandi.studies.paper.ensembles import ensemble_line
 from gandi.studies.paper.families import family_gap_line
 from gandi.studies.paper.tried import tried_line
@@ -229,13 +230,8 @@ def benchmark_section(number: int, dataset: str, protocol: str, results: Path, l
     means = cells.groupby(["detector", "class"])["auc"].mean().groupby("detector").mean()
     oracle = cells.groupby(["detector", "class"])["oracle_best_auc"].mean().groupby(
         "detector").mean()
-    # a detector's mean counts only when it has every class (an unfinished benchmark)
-    covered = cells.groupby("detector")["class"].nunique()
-    complete = means[covered.reindex(means.index) == len(classes)]
-    partial = sorted(set(means.index) - set(complete.index))
-    if partial:
-        text.write(f"- **Unfinished**: {', '.join(partial)} lack some classes and are left out "
-                   "of the comparisons below.\n")
+    complete, said = compared(cells, means, classes)
+    text.write(said)
     family = (dict(zip(cells["detector"], cells["family"])) if "family" in cells else {})
     classical = complete[[family.get(d) == "classical" for d in complete.index]]
     complete = complete[[family.get(d) != "classical" for d in complete.index]]  # gandi's
