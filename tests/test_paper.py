@@ -393,3 +393,15 @@ def test_a_detector_short_of_seeds_in_some_classes_is_said_to_be():
         "- **Fewer seeds than the grid's 3** in some classes: ganomaly (2 of 3 classes); "
         "their means below are over the seeds they have.\n")
     assert fewer_seeds_line(cells, ["vae", "knn"]) == ""
+
+
+def test_a_cells_cost_is_its_cpu_time_where_recorded():
+    """Cells run beside other work wait: their wall seconds are not their cost. The paper gives
+    CPU seconds where the rows have them (wall seconds of the same rows beside), and wall
+    seconds, said to be, for rows from before CPU time was recorded."""
+    cells = pd.DataFrame({"detector": ["vae", "vae", "vae", "knn"],
+                          "seconds": [400.0, 100.0, 900.0, 2.0],
+                          "cpu_seconds": [30.0, 40.0, None, None]})
+    assert paper.cost_line(cells).endswith("vae 35 s (250 s wall), knn 2 s wall.\n")
+    assert paper.cost_line(cells.drop(columns="cpu_seconds")).endswith(
+        "vae 467 s wall, knn 2 s wall.\n")

@@ -193,6 +193,21 @@ def distributions_section(results: Path, log_dir: Path, out: Path) -> str:
     return text.getvalue() + "\n"
 
 
+def cost_line(cells: pd.DataFrame) -> str:
+    """A cell's mean cost per detector in CPU seconds (the process's user + system time) where
+    its rows recorded them: comparable between cells run alone and cells run beside other work,
+    where wall seconds are not (a background cell at nice 19 waited up to 12 times its CPU
+    time). Wall seconds of the same rows beside them; alone for rows from before CPU time."""
+    parts = []
+    for d, rows in cells.groupby("detector", sort=False):
+        timed = rows[rows["cpu_seconds"].notna()] if "cpu_seconds" in rows else rows[:0]
+        parts.append(f"{d} {timed['cpu_seconds'].mean():.0f} s ({timed['seconds'].mean():.0f} s "
+                     "wall)" if len(timed) else f"{d} {rows['seconds'].mean():.0f} s wall")
+    return ("- **Cost per cell** (mean CPU seconds per class and seed, on the machine that ran "
+            "it, wall seconds in brackets; a gandi cell is a whole run with its tracking, a "
+            "classical one fit and score): " + ", ".join(parts) + ".\n")
+
+
 def caution(published: pd.DataFrame) -> str:
     """What `benchmarks/published.csv` warns of a number (its note's "CAUTION: ..." up to the
     next colon), so that a gap to it is not read as a plain shortfall; '' without a warning."""
@@ -279,10 +294,7 @@ def benchmark_section(number: int, dataset: str, protocol: str, results: Path, l
     if unpublished:
         text.write(f"- **No published number on this protocol in `benchmarks/published.csv`** "
                    f"for {', '.join(unpublished)}: their published-number comparison is open.\n")
-    seconds = cells.groupby("detector", sort=False)["seconds"].mean()
-    text.write("- **Cost per cell** (mean seconds per class and seed on the machine that ran "
-               "it; a gandi cell is a whole run with its tracking, a classical one fit and "
-               "score): " + ", ".join(f"{d} {v:.0f} s" for d, v in seconds.items()) + ".\n")
+    text.write(cost_line(cells))
     references = published[~published["method"].isin(benchmark.PUBLISHED_NAMES.values())]
     for method, pub in references.groupby("method", sort=False):
         beat = [d for d in complete.index if complete[d] >= pub["value"].mean()]
