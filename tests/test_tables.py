@@ -438,3 +438,23 @@ def test_report_sorts_numbered_settings_and_setting_files_together():
                           "status": "finished", "auc": 0.9, "f1": 0.8, "last_step_auc": 0.9,
                           "oracle_best_auc": 0.95} for setting in ("mine", 41, 3)])
     assert summarise(runs)["setting"].tolist() == [3, 41, "mine"]
+
+
+def test_a_constant_column_of_any_value_is_only_centred():
+    """A column the training normals hold at one value (0.1 here: its float64 deviation is
+    ~1e-16, not 0) is centred, its deviation taken as 1: a later 0.11 is 0.01 off, not ~1e14
+    deviations, and the training rows themselves score as they were (finite, near zero)."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"flow": np.full(50, 0.1), "size": rng.normal(size=50),
+                          "zero": np.zeros(50)})
+    assert 0 < frame["flow"].std(ddof=0) < 1e-15  # the case: not exactly 0
+    transform = TabularTransform.fit(frame, one_hot=[], missing="error")
+    assert transform.std[0] == 1.0 and transform.std[2] == 1.0 and transform.std[1] != 1.0
+    later = pd.DataFrame({"flow": [0.1, 0.11, 1.0], "size": [0.0] * 3, "zero": [0.0] * 3})
+    scaled = transform.apply(later, "later rows")
+    # float32 output: the centred 0.1 is the rounding of a ~1e-17 difference
+    assert np.allclose(scaled[:, 0], [0.0, 0.01, 0.9], atol=1e-7)
+    from gandi.data.corruptions import corrupt_vectors
+    corrupted = corrupt_vectors(frame.to_numpy(), np.random.default_rng(1))
+    moved = corrupted[:, 0] != 0.1  # jittered by a unit spread where chosen, not by ~1e-16
+    assert moved.any() and np.abs(corrupted[moved, 0] - 0.1).max() > 1e-3

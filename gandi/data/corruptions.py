@@ -64,8 +64,9 @@ def corrupt_vectors(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray
     swapped with another vector's or jittered (module docstring)."""
     n, dims = vectors.shape
     out = vectors.copy()
-    spread = vectors.std(axis=0)
-    spread = np.where(spread > 0, spread, 1.0)  # a constant feature still moves when jittered
+    # a constant feature (every value the same: its float deviation may be ~1e-16, not 0)
+    # still moves when jittered
+    spread = np.where(np.ptp(vectors, axis=0) > 0, vectors.std(axis=0), 1.0)
     kinds = rng.integers(len(VECTOR_CORRUPTIONS), size=n) if dims > 1 else np.ones(n, int)
     partners = (np.arange(n) + rng.integers(1, max(n, 2), size=n)) % n
     for i, kind in enumerate(kinds):

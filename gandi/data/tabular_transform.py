@@ -110,9 +110,10 @@ class TabularTransform:
         transform = cls([str(c) for c in frame.columns], categories, fill, missing,
                         mean=[], std=[])
         raw = transform._encode(frame)
-        std = raw.std(axis=0)
         transform.mean = raw.mean(axis=0).tolist()
-        transform.std = np.where(std > 0, std, 1.0).tolist()
+        # constant: every value the same, not a zero deviation, which a column of 0.1s misses
+        # (its float64 deviation is ~1e-16: a later 0.11 then scored ~1e14 deviations off)
+        transform.std = np.where(np.ptp(raw, axis=0) > 0, raw.std(axis=0), 1.0).tolist()
         return transform
 
     def apply(self, frame: pd.DataFrame, source: str, first_row: int = 0) -> np.ndarray:
