@@ -157,11 +157,12 @@ def checked_eval_set(eval_set, X, images: bool):
 # -- X against the fitted detector ---------------------------------------------------------
 def rows_as_fitted(exported, X, named: bool):
     """X as a DataFrame in the fit's column order: a DataFrame by its names when the fit
-    had names, else by position (scikit-learn's convention, with its warning)."""
+    had names, or when they are the run's columns (an NPZ table's: `gandi score` matches them
+    by name too), else by position (scikit-learn's convention, with its warning)."""
     columns = exported.transform.columns
     if is_frame(X):
         frame = checked_frame(X)
-        if named:
+        if named or set(frame.columns) == set(columns):
             return named_columns(frame, columns)
         warnings.warn("X has feature names, but Detector was fitted without feature names: "
                       "its columns are taken in order", UserWarning, stacklevel=4)

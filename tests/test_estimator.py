@@ -350,3 +350,23 @@ def test_a_table_with_text_exports_with_its_columns(frame_fitted, sensors, tmp_p
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "export a SavedModel (without --onnx)" in err[0]
     assert not (tmp_path / "model.onnx").exists()
+
+
+def test_a_frame_with_the_runs_column_names_is_matched_by_name_even_without_fit_names():
+    """A run trained from an NPZ table of named 1-D arrays (the command line) has no
+    feature_names_in_ (scikit-learn's: fit saw no DataFrame), but its columns have names:
+    a DataFrame holding exactly them, in another order, is taken by name, as `gandi score`
+    takes it, not by position (it flagged every row); other names still go by position, with
+    scikit-learn's warning."""
+    from types import SimpleNamespace
+    from gandi.api_input import rows_as_fitted
+    exported = SimpleNamespace(transform=SimpleNamespace(columns=["tsh", "t3", "age"]))
+    frame = pd.DataFrame({"age": [50.0, 60.0], "tsh": [1.0, 2.0], "t3": [0.1, 0.2]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rows = rows_as_fitted(exported, frame, named=False)
+    assert list(rows.columns) == ["tsh", "t3", "age"] and rows["age"].tolist() == [50.0, 60.0]
+    other = frame.set_axis(["a", "b", "c"], axis=1)
+    with pytest.warns(UserWarning, match="fitted without feature names"):
+        rows = rows_as_fitted(exported, other, named=False)
+    assert rows["tsh"].tolist() == [50.0, 60.0]  # by position
