@@ -136,7 +136,12 @@ def checked_eval_set(eval_set, X, images: bool):
                              f"of {X.shape[1]} values in their order)")
     else:
         X_eval = checked_array(X_eval, "eval_set X")
-    if X_eval.shape[1:] != X.shape[1:] and not (images and X_eval.ndim == 3):
+    # grey images may come without their channel axis, (n, h, w): as (n, h, w, 1), but no
+    # other size (a 14 x 14 eval set was resized to X's 28 x 28 and tested on without a word)
+    def sample_shape(x):
+        return x.shape[1:] + ((1,) if images and x.ndim == 3 else ())
+
+    if sample_shape(X_eval) != sample_shape(X):
         raise InputError(f"eval_set X: samples of shape {X_eval.shape[1:]}, X's are "
                          f"{X.shape[1:]}")
     if images:

@@ -154,7 +154,13 @@ def test_bad_fit_input_writes_no_run(tmp_path, vectors):
              r"eval_set y: expected \d+ labels, 0 \(normal\) or 1 \(anomaly\)"),
             (vectors["fit"], (vectors["eval"][:, :3], vectors["eval_y"]),
              r"eval_set X: samples of shape \(3,\), X's are \(30,\)"),
-            (np.zeros((12, 28, 30)), None, r"expected square images")):
+            (np.zeros((12, 28, 30)), None, r"expected square images"),
+            # images of another size, or grey for an RGB fit, with or without a channel axis
+            (np.zeros((12, 28, 28), np.uint8), (np.zeros((4, 14, 14), np.uint8), [0, 0, 1, 1]),
+             r"eval_set X: samples of shape \(14, 14\), X's are \(28, 28, 1\)"),
+            (np.zeros((12, 28, 28, 3), np.uint8), (np.zeros((4, 28, 28), np.uint8),
+                                                   [0, 0, 1, 1]),
+             r"eval_set X: samples of shape \(28, 28\), X's are \(28, 28, 3\)")):
         with pytest.raises(InputError, match=message):
             detector.fit(X, eval_set=eval_set)
     assert not any(tmp_path.iterdir())
