@@ -87,3 +87,14 @@ def test_the_time_tracking_took_survives_a_checkpoint(tmp_path):
     state_file(folder, 200).write_bytes(pickle.dumps(saved))
     older = load_state(folder, 200).tracking_seconds
     assert np.isnan(older["seconds"]) and np.isnan(older["cpu_seconds"])
+
+
+def test_a_threshold_from_too_few_validation_normals_is_said_to_be():
+    """At the 95th percentile, 20 validation normals put one above the threshold; 19 do not,
+    and the run says its threshold's share of flagged normals means little."""
+    from gandi.tracking.thresholds import threshold_caveats
+    assert threshold_caveats(20, 95.0) == [] and threshold_caveats(200, 99.0) == []
+    [line] = threshold_caveats(2, 95.0)
+    assert line.startswith("the threshold is the 95th percentile of only 2 validation "
+                           "normal(s) (at least 20 put one above it)")
+    assert threshold_caveats(99, 99.0) != []

@@ -2,13 +2,15 @@
 playground logs and `gandi.Detector` raises as TrainingWarning): too short a curve or a criterion
 still rising at the end (`selection.training_warnings`), a D-scored detector on a table
 (`orientation.table_caveats`), a reference bank holding few of the training normals
-(`reference_bank.bank_caveats`).
+(`reference_bank.bank_caveats`), a threshold from too few validation normals
+(`thresholds.threshold_caveats`).
 """
 from __future__ import annotations
 
 from gandi.detectors.reference_bank import bank_caveats
 from gandi.tracking.orientation import table_caveats
 from gandi.tracking.selection import training_warnings
+from gandi.tracking.thresholds import threshold_caveats
 
 
 def run_warnings(tracker, status: str) -> list[str]:
@@ -19,4 +21,5 @@ def run_warnings(tracker, status: str) -> list[str]:
     return (training_warnings(steps, tracker.state.criteria, tracker.references.tie_tolerance,
                               tracker.criterion)
             + table_caveats(tracker.detector, tracker.setting)
-            + bank_caveats(tracker.detector, len(tracker.data.train)))
+            + bank_caveats(tracker.detector, len(tracker.data.train))
+            + threshold_caveats(len(tracker.data.validation), tracker.percentile))
