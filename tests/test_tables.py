@@ -326,6 +326,9 @@ def _bad(tmp_path, case: str) -> dict:
         return {**base, "data_file": _write(tmp_path, "t.csv", SMALL), "drop_columns": ["id"]}
     if case == "non-numeric column":
         return {**base, "data_file": _write(tmp_path, "t.csv", SMALL.assign(b=["x"] * 11))}
+    if case == "numbers with a placeholder, one-hot":
+        return {**base, "categorical": "one_hot", "data_file": _write(
+            tmp_path, "t.csv", SMALL.assign(a=["?"] + SMALL["a"].tolist()[1:]))}
     if case == "missing values":
         return {**base, "data_file": _write(tmp_path, "t.csv", SMALL.assign(
             a=[np.nan] + SMALL["a"].tolist()[1:]))}
@@ -366,6 +369,9 @@ BAD = {
     "missing drop column": "drop_columns names 'id', which is not a column",
     "non-numeric column": "column 'b' is not numeric \\(e.g. 'x' in data row 1\\); set "
                           "categorical: \"one_hot\"",
+    "numbers with a placeholder, one-hot": "column 'a' holds numbers but for 1 cell\\(s\\) "
+                                           "\\('\\?'; first in data row 1\\): one-hot would "
+                                           "make each of its values a category",
     "missing values": "column 'a' has 1 missing values of 11 rows \\(first in data row 1\\)",
     "undeclared label": "label column 'label' holds 2 \\(1 rows\\), which is in neither "
                         "normal_values \\[0\\] nor anomaly_values \\[1\\]",
@@ -458,3 +464,15 @@ def test_a_constant_column_of_any_value_is_only_centred():
     corrupted = corrupt_vectors(frame.to_numpy(), np.random.default_rng(1))
     moved = corrupted[:, 0] != 0.1  # jittered by a unit spread where chosen, not by ~1e-16
     assert moved.any() and np.abs(corrupted[moved, 0] - 0.1).max() > 1e-3
+
+
+def test_numbers_stored_as_text_are_not_one_hot_encoded_value_by_value():
+    """A DataFrame's object column of numbers (Decimals, strings) would become a category per
+    value under one_hot: refused with the way out; a text column stays categories."""
+    from gandi.data.errors import DataError
+    from gandi.data.tabular_transform import check_one_hot
+    frame = pd.DataFrame({"size": ["1.5", "2", "3.25"], "colour": ["red", "3", "blue"]})
+    check_one_hot(frame, ["colour"], "X")  # one number among text: a category like the rest
+    with pytest.raises(DataError, match=r"^X: column 'size' holds only numbers, stored as "
+                                        r"text; one-hot would make each of its 3 values"):
+        check_one_hot(frame, ["size", "colour"], "X")

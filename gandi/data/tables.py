@@ -35,8 +35,8 @@ from gandi.data.errors import DataError, one_line
 from gandi.data.splits import (LABELLED, SYNTHETIC, DataSplits, holdout_split, report_holdout,
                                 semi_supervised_split, with_synthetic_anomalies)
 from gandi.data.table_formats import READ_ERRORS, format_of
-from gandi.data.tabular_transform import (TabularTransform, check_values, non_numeric_columns,
-                                          shorten)
+from gandi.data.tabular_transform import (TabularTransform, check_one_hot, check_values,
+                                          non_numeric_columns, shorten)
 
 TABLE_FILE_KEYS = ("data_file", "train_file", "test_file")
 
@@ -219,6 +219,7 @@ def table_splits(setting: dict, rng: np.random.Generator) -> DataSplits:
     """Training and validation normals, and a test set with normals first, then anomalies."""
     rows = _one_file(setting, rng) if setting["data_file"] is not None else _two_files(setting, rng)
     one_hot = non_numeric_columns(rows.features) if setting["categorical"] == "one_hot" else []
+    check_one_hot(rows.features, one_hot, rows.source)
     check_values(rows.features, rows.source, one_hot, setting["missing"])
     transform = TabularTransform.fit(rows.features.iloc[rows.train], one_hot, setting["missing"],
                                      f"{rows.source} (training rows)")

@@ -36,6 +36,29 @@ def non_numeric_columns(frame: pd.DataFrame) -> list[str]:
     return [column for column in frame.columns if not is_numeric(frame[column])]
 
 
+def check_one_hot(frame: pd.DataFrame, one_hot, source: str) -> None:
+    """A one-line DataError for a column to one-hot that holds numbers: mostly numbers with a
+    few placeholders ("?", "n/a": a numeric column read as text), or numbers stored as text or
+    objects. One-hot would make each of its values a category of its own and lose the number
+    (an ODDS column with 3 "?" of 660 became 47 features, AUC 0.78 against 0.92)."""
+    for column in one_hot:
+        values = frame[column]
+        present = values.notna().to_numpy()
+        text = present & pd.to_numeric(values.astype(str), errors="coerce").isna().to_numpy()
+        if not present.any() or text.sum() >= 0.5 * present.sum():
+            continue  # text: categories
+        if not text.any():
+            raise DataError(f"{source}: column {column!r} holds only numbers, stored as text; "
+                            f"one-hot would make each of its {values.nunique()} values a "
+                            f"category: convert it to numbers, or list it in drop_columns")
+        others = sorted(set(values[text].astype(str)))
+        raise DataError(f"{source}: column {column!r} holds numbers but for {int(text.sum())} "
+                        f"cell(s) ({', '.join(map(repr, others[:3]))}; first in data row "
+                        f"{_first_row(text)}): one-hot would make each of its values a "
+                        f"category; leave a missing value empty (missing: impute_median "
+                        f"imputes it) or fix those cells")
+
+
 def _first_row(mask: np.ndarray, first_row: int = 0) -> int:
     """1-based data row (the header not counted) of the first True: where a user looks.
     `first_row`: rows of the file before `mask`'s (a batch of a streamed file)."""
