@@ -4,6 +4,7 @@ table (conftest's `cancer`) and on the digit image folder (conftest's `digit_run
 written are the very scores the Tracker computed on the test set at the sweet spot, and
 is_anomaly uses the threshold of the run's final table."""
 import re
+import shutil
 import subprocess
 import sys
 
@@ -452,3 +453,19 @@ def test_export_refuses_with_one_line_and_writes_nothing(tmp_path, capsys, table
         assert re.search(message, lines[0]), lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log", "taken"]
     assert not any((tmp_path / "taken").iterdir())
+
+
+def test_maps_of_two_images_of_one_name_but_their_suffix_are_both_written(
+        tmp_path, digit_run, digit_folder, capsys):
+    """x.png and x.jpg would both map to x.png: the second keeps its suffix (x.jpg.png), and
+    the count said is the files written."""
+    folder = tmp_path / "two"
+    (folder / "abnormal").mkdir(parents=True)
+    source = sorted((digit_folder / "abnormal").glob("*.png"))[:2]
+    shutil.copy(source[0], folder / "abnormal" / "x.png")
+    from PIL import Image
+    Image.open(source[1]).save(folder / "abnormal" / "x.jpg")
+    maps_dir = tmp_path / "maps"
+    assert score(digit_run, folder, tmp_path / "s.csv", "--maps", str(maps_dir)) == 0
+    assert "and 2 anomaly maps to" in capsys.readouterr().out
+    assert sorted(p.name for p in (maps_dir / "abnormal").iterdir()) == ["x.jpg.png", "x.png"]

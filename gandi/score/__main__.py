@@ -166,9 +166,10 @@ class MapWriter:
     """Writes each scored batch's map pictures into a staging folder; `scale` is the run's
     colour scale (a run from before it was saved: the first batch's, chosen the same way)."""
 
-    def __init__(self, exported, staging: Path):
+    def __init__(self, exported, staging: Path, source: Path):
         self.exported, self.staging, self.scale = exported, staging, exported.map_scale
-        self.written = 0
+        self.source = source if source.is_dir() else source.parent  # the ids' folder
+        self.written, self.paths = 0, set()
 
     def __call__(self, ids, x):
         from gandi.outputs.map_pictures import map_scale, png_bytes, strips
@@ -179,6 +180,12 @@ class MapWriter:
         zoom = max(1, -(-128 // x.shape[1]))  # at least 128 pixels tall
         for image_id, picture in zip(ids, pictures):
             path = map_file(self.staging, image_id)
+            # x.jpg beside x.png would share x.png: the image that is not x.png keeps its
+            # suffix (x.jpg.png), and so does the second of two others (x.bmp, x.jpg)
+            if path in self.paths or (Path(image_id).suffix.lower() != ".png" and (
+                    self.source / image_id).with_suffix(".png").is_file()):
+                path = map_file(self.staging, f"{image_id}.png")
+            self.paths.add(path)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(png_bytes(picture, zoom))
             self.written += 1
@@ -230,7 +237,7 @@ def main(argv=None) -> int:
                                    f"{exported.run.signature} was trained on a table")
                 with staged(maps, "folder") as staging:
                     (staging / "maps").mkdir()
-                    writer = MapWriter(exported, staging / "maps")
+                    writer = MapWriter(exported, staging / "maps", Path(data))
                     scored = write_scores(out, batches, exported, writer)
                     (staging / "maps").rename(maps)
         except (RunError, DataError) as err:
