@@ -476,3 +476,27 @@ def test_numbers_stored_as_text_are_not_one_hot_encoded_value_by_value():
     with pytest.raises(DataError, match=r"^X: column 'size' holds only numbers, stored as "
                                         r"text; one-hot would make each of its 3 values"):
         check_one_hot(frame, ["size", "colour"], "X")
+
+
+def test_a_column_like_a_row_id_is_said_to_be_a_feature(tmp_path):
+    """Distinct whole numbers counting up (an id, a time stamp) or pandas' written
+    index are features unless dropped: the data's caveats say so, which the run's warnings
+    carry; a dropped one, distinct integers spread over three times their number and a float
+    column are not named."""
+    from gandi.data.tabular_transform import id_like_columns
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"row id": np.arange(100, 140), "Unnamed: 0": np.arange(40),
+                          "count": rng.permutation(40) * 3, "size": np.linspace(0, 1, 40),
+                          "label": [0] * 30 + [1] * 10})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    data = load_splits(validate({"dataset": "table", "data_file": str(tmp_path / "t.csv"),
+                                 "label_column": "label", "batch_size": 4}),
+                       np.random.default_rng(0))
+    assert [line.split("'")[1] for line in data.caveats] == ["row id", "Unnamed: 0"]
+    assert data.caveats[0].endswith("list it in drop_columns if it is no feature")
+    assert id_like_columns(frame.drop(columns=["row id", "Unnamed: 0", "label"])) == []
+    dropped = load_splits(validate({"dataset": "table", "data_file": str(tmp_path / "t.csv"),
+                                    "label_column": "label", "batch_size": 4,
+                                    "drop_columns": ["row id", "Unnamed: 0"]}),
+                          np.random.default_rng(0))
+    assert dropped.caveats == []

@@ -7,7 +7,7 @@ once, so that tables and image folders split the same way for the same seed.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -36,6 +36,7 @@ class DataSplits:
     transform: dict | None = None  # tables: the fitted TabularTransform.to_dict(), for scoring
     test_ids: list | None = None   # image folders: each test image's path (same order as test_x)
     test_anomalies: str = LABELLED  # SYNTHETIC: corrupted test normals, the data had no anomaly
+    caveats: list = field(default_factory=list)  # what the data may make the results miss
 
     @property
     def sample_shape(self):

@@ -36,7 +36,7 @@ from gandi.data.splits import (LABELLED, SYNTHETIC, DataSplits, holdout_split, r
                                 semi_supervised_split, with_synthetic_anomalies)
 from gandi.data.table_formats import READ_ERRORS, format_of
 from gandi.data.tabular_transform import (TabularTransform, check_one_hot, check_values,
-                                          non_numeric_columns, shorten)
+                                          id_like_columns, non_numeric_columns, shorten)
 
 TABLE_FILE_KEYS = ("data_file", "train_file", "test_file")
 
@@ -235,6 +235,7 @@ def table_splits(setting: dict, rng: np.random.Generator) -> DataSplits:
         train=x[rows.train], validation=x[rows.validation], test_x=test_x,
         test_y=test_y, transform=transform.to_dict(),
         test_anomalies=SYNTHETIC if rows.synthetic else LABELLED,
+        caveats=id_like_columns(rows.features),
         description=(f"table: {len(rows.train)} training and {len(rows.validation)} validation "
                      f"normals, {int((test_y == 0).sum())} test normals and {int(test_y.sum())} "
                      f"test anomalies ({anomalies}); {x.shape[1]} features from "

@@ -36,6 +36,28 @@ def non_numeric_columns(frame: pd.DataFrame) -> list[str]:
     return [column for column in frame.columns if not is_numeric(frame[column])]
 
 
+def id_like_columns(frame: pd.DataFrame) -> list[str]:
+    """A line per feature column that looks like a row id or a time stamp: pandas' written
+    index ("Unnamed: 0"), or distinct whole numbers in increasing order or filling most of
+    their range (ids of rows in any order: gandi.Detector.fit's shuffled ones). As a feature it
+    makes every later row (later ids, later times) look anomalous: 600 of 600 normal rows were
+    flagged when their ids started past the training rows'."""
+    lines = []
+    for column in frame.columns:
+        values = frame[column]
+        counting = (is_numeric(values) and not pd.api.types.is_bool_dtype(values)
+                    and len(values) >= 10 and values.notna().all() and values.is_unique
+                    and bool((values == np.round(values)).all())
+                    and (values.is_monotonic_increasing
+                         or values.max() - values.min() < 2 * len(values)))
+        if counting or str(column).startswith("Unnamed: "):
+            lines.append(f"column {column!r} looks like a row id or a time stamp (distinct "
+                         f"whole numbers counting up, or pandas' written index): as a feature "
+                         f"it makes rows with later values look anomalous; list it in "
+                         f"drop_columns if it is no feature")
+    return lines
+
+
 def check_one_hot(frame: pd.DataFrame, one_hot, source: str) -> None:
     """A one-line DataError for a column to one-hot that holds numbers: mostly numbers with a
     few placeholders ("?", "n/a": a numeric column read as text), or numbers stored as text or

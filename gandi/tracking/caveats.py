@@ -3,7 +3,8 @@ playground logs and `gandi.Detector` raises as TrainingWarning): too short a cur
 still rising at the end (`selection.training_warnings`), a D-scored detector on a table
 (`orientation.table_caveats`), a reference bank holding few of the training normals
 (`reference_bank.bank_caveats`), a threshold from too few validation normals
-(`thresholds.threshold_caveats`).
+(`thresholds.threshold_caveats`), and what the data's loader noticed (`DataSplits.caveats`: a
+table's id-like column).
 """
 from __future__ import annotations
 
@@ -22,4 +23,5 @@ def run_warnings(tracker, status: str) -> list[str]:
                               tracker.criterion)
             + table_caveats(tracker.detector, tracker.setting)
             + bank_caveats(tracker.detector, len(tracker.data.train))
-            + threshold_caveats(len(tracker.data.validation), tracker.percentile))
+            + threshold_caveats(len(tracker.data.validation), tracker.percentile)
+            + tracker.data.caveats)
