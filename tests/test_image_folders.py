@@ -267,3 +267,22 @@ def test_folder_settings_are_validated(raw, message):
 
 def test_auto_criterion_on_a_folder_is_for_images():
     assert folder_setting("x")["sweet_spot_criterion"] == "val_vs_corrupted"
+
+
+def test_a_transparent_image_is_refused_an_opaque_alpha_read(tmp_path):
+    """Grey or RGB reading drops an alpha channel without compositing: a digit drawn black on
+    transparent read as blank. Refused with one line naming the file; an RGBA image whose
+    alpha is opaque everywhere is read as its RGB."""
+    from gandi.data.errors import DataError
+    rgba = np.zeros((28, 28, 4), np.uint8)
+    rgba[8:20, 12:16, 3] = 255  # the digit is in the alpha channel only
+    Image.fromarray(rgba).save(tmp_path / "ghost.png")
+    with pytest.raises(DataError, match=r"ghost.png: has transparent pixels; gandi reads grey"):
+        read_image(tmp_path / "ghost.png", 28, 1)
+    rgba[..., 3], rgba[..., 0] = 255, 90
+    Image.fromarray(rgba).save(tmp_path / "opaque.png")
+    assert (read_image(tmp_path / "opaque.png", 28, 3)[..., 0] == 90).all()
+    grey = Image.fromarray(np.full((28, 28), 7, np.uint8))
+    grey.save(tmp_path / "keyed.png", transparency=7)  # a grey PNG's transparent colour
+    with pytest.raises(DataError, match="has transparent pixels"):
+        read_image(tmp_path / "keyed.png", 28, 1)

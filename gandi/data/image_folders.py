@@ -112,6 +112,15 @@ def _eight_bit(image):
     return image
 
 
+def _transparent(image) -> bool:
+    """Whether any pixel is less than opaque (an alpha channel, or a palette's or grey image's
+    transparent colour): converting to grey or RGB drops it without compositing, so a digit
+    drawn black on transparent read as a blank image and scored like every other one."""
+    if image.mode not in ("RGBA", "LA", "PA", "La", "RGBa") and "transparency" not in image.info:
+        return False
+    return image.convert("RGBA").getchannel("A").getextrema()[0] < 255
+
+
 def read_image(path: Path, size: int, channels: int) -> np.ndarray:
     """One image as uint8 pixels (size, size, channels); a DataError naming the file when
     Pillow cannot decode it (not an image, truncated, a decompression bomb)."""
@@ -119,6 +128,11 @@ def read_image(path: Path, size: int, channels: int) -> np.ndarray:
     try:
         with Image.open(path) as image:
             image = _eight_bit(ImageOps.exif_transpose(image))
+            if _transparent(image):
+                raise DataError(f"{path}: has transparent pixels; gandi reads grey or RGB "
+                                f"pixels and would drop the transparency (a shape drawn in it "
+                                f"alone would vanish): flatten the image onto its background "
+                                f"first")
             image = image.convert("L" if channels == 1 else "RGB")
             if image.size != (size, size):
                 image = image.resize((size, size), Image.Resampling.BILINEAR)
