@@ -107,9 +107,13 @@ def image_pixels(images: np.ndarray, what: str = "X") -> np.ndarray:
     if images.shape[1] != images.shape[2] or images.shape[3] not in (1, 3):
         raise InputError(f"{what}: images of shape {images.shape[1:]}; expected square images "
                          f"(h == w) with 1 or 3 channels")
+    low, high = float(images.min()), float(images.max())
+    if images.dtype.kind in "iu" and high == 1:  # binary masks as integers: 0-255 near black
+        raise InputError(f"{what}: integer pixel values from {low:g} to 1; as pixels 0-255 "
+                         f"they are all near black: give binary images as floats (0.0, 1.0) "
+                         f"or as uint8 0 and 255")
     if images.dtype == np.uint8:
         return images
-    low, high = float(images.min()), float(images.max())
     if images.dtype.kind == "f" and low >= 0 and high <= 1:
         return np.round(images * 255).astype(np.uint8)
     if images.dtype.kind in "iu" and low >= 0 and high <= 255:

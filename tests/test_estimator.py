@@ -213,6 +213,12 @@ def test_images_without_an_eval_set(tmp_path, ones):
     with pytest.raises(InputError, match=r"pixel values from 0 to 255; expected uint8 0-255 or "
                                          r"floats in \[0, 1\]"):
         detector.decision_function(ones["test"].astype(np.float32))
+    binary = (ones["test"] > 127).astype(np.int64)  # 0/1 as integers: not pixels 0-255
+    with pytest.raises(InputError, match=r"integer pixel values from 0 to 1; as pixels 0-255 "
+                                         r"they are all near black"):
+        detector.decision_function(binary)
+    assert np.allclose(detector.decision_function(binary.astype(np.float32)),
+                       detector.decision_function((binary * 255).astype(np.uint8)))
     with pytest.raises(InputError, match=re.escape("the detector was fitted on 28x28 images")):
         detector.decision_function(ones["test"][:, :27, :27])
 
