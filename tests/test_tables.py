@@ -500,3 +500,19 @@ def test_a_column_like_a_row_id_is_said_to_be_a_feature(tmp_path):
                                     "drop_columns": ["row id", "Unnamed: 0"]}),
                           np.random.default_rng(0))
     assert dropped.caveats == []
+
+
+def test_booleans_with_a_missing_cell_are_numbers_to_impute(tmp_path):
+    """pandas reads True/False with an empty cell as objects: they are booleans with a missing
+    value (imputed, or named as missing), not a non-numeric column named after 'True'."""
+    from gandi.data.errors import DataError
+    path = tmp_path / "t.csv"
+    path.write_text("flag,a\nTrue,1\nFalse,2\n,3\nTrue,4\n")
+    frame = pd.read_csv(path)
+    transform = TabularTransform.fit(frame, one_hot=[], missing="impute_median")
+    assert transform.fill["flag"] == 1.0
+    assert np.isfinite(transform.apply(frame, "t.csv")).all()
+    from gandi.data.tabular_transform import check_values
+    with pytest.raises(DataError, match=r"column 'flag' has 1 missing values of 4 rows \(first "
+                                        r"in data row 3\)"):
+        check_values(frame, "t.csv", [], "error")

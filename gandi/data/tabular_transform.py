@@ -27,7 +27,11 @@ NOT_NUMERIC_HINT = 'set categorical: "one_hot" to encode it, or list it in drop_
 
 
 def is_numeric(values: pd.Series) -> bool:
-    """Numbers or booleans: what a network can take as they are."""
+    """Numbers or booleans: what a network can take as they are; booleans with a missing cell
+    too (pandas reads them as objects: True, False, NaN)."""
+    if values.dtype == object:
+        present = values.dropna()
+        return len(present) > 0 and present.map(lambda v: isinstance(v, (bool, np.bool_))).all()
     return (pd.api.types.is_numeric_dtype(values)
             and not pd.api.types.is_complex_dtype(values))
 
