@@ -247,8 +247,9 @@ class Detector(*sklearn_bases()):
     def export(self, path, onnx: bool = False) -> Path:
         """The fitted detector as a TensorFlow SavedModel folder at `path` (gandi/export.py),
         or an ONNX file with `onnx=True`: its `serving_default(x)` returns the scores
-        decision_function gives (x as float32: vectors as passed to fit, images as pixel
-        values 0-255)."""
+        decision_function gives (x as float32: vectors as passed to fit, images as whole pixel
+        values 0-255); other input (another shape, an inf, pixels in [0, 1]) raises an
+        InvalidArgumentError that names what it takes (docs/scoring_and_export.md)."""
         from gandi.export import export_onnx, export_saved_model
         return (export_onnx if onnx else export_saved_model)(self._fitted(), path)
 

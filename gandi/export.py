@@ -11,11 +11,19 @@ fixed), and `score > threshold_` (the threshold chosen in training). `x`:
   (NaN) are imputed as in training when its setting imputes them; then standardised with the
   training normals' mean and deviation, in float64 as the table path does. A run whose table
   one-hot encodes text columns takes `x` as text instead, `(n, d)` tf.string: numbers as text
-  ("" or "nan" missing), categories as the training rows held them (an unseen one: all zeros);
+  ("" or "nan" missing; spaces around a number are skipped, as pandas skips them), categories
+  exactly as the training rows held them (not stripped: a CSV's " blue" is not "blue"; an
+  unseen one: all zeros);
 - every table export says its columns: the signature `input_columns()` returns them in order,
   and `assets/columns.json` holds them with the categories (`gandi export` prints them);
-- a run on images: `(n, h, w, c)` float32, pixel values 0-255 (uint8 images cast to float32),
-  then scaled to [-1, 1].
+- a run on images: `(n, h, w, c)` float32, whole pixel values 0-255 (uint8 images cast to
+  float32, as the fit saw them), then scaled to [-1, 1].
+
+What `gandi score` refuses, the SavedModel refuses with an InvalidArgumentError naming the rule
+(never a quiet NaN score or the score of other input): `x` of another shape (27x27 images, no
+channel axis, d+1 columns); an infinite value, and a missing one (NaN, "", a missing category)
+when the run was trained with `missing: "error"`; pixels outside 0-255 or not whole numbers
+(images in [0, 1] or [-1, 1]).
 
     served = tf.saved_model.load(PATH).signatures["serving_default"]
     served(x=tf.constant(images, tf.float32))["score"]
@@ -25,10 +33,13 @@ A fitted `gandi.Ensemble` exports the same way (`export_ensemble`; `Ensemble.exp
 each of its members has a graph (classical members: gandi/detectors/classical_graph.py).
 The folder is written beside PATH and renamed into place when complete.
 
-`--onnx` writes PATH as an ONNX file instead (input `x`, outputs `score` and `is_anomaly`, the
+`--onnx` writes PATH as an ONNX file instead (input `x`, outputs `score` then `is_anomaly`, the
 same graph converted by tf2onnx from the SavedModel; `pip install -e '.[onnx]'`, which `make`
 installs): onnxruntime gives the SavedModel's scores to float32 rounding (2e-7 relative for
-every detector, measured).
+every detector, measured). ONNX cannot raise: onnxruntime refuses another shape itself, but
+tf2onnx drops the value checks, so a NaN or inf cell scores NaN or inf, and `is_anomaly` is
+`not score <= threshold_`: such a row is an anomaly, never a quiet normal; out-of-range pixels
+are scored as given.
 """
 from __future__ import annotations
 
@@ -50,43 +61,93 @@ class ExportError(ValueError):
 
 def _scaling(exported):
     """(the raw input's per-sample shape, its dtype, the graph function from raw x to the
-    networks' input)."""
+    networks' input). The function refuses, with an InvalidArgumentError, what `gandi score`
+    refuses: another shape, pixels it never saw, a value the run cannot read; a served score
+    is then never NaN or the score of something else."""
     import tensorflow as tf
     if exported.transform is None:
         setting = exported.setting
         shape = (setting["image_size"], setting["image_size"], setting["channels"])
-        return shape, tf.float32, lambda x: x / 127.5 - 1.0  # gandi.data.images.scaled
-    transform = exported.transform
-    fill = np.array([transform.fill.get(c, np.nan) for c in transform.columns], np.float64)
-    mean, std = np.asarray(transform.mean, np.float64), np.asarray(transform.std, np.float64)
 
-    def standardised(raw):  # TabularTransform.apply: standardise in float64, then float32
+        def scale_pixels(x):  # gandi.data.images.scaled
+            # the fit saw whole pixel values 0-255 (uint8): images in [0, 1] or [-1, 1] would
+            # score as near-black ones, every one normal or every one an anomaly, silently
+            pixels = tf.logical_and(tf.logical_and(x >= 0.0, x <= 255.0), tf.floor(x) == x)
+            return _refused_unless(tf.reduce_all(pixels), [
+                "x: pixel values must be whole numbers from 0 to 255 (uint8 images as "
+                "float32; floats in [0, 1] times 255, rounded), as the fit saw them; x holds "
+                "values from", tf.reduce_min(x), "to", tf.reduce_max(x)], x) / 127.5 - 1.0
+        return shape, tf.float32, _shape_checked(shape, scale_pixels)
+    transform = exported.transform
+    columns = list(transform.columns)
+    # per feature (a one-hot column gives one per category): its column, what fills it
+    feature_columns = [c for c in columns for _ in transform.categories.get(c, [c])]
+    fill = np.array([transform.fill.get(c, np.nan) for c in feature_columns], np.float64)
+    mean, std = np.asarray(transform.mean, np.float64), np.asarray(transform.std, np.float64)
+    # no quotes in these: TensorFlow's message escapes them
+    if transform.missing == "error":
+        allowed = ("x: values must be finite: this run was trained with missing: error (no NaN, "
+                   "inf or missing value; gandi score refuses them too); first in column")
+    else:
+        allowed = (f"x: values must be finite or missing (NaN, imputed: this run was trained "
+                   f"with missing: {transform.missing}; inf is refused, as gandi score refuses "
+                   f"it); first in column")
+
+    def read(raw):
+        """TabularTransform.apply from float64 values (NaN: missing): checked as
+        tabular_transform.check_values checks them, imputed, standardised in float64, then
+        float32."""
+        usable = ~tf.math.is_inf(raw)
+        if transform.missing == "error":
+            usable &= ~tf.math.is_nan(raw)
+        first = tf.argmin(tf.cast(tf.reduce_all(usable, axis=0), tf.int32))
+        raw = _refused_unless(tf.reduce_all(usable), [
+            allowed, tf.gather(tf.constant(feature_columns), first)], raw)
+        raw = tf.where(tf.math.is_nan(raw), tf.constant(fill)[None, :], raw)
         return tf.cast((raw - tf.constant(mean)) / tf.constant(std), tf.float32)
 
     if not transform.categories:
-        def scale(x):  # impute, standardise
-            raw = tf.cast(x, tf.float64)
-            raw = tf.where(tf.math.is_nan(raw), tf.constant(fill)[None, :], raw)
-            return standardised(raw)
-        return (len(transform.columns),), tf.float32, scale
+        return ((len(columns),), tf.float32,
+                _shape_checked((len(columns),), lambda x: read(tf.cast(x, tf.float64))))
 
     def scale_text(x):
         """Text cells, the columns in the run's order (TabularTransform._encode): a numeric
-        column parsed ("" or "nan": missing, imputed as in training), a one-hot column compared
-        with the training normals' categories (an unseen or missing one: all zeros)."""
+        column parsed ("" or "nan": missing), a one-hot column compared with the training
+        normals' categories (an unseen or missing one: all zeros)."""
         parts = []
-        for i, column in enumerate(transform.columns):
-            cell = tf.strings.strip(x[:, i])
-            if column in transform.categories:
+        for i, column in enumerate(columns):
+            cell = x[:, i]
+            if column in transform.categories:  # as read: a CSV's " blue" is not "blue"
+                if transform.missing == "error":  # check_values refuses a missing category too
+                    cell = _refused_unless(tf.reduce_all(tf.not_equal(cell, "")), [
+                        allowed, column], cell)
                 parts += [tf.cast(tf.equal(cell, c), tf.float64)
                           for c in transform.categories[column]]
-            else:
+            else:  # spaces around a number: pandas' parser skips them as well
+                cell = tf.strings.strip(cell)
                 missing = tf.logical_or(tf.equal(cell, ""),
                                         tf.equal(tf.strings.lower(cell), "nan"))
                 number = tf.strings.to_number(tf.where(missing, "0", cell), tf.float64)
-                parts.append(tf.where(missing, tf.constant(fill[i], tf.float64), number))
-        return standardised(tf.stack(parts, axis=1))
-    return (len(transform.columns),), tf.string, scale_text
+                parts.append(tf.where(missing, tf.constant(np.nan, tf.float64), number))
+        return read(tf.stack(parts, axis=1))
+    return (len(columns),), tf.string, _shape_checked((len(columns),), scale_text)
+
+
+def _refused_unless(condition, message, x):
+    """x, once `condition` holds (else an InvalidArgumentError with `message`): a data
+    dependency, as a graph runs an op once its inputs are ready, the scoring ops included.
+    tf2onnx drops the check (ONNX cannot raise): there a NaN score counts as an anomaly."""
+    import tensorflow as tf
+    with tf.control_dependencies([tf.debugging.Assert(condition, message, summarize=8)]):
+        return tf.identity(x)
+
+
+def _shape_checked(shape, scale):
+    """`scale` on x once x has the shape (n, *shape). The signature declares that shape but a
+    loaded SavedModel does not enforce it: 27x27 images gave a score (stride-2 convolutions
+    give 28x28's feature map) and (n, 28, 28) aborted the process in a convolution."""
+    import tensorflow as tf
+    return lambda x: scale(tf.ensure_shape(x, (None, *shape)))
 
 
 def input_description(exported) -> str:
@@ -120,7 +181,9 @@ def build_module(exported):
         @tf.function(input_signature=[tf.TensorSpec((None, *shape), dtype, name="x")])
         def serve(self, x):
             score = tf.cast(score_of(scale(x)), tf.float32)
-            return {"score": score, "is_anomaly": score > self.threshold}
+            # not score > threshold: a NaN score (only in ONNX, which drops the checks) is
+            # an anomaly, never a quiet normal
+            return {"score": score, "is_anomaly": tf.logical_not(score <= self.threshold)}
 
         @tf.function(input_signature=[])
         def input_columns(self):
@@ -186,8 +249,21 @@ def export_onnx(exported, path) -> Path:
             last = (converted.stderr.strip().splitlines() or ["no message"])[-1]
             raise ExportError(f"tf2onnx could not convert run {exported.run.signature}: "
                               f"{last[:300]}")
+        _outputs_in_order(staging / "model.onnx", ["score", "is_anomaly"])
         (staging / "model.onnx").rename(path)
     return path
+
+
+def _outputs_in_order(path: Path, names: list) -> None:
+    """The ONNX file's outputs in the order `names` (the docs'): tf2onnx writes a signature's
+    outputs sorted by name (is_anomaly first), and a caller that runs session.run(None, ...)
+    unpacks them by position."""
+    import onnx
+    model = onnx.load(str(path))
+    outputs = sorted(model.graph.output, key=lambda output: names.index(output.name))
+    del model.graph.output[:]
+    model.graph.output.extend(outputs)
+    onnx.save(model, str(path))
 
 
 # -- a gandi.Ensemble ---------------------------------------------------------------------------
@@ -230,7 +306,8 @@ def build_ensemble_module(ensemble):
             scaled = scale(x)
             score = tf.add_n([(s(scaled) - mean) / std
                               for s, (mean, std) in zip(scores, scales)]) / len(scores)
-            return {"score": tf.cast(score, tf.float32), "is_anomaly": score > self.threshold}
+            return {"score": tf.cast(score, tf.float32),  # a NaN score: an anomaly (serve)
+                    "is_anomaly": tf.logical_not(score <= self.threshold)}
 
         @tf.function(input_signature=[])
         def input_columns(self):
@@ -277,7 +354,8 @@ def main(argv=None) -> int:
     except (RunError, ExportError) as err:
         print(f"gandi export: error: {err}", file=sys.stderr)
         return 2
-    what = "ONNX: x -> score, is_anomaly" if args.onnx else "serving_default(x) -> score, is_anomaly"
+    what = ("ONNX: x -> score, is_anomaly" if args.onnx
+            else "serving_default(x) -> score, is_anomaly")
     print(f"wrote {written}: {what} ({exported.name}, run "
           f"{exported.run.signature}, threshold {exported.detector.threshold_:.6g}); "
           f"{input_description(exported)}")

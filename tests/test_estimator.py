@@ -348,8 +348,10 @@ def test_a_table_with_text_exports_with_its_columns(frame_fitted, sensors, tmp_p
     rows = sensors["eval"].dropna().iloc[:10].copy()
     rows.iloc[0, 1] = np.nan          # imputed as in training
     rows.iloc[1, 5] = "standby"       # unseen: all zeros
+    rows.iloc[2, 5] = " run"          # unseen too: categories are compared as read, unstripped
     text = rows[columns].astype(str).to_numpy().astype(str)
     text[text == "nan"] = ""
+    text[3, 0] = f" {text[3, 0]} "    # a number's spaces: read as pandas reads them
     served = loaded.signatures["serving_default"](x=tf.constant(text))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ScoringWarning)
@@ -357,6 +359,14 @@ def test_a_table_with_text_exports_with_its_columns(frame_fitted, sensors, tmp_p
     # the same float64 values (repr round-trips), the same float32 graph: to float32 rounding
     np.testing.assert_allclose(served["score"].numpy(), expected, rtol=1e-5,
                                atol=1e-6 * np.abs(expected).max())
+    # missing values are imputed (above), infinite ones refused, as gandi score refuses them
+    for value in ("inf", "-inf"):
+        text[4, 4] = value
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=r"values must be finite or missing \(NaN, imputed: this run was "
+                                 r"trained with missing: impute_median; inf is refused.*first in "
+                                 r"column\] \[worst area\]"):
+            loaded.signatures["serving_default"](x=tf.constant(text))
     # ONNX takes float32 only: one line naming the way that works
     assert export_main([frame_fitted.run_, str(tmp_path / "model.onnx"), "--onnx"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

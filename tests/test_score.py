@@ -106,6 +106,30 @@ def test_table_round_trip(tmp_path, capsys, table_run, table_files):
                         rf"threshold \S+; wrote .*scores.csv", line), line
     features = table_files["test_frame"].drop(columns="target").to_numpy(np.float32)
     check_served(table_run, features, tmp_path / "served", onnx=True)
+    check_served_refusals(tmp_path / "served", features[:4])
+
+
+def check_served_refusals(path, x) -> None:
+    """What `gandi score` refuses in a run trained with missing: "error", a NaN or an inf
+    cell, the SavedModel refuses too, naming the rule and the column; ONNX, which cannot
+    raise, gives an anomaly. Its outputs come in the documented order: score, is_anomaly."""
+    import onnxruntime
+    import tensorflow as tf
+    served = tf.saved_model.load(str(path)).signatures["serving_default"]
+    session = onnxruntime.InferenceSession(str(path) + ".onnx")
+    assert [output.name for output in session.get_outputs()] == ["score", "is_anomaly"]
+    for value in (np.nan, np.inf, -np.inf):
+        bad = x.copy()
+        bad[1, 3] = value
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=r"values must be finite: this run was trained with missing: "
+                                 r"error.*first in column\] \[mean area\]"):
+            served(x=tf.constant(bad))
+        score, is_anomaly = session.run(None, {"x": bad})
+        assert is_anomaly[1] and not np.isfinite(score[1])
+    with pytest.raises(tf.errors.InvalidArgumentError,  # the signature's shape: (n, 30)
+                       match=re.escape("expected shape [?,30]")):
+        served(x=tf.constant(x[:, :29]))
 
 
 @pytest.mark.parametrize("detector", ["discriminator", "egbad", "ganomaly", "vae", "aae"])
@@ -217,6 +241,36 @@ def test_image_folder_round_trip(tmp_path, digit_run, digit_folder):
     from gandi.data.image_folders import read_image
     pixels = np.stack([read_image(digit_folder / f, 28, 1) for f in test_ids[:64]])
     check_served(digit_run, pixels, tmp_path / "served")  # ONNX: once, on the table
+    check_served_images_refused(tmp_path / "served", pixels[:5].astype(np.float32))
+
+
+def check_served_images_refused(path, pixels) -> None:
+    """The served model takes what the fit saw, (n, 28, 28, 1) whole pixel values 0-255, or
+    refuses with an InvalidArgumentError saying so: 27x27 images scored as 28x28 ones do
+    (stride-2 convolutions), pixels in [0, 1] as near-black digits (every one normal), and
+    (n, 28, 28) aborted the process (in a subprocess here, so that it cannot end the suite)."""
+    import tensorflow as tf
+    served = tf.saved_model.load(str(path)).signatures["serving_default"]
+    for x in (pixels[:, :27, :27], np.pad(pixels, [(0, 0), (2, 2), (2, 2), (0, 0)]),
+              np.repeat(pixels, 3, axis=-1)):
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=re.escape(f"[{','.join(map(str, x.shape))}] is not compatible "
+                                           f"with expected shape [?,28,28,1]")):
+            served(x=tf.constant(x))
+    for x in (pixels / 255, pixels / 127.5 - 1, pixels + 0.5, pixels * 2):
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=r"pixel values must be whole numbers from 0 to 255"):
+            served(x=tf.constant(x, tf.float32))
+    program = ("import sys, numpy as np, tensorflow as tf\n"
+               "served = tf.saved_model.load(sys.argv[1]).signatures['serving_default']\n"
+               "try:\n"
+               "    served(x=tf.zeros((5, 28, 28)))\n"
+               "except tf.errors.InvalidArgumentError as err:\n"
+               "    print(err.message)\n")
+    done = subprocess.run([sys.executable, "-c", program, str(path)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, gandi_stderr(done.stderr)
+    assert "[5,28,28] is not compatible with expected shape [?,28,28,1]" in done.stdout
 
 
 def test_maps_of_an_image_folder_are_input_map_overlay_on_the_runs_scale(tmp_path, digit_run,
