@@ -128,15 +128,17 @@ class Detector(*sklearn_bases()):
         from gandi.experiment import run_setting
         from gandi.settings.validation import REAL, SYNTHETIC, SettingError, data_record, validate
         from gandi.score.exported import NOT_SUPPORTED
+        frame = is_frame(X)
+        X = checked_frame(X) if frame else checked_array(X)
         if self.detector in NOT_SUPPORTED:  # found before training, not after it
             from gandi.detectors import DETECTORS
+            images = not frame and X.ndim > 2  # only the detectors that take these data
             raise SettingError(
                 f"gandi.Detector: detector {self.detector!r} cannot score new data from Python "
                 f"({NOT_SUPPORTED[self.detector]}); choose one of "
-                + ", ".join(d for d in DETECTORS if d not in NOT_SUPPORTED)
+                + ", ".join(d for d, cls in DETECTORS.items() if d not in NOT_SUPPORTED
+                            and (cls.takes_images or not images))
                 + ", or run it with python -m gandi.playground")
-        frame = is_frame(X)
-        X = checked_frame(X) if frame else checked_array(X)
         if len(X) < MIN_FIT_SAMPLES:
             raise InputError(f"X: n_samples = {len(X)}; fit needs at least {MIN_FIT_SAMPLES} "
                              f"normal samples (to train on, and to hold out validation normals "

@@ -392,3 +392,15 @@ def test_a_frame_with_the_runs_column_names_is_matched_by_name_even_without_fit_
     with pytest.warns(UserWarning, match="fitted without feature names"):
         rows = rows_as_fitted(exported, other, named=False)
     assert rows["tsh"].tolist() == [50.0, 60.0]  # by position
+
+
+def test_anogan_on_images_is_pointed_at_detectors_that_take_images(tmp_path, ones):
+    """The refusal's list of detectors is the data's: on images it does not offer the ones
+    published for vectors only (SO-GAAL, MO-GAAL), which would be refused next."""
+    from gandi.detectors import DETECTORS
+    with pytest.raises(SettingError, match="cannot score new data from Python") as caught:
+        gandi.Detector("anogan", log_dir=str(tmp_path)).fit(ones["fit"])
+    offered = str(caught.value).split("choose one of ")[1].split(", or run")[0].split(", ")
+    assert "so_gaal" not in offered and "mo_gaal" not in offered and "vae" in offered
+    assert all(DETECTORS[d].takes_images for d in offered)
+    assert not any(tmp_path.iterdir())
