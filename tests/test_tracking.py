@@ -98,3 +98,11 @@ def test_a_threshold_from_too_few_validation_normals_is_said_to_be():
     assert line.startswith("the threshold is the 95th percentile of only 2 validation "
                            "normal(s) (at least 20 put one above it)")
     assert threshold_caveats(99, 99.0) != []
+
+
+def test_a_test_set_of_a_few_samples_is_said_to_be():
+    from gandi.tracking.caveats import test_set_caveats
+    assert test_set_caveats(np.repeat([0, 1], 10)) == []
+    [line] = test_set_caveats(np.array([0, 0, 1, 1]))
+    assert line.startswith("the test metrics rest on 2 normal(s) and 2 anomal(ies)")
+    assert test_set_caveats(np.r_[np.zeros(500), np.ones(9)]) != []
