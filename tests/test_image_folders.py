@@ -214,6 +214,9 @@ def _folder(tmp_path, digit_folder, case: str):
             shutil.move(root / sub, root / ("train" if sub == "normal" else "test") / sub)
         shutil.copytree(root / "train" / "normal", root / "test" / "normal")
         (root / "train" / "abnormal").mkdir()
+    elif case == "abnormal inside normal":
+        (root / "normal" / "abnormal").mkdir()
+        shutil.move(root / "abnormal" / some[6].name, root / "normal" / "abnormal")
     elif case == "too few normals":
         for f in list((root / "normal").iterdir())[1:]:
             f.unlink()
@@ -230,6 +233,9 @@ BAD = {
     "both layouts": r"holds both train/ and normal/; use one layout",
     "anomalies to train on": r"train/abnormal/ is not read; train/ holds normal images only",
     "too few normals": r"1 normal images are too few for the split",
+    "abnormal inside normal": r"normal/abnormal/ sits inside normal/, whose images are all read "
+                              r"as normal; move it out \(gandi score would label its images "
+                              r"abnormal\)",
 }
 
 

@@ -83,10 +83,26 @@ def folder_layout(image_dir) -> FolderLayout:
     if split and (root / "train" / ABNORMAL).exists():
         raise DataError(f"image_dir {root}: train/abnormal/ is not read; train/ holds normal "
                         f"images only (move them to test/abnormal/)")
-    if not split:
-        return FolderLayout(root, None, root / NORMAL, root / ABNORMAL)
-    return FolderLayout(root, root / "train" / NORMAL, root / "test" / NORMAL,
-                        root / "test" / ABNORMAL)
+    layout = (FolderLayout(root, None, root / NORMAL, root / ABNORMAL) if not split else
+              FolderLayout(root, root / "train" / NORMAL, root / "test" / NORMAL,
+                           root / "test" / ABNORMAL))
+    _no_nested_label(layout)
+    return layout
+
+
+def _no_nested_label(layout: FolderLayout) -> None:
+    """A DataError for an abnormal/ inside a normal folder (or a normal/ inside abnormal/):
+    its images would be read as the outer folder's, while gandi score labels an image by its
+    nearest such folder: one image, two labels."""
+    for folder, inner in ((layout.train, ABNORMAL), (layout.normal, ABNORMAL),
+                          (layout.abnormal, NORMAL)):
+        nested = (None if folder is None else
+                  next((p for p in sorted(folder.rglob(inner)) if p.is_dir()), None))
+        if nested is not None:
+            raise DataError(f"image_dir {layout.root}: {nested.relative_to(layout.root)}/ sits "
+                            f"inside {folder.relative_to(layout.root)}/, whose images are all "
+                            f"read as {'abnormal' if inner == NORMAL else 'normal'}; move it "
+                            f"out (gandi score would label its images {inner})")
 
 
 def folder_label(relative: Path) -> int | None:
