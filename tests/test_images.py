@@ -133,6 +133,48 @@ def test_dataset_found_in_a_subfolder_of_data_dir_or_the_environment(monkeypatch
     assert find_dataset_dir("mnist") == MNIST_DIR.resolve()
 
 
+# ----- MNIST and Fashion-MNIST share file names: told apart by their label counts ---------------
+
+def idx_folder_of(source: Path, folder: Path) -> Path:
+    """`folder` holding source's four IDX files: the label files copied, the images linked."""
+    folder.mkdir(parents=True)
+    for role, name in IDX_FILES.items():
+        if role.endswith("labels"):
+            shutil.copy(source / name, folder / name)
+        else:
+            (folder / name).symlink_to(source / name)
+    return folder
+
+
+@needs_mnist
+@needs_fashion
+def test_a_folder_of_the_other_dataset_is_skipped_or_refused(tmp_path, monkeypatch):
+    root = idx_folder_of(MNIST_DIR, tmp_path / "root")  # MNIST's files, Fashion in a sub-folder
+    idx_folder_of(FASHION_DIR, root / "fashion_mnist")
+    assert find_dataset_dir("fashion_mnist", root) == (root / "fashion_mnist").resolve()
+    assert find_dataset_dir("mnist", root) == root.resolve()
+    assert images.recognised_dataset(root) == "mnist"
+    assert images.recognised_dataset(FASHION_DIR) == "fashion_mnist"
+    assert images.recognised_dataset(write_dataset(tmp_path / "tiny")) is None  # neither: read
+    # only MNIST where Fashion-MNIST was asked for: one line, no run on the wrong images
+    with pytest.raises(DataError) as info:
+        find_dataset_dir("fashion_mnist", MNIST_DIR)
+    message = str(info.value)
+    assert "\n" not in message and message.startswith("fashion_mnist expected, but ")
+    assert f"{MNIST_DIR.resolve()} holds mnist's IDX files" in message
+    assert "GANDI_DATA_DIR" in message and "fashion_mnist/" in message
+    # GANDI_DATA_DIR at MNIST's folder: Fashion-MNIST from Debian's, else refused
+    monkeypatch.setenv(images.ENV_DATA_DIR, str(MNIST_DIR))
+    assert find_dataset_dir("fashion_mnist") == FASHION_DIR.resolve()
+    fashion = replace(DATASETS["fashion_mnist"], system_dirs=(str(tmp_path / "absent"),))
+    monkeypatch.setitem(DATASETS, "fashion_mnist", fashion)
+    with pytest.raises(DataError, match="fashion_mnist expected, but .* holds mnist's"):
+        load_dataset("fashion_mnist")
+    monkeypatch.setenv(images.ENV_DATA_DIR, str(FASHION_DIR))
+    with pytest.raises(DataError, match="mnist expected, but .* holds fashion_mnist's"):
+        load_dataset("mnist")
+
+
 # ----- one-class splits on real MNIST -----------------------------------------------------------
 
 @pytest.fixture(scope="module")

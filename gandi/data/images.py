@@ -4,6 +4,9 @@ Where the data come from, in order: a folder the user names (`data_dir` in the s
 environment variable GANDI_DATA_DIR), Debian's package folder (Fashion-MNIST only), and last the
 Keras download. The folder holds the four gzipped IDX files with their standard names; we read
 them ourselves so that the same code reads a user's download, the shared CI copy and Debian's.
+Both datasets use the same four names: a folder is known to hold one or the other by its label
+counts (Fashion-MNIST: exactly 6,000 training and 1,000 test images of each class), and a folder
+of the other dataset is skipped (or, if nothing else is found, refused), never trained on.
 
 Two one-class protocols (label 1 = anomaly, 0 = normal):
 - `normal_class: k`  train on class k only; every other class is an anomaly (Deep SVDD, EGBAD).
@@ -57,6 +60,9 @@ class ImageDataset:
     system_dirs: tuple[str, ...] = ()    # folders a system package installs it to
     system_package: str | None = None
     files: tuple[tuple[str, str], ...] = tuple(IDX_FILES.items())
+    # images per class in the training and the test labels: how a folder's files are known to
+    # be this dataset and not the other (both share the four file names)
+    label_counts: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
 
     @property
     def file_names(self) -> list[str]:
@@ -68,7 +74,9 @@ DATASETS = {
         name="mnist",
         class_names=tuple(str(digit) for digit in range(10)),
         keras_loader="keras.datasets.mnist",
-        subfolders=("mnist",)),
+        subfolders=("mnist",),
+        label_counts=((5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949),
+                      (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009))),
     "fashion_mnist": ImageDataset(
         name="fashion_mnist",
         class_names=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -76,7 +84,8 @@ DATASETS = {
         keras_loader="keras.datasets.fashion_mnist",
         subfolders=("fashion_mnist", "fashion-mnist"),
         system_dirs=("/usr/share/datasets/fashion-mnist/",),
-        system_package="dataset-fashion-mnist"),
+        system_package="dataset-fashion-mnist",
+        label_counts=((6000,) * 10, (1000,) * 10)),
 }
 
 
@@ -165,11 +174,53 @@ def _candidates(folder: Path, dataset: ImageDataset) -> list[Path]:
     return [folder] + [folder / sub for sub in dataset.subfolders]
 
 
-def _search_folder(folder: Path, dataset: ImageDataset) -> Path | None:
-    for candidate in _candidates(folder, dataset):
-        if not _missing_files(candidate, dataset):
-            return candidate.resolve()
-    return None
+@functools.lru_cache(maxsize=16)
+def _counted_as(folder: str, stamps: tuple) -> str | None:
+    """Which dataset a folder's IDX files are, by their label files alone (70 KB together, no
+    image read): each dataset's exact images per class, train and test. MNIST and Fashion-MNIST
+    share their file names, so a folder of one was taken for the other without a word. None:
+    counts of neither (a subset, a file of other labels): the usual checks read it as named.
+    `stamps` (size, mtime of each label file) make a rewritten file counted again."""
+    counts = []
+    for role in ("train_labels", "test_labels"):
+        labels = read_idx(Path(folder) / IDX_FILES[role])
+        if labels.ndim != 1:
+            return None  # not labels: _check_pair says what is wrong when it is loaded
+        counts.append(tuple(np.bincount(labels).tolist()))
+    return next((name for name, known in DATASETS.items()
+                 if tuple(counts) == known.label_counts), None)
+
+
+def recognised_dataset(folder: Path) -> str | None:
+    """The dataset whose exact label counts a folder's four IDX files have, else None."""
+    labels = [folder / IDX_FILES[role] for role in ("train_labels", "test_labels")]
+    stamps = tuple((s.st_size, s.st_mtime_ns) for s in map(os.stat, labels))
+    return _counted_as(str(folder.resolve()), stamps)
+
+
+def _search(candidates, dataset: ImageDataset) -> tuple[Path | None, list]:
+    """The first candidate folder holding the dataset's four files, skipping folders whose
+    files are the other dataset's; and those skipped, as (folder, what they hold)."""
+    skipped = []
+    for candidate in candidates:
+        if _missing_files(candidate, dataset):
+            continue
+        holds = recognised_dataset(candidate)
+        if holds not in (None, dataset.name):
+            skipped.append((candidate.resolve(), holds))
+            continue
+        return candidate.resolve(), skipped
+    return None, skipped
+
+
+def _other_dataset(dataset: ImageDataset, skipped: list) -> DataError:
+    """Only the other dataset's files were found: one line saying where, and what to do."""
+    found = "; ".join(f"{folder} holds {holds}'s IDX files" for folder, holds in skipped)
+    subfolders = " or ".join(f"{sub}/" for sub in dataset.subfolders)
+    return DataError(
+        f"{dataset.name} expected, but {found} (told apart by their label counts per class); "
+        f"set `data_dir` in the setting or {ENV_DATA_DIR} to a folder holding {dataset.name}'s "
+        f"four IDX files (or holding them in a sub-folder {subfolders})")
 
 
 def find_dataset_dir(name: str, data_dir=None) -> Path | None:
@@ -177,22 +228,24 @@ def find_dataset_dir(name: str, data_dir=None) -> Path | None:
     dataset = _dataset(name)
     if data_dir is not None:
         folder = Path(data_dir).expanduser().absolute()
-        found = _search_folder(folder, dataset)
+        found, skipped = _search(_candidates(folder, dataset), dataset)
         if found is None:
             # a user who names a folder must hear that it is wrong, not get a silent download
+            if skipped:
+                raise _other_dataset(dataset, skipped)
             raise DataError(f"data_dir = {folder}: {_why_not_there(folder, dataset)}")
         return found
     # GANDI_DATA_DIR may be a shared root that holds only some datasets: not finding one in it
     # is no error, the next source is tried
+    candidates = []
     env_dir = os.environ.get(ENV_DATA_DIR)
     if env_dir:
-        found = _search_folder(Path(env_dir).expanduser().absolute(), dataset)
-        if found is not None:
-            return found
-    for system_dir in dataset.system_dirs:
-        if not _missing_files(Path(system_dir), dataset):
-            return Path(system_dir).resolve()
-    return None
+        candidates += _candidates(Path(env_dir).expanduser().absolute(), dataset)
+    candidates += [Path(system_dir) for system_dir in dataset.system_dirs]
+    found, skipped = _search(candidates, dataset)
+    if found is None and skipped:  # the other dataset, where this one was looked for
+        raise _other_dataset(dataset, skipped)
+    return found
 
 
 def _why_not_there(folder: Path, dataset: ImageDataset) -> str:
