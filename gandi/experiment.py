@@ -69,7 +69,8 @@ def run_setting(setting_id, setting: dict, log_dir, progress: bool = True,
         data.test_anomalies = SYNTHETIC
     if data_record is None:
         data_record = settings.data_record(
-            setting, settings.SYNTHETIC if data.test_anomalies == SYNTHETIC else settings.REAL)
+            setting, settings.SYNTHETIC if data.test_anomalies == SYNTHETIC else settings.REAL,
+            contents=data.contents)
     precision_of(setting)  # a precision this process cannot run is refused before any folder
     run = RunFolders.create(log_dir, setting_id, setting["numpy_seed"], setting["tf_seed"])
     run.write_setting(setting_id, setting, data_record)

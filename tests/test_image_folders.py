@@ -21,7 +21,7 @@ from gandi.detectors import DETECTORS
 from gandi.nets import DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_DISCRIMINATORS, build
 from gandi.cli import EXIT_BAD_INPUT
 from gandi.playground import main
-from gandi.settings.validation import SettingError, validate
+from gandi.settings.validation import SettingError, data_record, validate
 
 
 def folder_setting(image_dir, **overrides) -> dict:
@@ -98,6 +98,35 @@ def test_a_colour_folder_at_32_pixels_runs_end_to_end(tmp_path, digit_folder):
     assert np.isfinite(results["measurements"]["d_auc"]).all()
     for figure in ("reconstructions", "examples_autoencoder"):  # colour pictures
         assert (results["run"].plots / f"{figure}.png").is_file()
+
+
+def test_other_images_at_the_same_path_are_other_data(tmp_path, digit_folder, digit_run):
+    """The data fingerprint (what gandi.report averages runs over) of a folder is of its files'
+    names and bytes, not of its path alone: a run on other images in the same folder is never
+    averaged with one on the old images; the same images give the same fingerprint."""
+    folder = shutil.copytree(digit_folder, tmp_path / "parts")
+    setting = folder_setting(folder)
+
+    def fingerprint() -> str:
+        data = load_splits(setting, np.random.default_rng(setting["numpy_seed"]))
+        return data_record(setting, contents=data.contents)["fingerprint"]
+
+    first = fingerprint()
+    assert fingerprint() == first
+    first_one, second_one = sorted((folder / "normal").iterdir())[:2]
+    kept = first_one.read_bytes()
+    first_one.write_bytes(second_one.read_bytes())  # one image replaced, same name
+    assert fingerprint() != first
+    first_one.write_bytes(kept)
+    assert fingerprint() == first
+    first_one.rename(first_one.with_name("z" + first_one.name))  # same bytes, another name
+    assert fingerprint() != first
+    # a run records the fingerprint of the files it read
+    run_setting = digit_run["setting"]
+    data = load_splits(run_setting, np.random.default_rng(run_setting["numpy_seed"]))
+    recorded = digit_run["run"].read_data_record()["fingerprint"]
+    assert recorded == data_record(run_setting, contents=data.contents)["fingerprint"]
+    assert recorded != data_record(run_setting)["fingerprint"]  # not the path's alone
 
 
 # ----- reading images ---------------------------------------------------------------------------

@@ -203,6 +203,18 @@ def test_a_settings_hash_names_the_method_not_the_cell():
     assert other.stdout.split()[-1] == setting_hash(base)
 
 
+@pytest.mark.parametrize("raw, recorded", [
+    ({"dataset": "mnist", "normal_class": 1}, "b1d372a8"),
+    ({"dataset": "fashion_mnist", "anomaly_class": 3}, "fe4631ca"),
+    ({"dataset": "distribution"}, "e62a6a6f"),
+    ({"dataset": "table", "data_file": "satimage-2.npz"}, "024bfc56")])
+def test_data_fingerprints_of_runs_before_image_folder_contents_stay(raw, recorded):
+    """An image folder's fingerprint hashes its files too (data_record's `contents`); every other
+    dataset's stays the hash of its data keys, as recorded by the runs and rows made before."""
+    from gandi.settings.validation import data_record
+    assert data_record(validate(raw))["fingerprint"] == recorded
+
+
 def test_a_validation_sample_too_small_to_resolve_the_criterion_is_refused():
     """Ties of the sweet-spot rule are 1/n wide for n validation normals scored: a sample of a
     few normals would make every step a tie, and the latest step the sweet spot, silently."""

@@ -169,6 +169,21 @@ def read_images(paths, size: int, channels: int) -> np.ndarray:
     return scaled(pixels)
 
 
+def files_hash(root: Path, paths) -> str:
+    """SHA-256 (hex) over each file's path relative to `root` and its bytes, in sorted order:
+    what a run's data are called when a path alone cannot say it (other images put in the same
+    folder are other data). Read in chunks: memory holds one chunk, not a folder's worth."""
+    import hashlib
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        with open(path, "rb") as stream:
+            while chunk := stream.read(2 ** 20):
+                digest.update(chunk)
+        digest.update(b"\0")  # (a, bc) and (ab, c) differ
+    return digest.hexdigest()
+
+
 # ---------------------------------------------------------------------------------------------
 # The splits of a run
 # ---------------------------------------------------------------------------------------------
@@ -197,6 +212,7 @@ def folder_splits(setting: dict, rng: np.random.Generator) -> DataSplits:
         validation=read_images([train_pool[i] for i in validation], size, channels),
         test_x=read_images([labelled[i] for i in test], size, channels), test_y=test_y,
         test_ids=[labelled[i].relative_to(layout.root).as_posix() for i in test],
+        contents=files_hash(layout.root, set(train_pool) | set(labelled)),
         description=(f"image folder: {len(train)} training and {len(validation)} validation "
                      f"normals, {int((test_y == 0).sum())} test normals and {int(test_y.sum())} "
                      f"test anomalies, as {size}x{size}x{channels} images; {how}"))

@@ -266,12 +266,14 @@ def fingerprint(*parts) -> str:
 
 
 def data_record(setting: dict, test_anomalies: str = REAL, data_fingerprint: str | None = None,
-                label: str | None = None) -> dict:
+                label: str | None = None, contents: str | None = None) -> dict:
     """What setting.json records of a run's data: a fingerprint (by default a hash of the
     setting's data keys, those the key table marks as read by its dataset: two runs of one
-    setting id with another class, file or distribution differ), a short label (the dataset and
-    its class or distribution) and whether the test anomalies are the data's own (`real`) or
-    made from held-out normals (`synthetic`: gandi.Detector.fit without eval_set)."""
+    setting id with another class, file or distribution differ; with `contents`, a hash of the
+    files read (an image folder's, DataSplits.contents), also of them: other images at the same
+    path are other data), a short label (the dataset and its class or distribution) and whether
+    the test anomalies are the data's own (`real`) or made from held-out normals (`synthetic`:
+    gandi.Detector.fit without eval_set)."""
     dataset = setting.get("dataset")
     keys = {k: setting[k] for k, spec in KEYS.items()
             if k in setting and spec.data is not None and dataset in spec.data}
@@ -282,5 +284,7 @@ def data_record(setting: dict, test_anomalies: str = REAL, data_fingerprint: str
         for key in ("normal_class", "anomaly_class"):
             if setting.get(key) is not None:
                 label += f" {key}={setting[key]}"
-    return {"fingerprint": data_fingerprint or fingerprint({"dataset": dataset, **keys}),
+    # without contents the parts are those of the runs before them: their fingerprints stay
+    parts = [{"dataset": dataset, **keys}] + ([contents] if contents is not None else [])
+    return {"fingerprint": data_fingerprint or fingerprint(*parts),
             "label": label, "test_anomalies": test_anomalies}
