@@ -18,6 +18,7 @@ from gandi.training.device import compute_device
 from gandi.nets import precision_of
 from gandi.outputs.run_folder import RunFolders
 from gandi.settings import validation as settings
+from gandi.settings.fingerprint import run_setting_hash
 from gandi.settings.validation import SettingError
 from gandi.tracking.selection import sweet_spot_summary
 from gandi.tracking.tracker import Tracker
@@ -73,7 +74,7 @@ def run_setting(setting_id, setting: dict, log_dir, progress: bool = True,
             contents=data.contents)
     precision_of(setting)  # a precision this process cannot run is refused before any folder
     run = RunFolders.create(log_dir, setting_id, setting["numpy_seed"], setting["tf_seed"])
-    run.write_setting(setting_id, setting, data_record)
+    run.write_setting(setting_id, setting, data_record, run_setting_hash(setting))
     if data.transform is not None:  # what a later scoring step applies to new rows
         run.write_transform(data.transform)
     return _train_and_finish(run, setting_id, setting, data, progress, resume=False)

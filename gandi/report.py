@@ -2,11 +2,13 @@
 
 One row per setting, data (a fingerprint of what the runs ran on: runs on other data, or tested
 against synthetic anomalies instead of real ones, are never averaged together), detector and
-threshold: mean ± std over distinct seeds of its finished runs (one seed: the mean alone) of the
-test AUC and F1 of the detector as exported (the tracked score at the label-free sweet spot;
-costly scorers on the final networks), and, for the tracked score, the AUC at the last step and
-the oracle best test AUC (chosen with test labels: shown, never used). `--csv` also writes the per-run rows the
-table is made from (what `python -m gandi.paper` reads: `benchmarks/results/distributions.csv`).
+threshold (runs of one setting id whose settings differ, by their setting hash, are rows of
+their own, the hash beside the id: `3 (hash 0483ba7b3f95)`): mean ± std over distinct seeds of
+its finished runs (one seed: the mean alone) of the test AUC and F1 of the detector as exported
+(the tracked score at the label-free sweet spot; costly scorers on the final networks), and,
+for the tracked score, the AUC at the last step and the oracle best test AUC (chosen with test
+labels: shown, never used). `--csv` also writes the per-run rows the table is made from (what
+`python -m gandi.paper` reads: `benchmarks/results/distributions.csv`).
 
 `--runs` lists every run folder instead, finished or not: signature, setting, status, last step,
 last checkpoint and sweet-spot AUC so far. A run that says `running` but whose process is gone
@@ -47,6 +49,18 @@ def data_of(path: Path, result: dict) -> dict:
     return record
 
 
+def setting_hash_of(path: Path) -> str:
+    """The run's setting hash (gandi.settings.fingerprint.run_setting_hash) from its
+    setting.json; for runs from before runs recorded it, made from the setting saved there (as
+    validated: the results' copy has jit_compile "auto" resolved, which differs by machine)."""
+    run = RunFolders(path.parent.parent.parent, path.parent.name)
+    saved = run.read_setting_hash()
+    if saved is None:
+        from gandi.settings.fingerprint import run_setting_hash  # imports TensorFlow: old runs
+        saved = run_setting_hash(run.read_setting()[1])
+    return saved
+
+
 ROW_KEYS = ("detector", "auc", "f1", "threshold_source", "last_step_auc", "oracle_best_auc")
 
 
@@ -60,7 +74,8 @@ def collect(log_dir) -> pd.DataFrame:
                "name": r["setting"]["name"], "seed": r["seeds"]["numpy"], "status": r["status"],
                "sweet_spot_step": (r["sweet_spot"] or {}).get("step"),
                "tf_seed": r["seeds"]["tf"], "data": f"{data['label']} {data['fingerprint']}",
-               "test_anomalies": data["test_anomalies"]}
+               "test_anomalies": data["test_anomalies"],
+               "setting_hash": setting_hash_of(path)}
         rows += [{**run, **{key: final[key] for key in ROW_KEYS}} for final in final_rows(r)]
     return pd.DataFrame(rows)
 
@@ -68,18 +83,20 @@ def collect(log_dir) -> pd.DataFrame:
 def _with_row_labels(runs: pd.DataFrame) -> pd.DataFrame:
     """Runs as the table shows them: a threshold row (mc_threshold: the tracked detector's
     scores at the Monte-Carlo threshold) under its detector's name, with a `threshold` column;
-    CSVs from before data were recorded: one data set per setting, real anomalies."""
+    CSVs from before data were recorded: one data set per setting, real anomalies; from before
+    setting hashes were: one setting per id."""
     runs = runs.copy()
     if "signature" not in runs:
         runs["signature"] = [f"run {i}" for i in range(len(runs))]
     if "seed" not in runs:  # rows made by hand: nothing says two runs shared a seed
         runs["seed"] = runs["signature"]
     defaults = {"data": "", "test_anomalies": REAL, "tf_seed": runs["seed"],
-                "threshold_source": ""}
+                "threshold_source": "", "setting_hash": ""}
     for column, default in defaults.items():
         if column not in runs:
             runs[column] = default
-    runs["data"] = runs["data"].fillna("")
+    for column in ("data", "setting_hash"):  # a CSV's empty cell, or a hash read as a number
+        runs[column] = runs[column].fillna("").astype(str)
     tracked = runs[(runs["detector"] != MC_THRESHOLD) & runs["last_step_auc"].notna()]
     tracked_name = dict(zip(tracked["signature"], tracked["detector"]))
     threshold = runs["threshold_source"].fillna("").astype(str)
@@ -99,16 +116,19 @@ def _mean_over_seeds(values: pd.Series, seeds: pd.Series) -> str:
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     """Per setting, data, kind of test anomalies, detector and threshold, over finished runs:
     mean ± std over seeds of each number, the runs and the seeds. Runs on other data (another
-    fingerprint) or against synthetic anomalies are never averaged with each other."""
+    fingerprint), against synthetic anomalies, or of another setting under the same id (another
+    setting hash: a setting file edited between runs, gandi.Detector fits with other
+    parameters) are never averaged with each other."""
     finished = _with_row_labels(runs[runs["status"] == "finished"])
     out = []
-    for (setting, name, data, anomalies, detector, threshold), group in finished.groupby(
-            ["setting", "name", "data", "test_anomalies", "detector", "threshold"], sort=False):
+    for (setting, name, data, anomalies, detector, threshold, method), group in finished.groupby(
+            ["setting", "name", "data", "test_anomalies", "detector", "threshold",
+             "setting_hash"], sort=False):
         seeds = group["seed"].astype(str) + "-" + group["tf_seed"].astype(str)
         # setting, name and detector first, as before data were columns (gandi.paper's rows)
         row = {"setting": setting, "name": name, "detector": detector, "threshold": threshold,
                "data": data, "test": TEST_SHOWN.get(anomalies, anomalies),
-               "runs": len(group), "seeds": seeds.nunique()}
+               "runs": len(group), "seeds": seeds.nunique(), "setting_hash": method}
         for key in NUMBERS:
             row[key] = _mean_over_seeds(group[key], seeds)
         out.append(row)
@@ -117,7 +137,18 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     # numbered settings by number, then settings from a --setting-file by name
     order = lambda column: column.map(  # noqa: E731
         lambda setting: (1, 0, setting) if isinstance(setting, str) else (0, setting, ""))
-    return pd.DataFrame(out).sort_values("setting", kind="stable", key=order)
+    table = pd.DataFrame(out).sort_values("setting", kind="stable", key=order)
+    return _hash_where_ids_repeat(table)
+
+
+def _hash_where_ids_repeat(table: pd.DataFrame) -> pd.DataFrame:
+    """The setting column as the reader tells settings apart: an id whose runs had more than
+    one setting (hash) shows each row's hash beside it; one setting per id, the id alone (the
+    table as before hashes were recorded)."""
+    hashes = table.groupby("setting", sort=False)["setting_hash"].transform("nunique")
+    shown = [f"{setting} (hash {method})" if n > 1 else setting
+             for setting, method, n in zip(table["setting"], table["setting_hash"], hashes)]
+    return table.assign(setting=shown).drop(columns="setting_hash")
 
 
 def run_folders(log_dir) -> pd.DataFrame:

@@ -129,6 +129,46 @@ def test_report_reads_runs_from_before_data_records(fits, tmp_path):
     assert (tracked["test"] == "not recorded").all()
 
 
+# ----- runs of one setting id with other parameters: other settings, never averaged -------------
+
+def test_runs_of_other_settings_under_one_id_are_never_averaged(fits, tmp_path, capsys):
+    """A setting id that does not name the parameters (a gandi.Detector fit's, a setting
+    file's): runs whose setting hashes differ are rows of their own, the hash beside the id;
+    runs from before setting.json recorded the hash get it from their saved setting. The two
+    `sensor` fits (seed 0, same parameters) are copied and one is given another learning rate,
+    as if its setting file had been edited between the runs."""
+    from gandi.settings.fingerprint import run_setting_hash
+    log_dir, signatures = fits
+    same, edited = signatures["sensor"]
+    recorded = {sig: json.loads((log_dir / "results" / sig / "setting.json").read_text())
+                for sig in (same, edited)}
+    # recorded by the run; the same for fits of the same parameters (their files' folders differ)
+    assert recorded[same]["setting_hash"] == recorded[edited]["setting_hash"] == \
+        run_setting_hash(recorded[same]["setting"])
+    assert recorded[same]["setting"]["train_file"] != recorded[edited]["setting"]["train_file"]
+    for sig in (same, edited):
+        shutil.copytree(log_dir / "results" / sig, tmp_path / "results" / sig)
+    lr_g = recorded[edited]["setting"]["lr_g"] * 10
+    saved = {**recorded[edited], "setting": {**recorded[edited]["setting"], "lr_g": lr_g}}
+    hashes = {same: recorded[same]["setting_hash"], edited: run_setting_hash(saved["setting"])}
+    assert hashes[same] != hashes[edited]
+    setting_id = saved["setting_id"]
+    runs = collect(log_dir)
+    auc = {sig: a for sig, a, d in zip(runs["signature"], runs["auc"], runs["detector"])
+           if d == "autoencoder"}
+    for with_hash in (True, False):  # as recorded, then as runs from before hashes were
+        (tmp_path / "results" / edited / "setting.json").write_text(json.dumps(
+            {**saved, "setting_hash": hashes[edited]} if with_hash else
+            {k: v for k, v in saved.items() if k != "setting_hash"}))
+        tracked = summarise(collect(tmp_path)).query("detector == 'autoencoder'")
+        assert tracked["runs"].tolist() == [1, 1]  # not one row of "runs 2, seeds 1"
+        assert dict(zip(tracked["setting"], tracked["auc"])) == {
+            f"{setting_id} (hash {hashes[sig]})": f"{auc[sig]:.3f}" for sig in (same, edited)}
+    assert main([str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"(hash {hashes[same]})" in out and f"(hash {hashes[edited]})" in out
+
+
 def test_report_on_empty_dir(tmp_path, capsys):
     assert main([str(tmp_path)]) == 2
     assert "no finished runs" in capsys.readouterr().err

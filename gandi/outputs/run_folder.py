@@ -183,13 +183,17 @@ class RunFolders:
     def setting_file(self) -> Path:
         return self.results / "setting.json"
 
-    def write_setting(self, setting_id, setting: dict, data: dict | None = None):
+    def write_setting(self, setting_id, setting: dict, data: dict | None = None,
+                      setting_hash: str | None = None):
         """The complete, validated setting (steps resolved): what --resume rebuilds the run from;
         with `data`, what the run ran on (gandi.settings.validation.data_record: a fingerprint of the data,
-        a label, whether the test anomalies are real or synthetic), what reports group by."""
+        a label, whether the test anomalies are real or synthetic), and `setting_hash`, what
+        the method was (gandi.settings.fingerprint.run_setting_hash): what reports group by."""
         saved = {"setting_id": setting_id, "setting": setting}
         if data is not None:
             saved["data"] = data
+        if setting_hash is not None:
+            saved["setting_hash"] = setting_hash
         atomic_write_bytes(self.setting_file, json.dumps(saved, indent=2).encode())
 
     @property
@@ -207,6 +211,10 @@ class RunFolders:
     def read_data_record(self) -> dict | None:
         """What write_setting recorded of the run's data; None for runs from before it did."""
         return json.loads(self.setting_file.read_text()).get("data")
+
+    def read_setting_hash(self) -> str | None:
+        """The setting hash write_setting recorded; None for runs from before it did."""
+        return json.loads(self.setting_file.read_text()).get("setting_hash")
 
     @classmethod
     def find(cls, spec: str, log_dir, option: str = "--resume") -> "RunFolders":

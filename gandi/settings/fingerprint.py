@@ -43,3 +43,17 @@ def setting_hash(setting: dict) -> str:
               and not (k in NEUTRAL and v == NEUTRAL[k])}
     text = json.dumps(method, sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+# Where a run's files lie, which the data fingerprint (gandi.settings.validation.data_record)
+# already tells apart: a gandi.Detector fit writes its data to a new folder every time, so with
+# them every fit would be a setting of its own. Benchmark rows keep them (a row's hash is
+# setting_hash, unchanged), runs' own hashes leave them out.
+RUN_DATA_PATHS = frozenset({"train_file", "test_file"})
+
+
+def run_setting_hash(setting: dict) -> str:
+    """The hash a run records beside its setting (setting.json): gandi.report averages runs of
+    one setting id only if they share it (another step count or learning rate is another
+    setting, however the id names it). setting_hash without RUN_DATA_PATHS."""
+    return setting_hash({k: v for k, v in setting.items() if k not in RUN_DATA_PATHS})
