@@ -231,8 +231,9 @@ def main(argv=None) -> int:
         return 2
     print(markdown(table) if args.markdown else table.to_string(index=False))
     if (table["test"] == TEST_SHOWN[SYNTHETIC]).any():
-        print("(synthetic anomalies: corrupted copies of held-out normals, a gandi.Detector fit "
-              "without eval_set; not comparable with real anomalies)")
+        print("(synthetic anomalies: corrupted copies of held-out normals, where the data had "
+              "no anomaly: a gandi.Detector fit without eval_set, a table of normal rows "
+              "only; not comparable with real anomalies)")
     if args.csv:
         atomic_write_bytes(Path(args.csv), runs.to_csv(index=False).encode())
     others = runs[runs["status"] != "finished"]["signature"].nunique()
