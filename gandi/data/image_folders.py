@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from gandi.data.errors import DataError, one_line
+from gandi.data.contents import files_hash
 from gandi.data.images import scaled
 from gandi.data.splits import DataSplits, holdout_split, semi_supervised_split
 
@@ -167,21 +168,6 @@ def read_images(paths, size: int, channels: int) -> np.ndarray:
     for i, path in enumerate(paths):
         pixels[i] = read_image(path, size, channels)
     return scaled(pixels)
-
-
-def files_hash(root: Path, paths) -> str:
-    """SHA-256 (hex) over each file's path relative to `root` and its bytes, in sorted order:
-    what a run's data are called when a path alone cannot say it (other images put in the same
-    folder are other data). Read in chunks: memory holds one chunk, not a folder's worth."""
-    import hashlib
-    digest = hashlib.sha256()
-    for path in sorted(paths):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        with open(path, "rb") as stream:
-            while chunk := stream.read(2 ** 20):
-                digest.update(chunk)
-        digest.update(b"\0")  # (a, bc) and (ab, c) differ
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------

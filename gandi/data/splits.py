@@ -37,7 +37,7 @@ class DataSplits:
     test_ids: list | None = None   # image folders: each test image's path (same order as test_x)
     test_anomalies: str = LABELLED  # SYNTHETIC: corrupted test normals, the data had no anomaly
     caveats: list = field(default_factory=list)  # what the data may make the results miss
-    contents: str | None = None    # image folders: a hash of the files read (their data's name)
+    contents: str | None = None    # a hash of the files read (folders, tables: their data's name)
 
     @property
     def sample_shape(self):

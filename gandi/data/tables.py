@@ -34,6 +34,7 @@ import pandas as pd
 from gandi.data.errors import DataError, one_line
 from gandi.data.splits import (LABELLED, SYNTHETIC, DataSplits, holdout_split, report_holdout,
                                 semi_supervised_split, with_synthetic_anomalies)
+from gandi.data.contents import files_hash
 from gandi.data.table_formats import READ_ERRORS, format_of
 from gandi.data.tabular_transform import (TabularTransform, check_one_hot, check_values,
                                           id_like_columns, non_numeric_columns, shorten)
@@ -236,6 +237,9 @@ def table_splits(setting: dict, rng: np.random.Generator) -> DataSplits:
         test_y=test_y, transform=transform.to_dict(),
         test_anomalies=SYNTHETIC if rows.synthetic else LABELLED,
         caveats=id_like_columns(rows.features),
+        # a file rewritten at the same path is other data (the path alone named it)
+        contents=files_hash(Path("/"), [table_file(k, setting[k]).absolute()
+                                        for k in TABLE_FILE_KEYS if setting.get(k)]),
         description=(f"table: {len(rows.train)} training and {len(rows.validation)} validation "
                      f"normals, {int((test_y == 0).sum())} test normals and {int(test_y.sum())} "
                      f"test anomalies ({anomalies}); {x.shape[1]} features from "
