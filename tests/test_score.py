@@ -304,7 +304,7 @@ def test_maps_of_an_image_folder_are_input_map_overlay_on_the_runs_scale(tmp_pat
         assert np.abs(strip[:, 30:58] - expected).max() <= 1  # float32 maps: one step at most
 
 
-@pytest.mark.parametrize("case", ["exists", "table run", "ensemble"])
+@pytest.mark.parametrize("case", ["exists", "table run", "ensemble", "inside the data"])
 def test_maps_refused_with_one_line_and_nothing_written(tmp_path, capsys, table_run, digit_run,
                                                         digit_folder, table_files, case):
     maps_dir = tmp_path / "maps"
@@ -314,6 +314,8 @@ def test_maps_refused_with_one_line_and_nothing_written(tmp_path, capsys, table_
         (maps_dir / "mine.txt").write_text("keep")
     elif case == "table run":
         run, data = table_run, table_files["test"]
+    elif case == "inside the data":
+        maps_dir = digit_folder / "maps"
     else:
         extra = ["--ensemble"]
     capsys.readouterr()
@@ -322,11 +324,15 @@ def test_maps_refused_with_one_line_and_nothing_written(tmp_path, capsys, table_
     message = {"exists": r"--maps .*maps exists; name a new folder \(nothing was written\)",
                "table run": r"--maps .*: anomaly maps are for runs on images; run \S+ was "
                             r"trained on a table",
-               "ensemble": r"--maps with --ensemble: the maps are the sweet spot's"}[case]
+               "ensemble": r"--maps with --ensemble: the maps are the sweet spot's",
+               "inside the data": r"--maps .*maps is inside the folder being scored \(.*\): "
+                                  r"the next gandi score of it would score the maps as "
+                                  r"images"}[case]
     assert len(lines) == 1 and re.search(message, lines[0]), lines
     assert sorted(p.name for p in tmp_path.iterdir()) == (["maps"] if case == "exists" else [])
     if case == "exists":
         assert [p.name for p in maps_dir.iterdir()] == ["mine.txt"]
+    assert not maps_dir.exists() or case == "exists"
 
 
 # ----- streaming -------------------------------------------------------------------------------

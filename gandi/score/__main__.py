@@ -191,8 +191,13 @@ class MapWriter:
             self.written += 1
 
 
-def _check_maps(maps: Path, ensemble: bool) -> None:
+def _check_maps(maps: Path, ensemble: bool, data: Path) -> None:
     """What --maps can be told before the run is loaded."""
+    if data.is_dir() and maps.resolve().is_relative_to(data.resolve()):
+        # the map pictures are PNG files: the next scoring of the folder would score them
+        raise BadInput(f"--maps {maps} is inside the folder being scored ({data}): the next "
+                       f"gandi score of it would score the maps as images; name a folder "
+                       f"outside it")
     if ensemble:
         raise BadInput("--maps with --ensemble: the maps are the sweet spot's detector's; "
                        "score without --ensemble")
@@ -220,7 +225,7 @@ def main(argv=None) -> int:
         out, data = Path(args.out), Path(args.data)
         _check_out(out, data)
         if args.maps is not None:
-            _check_maps(Path(args.maps), args.ensemble)
+            _check_maps(Path(args.maps), args.ensemble, data)
         import_tensorflow_quietly()
         from gandi.data.errors import DataError
         from gandi.score.exported import RunError, load_exported
