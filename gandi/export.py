@@ -51,7 +51,7 @@ import tempfile
 from pathlib import Path
 
 from gandi.cli import ExitingParser, import_tensorflow_quietly
-from gandi.served_input import input_description, served_input
+from gandi.score.served_input import input_description, served_input
 
 
 class ExportError(ValueError):

@@ -362,8 +362,8 @@ def test_the_per_class_figure_names_its_protocols_class_and_says_unfinished_cell
     says how many, and the published row's numbers say nothing of seeds."""
     from gandi.outputs import plots
     drawn = {}
+    # the figure as drawn (closing it after only takes it out of pyplot's list)
     monkeypatch.setattr(plots, "save_png", lambda fig, path: drawn.update(fig=fig))
-    monkeypatch.setattr(plots.plt, "close", lambda fig: None)
     rows = [("vae", "gandi", c, s, 0.8 + 0.01 * s) for c in (0, 1) for s in range(3)]
     rows += [("egbad", "gandi", 0, 0, 0.6), ("knn", "classical", 0, 0, 0.9),
              ("knn", "classical", 0, 1, 0.9), ("knn", "classical", 0, 2, 0.9)]
