@@ -72,6 +72,8 @@ def run_setting(setting_id, setting: dict, log_dir, progress: bool = True,
         data_record = settings.data_record(
             setting, settings.SYNTHETIC if data.test_anomalies == SYNTHETIC else settings.REAL,
             contents=data.contents)
+    if data.contents is not None:  # the files read, for a resume to check they are still so
+        data_record = {**data_record, "contents": data.contents}
     precision_of(setting)  # a precision this process cannot run is refused before any folder
     run = RunFolders.create(log_dir, setting_id, setting["numpy_seed"], setting["tf_seed"])
     run.write_setting(setting_id, setting, data_record, run_setting_hash(setting))
@@ -93,6 +95,12 @@ def resume_run(run: RunFolders, progress: bool = True) -> dict:
     set_seeds(setting["numpy_seed"], setting["tf_seed"])
     data = load_splits(setting, np.random.default_rng(setting["numpy_seed"]))
     record = run.read_data_record()  # a Python fit's synthetic test set is said by its record
+    if record is not None and record.get("contents") not in (None, data.contents):
+        where = next((str(setting[k]) for k in ("image_dir", "data_file", "train_file",
+                                                 "test_file") if setting.get(k)), "the data")
+        raise ResumeError(f"run {run.signature}: its data files changed since it started "
+                          f"({where} hashes to another value now); resuming would train on "
+                          f"other data: start a new run")
     if record is not None and record["test_anomalies"] == settings.SYNTHETIC:
         data.test_anomalies = SYNTHETIC
     return _train_and_finish(run, setting_id, setting, data, progress, resume=True)

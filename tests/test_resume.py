@@ -96,3 +96,32 @@ def test_divergence_restart_with_a_lower_learning_rate(tmp_path, monkeypatch):
     assert restart["learning_rates"]["d_optimizer"] == pytest.approx(2e-4 * 0.25)
     assert results["measurements"]["step"].tolist() == list(range(0, 101, 10))
     assert np.isfinite(results["measurements"]["d_loss"].iloc[1:]).all()
+
+
+def test_a_run_whose_data_files_changed_is_not_resumed(tmp_path, capsys):
+    """A resume draws the data again from the seed: from a table rewritten in the meantime it
+    would train on other data under the run's name. The files' hash, recorded when the run
+    started, says so: refused in one line."""
+    import json
+    import pandas as pd
+    rng = np.random.default_rng(0)
+    path = tmp_path / "t.csv"
+    frame = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60),
+                          "label": [0] * 50 + [1] * 10})
+    frame.to_csv(path, index=False)
+    setting = validate({"dataset": "table", "data_file": str(path), "label_column": "label",
+                        "steps": 4, "track_every": 2, "checkpoint_every": 2, "batch_size": 8,
+                        "detector": "autoencoder", "latent_dim": 2})
+    results = run_setting("mine", setting, tmp_path / "log", progress=False)
+    run = results["run"]
+    assert len(run.read_data_record()["contents"]) == 64  # SHA-256, hex
+    run.status_file.write_text(json.dumps({"status": "killed"}))  # as a killed run leaves it
+    frame.assign(a=frame["a"] * 2).to_csv(path, index=False)
+    capsys.readouterr()
+    assert main(["--resume", results["signature"], "--log-dir", str(tmp_path / "log"),
+                 "--no-progress"]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "its data files changed since it started" in err[0], err
+    frame.to_csv(path, index=False)  # the same bytes again: resumed
+    assert main(["--resume", results["signature"], "--log-dir", str(tmp_path / "log"),
+                 "--no-progress"]) == 0
