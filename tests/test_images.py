@@ -400,3 +400,15 @@ def test_no_source_at_all_names_the_three_ways(tmp_path, monkeypatch, no_downloa
         load_dataset("fashion_mnist")
     assert no_download == ["mnist", "fashion_mnist"]
     no_download.clear()
+
+
+@needs_mnist
+def test_a_runs_data_say_which_folder_their_files_came_from():
+    """MNIST and Fashion-MNIST share their four file names: the run's data line names the
+    folder they were read from."""
+    from gandi.data import load_splits
+    from gandi.settings.validation import validate
+    setting = validate({"dataset": "mnist", "normal_class": 1, "data_dir": str(MNIST_DIR),
+                        "train_limit": 50, "test_limit": 50})
+    data = load_splits(setting, np.random.default_rng(0))
+    assert data.description.endswith(f"; files from {MNIST_DIR.resolve()}")
