@@ -61,6 +61,7 @@ def test_quick_benchmark_writes_resumes_and_compares(tmp_path, capsys):
     runs = sorted(p.name for p in (tmp_path / "log" / "results").iterdir())
     assert sorted(cells["signature"]) == runs
     md = (tmp_path / "out" / "mnist_normal_class.md").read_text()
+    assert md.startswith("**A --quick smoke run** (small slices, few steps)")  # no measurement
     assert ("| class | discriminator (ours) | autoencoder (ours) | DCAE (published) | "
             "OC-SVM (published) |") in md
     # class 0 was not run (its published AUC is one no detector scores: not a chance match)
@@ -307,6 +308,7 @@ def test_tabular_benchmark_puts_classical_detectors_on_gandis_split(tmp_path, ca
     assert knn["auc"] == pytest.approx(
         roc_auc(data.test_y, CLASSICAL["knn"]().fit(data.train).score(data.test_x)), abs=1e-12)
     md = (tmp_path / "out" / "tabular.md").read_text()
+    assert md.startswith("**A --quick smoke run**")
     assert "| detector | family | ionosphere | mean |" in md
     assert "| autoencoder | gandi |" in md and "| knn | classical |" in md
     # the run's checkpoint ensemble is a row of its own, from the run's final table

@@ -36,6 +36,11 @@ def read_cells(path: Path, columns=COLUMNS) -> pd.DataFrame:
     return cells
 
 
+# the first line of a --quick benchmark's report: its rows are a smoke run's, not measurements
+QUICK_NOTE = ("**A --quick smoke run** (small slices, few steps): these numbers check that the "
+              "benchmark runs; they measure no detector.\n\n")
+
+
 def write_atomic(path: Path, text: str):
     from gandi.outputs.run_folder import atomic_write_bytes
     atomic_write_bytes(path, text.encode())

@@ -13,8 +13,8 @@ import pandas as pd
 
 from gandi.cli import parse_classes
 from gandi.outputs.run_rows import COLUMNS, clock, mean_std, result_row, spent
-from gandi.studies.benchmark.cells import (announce, cell_keys, read_cells, run_items,
-                                          stale_lines, stale_rows, without_replaced,
+from gandi.studies.benchmark.cells import (QUICK_NOTE, announce, cell_keys, read_cells,
+                                          run_items, stale_lines, stale_rows, without_replaced,
                                           write_atomic)
 from gandi.studies.benchmark.image_cells import (ANOMALY_CLASS, GRID, cell_setting,
                                                 current_hashes, detector_settings)
@@ -233,7 +233,8 @@ def run(args, out: Path) -> int:
     stale = stale_rows(cells, current)  # cells not run again yet: listed, not in the tables
     wanted = cells[cells["detector"].isin(list(chosen) + classical)
                    & cells["class"].isin(classes) & ~stale]
-    report = markdown(wanted, args.dataset, args.protocol, Path(args.published))
+    report = ((QUICK_NOTE if args.quick else "")
+              + markdown(wanted, args.dataset, args.protocol, Path(args.published)))
     report += stale_lines(cells[stale], wanted)
     if args.report_only:  # the speed measured by an earlier run stays
         report += speed_section(md_path)

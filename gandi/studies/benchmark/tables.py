@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from gandi.outputs.run_rows import clock, final_rows, result_row, spent
-from gandi.studies.benchmark.cells import (BenchmarkError, announce, cell_keys, read_cells,
-                                          run_items, stale_rows, without_replaced,
+from gandi.studies.benchmark.cells import (QUICK_NOTE, BenchmarkError, announce, cell_keys,
+                                          read_cells, run_items, stale_rows, without_replaced,
                                           write_atomic)
 from gandi.studies.benchmark.table_cells import (CHECKPOINT_ENSEMBLE, COLUMNS,
                                                 DETECTOR_ENSEMBLE, ENSEMBLES, GANDI_DETECTORS,
@@ -227,6 +227,6 @@ def run(args, out: Path) -> int:
     shown = cells[cells["dataset"].isin(sets) & (cells["detector"].isin(wanted)
                                                   | cells["detector"].str.contains("ensemble"))]
     shown, left_out = fresh_rows(shown, args.quick)
-    write_atomic(md_path, markdown(shown) + left_out)
+    write_atomic(md_path, (QUICK_NOTE if args.quick else "") + markdown(shown) + left_out)
     print(f"wrote {csv_path} and {md_path}")
     return 0
