@@ -361,6 +361,7 @@ def test_the_per_class_figure_names_its_protocols_class_and_says_unfinished_cell
     one anomaly, not the normal class); a cell with fewer seeds than the grid's finished ones
     says how many, and the published row's numbers say nothing of seeds."""
     from gandi.outputs import plots
+    from gandi.studies.paper.heatmap import per_class_figure
     drawn = {}
     # the figure as drawn (closing it after only takes it out of pyplot's list)
     monkeypatch.setattr(plots, "save_png", lambda fig, path: drawn.update(fig=fig))
@@ -372,7 +373,7 @@ def test_the_per_class_figure_names_its_protocols_class_and_says_unfinished_cell
     for protocol, axis in (("anomaly_class", "anomaly class (the other classes are normal)"),
                            ("normal_class", "normal class (the other classes are the "
                                             "anomalies)")):
-        paper.per_class_figure(cells, published, "t", tmp_path / "f.png", protocol)
+        per_class_figure(cells, published, "t", tmp_path / "f.png", protocol)
         ax = drawn["fig"].axes[0]
         assert ax.get_xlabel() == axis
         texts = [t.get_text() for t in ax.texts]
