@@ -24,7 +24,6 @@ import io
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from gandi import report
