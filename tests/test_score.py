@@ -107,6 +107,13 @@ def test_table_round_trip(tmp_path, capsys, table_run, table_files):
     features = table_files["test_frame"].drop(columns="target").to_numpy(np.float32)
     check_served(table_run, features, tmp_path / "served", onnx=True)
     check_served_refusals(tmp_path / "served", features[:4])
+    # a feature named as the ids: scored as before, and the reader is told it is a feature
+    feature = table_files["test_frame"].columns[0]
+    assert score(table_run, table_files["test"], tmp_path / "ids.csv", "--id-column",
+                 feature) == 0
+    assert (pd.read_csv(tmp_path / "ids.csv")["score"] == scores["score"]).all()
+    err = capsys.readouterr().err
+    assert f"note: --id-column {feature!r} is also a feature the run was trained on" in err
 
 
 def check_served_refusals(path, x) -> None:

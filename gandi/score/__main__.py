@@ -74,6 +74,10 @@ def _batches(exported, data: Path, batch_size: int, id_column):
     if id_column is not None and not exported.is_table:
         raise BadInput("--id-column is for tables; an image's id is its path")
     if exported.is_table:
+        if id_column in exported.transform.columns:  # an id is not a feature to the reader
+            print(f"note: --id-column {id_column!r} is also a feature the run was trained on: "
+                  f"it is scored as one (an id belongs in drop_columns at training)",
+                  file=sys.stderr)
         return sources.table_rows(data, exported.transform, exported.setting, batch_size,
                                   id_column)
     s = exported.setting
