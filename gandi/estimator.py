@@ -130,9 +130,9 @@ class Detector(*sklearn_bases()):
         from gandi.score.exported import NOT_SUPPORTED
         frame = is_frame(X)
         X = checked_frame(X) if frame else checked_array(X)
+        images = not frame and X.ndim > 2
         if self.detector in NOT_SUPPORTED:  # found before training, not after it
-            from gandi.detectors import DETECTORS
-            images = not frame and X.ndim > 2  # only the detectors that take these data
+            from gandi.detectors import DETECTORS  # offered: the ones that take these data
             raise SettingError(
                 f"gandi.Detector: detector {self.detector!r} cannot score new data from Python "
                 f"({NOT_SUPPORTED[self.detector]}); choose one of "
@@ -143,7 +143,6 @@ class Detector(*sklearn_bases()):
             raise InputError(f"X: n_samples = {len(X)}; fit needs at least {MIN_FIT_SAMPLES} "
                              f"normal samples (to train on, and to hold out validation normals "
                              f"that choose the step and the threshold)")
-        images = not frame and X.ndim > 2
         if images:
             X = image_pixels(X)
         if eval_set is not None:
