@@ -16,14 +16,11 @@ def load_splits(setting: dict, rng: np.random.Generator) -> DataSplits:
     if setting["dataset"] == "folder":
         from gandi.data.image_folders import folder_splits
         return folder_splits(setting, rng)
-    from gandi.data.images import find_dataset_dir, one_class_splits
+    from gandi.data.images import one_class_splits
     splits = one_class_splits(setting, rng)
-    # where the four files came from: MNIST's and Fashion-MNIST's share their names
-    source = find_dataset_dir(setting["dataset"], setting.get("data_dir"))
     if setting["normal_class"] is not None:
         protocol = f"normal class {setting['normal_class']}, every other class is an anomaly"
     else:
         protocol = f"all classes but {setting['anomaly_class']} are normal, it is the anomaly"
-    splits.description = (f"{setting['dataset']}: {protocol}; files from "
-                          f"{source or 'the Keras download cache'}")
+    splits.description = f"{setting['dataset']}: {protocol}; {splits.description}"
     return splits

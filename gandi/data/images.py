@@ -262,8 +262,12 @@ def _load_from_keras_cached(name: str) -> tuple[np.ndarray, ...]:
 
 def load_dataset(name: str, data_dir=None):
     """(x_train, y_train, x_test, y_test): uint8, images (N, 28, 28), labels (N,); read-only."""
+    return load_found(name, find_dataset_dir(name, data_dir))
+
+
+def load_found(name: str, folder: Path | None):
+    """load_dataset's arrays from the folder find_dataset_dir found (None: Keras' download)."""
     dataset = _dataset(name)
-    folder = find_dataset_dir(name, data_dir)
     if folder is None:
         return _load_from_keras_cached(dataset.name)
     stamps = tuple((s.st_size, s.st_mtime_ns)
@@ -348,7 +352,9 @@ def one_class_splits(setting: dict, rng: np.random.Generator) -> DataSplits:
     fraction = setting.get("validation_fraction", 0.1)
     if not 0 < fraction < 1:
         raise DataError(f"validation_fraction = {fraction!r}: must be in (0, 1)")
-    x_train, y_train, x_test, y_test = load_dataset(dataset.name, setting.get("data_dir"))
+    # where the four files are: MNIST's and Fashion-MNIST's share their names (the description)
+    folder = find_dataset_dir(dataset.name, setting.get("data_dir"))
+    x_train, y_train, x_test, y_test = load_found(dataset.name, folder)
 
     normal_train = (y_train == k) if protocol == "normal_class" else (y_train != k)
     shuffled = rng.permutation(np.flatnonzero(normal_train))
@@ -368,4 +374,5 @@ def one_class_splits(setting: dict, rng: np.random.Generator) -> DataSplits:
                              np.ones(len(anomaly_idx), np.int64)])
     return DataSplits(train=_scaled(x_train[train_idx]),
                       validation=_scaled(x_train[validation_idx]),
-                      test_x=_scaled(x_test[test_idx]), test_y=test_y)
+                      test_x=_scaled(x_test[test_idx]), test_y=test_y,
+                      description=f"files from {folder or 'the Keras download cache'}")
