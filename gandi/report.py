@@ -36,12 +36,12 @@ UNRECORDED = "unrecorded"  # the test anomalies of a gandi.Detector fit from bef
 TEST_SHOWN = {REAL: "real anomalies", SYNTHETIC: "synthetic anomalies", UNRECORDED: "not recorded"}
 
 
-def data_of(path: Path, result: dict) -> dict:
-    """The run's data record (gandi.settings.validation.data_record) from its setting.json; for runs from
-    before runs recorded it, made from its setting (the fingerprint of its data keys: a
-    gandi.Detector fit's files were new for every fit, so each such run stands alone, and its
-    test anomalies, real or synthetic, were not recorded)."""
-    record = RunFolders(path.parent.parent.parent, path.parent.name).read_data_record()
+def data_of(saved: dict, result: dict) -> dict:
+    """The run's data record (gandi.settings.validation.data_record) from its setting.json
+    (`saved`); for runs from before runs recorded it, made from its setting (the fingerprint of
+    its data keys: a gandi.Detector fit's files were new for every fit, so each such run stands
+    alone, and its test anomalies, real or synthetic, were not recorded)."""
+    record = saved.get("data")
     if record is None:
         from gandi.settings.validation import data_record  # imports TensorFlow: old runs only
         python_fit = str(result["setting_id"]).startswith("python_")
@@ -49,16 +49,15 @@ def data_of(path: Path, result: dict) -> dict:
     return record
 
 
-def setting_hash_of(path: Path) -> str:
+def setting_hash_of(saved: dict) -> str:
     """The run's setting hash (gandi.settings.fingerprint.run_setting_hash) from its
-    setting.json; for runs from before runs recorded it, made from the setting saved there (as
-    validated: the results' copy has jit_compile "auto" resolved, which differs by machine)."""
-    run = RunFolders(path.parent.parent.parent, path.parent.name)
-    saved = run.read_setting_hash()
-    if saved is None:
-        from gandi.settings.fingerprint import run_setting_hash  # imports TensorFlow: old runs
-        saved = run_setting_hash(run.read_setting()[1])
-    return saved
+    setting.json (`saved`); for runs from before runs recorded it, made from the setting saved
+    there (as validated: the results' copy has jit_compile "auto" resolved, which differs by
+    machine)."""
+    if "setting_hash" in saved:
+        return saved["setting_hash"]
+    from gandi.settings.fingerprint import run_setting_hash  # imports TensorFlow: old runs
+    return run_setting_hash(saved["setting"])
 
 
 ROW_KEYS = ("detector", "auc", "f1", "threshold_source", "last_step_auc", "oracle_best_auc")
@@ -69,13 +68,14 @@ def collect(log_dir) -> pd.DataFrame:
     rows = []
     for path in sorted(Path(log_dir, "results").glob("*/results.pkl")):
         r = load_results(path)
-        data = data_of(path, r)
+        saved = RunFolders(path.parent.parent.parent, path.parent.name).read_saved()
+        data = data_of(saved, r)
         run = {"signature": r["signature"], "setting": r["setting_id"],
                "name": r["setting"]["name"], "seed": r["seeds"]["numpy"], "status": r["status"],
                "sweet_spot_step": (r["sweet_spot"] or {}).get("step"),
                "tf_seed": r["seeds"]["tf"], "data": f"{data['label']} {data['fingerprint']}",
                "test_anomalies": data["test_anomalies"],
-               "setting_hash": setting_hash_of(path)}
+               "setting_hash": setting_hash_of(saved)}
         rows += [{**run, **{key: final[key] for key in ROW_KEYS}} for final in final_rows(r)]
     return pd.DataFrame(rows)
 

@@ -204,17 +204,18 @@ class RunFolders:
         """Tables: the feature transform fitted on the training normals (TabularTransform)."""
         atomic_write_bytes(self.transform_file, json.dumps(transform, indent=2).encode())
 
+    def read_saved(self) -> dict:
+        """setting.json as write_setting wrote it: setting_id, setting, and (for runs since they
+        were recorded) data and setting_hash."""
+        return json.loads(self.setting_file.read_text())
+
     def read_setting(self) -> tuple:
-        saved = json.loads(self.setting_file.read_text())
+        saved = self.read_saved()
         return saved["setting_id"], saved["setting"]
 
     def read_data_record(self) -> dict | None:
         """What write_setting recorded of the run's data; None for runs from before it did."""
-        return json.loads(self.setting_file.read_text()).get("data")
-
-    def read_setting_hash(self) -> str | None:
-        """The setting hash write_setting recorded; None for runs from before it did."""
-        return json.loads(self.setting_file.read_text()).get("setting_hash")
+        return self.read_saved().get("data")
 
     @classmethod
     def find(cls, spec: str, log_dir, option: str = "--resume") -> "RunFolders":
